@@ -1,0 +1,144 @@
+//! Diagnostics as data: what the rules produce and the reporters print.
+
+use crate::rules::Rule;
+use crate::source::{FileId, Span};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// A secondary label in the primary file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Label {
+    pub span: Span,
+    pub text: String,
+}
+
+/// A place in another file (or a second message) that belongs to the diagnostic.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Related {
+    pub file: FileId,
+    pub span: Span,
+    pub message: String,
+}
+
+/// One problem found in the project.
+#[derive(Clone, Debug)]
+pub struct Diagnostic {
+    pub rule: &'static Rule,
+    pub severity: Severity,
+    pub message: String,
+    pub file: FileId,
+    pub span: Span,
+    /// The text of the primary label.
+    pub label: String,
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+    pub related: Vec<Related>,
+}
+
+/// A place in the project: a file and a byte span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Place {
+    pub file: FileId,
+    pub span: Span,
+}
+
+impl Place {
+    pub fn new(file: FileId, span: Span) -> Self {
+        Place { file, span }
+    }
+}
+
+impl Diagnostic {
+    pub fn new(rule: &'static Rule, at: Place, message: impl Into<String>) -> Self {
+        Diagnostic {
+            rule,
+            severity: rule.severity,
+            message: message.into(),
+            file: at.file,
+            span: at.span,
+            label: String::new(),
+            labels: Vec::new(),
+            help: None,
+            related: Vec::new(),
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.rule.code
+    }
+
+    /// The text of the primary label.
+    pub fn label(mut self, text: impl Into<String>) -> Self {
+        self.label = text.into();
+        self
+    }
+
+    pub fn help(mut self, text: impl Into<String>) -> Self {
+        self.help = Some(text.into());
+        self
+    }
+
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    /// Another place involved: a label when it is in the primary file, else a related
+    /// diagnostic (miette cannot label two files in one diagnostic).
+    pub fn also(mut self, at: Place, text: impl Into<String>) -> Self {
+        if at.file == self.file {
+            self.labels.push(Label {
+                span: at.span,
+                text: text.into(),
+            });
+        } else {
+            self.related.push(Related {
+                file: at.file,
+                span: at.span,
+                message: text.into(),
+            });
+        }
+        self
+    }
+
+    /// A related diagnostic, even when it is in the same file.
+    pub fn related(mut self, at: Place, text: impl Into<String>) -> Self {
+        self.related.push(Related {
+            file: at.file,
+            span: at.span,
+            message: text.into(),
+        });
+        self
+    }
+}
+
+/// Appends " (did you mean `x`?)"-style suggestions: the nearest candidate, if any is near.
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    let mut best: Option<(f64, &str)> = None;
+    for c in candidates {
+        if c == name {
+            continue;
+        }
+        let score = strsim::jaro_winkler(&lower, &c.to_lowercase());
+        if score >= 0.8 && best.is_none_or(|(s, b)| score > s || (score == s && c < b)) {
+            best = Some((score, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}

@@ -1,0 +1,306 @@
+//! Reading, parsing and converting the files of a project. Every file is loaded on
+//! its own: a file that fails is reported and the others still take part.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::diagnostic::{Diagnostic, Place};
+use crate::discover::{self, relative_to};
+use crate::model::{self, Conv};
+use crate::rules::{
+    duplicate_key, legacy_format, not_utf8, unknown_file, unsupported_format_version, yaml_limits, yaml_syntax,
+};
+use crate::source::{FileKind, SourceFile};
+use crate::yaml::{self, ParseError, Value};
+use crate::{IoProblem, Project};
+
+/// Files larger than this are not parsed (Y003).
+pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// What a file held, once converted.
+enum Loaded {
+    Project(model::ProjectDef),
+    App(model::App),
+    Groups(Vec<model::Group>),
+    Users(Vec<model::User>),
+    Locations(Vec<model::Location>),
+}
+
+/// Loads the project at `root`; paths are shown relative to `cwd`.
+pub fn load(root: &Path, cwd: &Path) -> (Project, Vec<Diagnostic>, Vec<IoProblem>) {
+    let (entries, walk_errors) = discover::walk(root);
+    let mut loader = Loader {
+        project: Project {
+            root: root.to_path_buf(),
+            ..Project::default()
+        },
+        diags: Vec::new(),
+        io: Vec::new(),
+    };
+    for (path, message) in walk_errors {
+        loader.io.push(IoProblem {
+            path: relative_to(&root.join(&path), cwd),
+            message,
+        });
+    }
+    for entry in entries {
+        let display = relative_to(&entry.abs, cwd);
+        let content = read(&entry.abs);
+        loader.add(entry.rel, display, entry.abs, entry.kind, content);
+    }
+    (loader.project, loader.diags, loader.io)
+}
+
+/// Loads a project from in-memory files `(path relative to the root, content)`;
+/// paths that caseshare ignores are skipped, as on disk.
+pub fn load_memory(files: &[(&str, &[u8])]) -> (Project, Vec<Diagnostic>) {
+    let mut sorted: Vec<&(&str, &[u8])> = files.iter().collect();
+    sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let mut loader = Loader {
+        project: Project::default(),
+        diags: Vec::new(),
+        io: Vec::new(),
+    };
+    for (rel, bytes) in sorted {
+        let Some(kind) = FileKind::of(rel) else { continue };
+        loader.add(
+            rel.to_string(),
+            rel.to_string(),
+            rel.into(),
+            kind,
+            Ok(decode(bytes.to_vec())),
+        );
+    }
+    (loader.project, loader.diags)
+}
+
+struct Loader {
+    project: Project,
+    diags: Vec<Diagnostic>,
+    io: Vec<IoProblem>,
+}
+
+impl Loader {
+    fn add(
+        &mut self,
+        rel: String,
+        display: String,
+        abs: std::path::PathBuf,
+        kind: FileKind,
+        content: Result<Read, String>,
+    ) {
+        let project = &mut self.project;
+        let file_id = project.files.len();
+        let text = match content {
+            Ok(Read::Text(t)) => t,
+            Ok(Read::NotUtf8 { lossy, at }) => {
+                project
+                    .files
+                    .push(SourceFile::new(rel, display, abs, kind, lossy.into()));
+                let d = Diagnostic::new(
+                    &not_utf8::RULE,
+                    Place::new(file_id, at..at),
+                    "the file is not UTF-8 text",
+                )
+                .label("this byte is not UTF-8")
+                .help("save the file as UTF-8");
+                self.diags.push(d);
+                fail(project, kind);
+                return;
+            }
+            Ok(Read::TooLarge(len)) => {
+                project
+                    .files
+                    .push(SourceFile::new(rel, display, abs, kind, Arc::from("")));
+                let d = Diagnostic::new(
+                    &yaml_limits::RULE,
+                    Place::new(file_id, 0..0),
+                    format!("the file is {len} bytes, over the limit of {MAX_FILE_BYTES} bytes"),
+                )
+                .label("not read")
+                .help("split the definitions over several files");
+                self.diags.push(d);
+                fail(project, kind);
+                return;
+            }
+            Err(message) => {
+                self.io.push(IoProblem { path: display, message });
+                fail(project, kind);
+                return;
+            }
+        };
+        project.files.push(SourceFile::new(rel, display, abs, kind, text));
+        match load_text(file_id, &project.files[file_id], &mut self.diags) {
+            Some(Loaded::Project(p)) => project.def = Some(p),
+            Some(Loaded::App(a)) => project.apps.push(a),
+            Some(Loaded::Groups(g)) => project.groups.extend(g),
+            Some(Loaded::Users(u)) => project.users.extend(u),
+            Some(Loaded::Locations(l)) => project.locations.extend(l),
+            None => {
+                if kind != FileKind::Unknown {
+                    fail(project, kind);
+                }
+            }
+        }
+    }
+}
+
+fn fail(project: &mut Project, kind: FileKind) {
+    if !project.failed.contains(&kind) {
+        project.failed.push(kind);
+    }
+}
+
+enum Read {
+    Text(Arc<str>),
+    NotUtf8 { lossy: String, at: usize },
+    TooLarge(u64),
+}
+
+fn read(path: &Path) -> Result<Read, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Ok(Read::TooLarge(meta.len()));
+    }
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    Ok(decode(bytes))
+}
+
+fn decode(bytes: Vec<u8>) -> Read {
+    match String::from_utf8(bytes) {
+        Ok(s) => Read::Text(s.into()),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            Read::NotUtf8 {
+                lossy: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                at,
+            }
+        }
+    }
+}
+
+/// Parses and converts one file; `None` when it cannot be loaded.
+fn load_text(file: usize, src: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<Loaded> {
+    let text = &*src.text;
+    if src.kind == FileKind::Unknown {
+        let head = 0..text.find('\n').unwrap_or(text.len());
+        diags.push(
+            Diagnostic::new(
+                &unknown_file::RULE,
+                Place::new(file, head),
+                format!("`{}` is outside the known folders", src.rel),
+            )
+            .label("not checked")
+            .help("move it to apps/, groups/, users/ or locations/, or rename it if it is not a definition file"),
+        );
+        return None;
+    }
+    let root = match yaml::parse(text) {
+        Ok(root) => root,
+        Err(ParseError::Syntax { message, span }) => {
+            diags.push(
+                Diagnostic::new(
+                    &yaml_syntax::RULE,
+                    Place::new(file, span),
+                    format!("invalid YAML: {message}"),
+                )
+                .label("here")
+                .help("fix the YAML syntax"),
+            );
+            return None;
+        }
+        Err(ParseError::Limits { message, span }) => {
+            diags.push(
+                Diagnostic::new(
+                    &yaml_limits::RULE,
+                    Place::new(file, span),
+                    format!("over the safe limits: {message}"),
+                )
+                .label("here")
+                .help(format!(
+                    "keep nesting under {} levels and use few aliases; definition files need neither",
+                    yaml::MAX_DEPTH
+                )),
+            );
+            return None;
+        }
+    };
+    let dups = yaml::duplicate_keys(&root);
+    if !dups.is_empty() {
+        for d in dups {
+            diags.push(
+                Diagnostic::new(
+                    &duplicate_key::RULE,
+                    Place::new(file, d.second),
+                    format!("duplicate key `{}`", d.key),
+                )
+                .label("repeated here")
+                .also(Place::new(file, d.first), "first defined here")
+                .help("remove one of the two entries: YAML does not allow repeated keys"),
+            );
+        }
+        return None;
+    }
+    let mut cx = Conv { file, text, diags };
+    let mut fields = cx.map(&root, &format!("`{}`", src.rel))?;
+    if !format_is_current(&mut cx, &mut fields) {
+        return None;
+    }
+    Some(match src.kind {
+        FileKind::Project => Loaded::Project(model::project::convert(&mut cx, fields)),
+        FileKind::App => Loaded::App(model::app::convert(&mut cx, fields, src.stem())),
+        FileKind::Groups => Loaded::Groups(model::groups::convert(&mut cx, fields)),
+        FileKind::Users => Loaded::Users(model::users::convert(&mut cx, fields)),
+        FileKind::Locations => Loaded::Locations(model::locations::convert(&mut cx, fields)),
+        FileKind::Unknown => return None,
+    })
+}
+
+/// F001/F002: only format 2 files are loaded.
+fn format_is_current(cx: &mut Conv<'_>, fields: &mut model::Fields<'_>) -> bool {
+    let head = fields.head(cx.text);
+    match fields.entry("format_version") {
+        Some((_, v)) if v.value == Value::Int(2) => true,
+        Some((_, v)) if v.value == Value::Int(1) => {
+            cx.diags.push(legacy(cx.file, v.span.clone()));
+            false
+        }
+        None => {
+            cx.diags.push(legacy(cx.file, head));
+            false
+        }
+        Some((_, v)) => {
+            let shown = v.source(cx.text).trim().to_string();
+            let help = if v.as_str() == Some("2") || v.value == Value::Float(2.0) {
+                "write `format_version: 2`, an integer".to_string()
+            } else {
+                "upgrade caseshare, or write `format_version: 2`".to_string()
+            };
+            cx.diags.push(
+                Diagnostic::new(
+                    &unsupported_format_version::RULE,
+                    Place::new(cx.file, v.span.clone()),
+                    format!(
+                        "format_version `{shown}` is not supported; caseshare reads format 2 and migrates format 1"
+                    ),
+                )
+                .label("unknown format")
+                .help(help),
+            );
+            false
+        }
+    }
+}
+
+fn legacy(file: usize, span: crate::source::Span) -> Diagnostic {
+    Diagnostic::new(
+        &legacy_format::RULE,
+        Place::new(file, span),
+        "this is a format 1 (legacy) file",
+    )
+    .label("format 1")
+    .help("run `caseshare migrate` to rewrite it to format 2")
+}

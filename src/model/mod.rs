@@ -1,0 +1,425 @@
+//! The typed format-2 model, one file per file kind, and the conversion from the
+//! spanned YAML tree. Conversion never stops at the first problem: each value that
+//! does not fit is reported (S001–S004, Y004, Y005) and takes its default.
+
+pub mod app;
+pub mod groups;
+pub mod locations;
+pub mod project;
+pub mod users;
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use crate::diagnostic::{Diagnostic, Place, did_you_mean};
+use crate::rules::{invalid_value, missing_field, unknown_field, unquoted_version, wrong_type, yaml11_boolean};
+use crate::source::{FileId, Span};
+use crate::yaml::{Node, Value};
+
+pub use app::{App, Form, Module, ModuleKind, Opens, Owner, Relationship, Requires};
+pub use groups::Group;
+pub use locations::Location;
+pub use project::{LocationType, ProjectDef, Role, RoleApps, SharedCaseType};
+pub use users::User;
+
+/// A value and the bytes it came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sp<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> Sp<T> {
+    pub fn new(value: T, span: Span) -> Self {
+        Sp { value, span }
+    }
+}
+
+impl Sp<String> {
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+}
+
+/// A CommCare version, compared per numeric component ("2.10" > "2.9", "2.0" == "2.0.0").
+#[derive(Clone, Debug)]
+pub struct Version {
+    pub text: String,
+    pub parts: Vec<u64>,
+}
+
+impl Version {
+    pub fn parse(text: &str) -> Option<Version> {
+        let parts: Option<Vec<u64>> = text
+            .split('.')
+            .map(|p| {
+                if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) {
+                    p.parse().ok()
+                } else {
+                    None
+                }
+            })
+            .collect();
+        parts.map(|parts| Version {
+            text: text.to_string(),
+            parts,
+        })
+    }
+
+    fn part(&self, i: usize) -> u64 {
+        self.parts.get(i).copied().unwrap_or(0)
+    }
+}
+
+impl Ord for Version {
+    fn cmp(&self, other: &Self) -> Ordering {
+        let n = self.parts.len().max(other.parts.len());
+        (0..n)
+            .map(|i| self.part(i).cmp(&other.part(i)))
+            .find(|o| o.is_ne())
+            .unwrap_or(Ordering::Equal)
+    }
+}
+
+impl PartialOrd for Version {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Version {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Version {}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// The slug that stands in for a missing id: lowercase, runs of other characters as `-`.
+pub fn slug(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+/// The spellings that YAML 1.1 reads as booleans and YAML 1.2 as strings.
+pub fn yaml11_bool(s: &str) -> Option<bool> {
+    match s.to_ascii_lowercase().as_str() {
+        "on" | "yes" | "y" => Some(true),
+        "off" | "no" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+/// Converts nodes of one file, collecting what does not fit.
+pub struct Conv<'a> {
+    pub file: FileId,
+    pub text: &'a str,
+    pub diags: &'a mut Vec<Diagnostic>,
+}
+
+/// The entries of a mapping, with the keys taken so far.
+pub struct Fields<'n> {
+    pub span: Span,
+    entries: &'n [(Node, Node)],
+    used: Vec<bool>,
+}
+
+impl<'n> Fields<'n> {
+    /// The value of `key`, if the mapping has it (null counts as absent).
+    pub fn get(&mut self, key: &str) -> Option<&'n Node> {
+        self.entry(key).and_then(|(_, v)| (v.value != Value::Null).then_some(v))
+    }
+
+    /// The key and value of `key`.
+    pub fn entry(&mut self, key: &str) -> Option<(&'n Node, &'n Node)> {
+        let i = self.entries.iter().position(|(k, _)| k.as_str() == Some(key))?;
+        self.used[i] = true;
+        let (k, v) = &self.entries[i];
+        Some((k, v))
+    }
+
+    /// The span of the mapping's first line, where "missing key" is labelled.
+    pub fn head(&self, text: &str) -> Span {
+        let start = self.entries.first().map_or(self.span.start, |(k, _)| k.span.start);
+        let end = text[start.min(text.len())..]
+            .find('\n')
+            .map_or(text.len(), |i| start + i);
+        start..end.max(start)
+    }
+}
+
+impl<'a> Conv<'a> {
+    fn at(&self, span: &Span) -> Place {
+        Place::new(self.file, span.clone())
+    }
+
+    /// The mapping in `node`; S003 when it is something else.
+    pub fn map<'n>(&mut self, node: &'n Node, what: &str) -> Option<Fields<'n>> {
+        match &node.value {
+            Value::Map(entries) => Some(Fields {
+                span: node.span.clone(),
+                entries,
+                used: vec![false; entries.len()],
+            }),
+            other => {
+                self.wrong_type(
+                    node,
+                    &format!("{what} must be a mapping, found {}", describe(other, node, self.text)),
+                );
+                None
+            }
+        }
+    }
+
+    /// S001 for every key not taken.
+    pub fn finish(&mut self, fields: Fields<'_>, allowed: &[&str]) {
+        for (i, (k, _)) in fields.entries.iter().enumerate() {
+            if fields.used[i] {
+                continue;
+            }
+            let name = k
+                .as_str()
+                .map_or_else(|| k.source(self.text).to_string(), str::to_string);
+            let mut d = Diagnostic::new(&unknown_field::RULE, self.at(&k.span), format!("unknown key `{name}`"))
+                .label("not allowed here");
+            d = match did_you_mean(&name, allowed.iter().copied()) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help(format!("remove it; allowed keys: {}", allowed.join(", "))),
+            };
+            self.diags.push(d);
+        }
+    }
+
+    /// S002 for a missing required key.
+    pub fn missing(&mut self, fields: &Fields<'_>, key: &str, what: &str) {
+        let head = fields.head(self.text);
+        self.diags.push(
+            Diagnostic::new(
+                &missing_field::RULE,
+                self.at(&head),
+                format!("{what} is missing the required key `{key}`"),
+            )
+            .label(format!("this mapping has no `{key}`"))
+            .help(format!("add `{key}:`")),
+        );
+    }
+
+    pub fn wrong_type(&mut self, node: &Node, message: &str) {
+        self.diags.push(
+            Diagnostic::new(&wrong_type::RULE, self.at(&node.span), message.to_string())
+                .label("wrong type")
+                .help("change the value to the expected type"),
+        );
+    }
+
+    pub fn invalid_value(&mut self, node: &Node, message: String, help: String) {
+        self.diags.push(
+            Diagnostic::new(&invalid_value::RULE, self.at(&node.span), message)
+                .label("invalid value")
+                .help(help),
+        );
+    }
+
+    /// A string value; other scalars are S003.
+    pub fn string(&mut self, node: &Node, key: &str) -> Option<Sp<String>> {
+        match &node.value {
+            Value::Str(s) => Some(Sp::new(s.clone(), node.span.clone())),
+            other => {
+                let help_quote = matches!(other, Value::Int(_) | Value::Float(_) | Value::Bool(_));
+                let mut msg = format!("`{key}` must be a string, found {}", describe(other, node, self.text));
+                if help_quote {
+                    msg.push_str(&format!("; quote it: `\"{}\"`", node.source(self.text)));
+                }
+                self.wrong_type(node, &msg);
+                None
+            }
+        }
+    }
+
+    /// A required string field.
+    pub fn required_string(&mut self, fields: &mut Fields<'_>, key: &str, what: &str) -> Option<Sp<String>> {
+        match fields.entry(key) {
+            Some((_, v)) if v.value != Value::Null => self.string(v, key),
+            Some((_, v)) => {
+                self.wrong_type(v, &format!("`{key}` must be a string, found null"));
+                None
+            }
+            None => {
+                self.missing(fields, key, what);
+                None
+            }
+        }
+    }
+
+    pub fn opt_string(&mut self, fields: &mut Fields<'_>, key: &str) -> Option<Sp<String>> {
+        fields.get(key).and_then(|v| self.string(v, key))
+    }
+
+    /// A boolean; `on`/`yes`/… are Y004 and read with their YAML 1.1 meaning.
+    pub fn boolean(&mut self, fields: &mut Fields<'_>, key: &str) -> Option<Sp<bool>> {
+        let node = fields.get(key)?;
+        match &node.value {
+            Value::Bool(b) => Some(Sp::new(*b, node.span.clone())),
+            Value::Str(s) if node.is_plain(self.text) && yaml11_bool(s).is_some() => {
+                let b = yaml11_bool(s).unwrap_or(false);
+                self.diags.push(
+                    Diagnostic::new(
+                        &yaml11_boolean::RULE,
+                        self.at(&node.span),
+                        format!("`{key}: {s}` is a YAML 1.1 boolean; YAML 1.2 tools read `{s}` as a string"),
+                    )
+                    .label(format!("read as `{b}` here"))
+                    .help(format!("write `{key}: {b}`")),
+                );
+                Some(Sp::new(b, node.span.clone()))
+            }
+            other => {
+                self.wrong_type(
+                    node,
+                    &format!(
+                        "`{key}` must be `true` or `false`, found {}",
+                        describe(other, node, self.text)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// A version string; a number is Y005 and read as written.
+    pub fn version(&mut self, fields: &mut Fields<'_>, key: &str) -> Option<Sp<Version>> {
+        let node = fields.get(key)?;
+        let text = match &node.value {
+            Value::Str(s) => s.clone(),
+            Value::Int(_) | Value::Float(_) if node.is_plain(self.text) => {
+                let written = node.source(self.text).trim().to_string();
+                let read = match &node.value {
+                    Value::Float(f) if f.fract() == 0.0 => format!("{f:.1}"),
+                    Value::Float(f) => f.to_string(),
+                    Value::Int(i) => i.to_string(),
+                    _ => written.clone(),
+                };
+                let how = if read == written {
+                    format!("YAML reads it as the number {read}")
+                } else {
+                    format!("YAML reads it as {read}")
+                };
+                self.diags.push(
+                    Diagnostic::new(
+                        &unquoted_version::RULE,
+                        self.at(&node.span),
+                        format!("version `{written}` is written as a number; {how}"),
+                    )
+                    .label(format!("the number {read}"))
+                    .help(format!("quote it: `{key}: \"{written}\"`")),
+                );
+                written
+            }
+            other => {
+                self.wrong_type(
+                    node,
+                    &format!("`{key}` must be a string, found {}", describe(other, node, self.text)),
+                );
+                return None;
+            }
+        };
+        match Version::parse(&text) {
+            Some(v) => Some(Sp::new(v, node.span.clone())),
+            None => {
+                self.invalid_value(
+                    node,
+                    format!("`{text}` is not a version"),
+                    "write the CommCare version as dot-separated numbers, e.g. \"2.53.0\"".into(),
+                );
+                None
+            }
+        }
+    }
+
+    /// The items of a list field (empty when absent or not a list).
+    pub fn list<'n>(&mut self, fields: &mut Fields<'n>, key: &str) -> &'n [Node] {
+        let Some(node) = fields.get(key) else { return &[] };
+        match &node.value {
+            Value::Seq(items) => items,
+            other => {
+                self.wrong_type(
+                    node,
+                    &format!("`{key}` must be a list, found {}", describe(other, node, self.text)),
+                );
+                &[]
+            }
+        }
+    }
+
+    /// A list of strings.
+    pub fn string_list(&mut self, fields: &mut Fields<'_>, key: &str) -> Vec<Sp<String>> {
+        let items = self.list(fields, key);
+        items.iter().filter_map(|n| self.string(n, key)).collect()
+    }
+
+    /// One of a fixed set of words; S004 otherwise.
+    pub fn choice<T: Copy>(&mut self, fields: &mut Fields<'_>, key: &str, choices: &[(&str, T)]) -> Option<Sp<T>> {
+        let node = fields.get(key)?;
+        let s = self.string(node, key)?;
+        if let Some((_, v)) = choices.iter().find(|(name, _)| *name == s.value) {
+            return Some(Sp::new(*v, s.span));
+        }
+        let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+        let help = match did_you_mean(&s.value, names.iter().copied()) {
+            Some(m) => format!("did you mean `{m}`?"),
+            None => format!("use one of: {}", names.join(", ")),
+        };
+        self.invalid_value(
+            node,
+            format!("`{key}: {}` is not one of {}", s.value, names.join(", ")),
+            help,
+        );
+        None
+    }
+}
+
+/// "an integer `3`", "a mapping", … for messages.
+pub fn describe(v: &Value, node: &Node, text: &str) -> String {
+    match v {
+        Value::Map(_) | Value::Seq(_) | Value::Null => v.kind().to_string(),
+        _ => format!("{} `{}`", v.kind(), node.source(text).trim()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_compare_per_component() {
+        let v = |s| Version::parse(s).unwrap();
+        assert!(v("2.10") > v("2.9"));
+        assert!(v("2.0") == v("2.0.0"));
+        assert!(v("1.9.9") < v("2"));
+        assert!(Version::parse("2.x").is_none());
+        assert!(Version::parse("").is_none());
+        assert!(Version::parse("2..1").is_none());
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("Register pregnancy"), "register-pregnancy");
+        assert_eq!(slug("  CHW -- App! "), "chw-app");
+    }
+}

@@ -1,0 +1,50 @@
+//! `users/<file>.yaml`: mobile workers, a list under `users:`.
+
+use super::{Conv, Fields, Sp};
+use crate::source::{FileId, Span};
+
+/// A mobile worker.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub file: FileId,
+    /// Unique in the project.
+    pub username: Sp<String>,
+    /// A key of `project.yaml` roles; a user with no role reaches every app.
+    pub role: Option<Sp<String>>,
+    /// Location codes.
+    pub locations: Vec<Sp<String>>,
+    /// Inactive users are not checked for membership (default true).
+    pub is_active: bool,
+    pub span: Span,
+}
+
+const KEYS: &[&str] = &["username", "role", "locations", "is_active"];
+
+pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> Vec<User> {
+    f.entry("format_version");
+    if f.get("users").is_none() {
+        cx.missing(&f, "users", "a users file");
+    }
+    let items = cx.list(&mut f, "users");
+    let mut out = Vec::with_capacity(items.len());
+    for node in items {
+        let Some(mut m) = cx.map(node, "a user") else { continue };
+        let username = cx.required_string(&mut m, "username", "a user");
+        let role = cx.opt_string(&mut m, "role");
+        let locations = cx.string_list(&mut m, "locations");
+        let is_active = cx.boolean(&mut m, "is_active").is_none_or(|b| b.value);
+        cx.finish(m, KEYS);
+        if let Some(username) = username {
+            out.push(User {
+                file: cx.file,
+                username,
+                role,
+                locations,
+                is_active,
+                span: node.span.clone(),
+            });
+        }
+    }
+    cx.finish(f, &["format_version", "users"]);
+    out
+}

@@ -1,0 +1,70 @@
+//! G002: a user with several case owners who can create cases with an automatic owner.
+use crate::diagnostic::{Diagnostic, Place};
+use crate::index::Index;
+
+declare_rule! {
+    /// ### What it does
+    /// Reports an active user with more than one case owner (case sharing groups plus
+    /// case-owning locations, which HQ adds up) who can reach a form of a
+    /// case-sharing app that creates a case with an automatic owner (`owner: auto`,
+    /// not an extension). Each membership is labelled; a related note points at one
+    /// such form.
+    ///
+    /// ### Why is this bad
+    /// HQ puts `count(instance('groups')/groups/group) = 1` into such forms: on the
+    /// phone they fail with "This user must be in exactly one case sharing group".
+    /// Being in several groups is fine for users who only review or update cases.
+    ///
+    /// ### Example
+    /// ```yaml
+    /// # apps/chw.yaml: case_sharing: true, a registration form with `opens: [{}]`
+    /// format_version: 2
+    /// groups:
+    ///   - {name: Village A, case_sharing: true, members: [david]}
+    ///   - {name: Village B, case_sharing: true, members: [david]}
+    /// ```
+    ///
+    /// ### Use instead
+    /// Keep the user in one group, or let the form choose the group
+    /// ("Assigning cases to one of multiple groups"):
+    /// ```yaml
+    /// forms:
+    ///   - name: Register pregnancy
+    ///     opens: [{owner: explicit}]
+    /// ```
+    pub static RULE = "G002", "creator-in-multiple-owners", Error, check = check;
+}
+
+fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+    for c in ix.owner_checks().filter(|c| c.creator_with_many_owners()) {
+        let Some((app_index, creation_index)) = c.reach.creator else {
+            continue;
+        };
+        let facts = &ix.apps[app_index];
+        let creation = &facts.creations[creation_index];
+        let places = ix.owner_places(&c);
+        let Some((first, first_label)) = places.first().cloned() else {
+            continue;
+        };
+        let name = &c.user.username.value;
+        let mut d = Diagnostic::new(
+            &RULE,
+            first,
+            format!("user `{name}` has {} case owners and can create cases with an automatic owner", c.count),
+        )
+        .label(first_label)
+        .help("remove the extra memberships, or have the form set `owner: explicit` (\"Assigning cases to one of multiple groups\")");
+        for (place, label) in places.into_iter().skip(1) {
+            d = d.also(place, label);
+        }
+        let case_type = creation.case_type.map_or(String::new(), |t| format!(" `{t}`"));
+        d = d.related(
+            Place::new(facts.app.file, creation.opens.span.clone()),
+            format!(
+                "form `{}` of app `{}` creates{case_type} cases with an automatic owner, which needs exactly one case owner",
+                creation.form.id.value, facts.app.id.value
+            ),
+        );
+        out.push(d);
+    }
+}

@@ -1,0 +1,33 @@
+//! D001: two definitions with one name. Found while building the index
+//! ([`crate::index::Index::build`]).
+
+declare_rule! {
+    /// ### What it does
+    /// Reports a second definition of a name that must be unique: two apps with one
+    /// id, two modules or two forms with one id in an app, two groups with one name,
+    /// two users with one username, two locations with one code, two location types
+    /// with one name. The second is labelled, with a related note at the first.
+    /// "First" is by file path (byte order), then position; only the first takes
+    /// part in the other checks.
+    ///
+    /// ### Why is this bad
+    /// HQ matches groups and users by name on upload ("Your spreadsheet has multiple
+    /// groups called ... and only the first was processed"): the second definition is
+    /// dropped, with its members.
+    ///
+    /// ### Example
+    /// ```yaml
+    /// format_version: 2
+    /// groups:
+    ///   - {name: Village A, case_sharing: true, members: [david]}
+    ///   - {name: Village A, case_sharing: true, members: [maria]}
+    /// ```
+    ///
+    /// ### Use instead
+    /// ```yaml
+    /// format_version: 2
+    /// groups:
+    ///   - {name: Village A, case_sharing: true, members: [david, maria]}
+    /// ```
+    pub static RULE = "D001", "duplicate-definition", Error;
+}

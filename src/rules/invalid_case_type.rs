@@ -1,0 +1,86 @@
+//! A003: a case type HQ does not accept.
+use crate::diagnostic::{Diagnostic, Place};
+use crate::index::Index;
+use crate::model::{ModuleKind, Sp};
+use crate::source::FileId;
+
+declare_rule! {
+    /// ### What it does
+    /// Reports a case type that does not match `^[\w-]+$` (letters, digits, `_`, `-`),
+    /// or `commcare-user` outside an advanced module. Checked wherever a case type is
+    /// written: modules, `opens`, `updates` and `shared_case_types`.
+    ///
+    /// ### Why is this bad
+    /// HQ rejects such case types (`CASE_TYPE_REGEX` in app_manager); the user case
+    /// `commcare-user` can only be loaded by advanced modules.
+    ///
+    /// ### Example
+    /// ```yaml
+    /// modules:
+    ///   - name: Pregnancy
+    ///     case_type: pregnant woman
+    /// ```
+    ///
+    /// ### Use instead
+    /// ```yaml
+    /// modules:
+    ///   - name: Pregnancy
+    ///     case_type: pregnant_woman
+    /// ```
+    pub static RULE = "A003", "invalid-case-type", Error, check = check;
+}
+
+/// Whether HQ accepts the string as a case type (`^[\w-]+$`, Unicode `\w`).
+pub fn valid_case_type(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+}
+
+fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+    for facts in &ix.apps {
+        let file = facts.app.file;
+        for m in &facts.app.modules {
+            let advanced = m.kind == ModuleKind::Advanced;
+            let types = m.case_type.iter().chain(
+                m.forms
+                    .iter()
+                    .flat_map(|f| f.opens.iter().filter_map(|o| o.case_type.as_ref()).chain(&f.updates)),
+            );
+            for ct in types {
+                report(out, file, ct, advanced);
+            }
+        }
+    }
+    for s in &ix.def.shared_case_types {
+        report(out, ix.def.file, &s.case_type, true);
+    }
+}
+
+fn report(out: &mut Vec<Diagnostic>, file: FileId, ct: &Sp<String>, advanced: bool) {
+    if !valid_case_type(&ct.value) {
+        let fixed: String = ct
+            .value
+            .trim()
+            .chars()
+            .map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' })
+            .collect();
+        out.push(
+            Diagnostic::new(
+                &RULE,
+                Place::new(file, ct.span.clone()),
+                format!("case type `{}` has characters HQ does not allow", ct.value),
+            )
+            .label("only letters, digits, `_` and `-`")
+            .help(format!("rename it, e.g. `{fixed}`, in every app that uses it")),
+        );
+    } else if ct.value == "commcare-user" && !advanced {
+        out.push(
+            Diagnostic::new(
+                &RULE,
+                Place::new(file, ct.span.clone()),
+                "case type `commcare-user` is the user case, allowed only in advanced modules",
+            )
+            .label("outside an advanced module")
+            .help("use `kind: advanced` for this module, or another case type"),
+        );
+    }
+}

@@ -1,0 +1,131 @@
+//! L001: location types or locations form a parent cycle.
+use std::collections::HashMap;
+
+use crate::diagnostic::{Diagnostic, Place};
+use crate::index::Index;
+use crate::source::Span;
+
+declare_rule! {
+    /// ### What it does
+    /// Follows `parent` from every location type in `project.yaml` and from every
+    /// location, and reports each cycle once.
+    ///
+    /// ### Why is this bad
+    /// A hierarchy with a cycle has no top: HQ rejects the upload, and case owners
+    /// below a `view_descendants` level cannot be counted.
+    ///
+    /// ### Example
+    /// ```yaml
+    /// location_types:
+    ///   - {name: district, parent: village}
+    ///   - {name: village, parent: district}
+    /// ```
+    ///
+    /// ### Use instead
+    /// ```yaml
+    /// location_types:
+    ///   - {name: district}
+    ///   - {name: village, parent: district}
+    /// ```
+    pub static RULE = "L001", "location-cycle", Error, check = check;
+}
+
+/// A node of a parent graph: its name, where its `parent` is written, and the parent.
+struct Link<'a> {
+    file: usize,
+    parent_span: Span,
+    parent: &'a str,
+}
+
+fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+    let types: Vec<(&str, Link)> = ix
+        .def
+        .location_types
+        .iter()
+        .filter_map(|t| {
+            let p = t.parent.as_ref()?;
+            Some((
+                t.name.as_str(),
+                Link {
+                    file: ix.def.file,
+                    parent_span: p.span.clone(),
+                    parent: p.as_str(),
+                },
+            ))
+        })
+        .collect();
+    report_cycles(out, "location types", &types);
+    let locations: Vec<(&str, Link)> = ix
+        .locations
+        .iter()
+        .filter_map(|l| {
+            let p = l.parent.as_ref()?;
+            Some((
+                l.code.as_str(),
+                Link {
+                    file: l.file,
+                    parent_span: p.span.clone(),
+                    parent: p.as_str(),
+                },
+            ))
+        })
+        .collect();
+    report_cycles(out, "locations", &locations);
+}
+
+fn report_cycles(out: &mut Vec<Diagnostic>, what: &str, links: &[(&str, Link)]) {
+    let by_name: HashMap<&str, &Link> = links.iter().map(|(n, l)| (*n, l)).collect();
+    // 0 = unseen, 1 = on the current walk, 2 = done.
+    let mut state: HashMap<&str, u8> = HashMap::with_capacity(links.len());
+    for (start, _) in links {
+        if state.contains_key(start) {
+            continue;
+        }
+        let mut walk: Vec<&str> = Vec::new();
+        let mut cur = *start;
+        loop {
+            match state.get(cur) {
+                Some(1) => {
+                    let from = walk.iter().position(|n| *n == cur).unwrap_or(0);
+                    report(out, what, &walk[from..], &by_name);
+                    break;
+                }
+                Some(_) => break,
+                None => {}
+            }
+            state.insert(cur, 1);
+            walk.push(cur);
+            match by_name.get(cur) {
+                Some(link) => cur = link.parent,
+                None => break,
+            }
+        }
+        for n in walk {
+            state.insert(n, 2);
+        }
+    }
+}
+
+fn report(out: &mut Vec<Diagnostic>, what: &str, cycle: &[&str], by_name: &HashMap<&str, &Link>) {
+    let Some(first) = cycle.first().and_then(|n| by_name.get(n)) else {
+        return;
+    };
+    let mut names: Vec<&str> = cycle.to_vec();
+    names.push(cycle[0]);
+    let mut d = Diagnostic::new(
+        &RULE,
+        Place::new(first.file, first.parent_span.clone()),
+        format!("{what} form a parent cycle: {}", names.join(" → ")),
+    )
+    .label(format!("`{}` has parent `{}`", cycle[0], first.parent))
+    .help("remove one `parent` so the hierarchy has a top");
+    for n in &cycle[1..] {
+        if let Some(link) = by_name.get(n) {
+            d = d.also(
+                Place::new(link.file, link.parent_span.clone()),
+                format!("`{n}` has parent `{}`", link.parent),
+            );
+        }
+    }
+    out.push(d);
+}

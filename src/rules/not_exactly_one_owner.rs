@@ -1,0 +1,60 @@
+//! G003: with the project setting on, a user with other than one case owner.
+use crate::diagnostic::{Diagnostic, Place};
+use crate::index::Index;
+
+declare_rule! {
+    /// ### What it does
+    /// Only when the project setting `case_sharing` is true: reports every active user
+    /// with other than exactly one case owner, including users who never create
+    /// cases (supervisors, reviewers). Not repeated where G001 or G002 already
+    /// reported the user.
+    ///
+    /// ### Why is this bad
+    /// This is HQ's own warning with the project setting on: "To use basic case
+    /// sharing, a user must belong to exactly one case sharing group." A reviewer in
+    /// several groups is a deliberate exception: allow it with a reason.
+    ///
+    /// ### Example
+    /// ```yaml
+    /// # project.yaml has case_sharing: true
+    /// format_version: 2
+    /// users:
+    ///   - {username: grace, role: supervisor}   # in groups Village A and Village B
+    /// ```
+    ///
+    /// ### Use instead
+    /// ```yaml
+    /// format_version: 2
+    /// users:
+    ///   # caseshare: allow G003 -- Grace reviews both villages and creates no cases
+    ///   - {username: grace, role: supervisor}
+    /// ```
+    pub static RULE = "G003", "not-exactly-one-owner", Warning, check = check;
+}
+
+fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+    if !ix.def.case_sharing() {
+        return;
+    }
+    for c in ix.owner_checks() {
+        if c.count == 1 || c.without_owner() || c.creator_with_many_owners() {
+            continue;
+        }
+        let name = &c.user.username.value;
+        let message = if c.count == 0 {
+            format!("user `{name}` has no case owner; the project expects exactly one")
+        } else {
+            format!(
+                "user `{name}` has {} case owners; the project expects exactly one",
+                c.count
+            )
+        };
+        let mut d = Diagnostic::new(&RULE, Place::new(c.user.file, c.user.username.span.clone()), message)
+            .label(format!("{} case owners", c.count))
+            .help("keep the user in exactly one case sharing group, or allow it for a reviewer: `# caseshare: allow G003 -- reason`");
+        for (place, label) in ix.owner_places(&c) {
+            d = d.also(place, label);
+        }
+        out.push(d);
+    }
+}

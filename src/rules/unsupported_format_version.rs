@@ -1,0 +1,26 @@
+//! F001: a `format_version` this tool does not know.
+
+declare_rule! {
+    /// ### What it does
+    /// Reports a file whose `format_version` is neither 2 (current) nor 1 (legacy):
+    /// a newer format, or a value that is not the integer 2.
+    ///
+    /// ### Why is this bad
+    /// caseshare cannot know what a newer format means, so it does not check the file
+    /// rather than check it wrongly.
+    ///
+    /// ### Example
+    /// ```yaml
+    /// format_version: 3
+    /// name: CHW App
+    /// ```
+    ///
+    /// ### Use instead
+    /// Upgrade caseshare, or write the current format:
+    /// ```yaml
+    /// format_version: 2
+    /// name: CHW App
+    /// commcare_version: "2.53.0"
+    /// ```
+    pub static RULE = "F001", "unsupported-format-version", Error;
+}

@@ -1,0 +1,168 @@
+//! Source files: their text, their place in the project, and line/column lookup.
+
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Index of a file in [`crate::Project::files`].
+pub type FileId = usize;
+
+/// A byte range into a file's text.
+pub type Span = Range<usize>;
+
+/// What a file defines, from the folder it lives in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FileKind {
+    Project,
+    App,
+    Groups,
+    Users,
+    Locations,
+    /// A YAML file outside the known folders (F003).
+    Unknown,
+}
+
+impl FileKind {
+    /// The kind of a path relative to the project root, or `None` for a file caseshare ignores.
+    pub fn of(rel: &str) -> Option<FileKind> {
+        let is_yaml = rel.ends_with(".yaml") || rel.ends_with(".yml");
+        if !is_yaml {
+            return None;
+        }
+        if rel.split('/').any(|part| part.starts_with('.')) {
+            return None;
+        }
+        if rel == "project.yaml" || rel == "project.yml" {
+            return Some(FileKind::Project);
+        }
+        let folder = rel.split('/').next().unwrap_or("");
+        let nested = rel.contains('/');
+        Some(match folder {
+            "apps" if nested => FileKind::App,
+            "groups" if nested => FileKind::Groups,
+            "users" if nested => FileKind::Users,
+            "locations" if nested => FileKind::Locations,
+            _ => FileKind::Unknown,
+        })
+    }
+}
+
+/// A file of the project, read into memory.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// Path relative to the project root, with `/` separators.
+    pub rel: String,
+    /// Path as shown to the user (relative to the working directory where possible).
+    pub display: String,
+    pub abs: PathBuf,
+    pub kind: FileKind,
+    /// The text; empty when the file could not be read as UTF-8.
+    pub text: Arc<str>,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(rel: String, display: String, abs: PathBuf, kind: FileKind, text: Arc<str>) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        SourceFile {
+            rel,
+            display,
+            abs,
+            kind,
+            text,
+            line_starts,
+        }
+    }
+
+    /// The file stem (`apps/chw.yaml` → `chw`).
+    pub fn stem(&self) -> &str {
+        let name = self.rel.rsplit('/').next().unwrap_or(&self.rel);
+        name.strip_suffix(".yaml")
+            .or_else(|| name.strip_suffix(".yml"))
+            .unwrap_or(name)
+    }
+
+    /// 0-based line index of a byte offset.
+    pub fn line_index(&self, offset: usize) -> usize {
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = self.clamp(offset);
+        let line = self.line_index(offset);
+        let start = self.line_starts[line];
+        let col = self.text[start..offset].chars().count() + 1;
+        (line + 1, col)
+    }
+
+    /// The byte offset of a 1-based line and character column.
+    pub fn offset_of(&self, line: usize, col: usize) -> usize {
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return self.text.len();
+        };
+        let rest = &self.text[start..];
+        let end = rest.find('\n').unwrap_or(rest.len());
+        rest[..end]
+            .char_indices()
+            .nth(col.saturating_sub(1))
+            .map_or(start + end, |(i, _)| start + i)
+    }
+
+    /// The text of a 0-based line, without its line end.
+    pub fn line_text(&self, line: usize) -> &str {
+        let Some(&start) = self.line_starts.get(line) else {
+            return "";
+        };
+        let end = self.line_starts.get(line + 1).copied().unwrap_or(self.text.len());
+        self.text[start..end].trim_end_matches(['\n', '\r'])
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    /// An offset moved back onto a character boundary inside the text.
+    pub fn clamp(&self, offset: usize) -> usize {
+        let mut o = offset.min(self.text.len());
+        while !self.text.is_char_boundary(o) {
+            o -= 1;
+        }
+        o
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters() {
+        let f = SourceFile::new("a".into(), "a".into(), "a".into(), FileKind::App, "ab\nनम x\n".into());
+        let x = f.text.find('x').unwrap();
+        assert_eq!(f.line_col(x), (2, 4));
+        assert_eq!(f.offset_of(2, 4), x);
+        assert_eq!(f.line_text(1), "नम x");
+    }
+
+    #[test]
+    fn kinds_by_folder() {
+        assert_eq!(FileKind::of("project.yaml"), Some(FileKind::Project));
+        assert_eq!(FileKind::of("apps/chw.yml"), Some(FileKind::App));
+        assert_eq!(FileKind::of("apps/drafts/x.yaml"), Some(FileKind::App));
+        assert_eq!(FileKind::of("misc/x.yaml"), Some(FileKind::Unknown));
+        assert_eq!(FileKind::of("apps.yaml"), Some(FileKind::Unknown));
+        assert_eq!(FileKind::of(".pre-commit-config.yaml"), None);
+        assert_eq!(FileKind::of(".github/workflows/ci.yaml"), None);
+        assert_eq!(FileKind::of("README.md"), None);
+    }
+}

@@ -1,0 +1,160 @@
+//! Inline suppressions: `# caseshare: allow CODE[, CODE…] -- reason` on the
+//! offending line or the line above it. One that suppresses nothing is X001.
+
+use crate::diagnostic::{Diagnostic, Place};
+use crate::rules::unused_suppression;
+use crate::source::{SourceFile, Span};
+
+const MARKER: &str = "caseshare: allow";
+
+/// One `allow` comment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Allow {
+    /// 0-based line of the comment.
+    pub line: usize,
+    pub codes: Vec<(String, Span)>,
+}
+
+/// The `allow` comments of a text.
+pub fn parse(file: &SourceFile) -> Vec<Allow> {
+    let text = &*file.text;
+    if !text.contains(MARKER) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for (line, raw) in text.split_inclusive('\n').enumerate() {
+        let line_start = offset;
+        offset += raw.len();
+        let Some(hash) = comment_start(raw) else { continue };
+        let comment = &raw[hash + 1..];
+        let Some(at) = comment.find(MARKER) else { continue };
+        if !comment[..at].trim().is_empty() {
+            continue;
+        }
+        let rest_start = hash + 1 + at + MARKER.len();
+        let rest = &raw[rest_start..];
+        let list = rest.split("--").next().unwrap_or("");
+        let mut codes = Vec::new();
+        let mut pos = rest_start;
+        for piece in list.split_inclusive([',', ' ', '\t', '\n', '\r']) {
+            let code = piece.trim_matches([',', ' ', '\t', '\n', '\r']);
+            if !code.is_empty() {
+                let start = line_start + pos + piece.find(code).unwrap_or(0);
+                codes.push((code.to_ascii_uppercase(), start..start + code.len()));
+            }
+            pos += piece.len();
+        }
+        if !codes.is_empty() {
+            out.push(Allow { line, codes });
+        }
+    }
+    out
+}
+
+/// The byte where a line's comment starts: a `#` at the start or after white space,
+/// outside quotes.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut quote: Option<char> = None;
+    let mut prev_space = true;
+    for (i, c) in line.char_indices() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '#' && prev_space => return Some(i),
+            None if (c == '"' || c == '\'') && prev_space => quote = Some(c),
+            None => {}
+        }
+        prev_space = c.is_whitespace() || c == '[' || c == '{' || c == ',';
+    }
+    None
+}
+
+/// Drops suppressed diagnostics and adds X001 for each code that suppressed
+/// nothing. Files whose diagnostics show they were not loaded are not asked for
+/// X001 (their rules did not run); neither are any when `rules_ran` is false.
+pub fn apply(files: &[SourceFile], diagnostics: Vec<Diagnostic>, rules_ran: bool) -> Vec<Diagnostic> {
+    let mut allows: Vec<Vec<Allow>> = files.iter().map(parse).collect();
+    let mut used: Vec<Vec<Vec<bool>>> = allows
+        .iter()
+        .map(|a| a.iter().map(|x| vec![false; x.codes.len()]).collect())
+        .collect();
+    let mut kept = Vec::with_capacity(diagnostics.len());
+    let mut not_loaded = vec![false; files.len()];
+    for d in diagnostics {
+        if matches!(d.code(), "Y001" | "Y002" | "Y003" | "F001" | "F002" | "F003" | "F004") {
+            not_loaded[d.file] = true;
+        }
+        let line = files[d.file].line_index(d.span.start.min(files[d.file].text.len()));
+        let mut suppressed = false;
+        for (a, allow) in allows[d.file].iter().enumerate() {
+            if allow.line == line || allow.line + 1 == line {
+                for (c, (code, _)) in allow.codes.iter().enumerate() {
+                    if code == d.code() {
+                        used[d.file][a][c] = true;
+                        suppressed = true;
+                    }
+                }
+            }
+        }
+        if !suppressed {
+            kept.push(d);
+        }
+    }
+    if rules_ran {
+        for (file, file_allows) in allows.iter_mut().enumerate() {
+            if not_loaded[file] {
+                continue;
+            }
+            for (a, allow) in file_allows.iter().enumerate() {
+                for (c, (code, span)) in allow.codes.iter().enumerate() {
+                    if !used[file][a][c] {
+                        kept.push(
+                            Diagnostic::new(
+                                &unused_suppression::RULE,
+                                Place::new(file, span.clone()),
+                                format!("`allow {code}` suppresses nothing"),
+                            )
+                            .label("no such diagnostic on this line or the next")
+                            .help("remove the suppression"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileKind;
+
+    fn file(text: &str) -> SourceFile {
+        SourceFile::new(
+            "u.yaml".into(),
+            "u.yaml".into(),
+            "u.yaml".into(),
+            FileKind::Users,
+            text.into(),
+        )
+    }
+
+    #[test]
+    fn parses_codes_and_reason() {
+        let f = file(
+            "users:\n  # caseshare: allow G003, g002 -- reviews both\n  - {username: a} # caseshare: allow X9\n  - {username: '# caseshare: allow G1'}\n",
+        );
+        let a = parse(&f);
+        assert_eq!(a.len(), 2);
+        assert_eq!(a[0].line, 1);
+        assert_eq!(
+            a[0].codes.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
+            ["G003", "G002"]
+        );
+        assert_eq!(&f.text[a[0].codes[0].1.clone()], "G003");
+        assert_eq!(a[1].line, 2);
+        assert_eq!(a[1].codes[0].0, "X9");
+    }
+}

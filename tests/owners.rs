@@ -1,0 +1,256 @@
+//! The heart of the product: case owners and "can create cases with an automatic
+//! owner" (SPEC section 3 G), checked on small in-memory projects.
+
+use std::time::{Duration, Instant};
+
+use caseshare::diagnostic::Diagnostic;
+use caseshare::index::Index;
+use caseshare::{CheckResult, check_memory};
+
+const PROJECT: &str = "format_version: 2
+domain: demo
+case_sharing: false
+roles:
+  chw: {apps: [chw]}
+  reviewer: {apps: [review]}
+  everything: {apps: all}
+location_types:
+  - {name: district, view_descendants: true}
+  - {name: village, parent: district, shares_cases: true}
+";
+
+const CHW: &str = "format_version: 2
+name: CHW
+commcare_version: \"2.53.0\"
+case_sharing: true
+modules:
+  - name: Pregnancy
+    case_type: pregnancy
+    forms:
+      - name: Register
+        opens: [{}]
+      - {name: Visit, requires: case}
+";
+
+const REVIEW: &str = "format_version: 2
+name: Review
+commcare_version: \"2.53.0\"
+case_sharing: true
+modules:
+  - name: Pregnancy
+    case_type: pregnancy
+    forms:
+      - {name: Review, requires: case}
+";
+
+const TWO_GROUPS: &str = "format_version: 2
+groups:
+  - {name: Village A, case_sharing: true, members: [david]}
+  - {name: Village B, case_sharing: true, members: [david]}
+";
+
+const LOCATIONS: &str = "format_version: 2
+locations:
+  - {code: d1, name: District 1, type: district}
+  - {code: va, name: Village A, type: village, parent: d1}
+  - {code: vb, name: Village B, type: village, parent: d1}
+  - {code: vc, name: Village C, type: village, parent: d1}
+";
+
+fn check(files: &[(&str, &str)]) -> CheckResult {
+    check_memory(files)
+}
+
+fn codes(r: &CheckResult) -> Vec<&'static str> {
+    r.diagnostics.iter().map(Diagnostic::code).collect()
+}
+
+fn with_user(project: &str, user: &str, groups: &str, chw: &str) -> CheckResult {
+    let users = format!("format_version: 2\nusers:\n  - {user}\n");
+    check(&[
+        ("project.yaml", project),
+        ("apps/chw.yaml", chw),
+        ("apps/review.yaml", REVIEW),
+        ("groups/villages.yaml", groups),
+        ("users/staff.yaml", &users),
+        ("locations/d.yaml", LOCATIONS),
+    ])
+}
+
+#[test]
+fn creator_in_two_groups_gets_g002_with_both_memberships_and_the_form() {
+    let r = with_user(PROJECT, "{username: david, role: chw}", TWO_GROUPS, CHW);
+    let g002: Vec<&Diagnostic> = r.diagnostics.iter().filter(|d| d.code() == "G002").collect();
+    assert_eq!(g002.len(), 1, "{:?}", codes(&r));
+    let d = g002[0];
+    let files = &r.project.files;
+    assert_eq!(files[d.file].rel, "groups/villages.yaml");
+    let text = &files[d.file].text;
+    // Primary label on the first membership, a label on the second.
+    assert_eq!(&text[d.span.clone()], "david");
+    assert_eq!(d.labels.len(), 1);
+    assert_eq!(&text[d.labels[0].span.clone()], "david");
+    assert!(d.label.contains("Village A") && d.labels[0].text.contains("Village B"));
+    // A related diagnostic at the form that creates cases.
+    assert_eq!(d.related.len(), 1);
+    assert_eq!(files[d.related[0].file].rel, "apps/chw.yaml");
+    assert!(
+        d.related[0].message.contains("form `register`"),
+        "{}",
+        d.related[0].message
+    );
+    assert!(d.help.as_deref().unwrap_or("").contains("owner: explicit"));
+}
+
+#[test]
+fn explicit_owner_removes_g002() {
+    let chw = CHW.replace("opens: [{}]", "opens: [{owner: explicit}]");
+    let r = with_user(PROJECT, "{username: david, role: chw}", TWO_GROUPS, &chw);
+    assert!(!codes(&r).contains(&"G002"), "{:?}", codes(&r));
+}
+
+#[test]
+fn extension_cases_do_not_need_one_owner() {
+    let chw = CHW.replace("opens: [{}]", "opens: [{case_type: visit, relationship: extension}]");
+    let r = with_user(PROJECT, "{username: david, role: chw}", TWO_GROUPS, &chw);
+    assert!(!codes(&r).contains(&"G002"), "{:?}", codes(&r));
+}
+
+#[test]
+fn follow_up_only_user_gets_no_g002_and_g003_only_with_the_project_setting() {
+    let r = with_user(PROJECT, "{username: david, role: reviewer}", TWO_GROUPS, CHW);
+    assert!(!codes(&r).contains(&"G002"), "{:?}", codes(&r));
+    assert!(!codes(&r).contains(&"G003"), "{:?}", codes(&r));
+    let on = PROJECT.replace("case_sharing: false", "case_sharing: true");
+    let r = with_user(&on, "{username: david, role: reviewer}", TWO_GROUPS, CHW);
+    assert!(!codes(&r).contains(&"G002"), "{:?}", codes(&r));
+    assert_eq!(codes(&r).iter().filter(|c| **c == "G003").count(), 1, "{:?}", codes(&r));
+}
+
+#[test]
+fn g003_is_not_repeated_where_g001_or_g002_fired() {
+    let on = PROJECT.replace("case_sharing: false", "case_sharing: true");
+    let r = with_user(&on, "{username: david, role: chw}", TWO_GROUPS, CHW);
+    assert_eq!(codes(&r), ["G002"]);
+    let none = "format_version: 2\ngroups:\n  - {name: Village A, case_sharing: true, members: [maria]}\n";
+    let r = with_user(&on, "{username: david, role: chw}", none, CHW);
+    assert!(codes(&r).contains(&"G001"), "{:?}", codes(&r));
+    assert!(!codes(&r).contains(&"G003"), "{:?}", codes(&r));
+}
+
+#[test]
+fn no_role_reaches_every_app_and_all_means_all() {
+    let one = "format_version: 2\ngroups:\n  - {name: Village A, case_sharing: true, members: [maria]}\n";
+    for user in ["{username: david}", "{username: david, role: everything}"] {
+        let r = with_user(PROJECT, user, one, CHW);
+        assert!(codes(&r).contains(&"G001"), "{user}: {:?}", codes(&r));
+    }
+}
+
+#[test]
+fn inactive_users_are_not_checked() {
+    let r = with_user(
+        PROJECT,
+        "{username: david, role: chw, is_active: false}",
+        TWO_GROUPS,
+        CHW,
+    );
+    assert!(
+        !codes(&r).iter().any(|c| ["G001", "G002", "G003"].contains(c)),
+        "{:?}",
+        codes(&r)
+    );
+}
+
+#[test]
+fn a_group_and_a_case_owning_location_add_up() {
+    let one = "format_version: 2\ngroups:\n  - {name: Village A, case_sharing: true, members: [david]}\n";
+    let r = with_user(PROJECT, "{username: david, role: chw, locations: [va]}", one, CHW);
+    let d = r.diagnostics.iter().find(|d| d.code() == "G002").expect("G002");
+    assert!(d.message.contains("2 case owners"), "{}", d.message);
+    // The location is labelled in the users file, a related note since the group is elsewhere.
+    assert!(
+        d.related.iter().any(|x| x.message.contains("location `va` owns cases")),
+        "{d:?}"
+    );
+}
+
+/// The case-owner count of user `u` in a project with the given locations and groups.
+fn owner_count(user_locations: &str, groups: &str) -> usize {
+    let users = format!("format_version: 2\nusers:\n  - {{username: u, locations: {user_locations}}}\n");
+    let r = check(&[
+        ("project.yaml", PROJECT),
+        ("groups/g.yaml", groups),
+        ("users/u.yaml", &users),
+        ("locations/d.yaml", LOCATIONS),
+    ]);
+    let mut sink = Vec::new();
+    let index = Index::build(&r.project, &mut sink);
+    let user = index.user_by_name["u"];
+    index.owners(user).expect("known locations").count()
+}
+
+#[test]
+fn owner_counting() {
+    let none = "format_version: 2\ngroups: []\n";
+    let two = "format_version: 2\ngroups:\n  - {name: A, case_sharing: true, members: [u]}\n  - {name: B, case_sharing: true, members: [u, u]}\n  - {name: R, members: [u]}\n";
+    assert_eq!(owner_count("[]", none), 0);
+    // Case-sharing groups only; a repeated member counts once; reporting groups do not count.
+    assert_eq!(owner_count("[]", two), 2);
+    // A village owns cases.
+    assert_eq!(owner_count("[va]", none), 1);
+    // The district views its three case-owning villages (it does not own cases itself).
+    assert_eq!(owner_count("[d1]", none), 3);
+    // HQ adds the assigned village and the district's descendants up: 1 + 3.
+    assert_eq!(owner_count("[d1, va]", none), 4);
+    // Groups and locations add up.
+    assert_eq!(owner_count("[va, vb]", two), 4);
+}
+
+#[test]
+fn versions_and_booleans_are_reported_with_the_fix() {
+    let chw = CHW
+        .replace("\"2.53.0\"", "2.10")
+        .replace("case_sharing: true", "case_sharing: on");
+    let one = "format_version: 2\ngroups:\n  - {name: Village A, case_sharing: true, members: [david]}\n";
+    let r = with_user(PROJECT, "{username: david, role: chw}", one, &chw);
+    let y005 = r.diagnostics.iter().find(|d| d.code() == "Y005").expect("Y005");
+    assert!(
+        y005.message.contains("`2.10`") && y005.message.contains("reads it as 2.1"),
+        "{}",
+        y005.message
+    );
+    assert_eq!(y005.help.as_deref(), Some("quote it: `commcare_version: \"2.10\"`"));
+    let y004 = r.diagnostics.iter().find(|d| d.code() == "Y004").expect("Y004");
+    assert_eq!(y004.help.as_deref(), Some("write `case_sharing: true`"));
+    // The file still loads: `on` is true and 2.10 is "2.10", so no A001 and the app shares.
+    assert!(!codes(&r).contains(&"A001"), "{:?}", codes(&r));
+    assert_eq!(
+        r.project.apps[0]
+            .commcare_version
+            .as_ref()
+            .map(|v| v.value.text.as_str()),
+        Some("2.10")
+    );
+    assert!(r.project.apps[0].case_sharing());
+}
+
+#[test]
+fn billion_laughs_is_y003_within_a_second() {
+    let mut laughs = String::from(
+        "format_version: 2\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+    for w in names.windows(2) {
+        laughs.push_str(&format!(
+            "{}: &{} [{}]\n",
+            w[1],
+            w[1],
+            vec![format!("*{}", w[0]); 9].join(",")
+        ));
+    }
+    let start = Instant::now();
+    let r = check(&[("project.yaml", PROJECT), ("users/lol.yaml", &laughs)]);
+    assert!(start.elapsed() < Duration::from_secs(1), "took {:?}", start.elapsed());
+    assert!(codes(&r).contains(&"Y003"), "{:?}", codes(&r));
+}
