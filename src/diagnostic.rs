@@ -102,27 +102,16 @@ impl Diagnostic {
     /// diagnostic (miette cannot label two files in one diagnostic).
     pub fn also(mut self, at: Place, text: impl Into<String>) -> Self {
         if at.file == self.file {
-            self.labels.push(Label {
-                span: at.span,
-                text: text.into(),
-            });
+            self.labels.push(Label { span: at.span, text: text.into() });
         } else {
-            self.related.push(Related {
-                file: at.file,
-                span: at.span,
-                message: text.into(),
-            });
+            self.related.push(Related { file: at.file, span: at.span, message: text.into() });
         }
         self
     }
 
     /// A related diagnostic, even when it is in the same file.
     pub fn related(mut self, at: Place, text: impl Into<String>) -> Self {
-        self.related.push(Related {
-            file: at.file,
-            span: at.span,
-            message: text.into(),
-        });
+        self.related.push(Related { file: at.file, span: at.span, message: text.into() });
         self
     }
 }

@@ -7,15 +7,8 @@ use crate::source::FileKind;
 
 /// Walks up from `start` (a file or folder) to the folder holding `project.yaml`.
 pub fn find_root(start: &Path) -> Result<PathBuf, Error> {
-    let abs = std::fs::canonicalize(start).map_err(|source| Error::Io {
-        path: start.to_path_buf(),
-        source,
-    })?;
-    let mut dir = if abs.is_dir() {
-        abs.as_path()
-    } else {
-        abs.parent().unwrap_or(&abs)
-    };
+    let abs = std::fs::canonicalize(start).map_err(|source| Error::Io { path: start.to_path_buf(), source })?;
+    let mut dir = if abs.is_dir() { abs.as_path() } else { abs.parent().unwrap_or(&abs) };
     loop {
         if dir.join("project.yaml").is_file() || dir.join("project.yml").is_file() {
             return Ok(dir.to_path_buf());
@@ -53,28 +46,18 @@ pub fn walk(root: &Path) -> (Vec<Entry>, Vec<(String, String)>) {
                     continue;
                 }
                 let Ok(rel) = e.path().strip_prefix(root) else { continue };
-                let rel = rel
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy())
-                    .collect::<Vec<_>>()
-                    .join("/");
+                let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
                 // A symlink to a folder is not followed.
                 if e.path_is_symlink() && e.path().is_dir() {
                     continue;
                 }
                 if let Some(kind) = FileKind::of(&rel) {
-                    entries.push(Entry {
-                        rel,
-                        abs: e.path().to_path_buf(),
-                        kind,
-                    });
+                    entries.push(Entry { rel, abs: e.path().to_path_buf(), kind });
                 }
             }
             Err(err) => {
-                let path = err
-                    .path()
-                    .map(|p| p.strip_prefix(root).unwrap_or(p).display().to_string())
-                    .unwrap_or_default();
+                let path =
+                    err.path().map(|p| p.strip_prefix(root).unwrap_or(p).display().to_string()).unwrap_or_default();
                 errors.push((path, err.to_string()));
             }
         }

@@ -3,10 +3,10 @@
 //! what each app uses and creates, and what each role reaches. Every rule reads it;
 //! nothing in it scans all groups or all users per user.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::Project;
-use crate::diagnostic::{Diagnostic, Place};
+use crate::diagnostic::{Diagnostic, Place, did_you_mean};
 use crate::model::{
     App, Form, Group, Location, LocationType, Module, ModuleKind, Opens, Owner, ProjectDef, Relationship, Role,
     RoleApps, Sp, User,
@@ -131,12 +131,7 @@ pub struct Owners<'p> {
 impl Owners<'_> {
     /// How many case owners HQ gives the user (the phone's `count(groups)`).
     pub fn count(&self) -> usize {
-        self.groups.len()
-            + self
-                .locations
-                .iter()
-                .map(|l| usize::from(l.owns) + l.below)
-                .sum::<usize>()
+        self.groups.len() + self.locations.iter().map(|l| usize::from(l.owns) + l.below).sum::<usize>()
     }
 }
 
@@ -158,6 +153,10 @@ pub struct Index<'p> {
     pub memberships: HashMap<&'p str, Vec<Membership<'p>>>,
     /// Case-owning locations strictly below each location.
     pub owning_below: HashMap<&'p str, usize>,
+    /// Users whose case sharing memberships are in doubt: the likely intended name
+    /// of an unknown member, or a scalar in a misshapen `members`. Owner rules skip
+    /// them rather than repeat the R001 or S003 as a G001.
+    pub in_doubt: HashSet<&'p str>,
     reach_all: Reach,
     reach_by_role: HashMap<&'p str, Reach>,
 }
@@ -186,10 +185,8 @@ impl<'p> Index<'p> {
         let (users, user_by_name) = dups.firsts(project.users.iter().map(|u| (u, &u.username, u.file)), "username");
         let (locations, location_by_code) =
             dups.firsts(project.locations.iter().map(|l| (l, &l.code, l.file)), "location code");
-        let (_, location_types) = dups.firsts(
-            def.location_types.iter().map(|t| (t, &t.name, def.file)),
-            "location type",
-        );
+        let (_, location_types) =
+            dups.firsts(def.location_types.iter().map(|t| (t, &t.name, def.file)), "location type");
         let roles = def.roles.iter().map(|r| (r.name.as_str(), r)).collect();
 
         let mut memberships: HashMap<&str, Vec<Membership>> = HashMap::new();
@@ -204,6 +201,15 @@ impl<'p> Index<'p> {
         }
 
         let owning_below = owning_below(&locations, &location_by_code, &location_types);
+        let mut in_doubt: HashSet<&str> = HashSet::new();
+        for g in groups.iter().filter(|g| g.case_sharing() || g.case_sharing_doubt) {
+            if let Some(names) = &g.members_doubt {
+                in_doubt.extend(names.iter().filter_map(|n| user_by_name.get_key_value(n.as_str()).map(|(k, _)| *k)));
+            }
+            for m in g.members.iter().filter(|m| !user_by_name.contains_key(m.as_str())) {
+                in_doubt.extend(did_you_mean(&m.value, user_by_name.keys().copied()));
+            }
+        }
         let mut index = Index {
             project,
             def,
@@ -219,25 +225,19 @@ impl<'p> Index<'p> {
             roles,
             memberships,
             owning_below,
+            in_doubt,
             reach_all: Reach::default(),
             reach_by_role: HashMap::new(),
         };
         index.reach_all = index.reach_of(None);
-        index.reach_by_role = def
-            .roles
-            .iter()
-            .map(|r| (r.name.as_str(), index.reach_of(Some(&r.apps))))
-            .collect();
+        index.reach_by_role = def.roles.iter().map(|r| (r.name.as_str(), index.reach_of(Some(&r.apps)))).collect();
         index
     }
 
     fn reach_of(&self, apps: Option<&RoleApps>) -> Reach {
         let list: Vec<usize> = match apps {
             None | Some(RoleApps::All) => (0..self.apps.len()).collect(),
-            Some(RoleApps::List(ids)) => ids
-                .iter()
-                .filter_map(|id| self.app_by_id.get(id.as_str()).copied())
-                .collect(),
+            Some(RoleApps::List(ids)) => ids.iter().filter_map(|id| self.app_by_id.get(id.as_str()).copied()).collect(),
         };
         let mut reach = Reach::default();
         for i in list {
@@ -263,28 +263,21 @@ impl<'p> Index<'p> {
     /// Whether owner counts can be trusted: every file that defines groups,
     /// users or locations was loaded.
     pub fn owners_known(&self) -> bool {
-        ![FileKind::Groups, FileKind::Locations, FileKind::Users]
-            .iter()
-            .any(|k| self.project.kind_failed(*k))
+        ![FileKind::Groups, FileKind::Locations, FileKind::Users].iter().any(|k| self.project.kind_failed(*k))
     }
 
     /// The user's case owners; `None` when one of their locations is not defined (R001).
     pub fn owners(&self, user: &'p User) -> Option<Owners<'p>> {
-        let groups = self
-            .memberships
-            .get(user.username.as_str())
-            .cloned()
-            .unwrap_or_default();
+        let groups = self.memberships.get(user.username.as_str()).cloned().unwrap_or_default();
         let mut assigned = Vec::with_capacity(user.locations.len());
-        for code in &user.locations {
+        for (i, code) in user.locations.iter().enumerate() {
             let loc = *self.location_by_code.get(code.as_str())?;
+            // HQ keeps a set of assigned locations: a repeat is one assignment.
+            if user.locations[..i].iter().any(|c| c.value == code.value) {
+                continue;
+            }
             let ty = self.location_types.get(loc.location_type.as_str());
-            assigned.push((
-                code,
-                loc,
-                ty.is_some_and(|t| t.shares_cases),
-                ty.is_some_and(|t| t.view_descendants),
-            ));
+            assigned.push((code, loc, ty.is_some_and(|t| t.shares_cases), ty.is_some_and(|t| t.view_descendants)));
         }
         let viewing: Vec<&str> = assigned.iter().filter(|a| a.3).map(|a| a.1.code.as_str()).collect();
         let locations = assigned
@@ -297,12 +290,7 @@ impl<'p> Index<'p> {
                 } else {
                     0
                 };
-                LocationOwner {
-                    assigned: code,
-                    location: loc,
-                    owns,
-                    below,
-                }
+                LocationOwner { assigned: code, location: loc, owns, below }
             })
             .collect();
         Some(Owners { groups, locations })
@@ -353,9 +341,7 @@ fn owning_below<'p>(
     let mut below: HashMap<&str, usize> = HashMap::with_capacity(order.len());
     for l in order.iter().rev() {
         let n = children.get(l.code.as_str()).map_or(0, |kids| {
-            kids.iter()
-                .map(|k| usize::from(shares(k)) + below.get(k.code.as_str()).copied().unwrap_or(0))
-                .sum()
+            kids.iter().map(|k| usize::from(shares(k)) + below.get(k.code.as_str()).copied().unwrap_or(0)).sum()
         });
         below.insert(l.code.as_str(), n);
     }
@@ -363,21 +349,9 @@ fn owning_below<'p>(
 }
 
 fn app_facts<'p>(app: &'p App, dups: &mut Dups<'_>) -> AppFacts<'p> {
-    let (_, modules) = dups.firsts(
-        app.modules.iter().map(|m| (m, &m.id, app.file)),
-        "module id in this app",
-    );
-    dups.firsts(
-        app.modules.iter().flat_map(|m| &m.forms).map(|f| (f, &f.id, app.file)),
-        "form id in this app",
-    );
-    let mut facts = AppFacts {
-        app,
-        modules,
-        uses: Vec::new(),
-        first_use: HashMap::new(),
-        creations: Vec::new(),
-    };
+    let (_, modules) = dups.firsts(app.modules.iter().map(|m| (m, &m.id, app.file)), "module id in this app");
+    dups.firsts(app.modules.iter().flat_map(|m| &m.forms).map(|f| (f, &f.id, app.file)), "form id in this app");
+    let mut facts = AppFacts { app, modules, uses: Vec::new(), first_use: HashMap::new(), creations: Vec::new() };
     for m in &app.modules {
         let module_type = facts.module_case_type(m);
         if let Some(ct) = &m.case_type {
@@ -400,12 +374,7 @@ fn app_facts<'p>(app: &'p App, dups: &mut Dups<'_>) -> AppFacts<'p> {
                 );
                 if let Some(ct) = case_type {
                     let span = o.case_type.as_ref().map_or(o.span.clone(), |c| c.span.clone());
-                    facts.uses.push(CaseUse {
-                        case_type: ct,
-                        file: app.file,
-                        span,
-                        kind: UseKind::Opens,
-                    });
+                    facts.uses.push(CaseUse { case_type: ct, file: app.file, span, kind: UseKind::Opens });
                 }
                 facts.creations.push(Creation {
                     module: m,
@@ -514,17 +483,12 @@ impl<'p> Index<'p> {
         let known = self.owners_known();
         self.users
             .iter()
-            .filter(move |u| known && u.is_active)
+            .filter(move |u| known && u.is_active && !u.doubt && !self.in_doubt.contains(u.username.as_str()))
             .filter_map(move |&user| {
                 let reach = self.reach(user)?;
                 let owners = self.owners(user)?;
                 let count = owners.count();
-                Some(OwnerCheck {
-                    user,
-                    owners,
-                    count,
-                    reach,
-                })
+                Some(OwnerCheck { user, owners, count, reach })
             })
     }
 

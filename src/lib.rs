@@ -78,10 +78,7 @@ impl CheckResult {
 
 /// Checks the project that contains each path (one result per distinct project).
 pub fn check_paths(paths: &[PathBuf]) -> Result<Vec<CheckResult>, Error> {
-    let cwd = std::env::current_dir().map_err(|source| Error::Io {
-        path: ".".into(),
-        source,
-    })?;
+    let cwd = std::env::current_dir().map_err(|source| Error::Io { path: ".".into(), source })?;
     let mut roots: Vec<PathBuf> = Vec::new();
     let defaults = [PathBuf::from(".")];
     let paths = if paths.is_empty() { &defaults[..] } else { paths };
@@ -114,11 +111,7 @@ fn finish(project: Project, mut diagnostics: Vec<Diagnostic>, io_problems: Vec<I
     }
     let rules_ran = project.def.is_some();
     let diagnostics = suppress::apply(&project.files, diagnostics, rules_ran);
-    let mut result = CheckResult {
-        project,
-        diagnostics,
-        io_problems,
-    };
+    let mut result = CheckResult { project, diagnostics, io_problems };
     sort(&mut result);
     result
 }

@@ -30,18 +30,12 @@ enum Loaded {
 pub fn load(root: &Path, cwd: &Path) -> (Project, Vec<Diagnostic>, Vec<IoProblem>) {
     let (entries, walk_errors) = discover::walk(root);
     let mut loader = Loader {
-        project: Project {
-            root: root.to_path_buf(),
-            ..Project::default()
-        },
+        project: Project { root: root.to_path_buf(), ..Project::default() },
         diags: Vec::new(),
         io: Vec::new(),
     };
     for (path, message) in walk_errors {
-        loader.io.push(IoProblem {
-            path: relative_to(&root.join(&path), cwd),
-            message,
-        });
+        loader.io.push(IoProblem { path: relative_to(&root.join(&path), cwd), message });
     }
     for entry in entries {
         let display = relative_to(&entry.abs, cwd);
@@ -56,20 +50,10 @@ pub fn load(root: &Path, cwd: &Path) -> (Project, Vec<Diagnostic>, Vec<IoProblem
 pub fn load_memory(files: &[(&str, &[u8])]) -> (Project, Vec<Diagnostic>) {
     let mut sorted: Vec<&(&str, &[u8])> = files.iter().collect();
     sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    let mut loader = Loader {
-        project: Project::default(),
-        diags: Vec::new(),
-        io: Vec::new(),
-    };
+    let mut loader = Loader { project: Project::default(), diags: Vec::new(), io: Vec::new() };
     for (rel, bytes) in sorted {
         let Some(kind) = FileKind::of(rel) else { continue };
-        loader.add(
-            rel.to_string(),
-            rel.to_string(),
-            rel.into(),
-            kind,
-            Ok(decode(bytes.to_vec())),
-        );
+        loader.add(rel.to_string(), rel.to_string(), rel.into(), kind, Ok(decode(bytes.to_vec())));
     }
     (loader.project, loader.diags)
 }
@@ -94,24 +78,16 @@ impl Loader {
         let text = match content {
             Ok(Read::Text(t)) => t,
             Ok(Read::NotUtf8 { lossy, at }) => {
-                project
-                    .files
-                    .push(SourceFile::new(rel, display, abs, kind, lossy.into()));
-                let d = Diagnostic::new(
-                    &not_utf8::RULE,
-                    Place::new(file_id, at..at),
-                    "the file is not UTF-8 text",
-                )
-                .label("this byte is not UTF-8")
-                .help("save the file as UTF-8");
+                project.files.push(SourceFile::new(rel, display, abs, kind, lossy.into()));
+                let d = Diagnostic::new(&not_utf8::RULE, Place::new(file_id, at..at), "the file is not UTF-8 text")
+                    .label("this byte is not UTF-8")
+                    .help("save the file as UTF-8");
                 self.diags.push(d);
                 fail(project, kind);
                 return;
             }
             Ok(Read::TooLarge(len)) => {
-                project
-                    .files
-                    .push(SourceFile::new(rel, display, abs, kind, Arc::from("")));
+                project.files.push(SourceFile::new(rel, display, abs, kind, Arc::from("")));
                 let d = Diagnostic::new(
                     &yaml_limits::RULE,
                     Place::new(file_id, 0..0),
@@ -174,10 +150,7 @@ fn decode(bytes: Vec<u8>) -> Read {
         Ok(s) => Read::Text(s.into()),
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
-            Read::NotUtf8 {
-                lossy: String::from_utf8_lossy(e.as_bytes()).into_owned(),
-                at,
-            }
+            Read::NotUtf8 { lossy: String::from_utf8_lossy(e.as_bytes()).into_owned(), at }
         }
     }
 }
@@ -202,28 +175,20 @@ fn load_text(file: usize, src: &SourceFile, diags: &mut Vec<Diagnostic>) -> Opti
         Ok(root) => root,
         Err(ParseError::Syntax { message, span }) => {
             diags.push(
-                Diagnostic::new(
-                    &yaml_syntax::RULE,
-                    Place::new(file, span),
-                    format!("invalid YAML: {message}"),
-                )
-                .label("here")
-                .help("fix the YAML syntax"),
+                Diagnostic::new(&yaml_syntax::RULE, Place::new(file, span), format!("invalid YAML: {message}"))
+                    .label("here")
+                    .help("fix the YAML syntax"),
             );
             return None;
         }
         Err(ParseError::Limits { message, span }) => {
             diags.push(
-                Diagnostic::new(
-                    &yaml_limits::RULE,
-                    Place::new(file, span),
-                    format!("over the safe limits: {message}"),
-                )
-                .label("here")
-                .help(format!(
-                    "keep nesting under {} levels and use few aliases; definition files need neither",
-                    yaml::MAX_DEPTH
-                )),
+                Diagnostic::new(&yaml_limits::RULE, Place::new(file, span), format!("over the safe limits: {message}"))
+                    .label("here")
+                    .help(format!(
+                        "keep nesting under {} levels and use few aliases; definition files need neither",
+                        yaml::MAX_DEPTH
+                    )),
             );
             return None;
         }
@@ -232,19 +197,15 @@ fn load_text(file: usize, src: &SourceFile, diags: &mut Vec<Diagnostic>) -> Opti
     if !dups.is_empty() {
         for d in dups {
             diags.push(
-                Diagnostic::new(
-                    &duplicate_key::RULE,
-                    Place::new(file, d.second),
-                    format!("duplicate key `{}`", d.key),
-                )
-                .label("repeated here")
-                .also(Place::new(file, d.first), "first defined here")
-                .help("remove one of the two entries: YAML does not allow repeated keys"),
+                Diagnostic::new(&duplicate_key::RULE, Place::new(file, d.second), format!("duplicate key `{}`", d.key))
+                    .label("repeated here")
+                    .also(Place::new(file, d.first), "first defined here")
+                    .help("remove one of the two entries: YAML does not allow repeated keys"),
             );
         }
         return None;
     }
-    let mut cx = Conv { file, text, diags };
+    let mut cx = Conv::new(file, text, diags);
     let mut fields = cx.map(&root, &format!("`{}`", src.rel))?;
     if !format_is_current(&mut cx, &mut fields) {
         return None;
@@ -296,11 +257,7 @@ fn format_is_current(cx: &mut Conv<'_>, fields: &mut model::Fields<'_>) -> bool 
 }
 
 fn legacy(file: usize, span: crate::source::Span) -> Diagnostic {
-    Diagnostic::new(
-        &legacy_format::RULE,
-        Place::new(file, span),
-        "this is a format 1 (legacy) file",
-    )
-    .label("format 1")
-    .help("run `caseshare migrate` to rewrite it to format 2")
+    Diagnostic::new(&legacy_format::RULE, Place::new(file, span), "this is a format 1 (legacy) file")
+        .label("format 1")
+        .help("run `caseshare migrate` to rewrite it to format 2")
 }

@@ -11,11 +11,7 @@ use caseshare::rules;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    name = "caseshare",
-    version,
-    about = "Validate CommCare project definitions kept as YAML in git"
-)]
+#[command(name = "caseshare", version, about = "Validate CommCare project definitions kept as YAML in git")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -48,8 +44,13 @@ fn main() -> ExitCode {
             Some(rule) => {
                 let severity = rule.severity.as_str();
                 let fix = if rule.fixable { ", fixable" } else { "" };
-                println!("# {} ({})\n\nDefault severity: {severity}{fix}\n", rule.code, rule.name);
-                print!("{}", unindent(rule.doc));
+                let text = format!(
+                    "# {} ({})\n\nDefault severity: {severity}{fix}\n\n{}",
+                    rule.code,
+                    rule.name,
+                    unindent(rule.doc)
+                );
+                out(&text);
                 ExitCode::SUCCESS
             }
             None => {
@@ -59,26 +60,21 @@ fn main() -> ExitCode {
         },
         Command::Rules => {
             for rule in rules::REGISTRY {
-                println!(
-                    "{:<5} {:<34} {:<8} {}",
-                    rule.code,
-                    rule.name,
-                    rule.severity.as_str(),
-                    rule.summary().replace('\n', " ")
-                );
+                println!("{:<5} {:<34} {:<8} {}", rule.code, rule.name, rule.severity.as_str(), rule.summary);
             }
             ExitCode::SUCCESS
         }
     }
 }
 
+/// Writes to stdout; a closed pipe (`caseshare rules | head`) is not an error.
+fn out(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
 /// Doc comments carry one leading space per line.
 fn unindent(doc: &str) -> String {
-    doc.lines()
-        .map(|l| l.strip_prefix(' ').unwrap_or(l))
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n"
+    doc.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n") + "\n"
 }
 
 fn check(paths: &[PathBuf], format: Format) -> ExitCode {
@@ -90,16 +86,14 @@ fn check(paths: &[PathBuf], format: Format) -> ExitCode {
         }
     };
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let style = Style {
-        color,
-        ..Style::default()
-    };
+    let style = Style { color, ..Style::default() };
     let mut stdout = std::io::stdout().lock();
+    let mut stderr = std::io::stderr().lock();
     let mut io_failed = false;
     for r in &results {
         let _ = stdout.write_all(report::render(r, format, style).as_bytes());
         for p in &r.io_problems {
-            eprintln!("error: cannot read `{}`: {}", p.path, p.message);
+            let _ = writeln!(stderr, "error: cannot read `{}`: {}", p.path, p.message);
             io_failed = true;
         }
     }

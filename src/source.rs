@@ -64,28 +64,14 @@ pub struct SourceFile {
 impl SourceFile {
     pub fn new(rel: String, display: String, abs: PathBuf, kind: FileKind, text: Arc<str>) -> Self {
         let mut line_starts = vec![0];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
-        SourceFile {
-            rel,
-            display,
-            abs,
-            kind,
-            text,
-            line_starts,
-        }
+        line_starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        SourceFile { rel, display, abs, kind, text, line_starts }
     }
 
     /// The file stem (`apps/chw.yaml` → `chw`).
     pub fn stem(&self) -> &str {
         let name = self.rel.rsplit('/').next().unwrap_or(&self.rel);
-        name.strip_suffix(".yaml")
-            .or_else(|| name.strip_suffix(".yml"))
-            .unwrap_or(name)
+        name.strip_suffix(".yaml").or_else(|| name.strip_suffix(".yml")).unwrap_or(name)
     }
 
     /// 0-based line index of a byte offset.
@@ -112,10 +98,7 @@ impl SourceFile {
         };
         let rest = &self.text[start..];
         let end = rest.find('\n').unwrap_or(rest.len());
-        rest[..end]
-            .char_indices()
-            .nth(col.saturating_sub(1))
-            .map_or(start + end, |(i, _)| start + i)
+        rest[..end].char_indices().nth(col.saturating_sub(1)).map_or(start + end, |(i, _)| start + i)
     }
 
     /// The text of a 0-based line, without its line end.

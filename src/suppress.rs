@@ -75,10 +75,8 @@ fn comment_start(line: &str) -> Option<usize> {
 /// X001 (their rules did not run); neither are any when `rules_ran` is false.
 pub fn apply(files: &[SourceFile], diagnostics: Vec<Diagnostic>, rules_ran: bool) -> Vec<Diagnostic> {
     let mut allows: Vec<Vec<Allow>> = files.iter().map(parse).collect();
-    let mut used: Vec<Vec<Vec<bool>>> = allows
-        .iter()
-        .map(|a| a.iter().map(|x| vec![false; x.codes.len()]).collect())
-        .collect();
+    let mut used: Vec<Vec<Vec<bool>>> =
+        allows.iter().map(|a| a.iter().map(|x| vec![false; x.codes.len()]).collect()).collect();
     let mut kept = Vec::with_capacity(diagnostics.len());
     let mut not_loaded = vec![false; files.len()];
     for d in diagnostics {
@@ -132,13 +130,7 @@ mod tests {
     use crate::source::FileKind;
 
     fn file(text: &str) -> SourceFile {
-        SourceFile::new(
-            "u.yaml".into(),
-            "u.yaml".into(),
-            "u.yaml".into(),
-            FileKind::Users,
-            text.into(),
-        )
+        SourceFile::new("u.yaml".into(), "u.yaml".into(), "u.yaml".into(), FileKind::Users, text.into())
     }
 
     #[test]
@@ -149,10 +141,7 @@ mod tests {
         let a = parse(&f);
         assert_eq!(a.len(), 2);
         assert_eq!(a[0].line, 1);
-        assert_eq!(
-            a[0].codes.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
-            ["G003", "G002"]
-        );
+        assert_eq!(a[0].codes.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(), ["G003", "G002"]);
         assert_eq!(&f.text[a[0].codes[0].1.clone()], "G003");
         assert_eq!(a[1].line, 2);
         assert_eq!(a[1].codes[0].0, "X9");

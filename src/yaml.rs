@@ -49,10 +49,7 @@ impl Node {
     /// Whether the scalar was written plain (no quotes, no block style, no tag), so
     /// that YAML's implicit typing applied to it.
     pub fn is_plain(&self, text: &str) -> bool {
-        !matches!(
-            text.as_bytes().get(self.span.start),
-            Some(b'"' | b'\'' | b'|' | b'>' | b'!' | b'*')
-        )
+        !matches!(text.as_bytes().get(self.span.start), Some(b'"' | b'\'' | b'|' | b'>' | b'!' | b'*'))
     }
 
     /// The source text of the node.
@@ -110,20 +107,51 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
         budget: serde_saphyr::budget! { max_depth: MAX_DEPTH, max_nodes: MAX_NODES, },
         alias_limits: serde_saphyr::alias_limits! { max_total_replayed_events: MAX_REPLAYED_EVENTS, },
     };
-    if text.trim().is_empty()
-        || text
-            .lines()
-            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
-    {
-        return Ok(Node {
-            span: 0..0,
-            value: Value::Null,
-        });
+    if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+        return Ok(Node { span: 0..0, value: Value::Null });
     }
     match serde_saphyr::from_str_with_options::<Node>(text, options) {
-        Ok(node) => Ok(node),
+        Ok(mut node) => {
+            close_flow_spans(&mut node, text);
+            Ok(node)
+        }
         Err(e) => Err(classify(text, &e)),
     }
+}
+
+/// Flow collections (`{…}`, `[…]`) are reported at their opening bracket: stretch
+/// their spans to the closing one, so labels cover the whole value.
+fn close_flow_spans(node: &mut Node, text: &str) {
+    let close = match text.as_bytes().get(node.span.start) {
+        Some(b'{') => b'}',
+        Some(b'[') => b']',
+        _ => 0,
+    };
+    let mut end = node.span.end;
+    match &mut node.value {
+        Value::Seq(items) => {
+            for item in items.iter_mut() {
+                close_flow_spans(item, text);
+                end = end.max(item.span.end);
+            }
+        }
+        Value::Map(entries) => {
+            for (k, v) in entries.iter_mut() {
+                close_flow_spans(k, text);
+                close_flow_spans(v, text);
+                end = end.max(k.span.end).max(v.span.end);
+            }
+        }
+        _ => return,
+    }
+    if close != 0 {
+        let rest = &text.as_bytes()[end.min(text.len())..];
+        let next = rest.iter().position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b','));
+        if let Some(i) = next.filter(|i| rest[*i] == close) {
+            end += i + 1;
+        }
+    }
+    node.span.end = end;
 }
 
 fn classify(text: &str, e: &serde_saphyr::Error) -> ParseError {
@@ -155,11 +183,7 @@ fn classify(text: &str, e: &serde_saphyr::Error) -> ParseError {
         || lower.contains("nesting")
         || lower.contains("budget")
         || lower.contains("aliases expand");
-    if limits {
-        ParseError::Limits { message, span }
-    } else {
-        ParseError::Syntax { message, span }
-    }
+    if limits { ParseError::Limits { message, span } } else { ParseError::Syntax { message, span } }
 }
 
 fn breach_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
@@ -364,12 +388,16 @@ mod tests {
         let root = parse(text).unwrap();
         let m = root.as_map().unwrap();
         assert_eq!(m[0].1.source(text), "\"x\"");
+        let flow = "a: [{}, {b: [1, 2] }]\n";
+        let root = parse(flow).unwrap();
+        let v = &root.as_map().unwrap()[0].1;
+        assert_eq!(v.source(flow), "[{}, {b: [1, 2] }]");
+        let Value::Seq(items) = &v.value else { panic!("not a list") };
+        assert_eq!(items[0].source(flow), "{}");
         assert!(!m[0].1.is_plain(text));
         assert_eq!(m[1].1.source(text), "2.10");
         assert_eq!(m[1].1.value, Value::Float(2.1));
-        let Value::Seq(items) = &m[2].1.value else {
-            panic!("not a list")
-        };
+        let Value::Seq(items) = &m[2].1.value else { panic!("not a list") };
         assert_eq!(items[0].value, Value::Str("on".into()));
         assert!(items[0].is_plain(text));
     }
@@ -391,14 +419,10 @@ mod tests {
         assert!(matches!(parse(&deep), Err(ParseError::Limits { .. })));
         let mut laughs =
             String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
-        for (prev, name) in ["a", "b", "c", "d", "e", "f", "g", "h"]
-            .iter()
-            .zip(["b", "c", "d", "e", "f", "g", "h", "i"])
+        for (prev, name) in
+            ["a", "b", "c", "d", "e", "f", "g", "h"].iter().zip(["b", "c", "d", "e", "f", "g", "h", "i"])
         {
-            laughs.push_str(&format!(
-                "{name}: &{name} [{}]\n",
-                vec![format!("*{prev}"); 9].join(",")
-            ));
+            laughs.push_str(&format!("{name}: &{name} [{}]\n", vec![format!("*{prev}"); 9].join(",")));
         }
         assert!(matches!(parse(&laughs), Err(ParseError::Limits { .. })));
     }

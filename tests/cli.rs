@@ -30,11 +30,8 @@ fn demo_exits_zero_with_no_diagnostics() {
 
 #[test]
 fn errors_exit_one_and_concise_lines_have_the_spec_shape() {
-    let (code, out, _) = stdout(
-        bin()
-            .current_dir(fixture("rules/G002/invalid"))
-            .args(["check", "--format", "concise"]),
-    );
+    let (code, out, _) =
+        stdout(bin().current_dir(fixture("rules/G002/invalid")).args(["check", "--format", "concise"]));
     assert_eq!(code, 1, "{out}");
     let line = out.lines().find(|l| l.contains("[G002]")).expect("a G002 line");
     // path:line:col: severity[CODE] message
@@ -43,22 +40,12 @@ fn errors_exit_one_and_concise_lines_have_the_spec_shape() {
     assert!(path.ends_with(".yaml"), "{line}");
     assert!(parts.next().unwrap_or_default().parse::<usize>().is_ok(), "{line}");
     assert!(parts.next().unwrap_or_default().parse::<usize>().is_ok(), "{line}");
-    assert!(
-        parts
-            .next()
-            .unwrap_or_default()
-            .starts_with(" error[G002] user `david`"),
-        "{line}"
-    );
+    assert!(parts.next().unwrap_or_default().starts_with(" error[G002] user `david`"), "{line}");
 }
 
 #[test]
 fn warnings_alone_exit_zero() {
-    let (code, out, _) = stdout(
-        bin()
-            .args(["check", "--format", "concise"])
-            .arg(fixture("rules/G005/invalid")),
-    );
+    let (code, out, _) = stdout(bin().args(["check", "--format", "concise"]).arg(fixture("rules/G005/invalid")));
     assert!(out.contains("warning[G005]"), "{out}");
     assert_eq!(code, 0, "{out}");
 }
@@ -96,12 +83,7 @@ fn explain_prints_the_rule_doc() {
     let (code, out, _) = stdout(bin().args(["explain", "g002"]));
     assert_eq!(code, 0);
     assert!(out.starts_with("# G002 (creator-in-multiple-owners)"), "{out}");
-    for heading in [
-        "### What it does",
-        "### Why is this bad",
-        "### Example",
-        "### Use instead",
-    ] {
+    for heading in ["### What it does", "### Why is this bad", "### Example", "### Use instead"] {
         assert!(out.contains(heading), "{out}");
     }
 }
@@ -111,8 +93,5 @@ fn rules_lists_every_rule() {
     let (code, out, _) = stdout(bin().arg("rules"));
     assert_eq!(code, 0);
     assert_eq!(out.lines().count(), caseshare::rules::REGISTRY.len());
-    assert!(
-        out.lines().any(|l| l.starts_with("G002  creator-in-multiple-owners")),
-        "{out}"
-    );
+    assert!(out.lines().any(|l| l.starts_with("G002  creator-in-multiple-owners")), "{out}");
 }

@@ -16,14 +16,7 @@ fn fixtures() -> PathBuf {
 /// Concise lines, the graphical report and the summary, as a user sees them.
 fn rendered(result: &CheckResult) -> String {
     let concise = report::render(result, Format::Concise, Style::default());
-    let human = report::render(
-        result,
-        Format::Human,
-        Style {
-            color: false,
-            width: 100,
-        },
-    );
+    let human = report::render(result, Format::Human, Style { color: false, width: 100 });
     let summary = report::summary(std::slice::from_ref(result));
     format!("{concise}\n{human}{summary}\n")
 }
@@ -50,10 +43,7 @@ fn rule_fixtures() {
     let mut failures = Vec::new();
     for dir in dirs {
         let code = dir.file_name().and_then(|n| n.to_str()).expect("code").to_string();
-        assert!(
-            caseshare::rules::by_code(&code).is_some(),
-            "fixtures/rules/{code} is not a rule"
-        );
+        assert!(caseshare::rules::by_code(&code).is_some(), "fixtures/rules/{code} is not a rule");
         for kind in ["invalid", "valid"] {
             let root = dir.join(kind);
             let result = check_root(&root, &root);

@@ -94,11 +94,7 @@ fn creator_in_two_groups_gets_g002_with_both_memberships_and_the_form() {
     // A related diagnostic at the form that creates cases.
     assert_eq!(d.related.len(), 1);
     assert_eq!(files[d.related[0].file].rel, "apps/chw.yaml");
-    assert!(
-        d.related[0].message.contains("form `register`"),
-        "{}",
-        d.related[0].message
-    );
+    assert!(d.related[0].message.contains("form `register`"), "{}", d.related[0].message);
     assert!(d.help.as_deref().unwrap_or("").contains("owner: explicit"));
 }
 
@@ -149,17 +145,8 @@ fn no_role_reaches_every_app_and_all_means_all() {
 
 #[test]
 fn inactive_users_are_not_checked() {
-    let r = with_user(
-        PROJECT,
-        "{username: david, role: chw, is_active: false}",
-        TWO_GROUPS,
-        CHW,
-    );
-    assert!(
-        !codes(&r).iter().any(|c| ["G001", "G002", "G003"].contains(c)),
-        "{:?}",
-        codes(&r)
-    );
+    let r = with_user(PROJECT, "{username: david, role: chw, is_active: false}", TWO_GROUPS, CHW);
+    assert!(!codes(&r).iter().any(|c| ["G001", "G002", "G003"].contains(c)), "{:?}", codes(&r));
 }
 
 #[test]
@@ -169,10 +156,7 @@ fn a_group_and_a_case_owning_location_add_up() {
     let d = r.diagnostics.iter().find(|d| d.code() == "G002").expect("G002");
     assert!(d.message.contains("2 case owners"), "{}", d.message);
     // The location is labelled in the users file, a related note since the group is elsewhere.
-    assert!(
-        d.related.iter().any(|x| x.message.contains("location `va` owns cases")),
-        "{d:?}"
-    );
+    assert!(d.related.iter().any(|x| x.message.contains("location `va` owns cases")), "{d:?}");
 }
 
 /// The case-owner count of user `u` in a project with the given locations and groups.
@@ -209,29 +193,17 @@ fn owner_counting() {
 
 #[test]
 fn versions_and_booleans_are_reported_with_the_fix() {
-    let chw = CHW
-        .replace("\"2.53.0\"", "2.10")
-        .replace("case_sharing: true", "case_sharing: on");
+    let chw = CHW.replace("\"2.53.0\"", "2.10").replace("case_sharing: true", "case_sharing: on");
     let one = "format_version: 2\ngroups:\n  - {name: Village A, case_sharing: true, members: [david]}\n";
     let r = with_user(PROJECT, "{username: david, role: chw}", one, &chw);
     let y005 = r.diagnostics.iter().find(|d| d.code() == "Y005").expect("Y005");
-    assert!(
-        y005.message.contains("`2.10`") && y005.message.contains("reads it as 2.1"),
-        "{}",
-        y005.message
-    );
+    assert!(y005.message.contains("`2.10`") && y005.message.contains("reads it as 2.1"), "{}", y005.message);
     assert_eq!(y005.help.as_deref(), Some("quote it: `commcare_version: \"2.10\"`"));
     let y004 = r.diagnostics.iter().find(|d| d.code() == "Y004").expect("Y004");
     assert_eq!(y004.help.as_deref(), Some("write `case_sharing: true`"));
     // The file still loads: `on` is true and 2.10 is "2.10", so no A001 and the app shares.
     assert!(!codes(&r).contains(&"A001"), "{:?}", codes(&r));
-    assert_eq!(
-        r.project.apps[0]
-            .commcare_version
-            .as_ref()
-            .map(|v| v.value.text.as_str()),
-        Some("2.10")
-    );
+    assert_eq!(r.project.apps[0].commcare_version.as_ref().map(|v| v.value.text.as_str()), Some("2.10"));
     assert!(r.project.apps[0].case_sharing());
 }
 
@@ -242,12 +214,7 @@ fn billion_laughs_is_y003_within_a_second() {
     );
     let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
     for w in names.windows(2) {
-        laughs.push_str(&format!(
-            "{}: &{} [{}]\n",
-            w[1],
-            w[1],
-            vec![format!("*{}", w[0]); 9].join(",")
-        ));
+        laughs.push_str(&format!("{}: &{} [{}]\n", w[1], w[1], vec![format!("*{}", w[0]); 9].join(",")));
     }
     let start = Instant::now();
     let r = check(&[("project.yaml", PROJECT), ("users/lol.yaml", &laughs)]);

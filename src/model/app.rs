@@ -17,6 +17,9 @@ pub struct App {
     pub commcare_version: Option<Sp<Version>>,
     /// The application setting "Case Sharing" (default false).
     pub case_sharing: Option<Sp<bool>>,
+    /// `case_sharing` was reported (mistyped or misspelt): rules about apps that
+    /// share cases do not guess.
+    pub case_sharing_doubt: bool,
     pub modules: Vec<Module>,
 }
 
@@ -99,15 +102,7 @@ pub struct Opens {
     pub relationship: Option<Sp<Relationship>>,
 }
 
-pub const KEYS: &[&str] = &[
-    "format_version",
-    "id",
-    "name",
-    "domain",
-    "commcare_version",
-    "case_sharing",
-    "modules",
-];
+pub const KEYS: &[&str] = &["format_version", "id", "name", "domain", "commcare_version", "case_sharing", "modules"];
 const MODULE_KEYS: &[&str] = &["id", "name", "kind", "case_type", "source_module", "forms"];
 const FORM_KEYS: &[&str] = &["id", "name", "requires", "opens", "updates"];
 const OPENS_KEYS: &[&str] = &["case_type", "owner", "relationship"];
@@ -115,9 +110,7 @@ const OPENS_KEYS: &[&str] = &["case_type", "owner", "relationship"];
 pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>, stem: &str) -> App {
     f.entry("format_version");
     let head = f.head(cx.text);
-    let id = cx
-        .opt_string(&mut f, "id")
-        .unwrap_or_else(|| Sp::new(stem.to_string(), head));
+    let id = cx.opt_string(&mut f, "id").unwrap_or_else(|| Sp::new(stem.to_string(), head));
     let name = cx.required_string(&mut f, "name", "an app");
     let domain = cx.opt_string(&mut f, "domain");
     if f.get("commcare_version").is_none() {
@@ -125,22 +118,11 @@ pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>, stem: &str) -> App {
     }
     let commcare_version = cx.version(&mut f, "commcare_version");
     let case_sharing = cx.boolean(&mut f, "case_sharing");
-    let modules = cx
-        .list(&mut f, "modules")
-        .iter()
-        .filter_map(|n| module(cx, n))
-        .collect();
+    let modules = cx.list(&mut f, "modules").iter().filter_map(|n| module(cx, n)).collect();
     let file = cx.file;
     cx.finish(f, KEYS);
-    App {
-        file,
-        id,
-        name,
-        domain,
-        commcare_version,
-        case_sharing,
-        modules,
-    }
+    let case_sharing_doubt = cx.take_trouble().iter().any(|k| k == "case_sharing");
+    App { file, id, name, domain, commcare_version, case_sharing, case_sharing_doubt, modules }
 }
 
 /// An id: given, or the slug of the name.
@@ -160,26 +142,14 @@ fn module(cx: &mut Conv<'_>, node: &Node) -> Option<Module> {
         .choice(
             &mut m,
             "kind",
-            &[
-                ("basic", ModuleKind::Basic),
-                ("advanced", ModuleKind::Advanced),
-                ("shadow", ModuleKind::Shadow),
-            ],
+            &[("basic", ModuleKind::Basic), ("advanced", ModuleKind::Advanced), ("shadow", ModuleKind::Shadow)],
         )
         .map_or(ModuleKind::Basic, |k| k.value);
     let case_type = cx.opt_string(&mut m, "case_type").filter(|c| !c.value.is_empty());
     let source_module = cx.opt_string(&mut m, "source_module");
     let forms = cx.list(&mut m, "forms").iter().filter_map(|n| form(cx, n)).collect();
     cx.finish(m, MODULE_KEYS);
-    Some(Module {
-        id,
-        name,
-        kind,
-        case_type,
-        source_module,
-        forms,
-        span: node.span.clone(),
-    })
+    Some(Module { id, name, kind, case_type, source_module, forms, span: node.span.clone() })
 }
 
 fn form(cx: &mut Conv<'_>, node: &Node) -> Option<Form> {
@@ -187,23 +157,12 @@ fn form(cx: &mut Conv<'_>, node: &Node) -> Option<Form> {
     let name = cx.required_string(&mut m, "name", "a form");
     let id = id_or_slug(cx, &mut m, &name);
     let requires = cx
-        .choice(
-            &mut m,
-            "requires",
-            &[("none", Requires::None), ("case", Requires::Case)],
-        )
+        .choice(&mut m, "requires", &[("none", Requires::None), ("case", Requires::Case)])
         .map_or(Requires::None, |r| r.value);
     let opens = cx.list(&mut m, "opens").iter().filter_map(|n| opens(cx, n)).collect();
     let updates = cx.string_list(&mut m, "updates");
     cx.finish(m, FORM_KEYS);
-    Some(Form {
-        id,
-        name,
-        requires,
-        opens,
-        updates,
-        span: node.span.clone(),
-    })
+    Some(Form { id, name, requires, opens, updates, span: node.span.clone() })
 }
 
 fn opens(cx: &mut Conv<'_>, node: &Node) -> Option<Opens> {
@@ -215,17 +174,8 @@ fn opens(cx: &mut Conv<'_>, node: &Node) -> Option<Opens> {
     let relationship = cx.choice(
         &mut m,
         "relationship",
-        &[
-            ("none", Relationship::None),
-            ("child", Relationship::Child),
-            ("extension", Relationship::Extension),
-        ],
+        &[("none", Relationship::None), ("child", Relationship::Child), ("extension", Relationship::Extension)],
     );
     cx.finish(m, OPENS_KEYS);
-    Some(Opens {
-        span: node.span.clone(),
-        case_type,
-        owner,
-        relationship,
-    })
+    Some(Opens { span: node.span.clone(), case_type, owner, relationship })
 }

@@ -2,6 +2,7 @@
 
 use super::{Conv, Fields, Sp};
 use crate::source::{FileId, Span};
+use crate::yaml::{Node, Value};
 
 /// A group of users; with case sharing on, its members share one case list.
 #[derive(Debug, Clone)]
@@ -16,6 +17,11 @@ pub struct Group {
     pub reporting: bool,
     /// Usernames.
     pub members: Vec<Sp<String>>,
+    /// `members` (or an entry of it) was reported: the scalars written there, users
+    /// whose membership is in doubt.
+    pub members_doubt: Option<Vec<String>>,
+    /// `case_sharing` was reported (mistyped or misspelt).
+    pub case_sharing_doubt: bool,
     pub span: Span,
 }
 
@@ -33,6 +39,7 @@ pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> Vec<Group> {
         cx.missing(&f, "groups", "a groups file");
     }
     let items = cx.list(&mut f, "groups");
+    cx.take_trouble();
     let mut out = Vec::with_capacity(items.len());
     for node in items {
         let Some(mut m) = cx.map(node, "a group") else { continue };
@@ -40,9 +47,14 @@ pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> Vec<Group> {
         let id = cx.opt_string(&mut m, "id");
         let case_sharing = cx.boolean(&mut m, "case_sharing");
         let reporting = cx.boolean(&mut m, "reporting").is_none_or(|b| b.value);
+        let members_node = m.get("members");
         let members = cx.string_list(&mut m, "members");
         cx.finish(m, KEYS);
+        let trouble = cx.take_trouble();
+        let members_doubt = trouble.iter().any(|k| k == "members").then(|| scalars(members_node, cx.text));
+        let case_sharing_doubt = trouble.iter().any(|k| k == "case_sharing");
         if let Some(name) = name {
+            let span = node.span.clone();
             out.push(Group {
                 file: cx.file,
                 name,
@@ -50,10 +62,28 @@ pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> Vec<Group> {
                 case_sharing,
                 reporting,
                 members,
-                span: node.span.clone(),
+                members_doubt,
+                case_sharing_doubt,
+                span,
             });
         }
     }
     cx.finish(f, &["format_version", "groups"]);
+    out
+}
+
+/// The scalars written in a node (a misshapen `members`), as usernames.
+fn scalars(node: Option<&Node>, text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack: Vec<&Node> = node.into_iter().collect();
+    while let Some(n) = stack.pop() {
+        match &n.value {
+            Value::Seq(items) => stack.extend(items),
+            Value::Map(entries) => stack.extend(entries.iter().flat_map(|(k, v)| [k, v])),
+            Value::Str(s) => out.push(s.clone()),
+            Value::Null => {}
+            _ => out.push(n.source(text).trim().to_string()),
+        }
+    }
     out
 }

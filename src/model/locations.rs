@@ -35,13 +35,7 @@ pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> Vec<Location> {
         let parent = cx.opt_string(&mut m, "parent");
         cx.finish(m, KEYS);
         if let (Some(code), Some(location_type)) = (code, location_type) {
-            out.push(Location {
-                file: cx.file,
-                code,
-                name,
-                location_type,
-                parent,
-            });
+            out.push(Location { file: cx.file, code, name, location_type, parent });
         }
     }
     cx.finish(f, &["format_version", "locations"]);

@@ -52,18 +52,9 @@ impl Version {
     pub fn parse(text: &str) -> Option<Version> {
         let parts: Option<Vec<u64>> = text
             .split('.')
-            .map(|p| {
-                if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) {
-                    p.parse().ok()
-                } else {
-                    None
-                }
-            })
+            .map(|p| if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) { p.parse().ok() } else { None })
             .collect();
-        parts.map(|parts| Version {
-            text: text.to_string(),
-            parts,
-        })
+        parts.map(|parts| Version { text: text.to_string(), parts })
     }
 
     fn part(&self, i: usize) -> u64 {
@@ -74,10 +65,7 @@ impl Version {
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
         let n = self.parts.len().max(other.parts.len());
-        (0..n)
-            .map(|i| self.part(i).cmp(&other.part(i)))
-            .find(|o| o.is_ne())
-            .unwrap_or(Ordering::Equal)
+        (0..n).map(|i| self.part(i).cmp(&other.part(i))).find(|o| o.is_ne()).unwrap_or(Ordering::Equal)
     }
 }
 
@@ -131,6 +119,9 @@ pub struct Conv<'a> {
     pub file: FileId,
     pub text: &'a str,
     pub diags: &'a mut Vec<Diagnostic>,
+    /// Keys whose value was reported (S001 suggestions, S003, S004) since the last
+    /// [`Conv::take_trouble`]: rules that would only repeat the problem skip them.
+    pub trouble: Vec<String>,
 }
 
 /// The entries of a mapping, with the keys taken so far.
@@ -157,31 +148,35 @@ impl<'n> Fields<'n> {
     /// The span of the mapping's first line, where "missing key" is labelled.
     pub fn head(&self, text: &str) -> Span {
         let start = self.entries.first().map_or(self.span.start, |(k, _)| k.span.start);
-        let end = text[start.min(text.len())..]
-            .find('\n')
-            .map_or(text.len(), |i| start + i);
+        let end = text[start.min(text.len())..].find('\n').map_or(text.len(), |i| start + i);
         start..end.max(start)
     }
 }
 
 impl<'a> Conv<'a> {
+    pub fn new(file: FileId, text: &'a str, diags: &'a mut Vec<Diagnostic>) -> Self {
+        Conv { file, text, diags, trouble: Vec::new() }
+    }
+
     fn at(&self, span: &Span) -> Place {
         Place::new(self.file, span.clone())
+    }
+
+    fn trouble(&mut self, key: &str) {
+        self.trouble.push(key.to_string());
+    }
+
+    /// The keys reported since the last call.
+    pub fn take_trouble(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.trouble)
     }
 
     /// The mapping in `node`; S003 when it is something else.
     pub fn map<'n>(&mut self, node: &'n Node, what: &str) -> Option<Fields<'n>> {
         match &node.value {
-            Value::Map(entries) => Some(Fields {
-                span: node.span.clone(),
-                entries,
-                used: vec![false; entries.len()],
-            }),
+            Value::Map(entries) => Some(Fields { span: node.span.clone(), entries, used: vec![false; entries.len()] }),
             other => {
-                self.wrong_type(
-                    node,
-                    &format!("{what} must be a mapping, found {}", describe(other, node, self.text)),
-                );
+                self.wrong_type(node, &format!("{what} must be a mapping, found {}", describe(other, node, self.text)));
                 None
             }
         }
@@ -193,13 +188,14 @@ impl<'a> Conv<'a> {
             if fields.used[i] {
                 continue;
             }
-            let name = k
-                .as_str()
-                .map_or_else(|| k.source(self.text).to_string(), str::to_string);
+            let name = k.as_str().map_or_else(|| k.source(self.text).to_string(), str::to_string);
             let mut d = Diagnostic::new(&unknown_field::RULE, self.at(&k.span), format!("unknown key `{name}`"))
                 .label("not allowed here");
             d = match did_you_mean(&name, allowed.iter().copied()) {
-                Some(s) => d.help(format!("did you mean `{s}`?")),
+                Some(s) => {
+                    self.trouble.push(s.to_string());
+                    d.help(format!("did you mean `{s}`?"))
+                }
                 None => d.help(format!("remove it; allowed keys: {}", allowed.join(", "))),
             };
             self.diags.push(d);
@@ -230,9 +226,7 @@ impl<'a> Conv<'a> {
 
     pub fn invalid_value(&mut self, node: &Node, message: String, help: String) {
         self.diags.push(
-            Diagnostic::new(&invalid_value::RULE, self.at(&node.span), message)
-                .label("invalid value")
-                .help(help),
+            Diagnostic::new(&invalid_value::RULE, self.at(&node.span), message).label("invalid value").help(help),
         );
     }
 
@@ -246,6 +240,7 @@ impl<'a> Conv<'a> {
                 if help_quote {
                     msg.push_str(&format!("; quote it: `\"{}\"`", node.source(self.text)));
                 }
+                self.trouble(key);
                 self.wrong_type(node, &msg);
                 None
             }
@@ -257,6 +252,7 @@ impl<'a> Conv<'a> {
         match fields.entry(key) {
             Some((_, v)) if v.value != Value::Null => self.string(v, key),
             Some((_, v)) => {
+                self.trouble(key);
                 self.wrong_type(v, &format!("`{key}` must be a string, found null"));
                 None
             }
@@ -290,12 +286,10 @@ impl<'a> Conv<'a> {
                 Some(Sp::new(b, node.span.clone()))
             }
             other => {
+                self.trouble(key);
                 self.wrong_type(
                     node,
-                    &format!(
-                        "`{key}` must be `true` or `false`, found {}",
-                        describe(other, node, self.text)
-                    ),
+                    &format!("`{key}` must be `true` or `false`, found {}", describe(other, node, self.text)),
                 );
                 None
             }
@@ -332,16 +326,15 @@ impl<'a> Conv<'a> {
                 written
             }
             other => {
-                self.wrong_type(
-                    node,
-                    &format!("`{key}` must be a string, found {}", describe(other, node, self.text)),
-                );
+                self.trouble(key);
+                self.wrong_type(node, &format!("`{key}` must be a string, found {}", describe(other, node, self.text)));
                 return None;
             }
         };
         match Version::parse(&text) {
             Some(v) => Some(Sp::new(v, node.span.clone())),
             None => {
+                self.trouble(key);
                 self.invalid_value(
                     node,
                     format!("`{text}` is not a version"),
@@ -358,10 +351,8 @@ impl<'a> Conv<'a> {
         match &node.value {
             Value::Seq(items) => items,
             other => {
-                self.wrong_type(
-                    node,
-                    &format!("`{key}` must be a list, found {}", describe(other, node, self.text)),
-                );
+                self.trouble(key);
+                self.wrong_type(node, &format!("`{key}` must be a list, found {}", describe(other, node, self.text)));
                 &[]
             }
         }
@@ -385,11 +376,8 @@ impl<'a> Conv<'a> {
             Some(m) => format!("did you mean `{m}`?"),
             None => format!("use one of: {}", names.join(", ")),
         };
-        self.invalid_value(
-            node,
-            format!("`{key}: {}` is not one of {}", s.value, names.join(", ")),
-            help,
-        );
+        self.trouble(key);
+        self.invalid_value(node, format!("`{key}: {}` is not one of {}", s.value, names.join(", ")), help);
         None
     }
 }

@@ -12,6 +12,8 @@ pub struct ProjectDef {
     pub domain: Option<Sp<String>>,
     /// The project setting "Case Sharing" (default false).
     pub case_sharing: Option<Sp<bool>>,
+    /// `case_sharing` was reported (mistyped or misspelt).
+    pub case_sharing_doubt: bool,
     pub roles: Vec<Role>,
     pub location_types: Vec<LocationType>,
     pub shared_case_types: Vec<SharedCaseType>,
@@ -54,28 +56,16 @@ pub struct SharedCaseType {
     pub apps: Vec<Sp<String>>,
 }
 
-pub const KEYS: &[&str] = &[
-    "format_version",
-    "domain",
-    "case_sharing",
-    "roles",
-    "location_types",
-    "shared_case_types",
-];
+pub const KEYS: &[&str] = &["format_version", "domain", "case_sharing", "roles", "location_types", "shared_case_types"];
 
 pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> ProjectDef {
     f.entry("format_version");
     let domain = cx.required_string(&mut f, "domain", "project.yaml");
     if let Some(d) = &domain {
-        let ok = !d.value.is_empty()
-            && d.value
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        let ok =
+            !d.value.is_empty() && d.value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !ok {
-            let node = Node {
-                span: d.span.clone(),
-                value: Value::Str(d.value.clone()),
-            };
+            let node = Node { span: d.span.clone(), value: Value::Str(d.value.clone()) };
             cx.invalid_value(
                 &node,
                 format!("domain `{}` may only hold lowercase letters, digits and `-`", d.value),
@@ -98,12 +88,7 @@ pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> ProjectDef {
             let view_descendants = cx.boolean(&mut m, "view_descendants").is_some_and(|b| b.value);
             let shares_cases = cx.boolean(&mut m, "shares_cases").is_some_and(|b| b.value);
             cx.finish(m, &["name", "parent", "view_descendants", "shares_cases"]);
-            Some(LocationType {
-                name: name?,
-                parent,
-                view_descendants,
-                shares_cases,
-            })
+            Some(LocationType { name: name?, parent, view_descendants, shares_cases })
         })
         .collect();
     let shared_case_types = cx
@@ -117,22 +102,13 @@ pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> ProjectDef {
             }
             let apps = cx.string_list(&mut m, "apps");
             cx.finish(m, &["case_type", "apps"]);
-            Some(SharedCaseType {
-                case_type: case_type?,
-                apps,
-            })
+            Some(SharedCaseType { case_type: case_type?, apps })
         })
         .collect();
     let file = cx.file;
     cx.finish(f, KEYS);
-    ProjectDef {
-        file,
-        domain,
-        case_sharing,
-        roles,
-        location_types,
-        shared_case_types,
-    }
+    let case_sharing_doubt = cx.take_trouble().iter().any(|k| k == "case_sharing");
+    ProjectDef { file, domain, case_sharing, case_sharing_doubt, roles, location_types, shared_case_types }
 }
 
 fn roles(cx: &mut Conv<'_>, node: &Node) -> Vec<Role> {
@@ -161,10 +137,7 @@ fn roles(cx: &mut Conv<'_>, node: &Node) -> Vec<Role> {
             }
         };
         cx.finish(m, &["apps"]);
-        out.push(Role {
-            name: Sp::new(name.value, k.span.clone()),
-            apps,
-        });
+        out.push(Role { name: Sp::new(name.value, k.span.clone()), apps });
     }
     out
 }

@@ -15,6 +15,8 @@ pub struct User {
     pub locations: Vec<Sp<String>>,
     /// Inactive users are not checked for membership (default true).
     pub is_active: bool,
+    /// `role`, `locations` or `is_active` was reported: owner rules skip the user.
+    pub doubt: bool,
     pub span: Span,
 }
 
@@ -26,6 +28,7 @@ pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> Vec<User> {
         cx.missing(&f, "users", "a users file");
     }
     let items = cx.list(&mut f, "users");
+    cx.take_trouble();
     let mut out = Vec::with_capacity(items.len());
     for node in items {
         let Some(mut m) = cx.map(node, "a user") else { continue };
@@ -34,15 +37,9 @@ pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> Vec<User> {
         let locations = cx.string_list(&mut m, "locations");
         let is_active = cx.boolean(&mut m, "is_active").is_none_or(|b| b.value);
         cx.finish(m, KEYS);
+        let doubt = cx.take_trouble().iter().any(|k| matches!(k.as_str(), "role" | "locations" | "is_active"));
         if let Some(username) = username {
-            out.push(User {
-                file: cx.file,
-                username,
-                role,
-                locations,
-                is_active,
-                span: node.span.clone(),
-            });
+            out.push(User { file: cx.file, username, role, locations, is_active, doubt, span: node.span.clone() });
         }
     }
     cx.finish(f, &["format_version", "users"]);

@@ -9,14 +9,7 @@ pub fn render(result: &CheckResult) -> String {
     for d in &result.diagnostics {
         let file = &result.project.files[d.file];
         let (line, col) = file.line_col(d.span.start);
-        let _ = writeln!(
-            out,
-            "{}:{line}:{col}: {}[{}] {}",
-            file.display,
-            d.severity.as_str(),
-            d.code(),
-            d.message
-        );
+        let _ = writeln!(out, "{}:{line}:{col}: {}[{}] {}", file.display, d.severity.as_str(), d.code(), d.message);
     }
     out
 }

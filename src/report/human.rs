@@ -79,11 +79,7 @@ fn shown(result: &CheckResult, d: &Diagnostic) -> Shown {
     let file = &files[d.file];
     let label = (!d.label.is_empty()).then(|| d.label.clone());
     let mut labels = vec![LabeledSpan::new_primary_with_span(label, span(file, &d.span))];
-    labels.extend(
-        d.labels
-            .iter()
-            .map(|l| LabeledSpan::new_with_span(Some(l.text.clone()), span(file, &l.span))),
-    );
+    labels.extend(d.labels.iter().map(|l| LabeledSpan::new_with_span(Some(l.text.clone()), span(file, &l.span))));
     let related = d
         .related
         .iter()
@@ -112,14 +108,8 @@ fn shown(result: &CheckResult, d: &Diagnostic) -> Shown {
 }
 
 pub fn render(result: &CheckResult, style: super::Style) -> String {
-    let theme = if style.color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(style.width)
-        .with_links(false);
+    let theme = if style.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(style.width).with_links(false);
     let mut out = String::new();
     for d in &result.diagnostics {
         let s = shown(result, d);

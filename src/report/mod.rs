@@ -26,10 +26,7 @@ pub struct Style {
 
 impl Default for Style {
     fn default() -> Self {
-        Style {
-            color: false,
-            width: 100,
-        }
+        Style { color: false, width: 100 }
     }
 }
 
@@ -55,10 +52,8 @@ pub fn summary(results: &[CheckResult]) -> String {
     if per_code.is_empty() {
         return format!("checked {files}: no problems found");
     }
-    let mut parts = vec![
-        plural(counts[Severity::Error as usize], "error"),
-        plural(counts[Severity::Warning as usize], "warning"),
-    ];
+    let mut parts =
+        vec![plural(counts[Severity::Error as usize], "error"), plural(counts[Severity::Warning as usize], "warning")];
     if counts[Severity::Info as usize] > 0 {
         parts.push(plural(counts[Severity::Info as usize], "info"));
     }

@@ -37,7 +37,7 @@ declare_rule! {
     ///     case_type: child
     ///     forms: [{name: Visit, requires: case}]
     /// ```
-    pub static RULE = "A004", "case-hierarchy-cycle", Error, check = check;
+    pub static RULE = "A004", "case-hierarchy-cycle", Error, summary = "child/extension relationships between case types form a cycle", check = check;
 }
 
 fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
@@ -52,11 +52,7 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
             if c.relationship == Relationship::None || child == parent {
                 continue;
             }
-            let span = c
-                .opens
-                .case_type
-                .as_ref()
-                .map_or(c.opens.span.clone(), |t| t.span.clone());
+            let span = c.opens.case_type.as_ref().map_or(c.opens.span.clone(), |t| t.span.clone());
             let list = edges.entry(child).or_default();
             if list.is_empty() {
                 order.push(child);
@@ -101,10 +97,7 @@ fn report(out: &mut Vec<Diagnostic>, edges: &HashMap<&str, Vec<(&str, Place)>>, 
     let steps: Vec<(&str, &str, &Place)> = cycle
         .iter()
         .filter_map(|(n, next)| {
-            edges
-                .get(n)
-                .and_then(|e| e.get(next.wrapping_sub(1)))
-                .map(|(p, place)| (*n, *p, place))
+            edges.get(n).and_then(|e| e.get(next.wrapping_sub(1))).map(|(p, place)| (*n, *p, place))
         })
         .collect();
     let Some(&(first_child, first_parent, first_place)) = steps.first() else {
@@ -112,13 +105,11 @@ fn report(out: &mut Vec<Diagnostic>, edges: &HashMap<&str, Vec<(&str, Place)>>, 
     };
     let mut names: Vec<&str> = steps.iter().map(|s| s.0).collect();
     names.push(first_child);
-    let mut d = Diagnostic::new(
-        &RULE,
-        first_place.clone(),
-        format!("case types form a cycle: {}", names.join(" → ")),
-    )
-    .label(format!("`{first_child}` opened as a child of `{first_parent}`"))
-    .help("break the cycle: open one of these cases with `relationship: none`, or from a module of another case type");
+    let mut d = Diagnostic::new(&RULE, first_place.clone(), format!("case types form a cycle: {}", names.join(" → ")))
+        .label(format!("`{first_child}` opened as a child of `{first_parent}`"))
+        .help(
+            "break the cycle: open one of these cases with `relationship: none`, or from a module of another case type",
+        );
     for &(child, parent, place) in &steps[1..] {
         d = d.also(place.clone(), format!("`{child}` opened as a child of `{parent}`"));
     }

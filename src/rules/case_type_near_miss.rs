@@ -30,7 +30,7 @@ declare_rule! {
     /// modules:
     ///   - {name: Referrals, case_type: referral}
     /// ```
-    pub static RULE = "C002", "case-type-near-miss", Warning, check = check;
+    pub static RULE = "C002", "case-type-near-miss", Warning, summary = "two apps with case sharing on use case types that differ only by case, `-`/`_`/space, a plural `s`, or an edit distance of 1–2", check = check;
 }
 
 struct Spelling<'p> {
@@ -43,10 +43,7 @@ struct Spelling<'p> {
 
 /// Lowercase without `-`, `_` and spaces.
 fn flat(s: &str) -> String {
-    s.chars()
-        .filter(|c| !matches!(c, '-' | '_' | ' '))
-        .flat_map(char::to_lowercase)
-        .collect()
+    s.chars().filter(|c| !matches!(c, '-' | '_' | ' ')).flat_map(char::to_lowercase).collect()
 }
 
 /// `flat` in the singular.
@@ -66,22 +63,10 @@ fn deletions(s: &str, out: &mut Vec<String>) {
     let chars: Vec<char> = s.chars().collect();
     out.push(s.to_string());
     for i in 0..chars.len() {
-        let one: String = chars
-            .iter()
-            .enumerate()
-            .filter(|(k, _)| *k != i)
-            .map(|(_, c)| c)
-            .collect();
+        let one: String = chars.iter().enumerate().filter(|(k, _)| *k != i).map(|(_, c)| c).collect();
         out.push(one);
         for j in i + 1..chars.len() {
-            out.push(
-                chars
-                    .iter()
-                    .enumerate()
-                    .filter(|(k, _)| *k != i && *k != j)
-                    .map(|(_, c)| c)
-                    .collect(),
-            );
+            out.push(chars.iter().enumerate().filter(|(k, _)| *k != i && *k != j).map(|(_, c)| c).collect());
         }
     }
 }
@@ -139,17 +124,11 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
             Diagnostic::new(
                 &RULE,
                 sb.first.clone(),
-                format!(
-                    "case type `{}` in app `{}` nearly matches `{}` in app `{}`",
-                    sb.text, sb.app, sa.text, sa.app
-                ),
+                format!("case type `{}` in app `{}` nearly matches `{}` in app `{}`", sb.text, sb.app, sa.text, sa.app),
             )
             .label(format!("`{}`", sb.text))
             .also(sa.first.clone(), format!("`{}` here", sa.text))
-            .help(format!(
-                "use one spelling in every app that shares these cases, e.g. `{}`",
-                sa.text
-            )),
+            .help(format!("use one spelling in every app that shares these cases, e.g. `{}`", sa.text)),
         );
     }
 }

@@ -33,23 +33,16 @@ declare_rule! {
     ///     case_type: referral
     ///     forms: [{name: Follow up referral, requires: case}]
     /// ```
-    pub static RULE = "C004", "case-type-never-listed", Warning, check = check;
+    pub static RULE = "C004", "case-type-never-listed", Warning, summary = "a form opens cases of a type that no module of any app lists", check = check;
 }
 
 fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
-    let listed: HashSet<&str> = ix
-        .apps
-        .iter()
-        .flat_map(|f| f.app.modules.iter().filter_map(move |m| f.module_case_type(m)))
-        .collect();
+    let listed: HashSet<&str> =
+        ix.apps.iter().flat_map(|f| f.app.modules.iter().filter_map(move |m| f.module_case_type(m))).collect();
     let mut opened: HashMap<&str, Vec<Place>> = HashMap::new();
     let mut order = Vec::new();
     for facts in &ix.apps {
-        for u in facts
-            .uses
-            .iter()
-            .filter(|u| u.kind == UseKind::Opens && !listed.contains(u.case_type))
-        {
+        for u in facts.uses.iter().filter(|u| u.kind == UseKind::Opens && !listed.contains(u.case_type)) {
             let places = opened.entry(u.case_type).or_default();
             if places.is_empty() {
                 order.push(u.case_type);
@@ -65,9 +58,7 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
             format!("cases of type `{ct}` are opened, but no module lists `{ct}`"),
         )
         .label("opened here")
-        .help(format!(
-            "add a module with `case_type: {ct}` so the cases can be followed up"
-        ));
+        .help(format!("add a module with `case_type: {ct}` so the cases can be followed up"));
         for p in places[1..].iter().take(5) {
             d = d.also(p.clone(), "also opened here");
         }

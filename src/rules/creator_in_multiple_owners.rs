@@ -32,7 +32,7 @@ declare_rule! {
     ///   - name: Register pregnancy
     ///     opens: [{owner: explicit}]
     /// ```
-    pub static RULE = "G002", "creator-in-multiple-owners", Error, check = check;
+    pub static RULE = "G002", "creator-in-multiple-owners", Error, summary = "an active user with more than one case owner who can create cases with an automatic owner", check = check;
 }
 
 fn check(ix: &Index, out: &mut Vec<Diagnostic>) {

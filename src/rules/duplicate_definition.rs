@@ -29,5 +29,5 @@ declare_rule! {
     /// groups:
     ///   - {name: Village A, case_sharing: true, members: [david, maria]}
     /// ```
-    pub static RULE = "D001", "duplicate-definition", Error;
+    pub static RULE = "D001", "duplicate-definition", Error, summary = "two apps with one id, two modules or forms with one id in an app, two groups with one name, two users with one username, two locations with one code";
 }

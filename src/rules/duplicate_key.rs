@@ -23,5 +23,5 @@ declare_rule! {
     /// name: CHW App
     /// case_sharing: true
     /// ```
-    pub static RULE = "Y002", "duplicate-key", Error;
+    pub static RULE = "Y002", "duplicate-key", Error, summary = "a mapping repeats a key";
 }

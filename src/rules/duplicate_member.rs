@@ -25,7 +25,7 @@ declare_rule! {
     /// groups:
     ///   - {name: Village A, case_sharing: true, members: [david, maria]}
     /// ```
-    pub static RULE = "G006", "duplicate-member", Warning, check = check, fixable = true;
+    pub static RULE = "G006", "duplicate-member", Warning, summary = "a group lists a user twice", check = check, fixable = true;
 }
 
 fn check(ix: &Index, out: &mut Vec<Diagnostic>) {

@@ -23,11 +23,11 @@ declare_rule! {
     /// groups:
     ///   - {name: Village C, case_sharing: true, members: [amina]}
     /// ```
-    pub static RULE = "G005", "empty-sharing-group", Warning, check = check;
+    pub static RULE = "G005", "empty-sharing-group", Warning, summary = "a case-sharing group with no members", check = check;
 }
 
 fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
-    for g in ix.groups.iter().filter(|g| g.case_sharing() && g.members.is_empty()) {
+    for g in ix.groups.iter().filter(|g| g.case_sharing() && g.members.is_empty() && g.members_doubt.is_none()) {
         out.push(
             Diagnostic::new(
                 &RULE,

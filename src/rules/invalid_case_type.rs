@@ -6,7 +6,7 @@ use crate::source::FileId;
 
 declare_rule! {
     /// ### What it does
-    /// Reports a case type that does not match `^[\w-]+$` (letters, digits, `_`, `-`),
+    /// Reports a case type that does not match `^[\\w-]+$` (letters, digits, `_`, `-`),
     /// or `commcare-user` outside an advanced module. Checked wherever a case type is
     /// written: modules, `opens`, `updates` and `shared_case_types`.
     ///
@@ -27,10 +27,10 @@ declare_rule! {
     ///   - name: Pregnancy
     ///     case_type: pregnant_woman
     /// ```
-    pub static RULE = "A003", "invalid-case-type", Error, check = check;
+    pub static RULE = "A003", "invalid-case-type", Error, summary = "a case type not matching `^[\\w-]+$`, or `commcare-user` outside an advanced module", check = check;
 }
 
-/// Whether HQ accepts the string as a case type (`^[\w-]+$`, Unicode `\w`).
+/// Whether HQ accepts the string as a case type (`^[\\w-]+$`, Unicode `\w`).
 pub fn valid_case_type(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
@@ -41,9 +41,7 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
         for m in &facts.app.modules {
             let advanced = m.kind == ModuleKind::Advanced;
             let types = m.case_type.iter().chain(
-                m.forms
-                    .iter()
-                    .flat_map(|f| f.opens.iter().filter_map(|o| o.case_type.as_ref()).chain(&f.updates)),
+                m.forms.iter().flat_map(|f| f.opens.iter().filter_map(|o| o.case_type.as_ref()).chain(&f.updates)),
             );
             for ct in types {
                 report(out, file, ct, advanced);
@@ -57,12 +55,8 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
 
 fn report(out: &mut Vec<Diagnostic>, file: FileId, ct: &Sp<String>, advanced: bool) {
     if !valid_case_type(&ct.value) {
-        let fixed: String = ct
-            .value
-            .trim()
-            .chars()
-            .map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' })
-            .collect();
+        let fixed: String =
+            ct.value.trim().chars().map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' }).collect();
         out.push(
             Diagnostic::new(
                 &RULE,

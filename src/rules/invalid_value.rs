@@ -21,5 +21,5 @@ declare_rule! {
     /// format_version: 2
     /// domain: demo-district
     /// ```
-    pub static RULE = "S004", "invalid-value", Error;
+    pub static RULE = "S004", "invalid-value", Error, summary = "a value outside an enum or pattern";
 }

@@ -23,5 +23,5 @@ declare_rule! {
     /// domain: demo-district
     /// case_sharing: true
     /// ```
-    pub static RULE = "F002", "legacy-format", Error;
+    pub static RULE = "F002", "legacy-format", Error, summary = "a format 1 file";
 }

@@ -27,7 +27,7 @@ declare_rule! {
     ///   - {name: district}
     ///   - {name: village, parent: district}
     /// ```
-    pub static RULE = "L001", "location-cycle", Error, check = check;
+    pub static RULE = "L001", "location-cycle", Error, summary = "location types or locations form a parent cycle", check = check;
 }
 
 /// A node of a parent graph: its name, where its `parent` is written, and the parent.
@@ -44,14 +44,7 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
         .iter()
         .filter_map(|t| {
             let p = t.parent.as_ref()?;
-            Some((
-                t.name.as_str(),
-                Link {
-                    file: ix.def.file,
-                    parent_span: p.span.clone(),
-                    parent: p.as_str(),
-                },
-            ))
+            Some((t.name.as_str(), Link { file: ix.def.file, parent_span: p.span.clone(), parent: p.as_str() }))
         })
         .collect();
     report_cycles(out, "location types", &types);
@@ -60,14 +53,7 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
         .iter()
         .filter_map(|l| {
             let p = l.parent.as_ref()?;
-            Some((
-                l.code.as_str(),
-                Link {
-                    file: l.file,
-                    parent_span: p.span.clone(),
-                    parent: p.as_str(),
-                },
-            ))
+            Some((l.code.as_str(), Link { file: l.file, parent_span: p.span.clone(), parent: p.as_str() }))
         })
         .collect();
     report_cycles(out, "locations", &locations);
@@ -121,10 +107,7 @@ fn report(out: &mut Vec<Diagnostic>, what: &str, cycle: &[&str], by_name: &HashM
     .help("remove one `parent` so the hierarchy has a top");
     for n in &cycle[1..] {
         if let Some(link) = by_name.get(n) {
-            d = d.also(
-                Place::new(link.file, link.parent_span.clone()),
-                format!("`{n}` has parent `{}`", link.parent),
-            );
+            d = d.also(Place::new(link.file, link.parent_span.clone()), format!("`{n}` has parent `{}`", link.parent));
         }
     }
     out.push(d);

@@ -26,7 +26,7 @@ declare_rule! {
     ///   - {code: district-1, name: District 1, type: district}
     ///   - {code: village-a, name: Village A, type: village, parent: district-1}
     /// ```
-    pub static RULE = "L002", "location-parent-type", Error, check = check;
+    pub static RULE = "L002", "location-parent-type", Error, summary = "a location's parent is not of its type's parent type", check = check;
 }
 
 fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
@@ -46,10 +46,7 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
                     format!("location `{code}` of type `{ty_name}` has no parent"),
                 )
                 .label(format!("needs a parent of type `{p}`"))
-                .also(
-                    Place::new(ix.def.file, ty.name.span.clone()),
-                    format!("type `{ty_name}` has parent type `{p}`"),
-                )
+                .also(Place::new(ix.def.file, ty.name.span.clone()), format!("type `{ty_name}` has parent type `{p}`"))
                 .help(format!("add `parent:` with the code of a `{p}` location")),
             ),
             (Some(parent), expected) => {
@@ -61,10 +58,9 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
                     continue;
                 }
                 let (label, help) = match expected {
-                    Some(p) => (
-                        format!("parent of type `{actual}`, not `{p}`"),
-                        format!("choose a parent of type `{p}`"),
-                    ),
+                    Some(p) => {
+                        (format!("parent of type `{actual}`, not `{p}`"), format!("choose a parent of type `{p}`"))
+                    }
                     None => (
                         format!("type `{ty_name}` is a top level type"),
                         "remove `parent`, or give the type a parent type".to_string(),
@@ -80,10 +76,7 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
                         ),
                     )
                     .label(label)
-                    .also(
-                        Place::new(ix.def.file, ty.name.span.clone()),
-                        format!("type `{ty_name}` is defined here"),
-                    )
+                    .also(Place::new(ix.def.file, ty.name.span.clone()), format!("type `{ty_name}` is defined here"))
                     .help(help),
                 );
             }

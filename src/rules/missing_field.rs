@@ -22,5 +22,5 @@ declare_rule! {
     ///   - username: david
     ///     role: chw
     /// ```
-    pub static RULE = "S002", "missing-field", Error;
+    pub static RULE = "S002", "missing-field", Error, summary = "a required key is missing";
 }

@@ -14,6 +14,8 @@ pub struct Rule {
     pub code: &'static str,
     pub name: &'static str,
     pub severity: Severity,
+    /// One line for `caseshare rules` (SPEC section 3's "what").
+    pub summary: &'static str,
     /// Whether `--fix` can repair it.
     pub fixable: bool,
     /// The documentation that `caseshare explain` prints (markdown).
@@ -22,19 +24,11 @@ pub struct Rule {
     pub check: Option<fn(&Index, &mut Vec<Diagnostic>)>,
 }
 
-impl Rule {
-    /// The first sentence under "What it does".
-    pub fn summary(&self) -> &'static str {
-        let body = self.doc.split("### What it does").nth(1).unwrap_or(self.doc);
-        body.split("\n\n").map(str::trim).find(|p| !p.is_empty()).unwrap_or("")
-    }
-}
-
 /// Declares a rule: its doc comment becomes the text of `caseshare explain`.
 macro_rules! declare_rule {
     (
         $(#[doc = $doc:literal])+
-        pub static $id:ident = $code:literal, $name:literal, $sev:ident
+        pub static $id:ident = $code:literal, $name:literal, $sev:ident, summary = $summary:literal
             $(, check = $check:path)? $(, fixable = $fixable:literal)?;
     ) => {
         $(#[doc = $doc])+
@@ -42,6 +36,7 @@ macro_rules! declare_rule {
             code: $code,
             name: $name,
             severity: $crate::diagnostic::Severity::$sev,
+            summary: $summary,
             fixable: false $(|| $fixable)?,
             doc: concat!($($doc, "\n"),+),
             check: declare_rule!(@check $($check)?),
@@ -145,12 +140,7 @@ mod tests {
     #[test]
     fn codes_are_unique_and_sorted() {
         for pair in REGISTRY.windows(2) {
-            assert!(
-                pair[0].code < pair[1].code,
-                "{} must sort before {}",
-                pair[0].code,
-                pair[1].code
-            );
+            assert!(pair[0].code < pair[1].code, "{} must sort before {}", pair[0].code, pair[1].code);
         }
     }
 
@@ -161,28 +151,17 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), REGISTRY.len());
         for r in REGISTRY {
-            assert!(
-                r.name
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit()),
-                "{}",
-                r.name
-            );
+            assert!(r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit()), "{}", r.name);
         }
     }
 
     #[test]
     fn every_rule_is_documented_in_the_clippy_template() {
         for r in REGISTRY {
-            for heading in [
-                "### What it does",
-                "### Why is this bad",
-                "### Example",
-                "### Use instead",
-            ] {
+            for heading in ["### What it does", "### Why is this bad", "### Example", "### Use instead"] {
                 assert!(r.doc.contains(heading), "{} lacks `{heading}`", r.code);
             }
-            assert!(!r.summary().is_empty(), "{} has no summary", r.code);
+            assert!(!r.summary.is_empty(), "{} has no summary", r.code);
             assert!(r.doc.contains("```yaml"), "{} has no YAML example", r.code);
         }
     }

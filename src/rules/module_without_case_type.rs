@@ -28,7 +28,7 @@ declare_rule! {
     ///     forms:
     ///       - {name: Register pregnancy, opens: [{}]}
     /// ```
-    pub static RULE = "A005", "module-without-case-type", Error, check = check;
+    pub static RULE = "A005", "module-without-case-type", Error, summary = "a module whose forms open or update cases but which has no case type", check = check;
 }
 
 fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
@@ -52,10 +52,7 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
                         (Some(_), None) => true,
                     };
                     parent_needed.then(|| {
-                        (
-                            o.span.clone(),
-                            "this form opens a case of, or under, the module's case type".to_string(),
-                        )
+                        (o.span.clone(), "this form opens a case of, or under, the module's case type".to_string())
                     })
                 })
             });

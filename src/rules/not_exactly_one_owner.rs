@@ -29,7 +29,7 @@ declare_rule! {
     ///   # caseshare: allow G003 -- Grace reviews both villages and creates no cases
     ///   - {username: grace, role: supervisor}
     /// ```
-    pub static RULE = "G003", "not-exactly-one-owner", Warning, check = check;
+    pub static RULE = "G003", "not-exactly-one-owner", Warning, summary = "only when the project setting `case_sharing` is true: any active user with other than exactly one case owner", check = check;
 }
 
 fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
@@ -44,10 +44,7 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
         let message = if c.count == 0 {
             format!("user `{name}` has no case owner; the project expects exactly one")
         } else {
-            format!(
-                "user `{name}` has {} case owners; the project expects exactly one",
-                c.count
-            )
+            format!("user `{name}` has {} case owners; the project expects exactly one", c.count)
         };
         let mut d = Diagnostic::new(&RULE, Place::new(c.user.file, c.user.username.span.clone()), message)
             .label(format!("{} case owners", c.count))

@@ -21,5 +21,5 @@ declare_rule! {
     /// ```yaml
     /// format_version: 2
     /// ```
-    pub static RULE = "F004", "not-utf8", Error;
+    pub static RULE = "F004", "not-utf8", Error, summary = "the file is not UTF-8 text";
 }

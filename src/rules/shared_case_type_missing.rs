@@ -26,7 +26,7 @@ declare_rule! {
     /// shared_case_types:
     ///   - {case_type: referral, apps: [chw, clinic]}
     /// ```
-    pub static RULE = "C001", "shared-case-type-missing", Error, check = check;
+    pub static RULE = "C001", "shared-case-type-missing", Error, summary = "a `shared_case_types` entry names an app that does not use that case type", check = check;
 }
 
 fn check(ix: &Index, out: &mut Vec<Diagnostic>) {

@@ -28,7 +28,7 @@ declare_rule! {
     /// domain: demo-district
     /// commcare_version: "2.53.0"
     /// ```
-    pub static RULE = "A002", "sharing-app-domain", Error, check = check;
+    pub static RULE = "A002", "sharing-app-domain", Error, summary = "an app whose `domain` differs from the project's", check = check;
 }
 
 fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
@@ -47,10 +47,7 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
                     ),
                 )
                 .label("another project space")
-                .also(
-                    Place::new(ix.def.file, project_domain.span.clone()),
-                    "the project's domain",
-                )
+                .also(Place::new(ix.def.file, project_domain.span.clone()), "the project's domain")
                 .help(format!("set `domain: {}`, or remove the key", project_domain.value)),
             );
         }

@@ -27,7 +27,7 @@ declare_rule! {
     /// commcare_version: "2.0"
     /// case_sharing: true
     /// ```
-    pub static RULE = "A001", "sharing-app-version", Error, check = check;
+    pub static RULE = "A001", "sharing-app-version", Error, summary = "an app with `case_sharing: true` whose `commcare_version` is below 2.0", check = check;
 }
 
 fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
@@ -42,16 +42,10 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
                 Diagnostic::new(
                     &RULE,
                     Place::new(app.file, version.span.clone()),
-                    format!(
-                        "app `{}` shares cases but targets CommCare `{}`, below 2.0",
-                        app.id.value, version.value
-                    ),
+                    format!("app `{}` shares cases but targets CommCare `{}`, below 2.0", app.id.value, version.value),
                 )
                 .label("below 2.0")
-                .also(
-                    Place::new(app.file, sharing.span.clone()),
-                    "case sharing turned on here",
-                )
+                .also(Place::new(app.file, sharing.span.clone()), "case sharing turned on here")
                 .help("set `commcare_version` to \"2.0\" or later, or turn case sharing off"),
             );
         }

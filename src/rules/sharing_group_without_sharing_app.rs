@@ -27,11 +27,12 @@ declare_rule! {
     /// commcare_version: "2.53.0"
     /// case_sharing: true
     /// ```
-    pub static RULE = "G004", "sharing-group-without-sharing-app", Warning, check = check;
+    pub static RULE = "G004", "sharing-group-without-sharing-app", Warning, summary = "each group with case sharing on, while no app has case sharing on", check = check;
 }
 
 fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
-    if ix.project.kind_failed(FileKind::App) || ix.apps.iter().any(|f| f.app.case_sharing()) {
+    let sharing_or_unsure = |f: &crate::index::AppFacts| f.app.case_sharing() || f.app.case_sharing_doubt;
+    if ix.project.kind_failed(FileKind::App) || ix.apps.iter().any(sharing_or_unsure) {
         return;
     }
     for g in ix.groups.iter().filter(|g| g.case_sharing()) {

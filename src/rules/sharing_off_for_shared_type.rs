@@ -34,7 +34,7 @@ declare_rule! {
     /// case_sharing: true
     /// modules: [{name: Referrals, case_type: referral}]
     /// ```
-    pub static RULE = "C003", "sharing-off-for-shared-type", Warning, check = check;
+    pub static RULE = "C003", "sharing-off-for-shared-type", Warning, summary = "an app with case sharing off uses a case type that an app with case sharing on also uses", check = check;
 }
 
 fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
@@ -48,7 +48,7 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     if shared.is_empty() {
         return;
     }
-    for facts in ix.apps.iter().filter(|f| !f.app.case_sharing()) {
+    for facts in ix.apps.iter().filter(|f| !f.app.case_sharing() && !f.app.case_sharing_doubt) {
         let app = facts.app.id.as_str();
         let mut types: Vec<(&str, usize)> = facts.first_use.iter().map(|(t, i)| (*t, *i)).collect();
         types.sort_by_key(|(_, i)| *i);

@@ -25,11 +25,11 @@ declare_rule! {
     /// domain: demo-district
     /// case_sharing: true
     /// ```
-    pub static RULE = "G007", "sharing-setting-off", Info, check = check;
+    pub static RULE = "G007", "sharing-setting-off", Info, summary = "some app has case sharing on but the project setting is off: turning it on adds the G003 checks", check = check;
 }
 
 fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
-    if ix.def.case_sharing() {
+    if ix.def.case_sharing() || ix.def.case_sharing_doubt {
         return;
     }
     let Some(facts) = ix.apps.iter().find(|f| f.app.case_sharing()) else {
@@ -50,10 +50,7 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     .label("project setting off")
     .help("set `case_sharing: true` in project.yaml to check that every user has exactly one case owner");
     if let Some(c) = &facts.app.case_sharing {
-        d = d.also(
-            Place::new(facts.app.file, c.span.clone()),
-            format!("app `{}` shares cases", facts.app.id.value),
-        );
+        d = d.also(Place::new(facts.app.file, c.span.clone()), format!("app `{}` shares cases", facts.app.id.value));
     }
     out.push(d);
 }

@@ -24,5 +24,5 @@ declare_rule! {
     /// commcare_version: "2.53.0"
     /// case_sharing: true
     /// ```
-    pub static RULE = "S001", "unknown-field", Error;
+    pub static RULE = "S001", "unknown-field", Error, summary = "a key the schema does not allow";
 }

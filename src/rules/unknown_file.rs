@@ -25,5 +25,5 @@ declare_rule! {
     /// groups:
     ///   - {name: Village A, case_sharing: true, members: [david]}
     /// ```
-    pub static RULE = "F003", "unknown-file", Warning;
+    pub static RULE = "F003", "unknown-file", Warning, summary = "a YAML file outside the known folders";
 }

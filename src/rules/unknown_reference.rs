@@ -28,7 +28,7 @@ declare_rule! {
     /// groups:
     ///   - {name: Village A, case_sharing: true, members: [david]}
     /// ```
-    pub static RULE = "R001", "unknown-reference", Error, check = check;
+    pub static RULE = "R001", "unknown-reference", Error, summary = "a reference to an app, role, module, user, location or location type that is not defined", check = check;
 }
 
 fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
@@ -44,27 +44,13 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
         for role in &def.roles {
             if let RoleApps::List(apps) = &role.apps {
                 for a in apps {
-                    r.check(
-                        "app",
-                        a,
-                        def.file,
-                        ix.app_by_id.contains_key(a.as_str()),
-                        app_ids(),
-                        "apps/",
-                    );
+                    r.check("app", a, def.file, ix.app_by_id.contains_key(a.as_str()), app_ids(), "apps/");
                 }
             }
         }
         for s in &def.shared_case_types {
             for a in &s.apps {
-                r.check(
-                    "app",
-                    a,
-                    def.file,
-                    ix.app_by_id.contains_key(a.as_str()),
-                    app_ids(),
-                    "apps/",
-                );
+                r.check("app", a, def.file, ix.app_by_id.contains_key(a.as_str()), app_ids(), "apps/");
             }
         }
     }
@@ -85,14 +71,7 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
         for m in &facts.app.modules {
             if let Some(src) = &m.source_module {
                 let known = facts.modules.contains_key(src.as_str());
-                r.check(
-                    "module",
-                    src,
-                    facts.app.file,
-                    known,
-                    facts.modules.keys().copied(),
-                    "this app's `modules`",
-                );
+                r.check("module", src, facts.app.file, known, facts.modules.keys().copied(), "this app's `modules`");
             }
         }
     }
@@ -118,14 +97,7 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
         if locations_known {
             for l in &u.locations {
                 let known = ix.location_by_code.contains_key(l.as_str());
-                r.check(
-                    "location",
-                    l,
-                    u.file,
-                    known,
-                    ix.location_by_code.keys().copied(),
-                    "locations/",
-                );
+                r.check("location", l, u.file, known, ix.location_by_code.keys().copied(), "locations/");
             }
         }
     }
@@ -141,14 +113,7 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
         );
         if let (Some(parent), true) = (&l.parent, locations_known) {
             let known = ix.location_by_code.contains_key(parent.as_str());
-            r.check(
-                "location",
-                parent,
-                l.file,
-                known,
-                ix.location_by_code.keys().copied(),
-                "locations/",
-            );
+            r.check("location", parent, l.file, known, ix.location_by_code.keys().copied(), "locations/");
         }
     }
 }
@@ -170,12 +135,8 @@ impl Refs<'_> {
         if known {
             return;
         }
-        let d = Diagnostic::new(
-            &RULE,
-            Place::new(file, name.span.clone()),
-            format!("unknown {what} `{}`", name.value),
-        )
-        .label(format!("no {what} has this name"));
+        let d = Diagnostic::new(&RULE, Place::new(file, name.span.clone()), format!("unknown {what} `{}`", name.value))
+            .label(format!("no {what} has this name"));
         let d = match did_you_mean(&name.value, candidates) {
             Some(s) => d.help(format!("did you mean `{s}`?")),
             None => d.help(format!("define the {what} in {defined_in}, or fix the name")),

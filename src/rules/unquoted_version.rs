@@ -7,7 +7,7 @@ declare_rule! {
     ///
     /// ### Why is this bad
     /// YAML reads `commcare_version: 2.10` as the number 2.1, so any tool that goes
-    /// through an ordinary YAML parser sees CommCare 2.1, and `2.0` becomes 2.
+    /// through an ordinary YAML parser sees CommCare 2.1, and `2.0` is no longer a string.
     /// Versions compare per component ("2.10" is newer than "2.9"); numbers do not.
     ///
     /// ### Example
@@ -23,5 +23,5 @@ declare_rule! {
     /// name: CHW App
     /// commcare_version: "2.10"
     /// ```
-    pub static RULE = "Y005", "unquoted-version", Error, fixable = true;
+    pub static RULE = "Y005", "unquoted-version", Error, summary = "a version written as a number", fixable = true;
 }

@@ -22,5 +22,5 @@ declare_rule! {
     /// name: CHW App
     /// commcare_version: "2.53.0"
     /// ```
-    pub static RULE = "F001", "unsupported-format-version", Error;
+    pub static RULE = "F001", "unsupported-format-version", Error, summary = "`format_version` newer or other than this tool knows";
 }

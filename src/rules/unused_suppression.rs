@@ -21,5 +21,5 @@ declare_rule! {
     /// users:
     ///   - {username: david}
     /// ```
-    pub static RULE = "X001", "unused-suppression", Warning;
+    pub static RULE = "X001", "unused-suppression", Warning, summary = "an `allow` comment that suppressed nothing";
 }

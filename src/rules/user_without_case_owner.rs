@@ -29,7 +29,7 @@ declare_rule! {
     /// groups:
     ///   - {name: Village A, case_sharing: true, members: [david]}
     /// ```
-    pub static RULE = "G001", "user-without-case-owner", Error, check = check;
+    pub static RULE = "G001", "user-without-case-owner", Error, summary = "an active user who can reach an app with case sharing on has no case owner", check = check;
 }
 
 fn check(ix: &Index, out: &mut Vec<Diagnostic>) {

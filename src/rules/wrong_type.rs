@@ -24,5 +24,5 @@ declare_rule! {
     ///   - name: Village A
     ///     members: [david]
     /// ```
-    pub static RULE = "S003", "wrong-type", Error;
+    pub static RULE = "S003", "wrong-type", Error, summary = "a value of the wrong type";
 }

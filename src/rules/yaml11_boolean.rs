@@ -26,5 +26,5 @@ declare_rule! {
     /// commcare_version: "2.53.0"
     /// case_sharing: true
     /// ```
-    pub static RULE = "Y004", "yaml11-boolean", Error, fixable = true;
+    pub static RULE = "Y004", "yaml11-boolean", Error, summary = "`on`, `off`, `yes`, `no`, `y` or `n` (any case) where a boolean is expected", fixable = true;
 }

@@ -23,5 +23,5 @@ declare_rule! {
     /// users:
     ///   - {username: david}
     /// ```
-    pub static RULE = "Y003", "yaml-limits", Error;
+    pub static RULE = "Y003", "yaml-limits", Error, summary = "alias expansion, nesting depth or file size over the safe limits";
 }

@@ -22,5 +22,5 @@ declare_rule! {
     /// name: CHW App
     /// modules: [ {name: Pregnancy} ]
     /// ```
-    pub static RULE = "Y001", "yaml-syntax", Error;
+    pub static RULE = "Y001", "yaml-syntax", Error, summary = "the file is not valid YAML";
 }
