@@ -159,6 +159,8 @@ pub struct Index<'p> {
     pub in_doubt: HashSet<&'p str>,
     reach_all: Reach,
     reach_by_role: HashMap<&'p str, Reach>,
+    /// Active users with other than exactly one case owner, in file order.
+    pub owner_checks: Vec<OwnerCheck<'p>>,
 }
 
 impl<'p> Index<'p> {
@@ -228,9 +230,11 @@ impl<'p> Index<'p> {
             in_doubt,
             reach_all: Reach::default(),
             reach_by_role: HashMap::new(),
+            owner_checks: Vec::new(),
         };
         index.reach_all = index.reach_of(None);
         index.reach_by_role = def.roles.iter().map(|r| (r.name.as_str(), index.reach_of(Some(&r.apps)))).collect();
+        index.owner_checks = index.owner_problems();
         index
     }
 
@@ -477,19 +481,30 @@ impl OwnerCheck<'_> {
 }
 
 impl<'p> Index<'p> {
-    /// The owner facts of every active user whose role, locations and memberships
-    /// are all known (unknown ones are R001, and not guessed at).
-    pub fn owner_checks(&self) -> impl Iterator<Item = OwnerCheck<'p>> + '_ {
-        let known = self.owners_known();
-        self.users
-            .iter()
-            .filter(move |u| known && u.is_active && !u.doubt && !self.in_doubt.contains(u.username.as_str()))
-            .filter_map(move |&user| {
-                let reach = self.reach(user)?;
-                let owners = self.owners(user)?;
-                let count = owners.count();
-                Some(OwnerCheck { user, owners, count, reach })
-            })
+    /// The owner facts of every active user with other than exactly one case owner
+    /// (the users G001–G003 may report), computed once. Users whose role, locations
+    /// or memberships are not all known are left out (R001 or S003 says why).
+    fn owner_problems(&self) -> Vec<OwnerCheck<'p>> {
+        if !self.owners_known() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for &user in &self.users {
+            let name = user.username.as_str();
+            if !user.is_active || user.doubt || self.in_doubt.contains(name) {
+                continue;
+            }
+            // The common case, one group and no location, needs nothing more.
+            if user.locations.is_empty() && self.memberships.get(name).is_some_and(|m| m.len() == 1) {
+                continue;
+            }
+            let (Some(reach), Some(owners)) = (self.reach(user), self.owners(user)) else { continue };
+            let count = owners.count();
+            if count != 1 {
+                out.push(OwnerCheck { user, owners, count, reach });
+            }
+        }
+        out
     }
 
     /// Every place that makes one of the user's case owners, with a label.

@@ -95,3 +95,22 @@ fn rules_lists_every_rule() {
     assert_eq!(out.lines().count(), caseshare::rules::REGISTRY.len());
     assert!(out.lines().any(|l| l.starts_with("G002  creator-in-multiple-owners")), "{out}");
 }
+
+#[test]
+fn an_unreadable_file_is_reported_and_the_rest_still_checked() {
+    let dir = std::env::temp_dir().join(format!("caseshare-unreadable-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("users")).expect("temp dir");
+    std::fs::create_dir_all(dir.join("groups")).expect("temp dir");
+    std::fs::write(dir.join("project.yaml"), "format_version: 2\ndomain: demo\n").expect("write");
+    std::fs::write(dir.join("groups/g.yaml"), "format_version: 2\ngroups:\n  - {name: A, case_sharing: true}\n")
+        .expect("write");
+    // A dangling symlink cannot be read.
+    std::os::unix::fs::symlink(dir.join("nowhere.yaml"), dir.join("users/broken.yaml")).expect("symlink");
+    let (code, out, err) = stdout(bin().args(["check", "--format", "concise"]).arg(&dir));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("cannot read") && err.contains("broken.yaml"), "{err}");
+    // The other files were still checked.
+    assert!(out.contains("warning[G005]"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -36,13 +36,13 @@ declare_rule! {
 }
 
 fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
-    for c in ix.owner_checks().filter(|c| c.creator_with_many_owners()) {
+    for c in ix.owner_checks.iter().filter(|c| c.creator_with_many_owners()) {
         let Some((app_index, creation_index)) = c.reach.creator else {
             continue;
         };
         let facts = &ix.apps[app_index];
         let creation = &facts.creations[creation_index];
-        let places = ix.owner_places(&c);
+        let places = ix.owner_places(c);
         let Some((first, first_label)) = places.first().cloned() else {
             continue;
         };

@@ -36,7 +36,7 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     if !ix.def.case_sharing() {
         return;
     }
-    for c in ix.owner_checks() {
+    for c in ix.owner_checks.iter() {
         if c.count == 1 || c.without_owner() || c.creator_with_many_owners() {
             continue;
         }
@@ -49,7 +49,7 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
         let mut d = Diagnostic::new(&RULE, Place::new(c.user.file, c.user.username.span.clone()), message)
             .label(format!("{} case owners", c.count))
             .help("keep the user in exactly one case sharing group, or allow it for a reviewer: `# caseshare: allow G003 -- reason`");
-        for (place, label) in ix.owner_places(&c) {
+        for (place, label) in ix.owner_places(c) {
             d = d.also(place, label);
         }
         out.push(d);

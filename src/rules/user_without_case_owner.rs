@@ -33,7 +33,7 @@ declare_rule! {
 }
 
 fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
-    for c in ix.owner_checks().filter(|c| c.without_owner()) {
+    for c in ix.owner_checks.iter().filter(|c| c.without_owner()) {
         let Some(app_index) = c.reach.sharing_app else { continue };
         let app = ix.apps[app_index].app;
         let mut d = Diagnostic::new(
