@@ -35,6 +35,14 @@ pub struct Related {
     pub message: String,
 }
 
+/// A replacement of a byte range of one file; a fix is a set of them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Edit {
+    pub file: FileId,
+    pub span: Span,
+    pub replacement: String,
+}
+
 /// One problem found in the project.
 #[derive(Clone, Debug)]
 pub struct Diagnostic {
@@ -48,6 +56,8 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     pub help: Option<String>,
     pub related: Vec<Related>,
+    /// Edits that repair it, for `--fix`.
+    pub fix: Vec<Edit>,
 }
 
 /// A place in the project: a file and a byte span.
@@ -75,6 +85,7 @@ impl Diagnostic {
             labels: Vec::new(),
             help: None,
             related: Vec::new(),
+            fix: Vec::new(),
         }
     }
 
@@ -106,6 +117,12 @@ impl Diagnostic {
         } else {
             self.related.push(Related { file: at.file, span: at.span, message: text.into() });
         }
+        self
+    }
+
+    /// An edit that repairs the problem (`--fix`).
+    pub fn edit(mut self, span: Span, replacement: impl Into<String>) -> Self {
+        self.fix.push(Edit { file: self.file, span, replacement: replacement.into() });
         self
     }
 

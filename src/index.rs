@@ -6,11 +6,12 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::Project;
-use crate::diagnostic::{Diagnostic, Place, did_you_mean};
+use crate::diagnostic::{Diagnostic, Place};
 use crate::model::{
     App, Form, Group, Location, LocationType, Module, ModuleKind, Opens, Owner, ProjectDef, Relationship, Role,
     RoleApps, Sp, User,
 };
+use crate::near::NearIndex;
 use crate::rules::duplicate_definition;
 use crate::source::{FileId, FileKind, Span};
 
@@ -66,6 +67,10 @@ pub struct AppFacts<'p> {
     pub app: &'p App,
     /// Modules by id (first definitions).
     pub modules: HashMap<&'p str, &'p Module>,
+    /// The first definitions of modules, in file order; only these take part.
+    pub modules_in_order: Vec<&'p Module>,
+    /// The first definitions of forms, with their module, in file order.
+    pub forms: Vec<(&'p Module, &'p Form)>,
     /// Every use of a case type, in file order.
     pub uses: Vec<CaseUse<'p>>,
     /// The first use of each case type.
@@ -151,14 +156,16 @@ pub struct Index<'p> {
     pub roles: HashMap<&'p str, &'p Role>,
     /// Case-sharing group memberships by username (a user listed twice in a group counts once).
     pub memberships: HashMap<&'p str, Vec<Membership<'p>>>,
-    /// Case-owning locations strictly below each location.
-    pub owning_below: HashMap<&'p str, usize>,
+    /// Each location's place in the tree, with the case-owning locations below it.
+    pub tree: HashMap<&'p str, Tree>,
     /// Users whose case sharing memberships are in doubt: the likely intended name
     /// of an unknown member, or a scalar in a misshapen `members`. Owner rules skip
     /// them rather than repeat the R001 or S003 as a G001.
     pub in_doubt: HashSet<&'p str>,
-    reach_all: Reach,
-    reach_by_role: HashMap<&'p str, Reach>,
+    /// The nearest username to each unknown group member.
+    pub member_guess: HashMap<&'p str, Option<&'p str>>,
+    reach_all: Option<Reach>,
+    reach_by_role: HashMap<&'p str, Option<Reach>>,
     /// Active users with other than exactly one case owner, in file order.
     pub owner_checks: Vec<OwnerCheck<'p>>,
 }
@@ -202,14 +209,36 @@ impl<'p> Index<'p> {
             }
         }
 
-        let owning_below = owning_below(&locations, &location_by_code, &location_types);
+        let tree = location_tree(&locations, &location_by_code, &location_types);
+        // One suggestion per distinct unknown member name (R001 shows it too).
+        let mut member_guess: HashMap<&str, Option<&str>> = HashMap::new();
+        let unknown: Vec<&str> = groups
+            .iter()
+            .flat_map(|g| &g.members)
+            .map(|m| m.as_str())
+            .filter(|m| !user_by_name.contains_key(m))
+            .collect();
+        if !unknown.is_empty() {
+            let near = NearIndex::new(users.iter().map(|u| u.username.as_str()));
+            for name in unknown {
+                member_guess.entry(name).or_insert_with(|| near.nearest(name));
+            }
+        }
         let mut in_doubt: HashSet<&str> = HashSet::new();
-        for g in groups.iter().filter(|g| g.case_sharing() || g.case_sharing_doubt) {
+        for g in &groups {
+            let user_key = |n: &str| user_by_name.get_key_value(n).map(|(k, _)| *k);
+            if g.case_sharing_doubt {
+                // Whether the group shares cases is unknown: so is every member's count.
+                in_doubt.extend(g.members.iter().filter_map(|m| user_key(m.as_str())));
+            }
+            if !(g.case_sharing() || g.case_sharing_doubt) {
+                continue;
+            }
             if let Some(names) = &g.members_doubt {
-                in_doubt.extend(names.iter().filter_map(|n| user_by_name.get_key_value(n.as_str()).map(|(k, _)| *k)));
+                in_doubt.extend(names.iter().filter_map(|n| user_key(n.as_str())));
             }
             for m in g.members.iter().filter(|m| !user_by_name.contains_key(m.as_str())) {
-                in_doubt.extend(did_you_mean(&m.value, user_by_name.keys().copied()));
+                in_doubt.extend(member_guess.get(m.as_str()).copied().flatten());
             }
         }
         let mut index = Index {
@@ -226,9 +255,10 @@ impl<'p> Index<'p> {
             location_types,
             roles,
             memberships,
-            owning_below,
+            tree,
             in_doubt,
-            reach_all: Reach::default(),
+            member_guess,
+            reach_all: None,
             reach_by_role: HashMap::new(),
             owner_checks: Vec::new(),
         };
@@ -238,11 +268,17 @@ impl<'p> Index<'p> {
         index
     }
 
-    fn reach_of(&self, apps: Option<&RoleApps>) -> Reach {
+    /// What a role reaches; `None` when that is unknown: its `apps` was reported,
+    /// or it reaches an app whose case sharing setting was reported.
+    fn reach_of(&self, apps: Option<&RoleApps>) -> Option<Reach> {
         let list: Vec<usize> = match apps {
             None | Some(RoleApps::All) => (0..self.apps.len()).collect(),
             Some(RoleApps::List(ids)) => ids.iter().filter_map(|id| self.app_by_id.get(id.as_str()).copied()).collect(),
+            Some(RoleApps::Unknown) => return None,
         };
+        if list.iter().any(|i| self.apps[*i].app.case_sharing_doubt) {
+            return None;
+        }
         let mut reach = Reach::default();
         for i in list {
             let facts = &self.apps[i];
@@ -253,65 +289,62 @@ impl<'p> Index<'p> {
                 reach.creator = facts.creations.iter().position(|c| c.auto_owner()).map(|c| (i, c));
             }
         }
-        reach
+        Some(reach)
     }
 
     /// What the user's role reaches; `None` when the role is not defined (R001).
     pub fn reach(&self, user: &User) -> Option<Reach> {
         match &user.role {
-            None => Some(self.reach_all),
-            Some(role) => self.reach_by_role.get(role.as_str()).copied(),
+            None => self.reach_all,
+            Some(role) => self.reach_by_role.get(role.as_str()).copied().flatten(),
         }
     }
 
-    /// Whether owner counts can be trusted: every file that defines groups,
-    /// users or locations was loaded.
-    pub fn owners_known(&self) -> bool {
-        ![FileKind::Groups, FileKind::Locations, FileKind::Users].iter().any(|k| self.project.kind_failed(*k))
+    /// Whether every groups file was loaded; if not, owner counts are lower bounds.
+    pub fn groups_complete(&self) -> bool {
+        !self.project.kind_failed(FileKind::Groups)
     }
 
-    /// The user's case owners; `None` when one of their locations is not defined (R001).
+    /// The user's case owners; `None` when one of their locations, or a location
+    /// type that decides their count, is not defined (R001) or was reported.
     pub fn owners(&self, user: &'p User) -> Option<Owners<'p>> {
         let groups = self.memberships.get(user.username.as_str()).cloned().unwrap_or_default();
+        let mut seen: HashSet<&str> = HashSet::with_capacity(user.locations.len());
         let mut assigned = Vec::with_capacity(user.locations.len());
-        for (i, code) in user.locations.iter().enumerate() {
+        for code in &user.locations {
             let loc = *self.location_by_code.get(code.as_str())?;
             // HQ keeps a set of assigned locations: a repeat is one assignment.
-            if user.locations[..i].iter().any(|c| c.value == code.value) {
+            if !seen.insert(code.as_str()) {
                 continue;
             }
-            let ty = self.location_types.get(loc.location_type.as_str());
-            assigned.push((code, loc, ty.is_some_and(|t| t.shares_cases), ty.is_some_and(|t| t.view_descendants)));
+            let ty = *self.location_types.get(loc.location_type.as_ref()?.as_str())?;
+            let tree = self.tree.get(code.as_str())?;
+            if ty.view_descendants && tree.unknown_below {
+                return None;
+            }
+            assigned.push((code, loc, ty, tree));
         }
-        let viewing: Vec<&str> = assigned.iter().filter(|a| a.3).map(|a| a.1.code.as_str()).collect();
+        // Descendants are one set in HQ: a viewing location inside another viewing
+        // location's subtree adds nothing. Sorted by pre-order, nested ones follow
+        // the location that contains them.
+        let mut viewing: Vec<&Tree> = assigned.iter().filter(|a| a.2.view_descendants).map(|a| a.3).collect();
+        viewing.sort_by_key(|t| t.enter);
+        let mut outermost: HashSet<u32> = HashSet::new();
+        let mut end = 0;
+        for t in viewing {
+            if t.enter >= end {
+                outermost.insert(t.enter);
+                end = t.exit;
+            }
+        }
         let locations = assigned
             .iter()
-            .map(|&(code, loc, owns, views)| {
-                // Descendants are one set in HQ: a viewing location below another
-                // viewing location adds nothing.
-                let below = if views && !self.has_ancestor_in(loc, &viewing) {
-                    self.owning_below.get(loc.code.as_str()).copied().unwrap_or(0)
-                } else {
-                    0
-                };
-                LocationOwner { assigned: code, location: loc, owns, below }
+            .map(|&(code, loc, ty, tree)| {
+                let below = if ty.view_descendants && outermost.contains(&tree.enter) { tree.owning_below } else { 0 };
+                LocationOwner { assigned: code, location: loc, owns: ty.shares_cases, below }
             })
             .collect();
         Some(Owners { groups, locations })
-    }
-
-    fn has_ancestor_in(&self, loc: &Location, codes: &[&str]) -> bool {
-        let mut cur = loc;
-        for _ in 0..self.locations.len() {
-            let Some(parent) = cur.parent.as_ref().and_then(|p| self.location_by_code.get(p.as_str())) else {
-                return false;
-            };
-            if codes.contains(&parent.code.as_str()) {
-                return true;
-            }
-            cur = parent;
-        }
-        false
     }
 
     pub fn file_text(&self, file: FileId) -> &'p str {
@@ -319,44 +352,83 @@ impl<'p> Index<'p> {
     }
 }
 
-/// Counts, for every location, the case-owning locations strictly below it, in one
-/// pass over the tree (locations in a parent cycle count nothing).
-fn owning_below<'p>(
+/// A location's place in the tree: its pre-order interval and what lies below it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tree {
+    /// Pre-order number; the subtree is `enter..exit`.
+    pub enter: u32,
+    pub exit: u32,
+    /// Case-owning locations strictly below it.
+    pub owning_below: usize,
+    /// Some location below it has no known type (R001, S002).
+    pub unknown_below: bool,
+}
+
+/// Numbers the location tree in pre-order and counts, for every location, the
+/// case-owning locations below it, in one depth-first pass (locations in a
+/// parent cycle, L001, are left out).
+fn location_tree<'p>(
     locations: &[&'p Location],
     by_code: &HashMap<&'p str, &'p Location>,
     types: &HashMap<&'p str, &'p LocationType>,
-) -> HashMap<&'p str, usize> {
+) -> HashMap<&'p str, Tree> {
     let mut children: HashMap<&str, Vec<&Location>> = HashMap::new();
-    let mut order: Vec<&Location> = Vec::with_capacity(locations.len());
+    let mut roots: Vec<&Location> = Vec::new();
     for l in locations {
         match l.parent.as_ref().filter(|p| by_code.contains_key(p.as_str())) {
             Some(p) => children.entry(p.as_str()).or_default().push(l),
-            None => order.push(l),
+            None => roots.push(l),
         }
     }
-    let mut i = 0;
-    while i < order.len() {
-        if let Some(kids) = children.get(order[i].code.as_str()) {
-            order.extend(kids.iter().copied());
+    let ty = |l: &Location| l.location_type.as_ref().and_then(|t| types.get(t.as_str()));
+    let mut tree: HashMap<&str, Tree> = HashMap::with_capacity(locations.len());
+    let mut counter = 0u32;
+    // (location, whether its children were pushed)
+    let mut stack: Vec<(&Location, bool)> = roots.into_iter().rev().map(|l| (l, false)).collect();
+    while let Some((l, expanded)) = stack.pop() {
+        let code = l.code.as_str();
+        let kids = children.get(code).map(Vec::as_slice).unwrap_or(&[]);
+        if !expanded {
+            tree.insert(code, Tree { enter: counter, ..Tree::default() });
+            counter += 1;
+            stack.push((l, true));
+            stack.extend(kids.iter().rev().map(|k| (*k, false)));
+            continue;
         }
-        i += 1;
+        let mut t = tree.get(code).copied().unwrap_or_default();
+        t.exit = counter;
+        for k in kids {
+            let kt = tree.get(k.code.as_str()).copied().unwrap_or_default();
+            let kty = ty(k);
+            t.owning_below += usize::from(kty.is_some_and(|x| x.shares_cases)) + kt.owning_below;
+            t.unknown_below |= kty.is_none() || kt.unknown_below;
+        }
+        tree.insert(code, t);
     }
-    let shares = |l: &Location| types.get(l.location_type.as_str()).is_some_and(|t| t.shares_cases);
-    let mut below: HashMap<&str, usize> = HashMap::with_capacity(order.len());
-    for l in order.iter().rev() {
-        let n = children.get(l.code.as_str()).map_or(0, |kids| {
-            kids.iter().map(|k| usize::from(shares(k)) + below.get(k.code.as_str()).copied().unwrap_or(0)).sum()
-        });
-        below.insert(l.code.as_str(), n);
-    }
-    below
+    tree
 }
 
 fn app_facts<'p>(app: &'p App, dups: &mut Dups<'_>) -> AppFacts<'p> {
-    let (_, modules) = dups.firsts(app.modules.iter().map(|m| (m, &m.id, app.file)), "module id in this app");
-    dups.firsts(app.modules.iter().flat_map(|m| &m.forms).map(|f| (f, &f.id, app.file)), "form id in this app");
-    let mut facts = AppFacts { app, modules, uses: Vec::new(), first_use: HashMap::new(), creations: Vec::new() };
-    for m in &app.modules {
+    let (modules_in_order, modules) =
+        dups.firsts(app.modules.iter().map(|m| (m, &m.id, app.file)), "module id in this app");
+    let (first_forms, _) = dups
+        .firsts(modules_in_order.iter().flat_map(|m| &m.forms).map(|f| (f, &f.id, app.file)), "form id in this app");
+    let first_forms: HashSet<*const Form> = first_forms.into_iter().map(|f| f as *const Form).collect();
+    let forms: Vec<(&Module, &Form)> = modules_in_order
+        .iter()
+        .flat_map(|m| m.forms.iter().map(move |f| (*m, f)))
+        .filter(|(_, f)| first_forms.contains(&(*f as *const Form)))
+        .collect();
+    let mut facts = AppFacts {
+        app,
+        modules,
+        modules_in_order,
+        forms: Vec::new(),
+        uses: Vec::new(),
+        first_use: HashMap::new(),
+        creations: Vec::new(),
+    };
+    for m in facts.modules_in_order.clone() {
         let module_type = facts.module_case_type(m);
         if let Some(ct) = &m.case_type {
             facts.uses.push(CaseUse {
@@ -366,7 +438,7 @@ fn app_facts<'p>(app: &'p App, dups: &mut Dups<'_>) -> AppFacts<'p> {
                 kind: UseKind::Module,
             });
         }
-        for f in &m.forms {
+        for f in m.forms.iter().filter(|f| first_forms.contains(&(*f as *const Form))) {
             for o in &f.opens {
                 let case_type = o.case_type.as_ref().map(|c| c.as_str()).or(module_type);
                 let relationship = o.relationship.as_ref().map(|r| r.value).unwrap_or(
@@ -402,6 +474,7 @@ fn app_facts<'p>(app: &'p App, dups: &mut Dups<'_>) -> AppFacts<'p> {
     for (i, u) in facts.uses.iter().enumerate() {
         facts.first_use.entry(u.case_type).or_insert(i);
     }
+    facts.forms = forms;
     facts
 }
 
@@ -420,6 +493,10 @@ impl Dups<'_> {
         file: FileId,
         what: &str,
     ) -> bool {
+        // A name made up for a definition without one (S002) is not a duplicate.
+        if name.value.is_empty() {
+            return true;
+        }
         if let Some((first_file, first_span)) = seen.get(name.as_str()) {
             let d = Diagnostic::new(
                 &duplicate_definition::RULE,
@@ -466,12 +543,14 @@ pub struct OwnerCheck<'p> {
     pub owners: Owners<'p>,
     pub count: usize,
     pub reach: Reach,
+    /// A groups file did not load: the user may have more owners than counted.
+    pub at_least: bool,
 }
 
 impl OwnerCheck<'_> {
     /// G001: reaches an app with case sharing on, and has no case owner.
     pub fn without_owner(&self) -> bool {
-        self.reach.sharing_app.is_some() && self.count == 0
+        self.reach.sharing_app.is_some() && self.count == 0 && !self.at_least
     }
 
     /// G002: several case owners, and can create cases with an automatic owner.
@@ -485,13 +564,16 @@ impl<'p> Index<'p> {
     /// (the users G001–G003 may report), computed once. Users whose role, locations
     /// or memberships are not all known are left out (R001 or S003 says why).
     fn owner_problems(&self) -> Vec<OwnerCheck<'p>> {
-        if !self.owners_known() {
-            return Vec::new();
-        }
+        let at_least = !self.groups_complete();
+        let locations_complete = !self.project.kind_failed(FileKind::Locations);
         let mut out = Vec::new();
         for &user in &self.users {
             let name = user.username.as_str();
             if !user.is_active || user.doubt || self.in_doubt.contains(name) {
+                continue;
+            }
+            // Their locations, or the ones below them, may be in the file that failed.
+            if !locations_complete && !user.locations.is_empty() {
                 continue;
             }
             // The common case, one group and no location, needs nothing more.
@@ -501,7 +583,7 @@ impl<'p> Index<'p> {
             let (Some(reach), Some(owners)) = (self.reach(user), self.owners(user)) else { continue };
             let count = owners.count();
             if count != 1 {
-                out.push(OwnerCheck { user, owners, count, reach });
+                out.push(OwnerCheck { user, owners, count, reach, at_least });
             }
         }
         out

@@ -6,11 +6,13 @@
 //! names, memberships, case owners) → [`rules`] → [`suppress`] → [`report`].
 //! [`check`] runs all of it; the binary only parses arguments and prints.
 
+pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod index;
 pub mod load;
 pub mod model;
+pub mod near;
 pub mod report;
 pub mod rules;
 pub mod source;
@@ -30,8 +32,8 @@ pub enum Error {
     NoProject(PathBuf),
     #[error("cannot read `{path}`: {source}")]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("unknown rule code `{0}`")]
-    UnknownCode(String),
+    #[error("{}:{line}: {message}", path.display())]
+    Config { path: PathBuf, line: usize, message: String },
 }
 
 /// A file that could not be read; the rest of the project is still checked.
@@ -88,29 +90,38 @@ pub fn check_paths(paths: &[PathBuf]) -> Result<Vec<CheckResult>, Error> {
             roots.push(root);
         }
     }
-    Ok(roots.iter().map(|root| check_root(root, &cwd)).collect())
+    roots.iter().map(|root| check_root(root, &cwd)).collect()
 }
 
-/// Checks the project at `root`, showing paths relative to `cwd`.
-pub fn check_root(root: &Path, cwd: &Path) -> CheckResult {
-    let (project, diagnostics, io_problems) = load::load(root, cwd);
-    finish(project, diagnostics, io_problems)
+/// Checks the project at `root` with its `caseshare.toml`, showing paths relative to `cwd`.
+pub fn check_root(root: &Path, cwd: &Path) -> Result<CheckResult, Error> {
+    let config = config::Config::load(root)?;
+    let (project, diagnostics, io_problems) = load::load(root, cwd, &config);
+    Ok(finish(project, diagnostics, io_problems, &config))
 }
 
 /// Checks a project given as in-memory files `(path relative to the root, content)`.
 pub fn check_memory(files: &[(&str, &str)]) -> CheckResult {
     let bytes: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
     let (project, diagnostics) = load::load_memory(&bytes);
-    finish(project, diagnostics, Vec::new())
+    finish(project, diagnostics, Vec::new(), &config::Config::default())
 }
 
-fn finish(project: Project, mut diagnostics: Vec<Diagnostic>, io_problems: Vec<IoProblem>) -> CheckResult {
+fn finish(
+    project: Project,
+    mut diagnostics: Vec<Diagnostic>,
+    io_problems: Vec<IoProblem>,
+    config: &config::Config,
+) -> CheckResult {
     if project.def.is_some() {
         let index = index::Index::build(&project, &mut diagnostics);
         rules::run(&index, &mut diagnostics);
     }
-    let rules_ran = project.def.is_some();
-    let diagnostics = suppress::apply(&project.files, diagnostics, rules_ran);
+    let diagnostics = config.apply(diagnostics);
+    // Cross-file rules skip what they cannot know when a file did not load: their
+    // `allow` comments are then not reported as unused.
+    let complete = project.def.is_some() && project.failed.is_empty();
+    let diagnostics = config.apply(suppress::apply(&project.files, diagnostics, complete));
     let mut result = CheckResult { project, diagnostics, io_problems };
     sort(&mut result);
     result

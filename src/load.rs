@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Place};
 use crate::discover::{self, relative_to};
 use crate::model::{self, Conv};
@@ -21,13 +22,13 @@ pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 enum Loaded {
     Project(model::ProjectDef),
     App(model::App),
-    Groups(Vec<model::Group>),
-    Users(Vec<model::User>),
-    Locations(Vec<model::Location>),
+    Groups((Vec<model::Group>, bool)),
+    Users((Vec<model::User>, bool)),
+    Locations((Vec<model::Location>, bool)),
 }
 
 /// Loads the project at `root`; paths are shown relative to `cwd`.
-pub fn load(root: &Path, cwd: &Path) -> (Project, Vec<Diagnostic>, Vec<IoProblem>) {
+pub fn load(root: &Path, cwd: &Path, config: &Config) -> (Project, Vec<Diagnostic>, Vec<IoProblem>) {
     let (entries, walk_errors) = discover::walk(root);
     let mut loader = Loader {
         project: Project { root: root.to_path_buf(), ..Project::default() },
@@ -37,7 +38,7 @@ pub fn load(root: &Path, cwd: &Path) -> (Project, Vec<Diagnostic>, Vec<IoProblem
     for (path, message) in walk_errors {
         loader.io.push(IoProblem { path: relative_to(&root.join(&path), cwd), message });
     }
-    for entry in entries {
+    for entry in entries.into_iter().filter(|e| !config.excluded(&e.rel)) {
         let display = relative_to(&entry.abs, cwd);
         let content = read(&entry.abs);
         loader.add(entry.rel, display, entry.abs, entry.kind, content);
@@ -109,9 +110,24 @@ impl Loader {
         match load_text(file_id, &project.files[file_id], &mut self.diags) {
             Some(Loaded::Project(p)) => project.def = Some(p),
             Some(Loaded::App(a)) => project.apps.push(a),
-            Some(Loaded::Groups(g)) => project.groups.extend(g),
-            Some(Loaded::Users(u)) => project.users.extend(u),
-            Some(Loaded::Locations(l)) => project.locations.extend(l),
+            Some(Loaded::Groups((g, complete))) => {
+                project.groups.extend(g);
+                if !complete {
+                    fail(project, kind);
+                }
+            }
+            Some(Loaded::Users((u, complete))) => {
+                project.users.extend(u);
+                if !complete {
+                    fail(project, kind);
+                }
+            }
+            Some(Loaded::Locations((l, complete))) => {
+                project.locations.extend(l);
+                if !complete {
+                    fail(project, kind);
+                }
+            }
             None => {
                 if kind != FileKind::Unknown {
                     fail(project, kind);
@@ -206,6 +222,13 @@ fn load_text(file: usize, src: &SourceFile, diags: &mut Vec<Diagnostic>) -> Opti
         return None;
     }
     let mut cx = Conv::new(file, text, diags);
+    if root.value == Value::Null {
+        // No `format_version`, so format 1 by the letter of the spec; say why.
+        let d = legacy(file, 0..0);
+        let help = Some("add `format_version: 2` and the definitions, or delete the file".to_string());
+        cx.diags.push(Diagnostic { message: "the file is empty: it has no `format_version`".into(), help, ..d });
+        return None;
+    }
     let mut fields = cx.map(&root, &format!("`{}`", src.rel))?;
     if !format_is_current(&mut cx, &mut fields) {
         return None;

@@ -91,6 +91,13 @@ impl SourceFile {
         (line + 1, col)
     }
 
+    /// 1-based column in UTF-16 code units (as SARIF counts) of a byte offset.
+    pub fn utf16_col(&self, offset: usize) -> usize {
+        let offset = self.clamp(offset);
+        let start = self.line_starts[self.line_index(offset)];
+        self.text[start..offset].encode_utf16().count() + 1
+    }
+
     /// The byte offset of a 1-based line and character column.
     pub fn offset_of(&self, line: usize, col: usize) -> usize {
         let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
@@ -108,6 +115,11 @@ impl SourceFile {
         };
         let end = self.line_starts.get(line + 1).copied().unwrap_or(self.text.len());
         self.text[start..end].trim_end_matches(['\n', '\r'])
+    }
+
+    /// The byte offset where a 0-based line starts (the text's end past the last line).
+    pub fn line_start(&self, line: usize) -> usize {
+        self.line_starts.get(line).copied().unwrap_or(self.text.len())
     }
 
     pub fn line_count(&self) -> usize {
@@ -134,6 +146,10 @@ mod tests {
         let x = f.text.find('x').unwrap();
         assert_eq!(f.line_col(x), (2, 4));
         assert_eq!(f.offset_of(2, 4), x);
+        let g = SourceFile::new("a".into(), "a".into(), "a".into(), FileKind::App, "a: 🏥 x\n".into());
+        let y = g.text.find('x').unwrap();
+        assert_eq!(g.line_col(y), (1, 6));
+        assert_eq!(g.utf16_col(y), 7);
         assert_eq!(f.line_text(1), "नम x");
     }
 

@@ -72,8 +72,9 @@ fn comment_start(line: &str) -> Option<usize> {
 
 /// Drops suppressed diagnostics and adds X001 for each code that suppressed
 /// nothing. Files whose diagnostics show they were not loaded are not asked for
-/// X001 (their rules did not run); neither are any when `rules_ran` is false.
-pub fn apply(files: &[SourceFile], diagnostics: Vec<Diagnostic>, rules_ran: bool) -> Vec<Diagnostic> {
+/// X001 (their rules did not run); when the project is not `complete` (a file did
+/// not load), only the per-file codes (Y, F, S) are.
+pub fn apply(files: &[SourceFile], diagnostics: Vec<Diagnostic>, complete: bool) -> Vec<Diagnostic> {
     let mut allows: Vec<Vec<Allow>> = files.iter().map(parse).collect();
     let mut used: Vec<Vec<Vec<bool>>> =
         allows.iter().map(|a| a.iter().map(|x| vec![false; x.codes.len()]).collect()).collect();
@@ -99,25 +100,25 @@ pub fn apply(files: &[SourceFile], diagnostics: Vec<Diagnostic>, rules_ran: bool
             kept.push(d);
         }
     }
-    if rules_ran {
-        for (file, file_allows) in allows.iter_mut().enumerate() {
-            if not_loaded[file] {
-                continue;
-            }
-            for (a, allow) in file_allows.iter().enumerate() {
-                for (c, (code, span)) in allow.codes.iter().enumerate() {
-                    if !used[file][a][c] {
-                        kept.push(
-                            Diagnostic::new(
-                                &unused_suppression::RULE,
-                                Place::new(file, span.clone()),
-                                format!("`allow {code}` suppresses nothing"),
-                            )
-                            .label("no such diagnostic on this line or the next")
-                            .help("remove the suppression"),
-                        );
-                    }
+    for (file, file_allows) in allows.iter_mut().enumerate() {
+        if not_loaded[file] {
+            continue;
+        }
+        for (a, allow) in file_allows.iter().enumerate() {
+            for (c, (code, span)) in allow.codes.iter().enumerate() {
+                let per_file = code.starts_with(['Y', 'F', 'S']);
+                if used[file][a][c] || !(complete || per_file) {
+                    continue;
                 }
+                kept.push(
+                    Diagnostic::new(
+                        &unused_suppression::RULE,
+                        Place::new(file, span.clone()),
+                        format!("`allow {code}` suppresses nothing"),
+                    )
+                    .label("no such diagnostic on this line or the next")
+                    .help("remove the suppression"),
+                );
             }
         }
     }

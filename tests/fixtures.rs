@@ -46,7 +46,7 @@ fn rule_fixtures() {
         assert!(caseshare::rules::by_code(&code).is_some(), "fixtures/rules/{code} is not a rule");
         for kind in ["invalid", "valid"] {
             let root = dir.join(kind);
-            let result = check_root(&root, &root);
+            let result = check_root(&root, &root).expect("checks");
             let fired = result.diagnostics.iter().any(|d| d.code() == code);
             if kind == "invalid" && !fired {
                 failures.push(format!("{code}/invalid does not raise {code}"));
@@ -66,7 +66,7 @@ fn rule_fixtures() {
 #[test]
 fn demo_checks_clean() {
     let root = fixtures().join("demo");
-    let result = check_root(&root, &root);
+    let result = check_root(&root, &root).expect("checks");
     assert!(result.diagnostics.is_empty(), "{}", rendered(&result));
     assert!(result.io_problems.is_empty());
     assert_eq!(result.project.apps.len(), 3);

@@ -33,11 +33,14 @@ impl Group {
 
 const KEYS: &[&str] = &["name", "id", "case_sharing", "reporting", "members"];
 
-pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> Vec<Group> {
+/// The groups of a file, and whether its `groups:` list was there to read (when
+/// not, names it may define are not reported as unknown elsewhere).
+pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> (Vec<Group>, bool) {
     f.entry("format_version");
     if f.get("groups").is_none() {
         cx.missing(&f, "groups", "a groups file");
     }
+    let complete = matches!(f.get("groups").map(|n| &n.value), Some(crate::yaml::Value::Seq(_)));
     let items = cx.list(&mut f, "groups");
     cx.take_trouble();
     let mut out = Vec::with_capacity(items.len());
@@ -47,7 +50,7 @@ pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> Vec<Group> {
         let id = cx.opt_string(&mut m, "id");
         let case_sharing = cx.boolean(&mut m, "case_sharing");
         let reporting = cx.boolean(&mut m, "reporting").is_none_or(|b| b.value);
-        let members_node = m.get("members");
+        let members_node = m.get("members").or_else(|| m.misspelt("members", KEYS));
         let members = cx.string_list(&mut m, "members");
         cx.finish(m, KEYS);
         let trouble = cx.take_trouble();
@@ -69,7 +72,7 @@ pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> Vec<Group> {
         }
     }
     cx.finish(f, &["format_version", "groups"]);
-    out
+    (out, complete)
 }
 
 /// The scalars written in a node (a misshapen `members`), as usernames.

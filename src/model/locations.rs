@@ -10,19 +10,22 @@ pub struct Location {
     /// Unique in the project.
     pub code: Sp<String>,
     pub name: Option<Sp<String>>,
-    /// A `location_types` name from project.yaml.
-    pub location_type: Sp<String>,
+    /// A `location_types` name from project.yaml; `None` when it was reported.
+    pub location_type: Option<Sp<String>>,
     /// The parent location's code.
     pub parent: Option<Sp<String>>,
 }
 
 const KEYS: &[&str] = &["code", "name", "type", "parent"];
 
-pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> Vec<Location> {
+/// The locations of a file, and whether its `locations:` list was there to read (when
+/// not, names it may define are not reported as unknown elsewhere).
+pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> (Vec<Location>, bool) {
     f.entry("format_version");
     if f.get("locations").is_none() {
         cx.missing(&f, "locations", "a locations file");
     }
+    let complete = matches!(f.get("locations").map(|n| &n.value), Some(crate::yaml::Value::Seq(_)));
     let items = cx.list(&mut f, "locations");
     let mut out = Vec::with_capacity(items.len());
     for node in items {
@@ -34,10 +37,10 @@ pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> Vec<Location> {
         let location_type = cx.required_string(&mut m, "type", "a location");
         let parent = cx.opt_string(&mut m, "parent");
         cx.finish(m, KEYS);
-        if let (Some(code), Some(location_type)) = (code, location_type) {
+        if let Some(code) = code {
             out.push(Location { file: cx.file, code, name, location_type, parent });
         }
     }
     cx.finish(f, &["format_version", "locations"]);
-    out
+    (out, complete)
 }

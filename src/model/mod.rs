@@ -145,6 +145,14 @@ impl<'n> Fields<'n> {
         Some((k, v))
     }
 
+    /// The value of a key not taken that looks like a misspelling of `key`.
+    pub fn misspelt(&self, key: &str, allowed: &[&str]) -> Option<&'n Node> {
+        self.entries.iter().enumerate().find_map(|(i, (k, v))| {
+            let name = k.as_str()?;
+            (!self.used[i] && did_you_mean(name, allowed.iter().copied()) == Some(key)).then_some(v)
+        })
+    }
+
     /// The span of the mapping's first line, where "missing key" is labelled.
     pub fn head(&self, text: &str) -> Span {
         let start = self.entries.first().map_or(self.span.start, |(k, _)| k.span.start);
@@ -281,6 +289,7 @@ impl<'a> Conv<'a> {
                         format!("`{key}: {s}` is a YAML 1.1 boolean; YAML 1.2 tools read `{s}` as a string"),
                     )
                     .label(format!("read as `{b}` here"))
+                    .edit(node.span.clone(), b.to_string())
                     .help(format!("write `{key}: {b}`")),
                 );
                 Some(Sp::new(b, node.span.clone()))
@@ -301,7 +310,10 @@ impl<'a> Conv<'a> {
         let node = fields.get(key)?;
         let text = match &node.value {
             Value::Str(s) => s.clone(),
-            Value::Int(_) | Value::Float(_) if node.is_plain(self.text) => {
+            // Y005 only where quoting gives a version; `1e3` is S004 below.
+            Value::Int(_) | Value::Float(_)
+                if node.is_plain(self.text) && Version::parse(node.source(self.text).trim()).is_some() =>
+            {
                 let written = node.source(self.text).trim().to_string();
                 let read = match &node.value {
                     Value::Float(f) if f.fract() == 0.0 => format!("{f:.1}"),
@@ -321,10 +333,12 @@ impl<'a> Conv<'a> {
                         format!("version `{written}` is written as a number; {how}"),
                     )
                     .label(format!("the number {read}"))
+                    .edit(node.span.clone(), format!("\"{written}\""))
                     .help(format!("quote it: `{key}: \"{written}\"`")),
                 );
                 written
             }
+            Value::Int(_) | Value::Float(_) => node.source(self.text).trim().to_string(),
             other => {
                 self.trouble(key);
                 self.wrong_type(node, &format!("`{key}` must be a string, found {}", describe(other, node, self.text)));

@@ -35,6 +35,8 @@ pub struct Role {
 #[derive(Debug, Clone)]
 pub enum RoleApps {
     All,
+    /// `apps` was missing or misshapen (reported): users of the role are not checked.
+    Unknown,
     List(Vec<Sp<String>>),
 }
 
@@ -121,7 +123,9 @@ fn roles(cx: &mut Conv<'_>, node: &Node) -> Vec<Role> {
         let Some(name) = cx.string(k, "role name") else {
             continue;
         };
+        let role = Sp::new(name.value.clone(), k.span.clone());
         let Some(mut m) = cx.map(v, &format!("role `{}`", name.value)) else {
+            out.push(Role { name: role, apps: RoleApps::Unknown });
             continue;
         };
         let apps = match m.get("apps").map(|a| (a, &a.value)) {
@@ -129,15 +133,15 @@ fn roles(cx: &mut Conv<'_>, node: &Node) -> Vec<Role> {
             Some((_, Value::Seq(items))) => RoleApps::List(items.iter().filter_map(|n| cx.string(n, "apps")).collect()),
             Some((a, _)) => {
                 cx.wrong_type(a, "`apps` must be `all` or a list of app ids");
-                RoleApps::All
+                RoleApps::Unknown
             }
             None => {
                 cx.missing(&m, "apps", &format!("role `{}`", name.value));
-                RoleApps::All
+                RoleApps::Unknown
             }
         };
         cx.finish(m, &["apps"]);
-        out.push(Role { name: Sp::new(name.value, k.span.clone()), apps });
+        out.push(Role { name: role, apps });
     }
     out
 }

@@ -22,11 +22,14 @@ pub struct User {
 
 const KEYS: &[&str] = &["username", "role", "locations", "is_active"];
 
-pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> Vec<User> {
+/// The users of a file, and whether its `users:` list was there to read (when
+/// not, names it may define are not reported as unknown elsewhere).
+pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> (Vec<User>, bool) {
     f.entry("format_version");
     if f.get("users").is_none() {
         cx.missing(&f, "users", "a users file");
     }
+    let complete = matches!(f.get("users").map(|n| &n.value), Some(crate::yaml::Value::Seq(_)));
     let items = cx.list(&mut f, "users");
     cx.take_trouble();
     let mut out = Vec::with_capacity(items.len());
@@ -43,5 +46,5 @@ pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> Vec<User> {
         }
     }
     cx.finish(f, &["format_version", "users"]);
-    out
+    (out, complete)
 }

@@ -2,37 +2,77 @@
 //! involved and related diagnostics for other files.
 
 use std::fmt;
-use std::sync::Arc;
 
 use miette::{
-    Diagnostic as MietteDiagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+    Diagnostic as MietteDiagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
 use crate::CheckResult;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::{SourceFile, Span};
 
+/// A file as miette's source: it reads only the lines around a span, using the
+/// file's line index, so a report costs the size of its snippets, not of the file.
+#[derive(Debug)]
+struct Window<'f> {
+    file: &'f SourceFile,
+}
+
+impl SourceCode for Window<'_> {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let f = self.file;
+        let text: &'a str = &f.text;
+        let end = span.offset() + span.len();
+        if end > text.len() {
+            return Err(MietteError::OutOfBounds);
+        }
+        let first_line = f.line_index(span.offset()).saturating_sub(context_lines_before);
+        let last_line = f.line_index(end) + context_lines_after + 1;
+        let base = f.line_start(first_line);
+        let slice = &text[base..f.line_start(last_line)];
+        let local = SourceSpan::new((span.offset() - base).into(), span.len());
+        let inner = slice.read_span(&local, context_lines_before, context_lines_after)?;
+        let window = SourceSpan::new((inner.span().offset() + base).into(), inner.span().len());
+        Ok(Box::new(MietteSpanContents::new_named(
+            f.display.clone(),
+            inner.data(),
+            window,
+            inner.line() + first_line,
+            inner.column(),
+            // Counted from the start of the file, as miette's own sources do (its
+            // renderer merges snippets by it).
+            inner.line_count() + first_line,
+        )))
+    }
+}
+
 /// One diagnostic (or related note) shaped for miette.
 #[derive(Debug)]
-struct Shown {
+struct Shown<'f> {
     message: String,
     code: Option<String>,
     severity: miette::Severity,
-    src: NamedSource<Arc<str>>,
+    src: Window<'f>,
     labels: Vec<LabeledSpan>,
     help: Option<String>,
-    related: Vec<Shown>,
+    related: Vec<Shown<'f>>,
 }
 
-impl fmt::Display for Shown {
+impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for Shown {}
+impl std::error::Error for Shown<'_> {}
 
-impl MietteDiagnostic for Shown {
+impl MietteDiagnostic for Shown<'_> {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.code.as_ref().map(|c| Box::new(c) as Box<dyn fmt::Display>)
     }
@@ -56,8 +96,8 @@ impl MietteDiagnostic for Shown {
     }
 }
 
-fn source(file: &SourceFile) -> NamedSource<Arc<str>> {
-    NamedSource::new(file.display.clone(), file.text.clone())
+fn source(file: &SourceFile) -> Window<'_> {
+    Window { file }
 }
 
 fn span(file: &SourceFile, s: &Span) -> miette::SourceSpan {
@@ -74,7 +114,7 @@ fn severity(s: Severity) -> miette::Severity {
     }
 }
 
-fn shown(result: &CheckResult, d: &Diagnostic) -> Shown {
+fn shown<'f>(result: &'f CheckResult, d: &Diagnostic) -> Shown<'f> {
     let files = &result.project.files;
     let file = &files[d.file];
     let label = (!d.label.is_empty()).then(|| d.label.clone());

@@ -1,9 +1,14 @@
-//! Reporters: one file per output format. Each renders a [`CheckResult`] to text.
+//! Reporters: one file per output format. Each renders [`CheckResult`]s to text.
 
 pub mod concise;
+pub mod github;
 pub mod human;
+pub mod json;
+pub mod sarif;
 
 use std::collections::BTreeMap;
+
+use serde_json::json;
 
 use crate::CheckResult;
 use crate::diagnostic::Severity;
@@ -15,6 +20,19 @@ pub enum Format {
     Human,
     /// `path:line:col: severity[CODE] message`, one line each.
     Concise,
+    /// A versioned JSON document (docs/json-format.md).
+    Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+}
+
+impl Format {
+    /// Whether the output is one machine-readable document (no summary line).
+    pub fn is_document(self) -> bool {
+        matches!(self, Format::Json | Format::Sarif)
+    }
 }
 
 /// How to render.
@@ -30,33 +48,72 @@ impl Default for Style {
     }
 }
 
-/// Renders the diagnostics of one project, without the summary.
+/// Renders the diagnostics of one project, without the summary (line formats).
 pub fn render(result: &CheckResult, format: Format, style: Style) -> String {
     match format {
         Format::Human => human::render(result, style),
         Format::Concise => concise::render(result),
+        Format::Github => github::render(result),
+        Format::Json => json::render(std::slice::from_ref(result)),
+        Format::Sarif => sarif::render(std::slice::from_ref(result)),
     }
+}
+
+/// Renders all projects checked in one run.
+pub fn render_all(results: &[CheckResult], format: Format, style: Style) -> String {
+    match format {
+        Format::Json => json::render(results),
+        Format::Sarif => sarif::render(results),
+        _ => results.iter().map(|r| render(r, format, style)).collect(),
+    }
+}
+
+/// Diagnostics per code, sorted by code.
+pub fn per_code(results: &[CheckResult]) -> BTreeMap<&'static str, (usize, &'static str, Severity)> {
+    let mut map: BTreeMap<&'static str, (usize, &'static str, Severity)> = BTreeMap::new();
+    for d in results.iter().flat_map(|r| &r.diagnostics) {
+        let e = map.entry(d.code()).or_insert((0, d.rule.name, d.severity));
+        e.0 += 1;
+        e.2 = e.2.max(d.severity);
+    }
+    map
+}
+
+/// The counts as JSON (for `--format json`).
+pub fn counts(results: &[CheckResult]) -> serde_json::Value {
+    let files: usize = results.iter().map(|r| r.project.files.len()).sum();
+    let count = |s: Severity| results.iter().map(|r| r.count(s)).sum::<usize>();
+    let by_code: BTreeMap<&str, usize> = per_code(results).into_iter().map(|(c, (n, _, _))| (c, n)).collect();
+    json!({
+        "files": files,
+        "errors": count(Severity::Error),
+        "warnings": count(Severity::Warning),
+        "infos": count(Severity::Info),
+        "by_code": by_code,
+    })
+}
+
+/// `--statistics`: one line per code with its count, most frequent first.
+pub fn statistics(results: &[CheckResult]) -> String {
+    let mut rows: Vec<_> = per_code(results).into_iter().collect();
+    rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
+    rows.iter().map(|(code, (n, name, sev))| format!("{n:>6}  {code}  {:<8} {name}\n", sev.as_str())).collect()
 }
 
 /// The summary line: counts per severity and per code.
 pub fn summary(results: &[CheckResult]) -> String {
     let files: usize = results.iter().map(|r| r.project.files.len()).sum();
-    let mut per_code: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut counts = [0usize; 3];
-    for d in results.iter().flat_map(|r| &r.diagnostics) {
-        *per_code.entry(d.code()).or_default() += 1;
-        counts[d.severity as usize] += 1;
-    }
+    let per_code = per_code(results);
+    let count = |s: Severity| results.iter().map(|r| r.count(s)).sum::<usize>();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let files = plural(files, "file");
     if per_code.is_empty() {
         return format!("checked {files}: no problems found");
     }
-    let mut parts =
-        vec![plural(counts[Severity::Error as usize], "error"), plural(counts[Severity::Warning as usize], "warning")];
-    if counts[Severity::Info as usize] > 0 {
-        parts.push(plural(counts[Severity::Info as usize], "info"));
+    let mut parts = vec![plural(count(Severity::Error), "error"), plural(count(Severity::Warning), "warning")];
+    if count(Severity::Info) > 0 {
+        parts.push(plural(count(Severity::Info), "info"));
     }
-    let codes: Vec<String> = per_code.iter().map(|(c, n)| format!("{c}: {n}")).collect();
+    let codes: Vec<String> = per_code.iter().map(|(c, (n, _, _))| format!("{c}: {n}")).collect();
     format!("checked {files}: {} ({})", parts.join(", "), codes.join(", "))
 }

@@ -1,5 +1,7 @@
 //! C002: case types of sharing apps that nearly match.
+use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 
 use crate::diagnostic::{Diagnostic, Place};
 use crate::index::Index;
@@ -9,8 +11,8 @@ declare_rule! {
     /// Compares the case types used by apps with case sharing on, and reports two
     /// spellings used by different apps that differ only by letter case, by `-`, `_`
     /// or space, by a plural `s` (`pregnancy` / `pregnancies`), or by an edit
-    /// distance of 1–2 (`referral` / `referal`). One diagnostic per pair of
-    /// spellings, labelled at a use of each.
+    /// distance of 1–2 (`referral` / `referal`; for case types of up to 40
+    /// characters). One diagnostic per pair of spellings, labelled at a use of each.
     ///
     /// ### Why is this bad
     /// Case lists are shared by exact case type: "make sure the case type matches
@@ -39,6 +41,17 @@ struct Spelling<'p> {
     apps: BTreeSet<usize>,
     first: Place,
     app: &'p str,
+}
+
+/// Case types longer than this (in characters, once flattened) are compared by
+/// case, separators and plural only: the edit neighbourhood grows with the square
+/// of the length.
+const MAX_EDIT_CHARS: usize = 40;
+
+fn hash(v: impl Hash) -> u64 {
+    let mut h = DefaultHasher::new();
+    v.hash(&mut h);
+    h.finish()
 }
 
 /// Lowercase without `-`, `_` and spaces.
@@ -89,18 +102,20 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
             spellings[k].apps.insert(i);
         }
     }
-    // Candidate pairs: same singular form, or a shared deletion variant.
-    let mut buckets: HashMap<String, Vec<usize>> = HashMap::new();
+    // Candidate pairs: same singular form, or a shared deletion variant (hashed;
+    // a collision only costs a comparison).
+    let mut buckets: HashMap<u64, Vec<usize>> = HashMap::new();
     let mut variants = Vec::new();
     for (k, s) in spellings.iter().enumerate() {
-        buckets.entry(format!("s:{}", singular(&s.flat))).or_default().push(k);
-        if s.flat.chars().count() >= 3 {
+        buckets.entry(hash(('s', singular(&s.flat)))).or_default().push(k);
+        let len = s.flat.chars().count();
+        if (3..=MAX_EDIT_CHARS).contains(&len) {
             variants.clear();
             deletions(&s.flat, &mut variants);
             variants.sort_unstable();
             variants.dedup();
             for v in &variants {
-                buckets.entry(format!("d:{v}")).or_default().push(k);
+                buckets.entry(hash(('d', v))).or_default().push(k);
             }
         }
     }
@@ -114,7 +129,10 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     }
     for (a, b) in pairs {
         let (sa, sb) = (&spellings[a], &spellings[b]);
-        let near = singular(&sa.flat) == singular(&sb.flat) || strsim::levenshtein(&sa.flat, &sb.flat) <= 2;
+        let near = singular(&sa.flat) == singular(&sb.flat) || {
+            let d = strsim::levenshtein(&sa.flat, &sb.flat);
+            (1..=2).contains(&d)
+        };
         let other_apps = sa.apps.iter().any(|x| sb.apps.iter().any(|y| x != y));
         if !near || !other_apps {
             continue;

@@ -3,6 +3,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::diagnostic::{Diagnostic, Place};
 use crate::index::{Index, UseKind};
+use crate::source::FileKind;
 
 declare_rule! {
     /// ### What it does
@@ -37,8 +38,12 @@ declare_rule! {
 }
 
 fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+    // The module that lists the type may be in an apps file that did not load.
+    if ix.project.kind_failed(FileKind::App) {
+        return;
+    }
     let listed: HashSet<&str> =
-        ix.apps.iter().flat_map(|f| f.app.modules.iter().filter_map(move |m| f.module_case_type(m))).collect();
+        ix.apps.iter().flat_map(|f| f.modules_in_order.iter().filter_map(move |m| f.module_case_type(m))).collect();
     let mut opened: HashMap<&str, Vec<Place>> = HashMap::new();
     let mut order = Vec::new();
     for facts in &ix.apps {

@@ -6,9 +6,11 @@ use crate::source::FileId;
 
 declare_rule! {
     /// ### What it does
-    /// Reports a case type that does not match `^[\\w-]+$` (letters, digits, `_`, `-`),
-    /// or `commcare-user` outside an advanced module. Checked wherever a case type is
-    /// written: modules, `opens`, `updates` and `shared_case_types`.
+    /// Reports a case type that does not match `^[\w-]+$` (letters, digits, `_`, `-`),
+    /// or `commcare-user` (the user case) as the case type of a module, or opened by
+    /// a form, outside an advanced module. Checked wherever a case type is written:
+    /// modules, `opens`, `updates` and `shared_case_types` (any form may update the
+    /// user case, as HQ's `usercase_update` does).
     ///
     /// ### Why is this bad
     /// HQ rejects such case types (`CASE_TYPE_REGEX` in app_manager); the user case
@@ -30,7 +32,7 @@ declare_rule! {
     pub static RULE = "A003", "invalid-case-type", Error, summary = "a case type not matching `^[\\w-]+$`, or `commcare-user` outside an advanced module", check = check;
 }
 
-/// Whether HQ accepts the string as a case type (`^[\\w-]+$`, Unicode `\w`).
+/// Whether HQ accepts the string as a case type (`^[\w-]+$`, Unicode `\w`).
 pub fn valid_case_type(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
@@ -38,13 +40,18 @@ pub fn valid_case_type(s: &str) -> bool {
 fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     for facts in &ix.apps {
         let file = facts.app.file;
-        for m in &facts.app.modules {
-            let advanced = m.kind == ModuleKind::Advanced;
-            let types = m.case_type.iter().chain(
-                m.forms.iter().flat_map(|f| f.opens.iter().filter_map(|o| o.case_type.as_ref()).chain(&f.updates)),
-            );
-            for ct in types {
-                report(out, file, ct, advanced);
+        for m in &facts.modules_in_order {
+            if let Some(ct) = &m.case_type {
+                report(out, file, ct, m.kind == ModuleKind::Advanced);
+            }
+        }
+        for (m, f) in &facts.forms {
+            for ct in f.opens.iter().filter_map(|o| o.case_type.as_ref()) {
+                report(out, file, ct, m.kind == ModuleKind::Advanced);
+            }
+            // HQ lets any form update the user case (`usercase_update`).
+            for ct in &f.updates {
+                report(out, file, ct, true);
             }
         }
     }

@@ -38,10 +38,12 @@ struct Link<'a> {
 }
 
 fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+    // First definitions only (D001 reports the others).
     let types: Vec<(&str, Link)> = ix
         .def
         .location_types
         .iter()
+        .filter(|t| ix.location_types.get(t.name.as_str()).is_some_and(|first| std::ptr::eq(*first, *t)))
         .filter_map(|t| {
             let p = t.parent.as_ref()?;
             Some((t.name.as_str(), Link { file: ix.def.file, parent_span: p.span.clone(), parent: p.as_str() }))

@@ -31,7 +31,7 @@ declare_rule! {
 
 fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     for l in &ix.locations {
-        let Some(ty) = ix.location_types.get(l.location_type.as_str()) else {
+        let Some(ty) = l.location_type.as_ref().and_then(|t| ix.location_types.get(t.as_str())) else {
             continue;
         };
         let expected = ty.parent.as_ref().map(|p| p.as_str());
@@ -53,7 +53,9 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
                 let Some(parent_loc) = ix.location_by_code.get(parent.as_str()) else {
                     continue;
                 };
-                let actual = parent_loc.location_type.as_str();
+                let Some(actual) = parent_loc.location_type.as_ref().map(|t| t.as_str()) else {
+                    continue;
+                };
                 if Some(actual) == expected {
                     continue;
                 }

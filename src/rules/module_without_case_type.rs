@@ -1,13 +1,12 @@
 //! A005: a module whose forms use cases but which has no case type.
 use crate::diagnostic::{Diagnostic, Place};
 use crate::index::Index;
-use crate::model::{Relationship, Requires};
+use crate::model::Requires;
 
 declare_rule! {
     /// ### What it does
     /// Reports a module with no `case_type` (a survey module) whose forms follow up
-    /// cases (`requires: case`), update cases, or open cases of the module's type or
-    /// as children or extensions of the module's case.
+    /// cases (`requires: case`), update cases, or open cases.
     ///
     /// ### Why is this bad
     /// HQ refuses to build it: "uses cases but doesn't have a case type defined".
@@ -34,7 +33,7 @@ declare_rule! {
 fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     for facts in &ix.apps {
         let app = facts.app;
-        for m in &app.modules {
+        for m in &facts.modules_in_order {
             if facts.module_case_type(m).is_some() || m.source_module.is_some() {
                 continue;
             }
@@ -45,16 +44,7 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
                 if let Some(u) = f.updates.first() {
                     return Some((u.span.clone(), "this form updates cases".to_string()));
                 }
-                f.opens.iter().find_map(|o| {
-                    let parent_needed = match (&o.case_type, &o.relationship) {
-                        (None, _) => true,
-                        (Some(_), Some(r)) => r.value != Relationship::None,
-                        (Some(_), None) => true,
-                    };
-                    parent_needed.then(|| {
-                        (o.span.clone(), "this form opens a case of, or under, the module's case type".to_string())
-                    })
-                })
+                f.opens.first().map(|o| (o.span.clone(), "this form opens a case".to_string()))
             });
             if let Some((span, why)) = offending {
                 let at = m.name.as_ref().map_or(m.span.clone(), |n| n.span.clone());

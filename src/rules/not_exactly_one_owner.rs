@@ -37,7 +37,7 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
         return;
     }
     for c in ix.owner_checks.iter() {
-        if c.count == 1 || c.without_owner() || c.creator_with_many_owners() {
+        if c.count == 1 || c.at_least || c.without_owner() || c.creator_with_many_owners() {
             continue;
         }
         let name = &c.user.username.value;

@@ -1,7 +1,10 @@
 //! R001: a reference to a name that is not defined.
+use std::cell::OnceCell;
+
 use crate::diagnostic::{Diagnostic, Place, did_you_mean};
 use crate::index::Index;
 use crate::model::{RoleApps, Sp};
+use crate::near::NearIndex;
 use crate::source::{FileId, FileKind};
 
 declare_rule! {
@@ -38,82 +41,64 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     let users_known = !p.kind_failed(FileKind::Users);
     let locations_known = !p.kind_failed(FileKind::Locations);
     let app_ids = || ix.app_by_id.keys().copied();
+    let type_names = || ix.location_types.keys().copied();
+    // Location codes may be many: an index, built only if a code is unknown.
+    let near_locations: OnceCell<NearIndex> = OnceCell::new();
+    let location_guess =
+        |code: &str| near_locations.get_or_init(|| NearIndex::new(ix.location_by_code.keys().copied())).nearest(code);
     let mut r = Refs { out };
 
     if apps_known {
-        for role in &def.roles {
-            if let RoleApps::List(apps) = &role.apps {
-                for a in apps {
-                    r.check("app", a, def.file, ix.app_by_id.contains_key(a.as_str()), app_ids(), "apps/");
-                }
-            }
-        }
-        for s in &def.shared_case_types {
-            for a in &s.apps {
-                r.check("app", a, def.file, ix.app_by_id.contains_key(a.as_str()), app_ids(), "apps/");
+        let role_apps = def.roles.iter().filter_map(|role| match &role.apps {
+            RoleApps::List(apps) => Some(apps),
+            _ => None,
+        });
+        for a in role_apps.flatten().chain(def.shared_case_types.iter().flat_map(|s| &s.apps)) {
+            if !ix.app_by_id.contains_key(a.as_str()) {
+                r.report("app", a, def.file, did_you_mean(&a.value, app_ids()), "apps/");
             }
         }
     }
-    for t in &def.location_types {
-        if let Some(parent) = &t.parent {
-            let known = ix.location_types.contains_key(parent.as_str());
-            r.check(
-                "location type",
-                parent,
-                def.file,
-                known,
-                ix.location_types.keys().copied(),
-                "project.yaml `location_types`",
-            );
+    for parent in def.location_types.iter().filter_map(|t| t.parent.as_ref()) {
+        if !ix.location_types.contains_key(parent.as_str()) {
+            let guess = did_you_mean(&parent.value, type_names());
+            r.report("location type", parent, def.file, guess, "project.yaml `location_types`");
         }
     }
     for facts in &ix.apps {
-        for m in &facts.app.modules {
-            if let Some(src) = &m.source_module {
-                let known = facts.modules.contains_key(src.as_str());
-                r.check("module", src, facts.app.file, known, facts.modules.keys().copied(), "this app's `modules`");
+        for src in facts.modules_in_order.iter().filter_map(|m| m.source_module.as_ref()) {
+            if !facts.modules.contains_key(src.as_str()) {
+                let guess = did_you_mean(&src.value, facts.modules.keys().copied());
+                r.report("module", src, facts.app.file, guess, "this app's `modules`");
             }
         }
     }
     if users_known {
         for g in &ix.groups {
-            for m in &g.members {
-                let known = ix.user_by_name.contains_key(m.as_str());
-                r.check("user", m, g.file, known, ix.user_by_name.keys().copied(), "users/");
+            for m in g.members.iter().filter(|m| !ix.user_by_name.contains_key(m.as_str())) {
+                let guess = ix.member_guess.get(m.as_str()).copied().flatten();
+                r.report("user", m, g.file, guess, "users/");
             }
         }
     }
     for u in &ix.users {
-        if let Some(role) = &u.role {
-            r.check(
-                "role",
-                role,
-                u.file,
-                ix.roles.contains_key(role.as_str()),
-                ix.roles.keys().copied(),
-                "project.yaml `roles`",
-            );
+        if let Some(role) = u.role.as_ref().filter(|r| !ix.roles.contains_key(r.as_str())) {
+            r.report("role", role, u.file, did_you_mean(&role.value, ix.roles.keys().copied()), "project.yaml `roles`");
         }
         if locations_known {
-            for l in &u.locations {
-                let known = ix.location_by_code.contains_key(l.as_str());
-                r.check("location", l, u.file, known, ix.location_by_code.keys().copied(), "locations/");
+            for l in u.locations.iter().filter(|l| !ix.location_by_code.contains_key(l.as_str())) {
+                r.report("location", l, u.file, location_guess(l.as_str()), "locations/");
             }
         }
     }
     for l in &ix.locations {
-        let known = ix.location_types.contains_key(l.location_type.as_str());
-        r.check(
-            "location type",
-            &l.location_type,
-            l.file,
-            known,
-            ix.location_types.keys().copied(),
-            "project.yaml `location_types`",
-        );
-        if let (Some(parent), true) = (&l.parent, locations_known) {
-            let known = ix.location_by_code.contains_key(parent.as_str());
-            r.check("location", parent, l.file, known, ix.location_by_code.keys().copied(), "locations/");
+        if let Some(t) = l.location_type.as_ref().filter(|t| !ix.location_types.contains_key(t.as_str())) {
+            r.report("location type", t, l.file, did_you_mean(&t.value, type_names()), "project.yaml `location_types`");
+        }
+        let unknown_parent =
+            l.parent.as_ref().filter(|p| locations_known && !ix.location_by_code.contains_key(p.as_str()));
+        if let Some(parent) = unknown_parent {
+            r.report("location", parent, l.file, location_guess(parent.as_str()), "locations/");
         }
     }
 }
@@ -123,21 +108,10 @@ struct Refs<'o> {
 }
 
 impl Refs<'_> {
-    fn check<'a>(
-        &mut self,
-        what: &str,
-        name: &Sp<String>,
-        file: FileId,
-        known: bool,
-        candidates: impl Iterator<Item = &'a str>,
-        defined_in: &str,
-    ) {
-        if known {
-            return;
-        }
+    fn report(&mut self, what: &str, name: &Sp<String>, file: FileId, guess: Option<&str>, defined_in: &str) {
         let d = Diagnostic::new(&RULE, Place::new(file, name.span.clone()), format!("unknown {what} `{}`", name.value))
             .label(format!("no {what} has this name"));
-        let d = match did_you_mean(&name.value, candidates) {
+        let d = match guess {
             Some(s) => d.help(format!("did you mean `{s}`?")),
             None => d.help(format!("define the {what} in {defined_in}, or fix the name")),
         };
