@@ -9,6 +9,7 @@
 pub mod config;
 pub mod diagnostic;
 pub mod discover;
+pub mod fix;
 pub mod index;
 pub mod load;
 pub mod model;

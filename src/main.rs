@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use caseshare::diagnostic::Severity;
 use caseshare::report::{self, Format, Style};
-use caseshare::rules;
+use caseshare::{fix, rules};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -20,13 +20,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Validate the project containing each PATH (default: the current folder).
-    Check {
-        /// Files or folders inside the project; the whole project is always checked.
-        paths: Vec<PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
-    },
+    Check(CheckArgs),
     /// Print a rule's documentation.
     Explain {
         /// A rule code, e.g. G002.
@@ -34,12 +28,47 @@ enum Command {
     },
     /// List every rule.
     Rules,
+    /// Print shell completions.
+    Completions {
+        /// The shell: bash, elvish, fish, powershell or zsh.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// Files or folders inside the project; the whole project is always checked.
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Exit with 1 when there are warnings, not only errors.
+    #[arg(long)]
+    deny_warnings: bool,
+    /// Show how many diagnostics each rule raised instead of the diagnostics.
+    #[arg(long)]
+    statistics: bool,
+    /// Print the diagnostics only, without the summary line.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Apply the fixes of fixable diagnostics (Y004, Y005, G006), then report what remains.
+    #[arg(long, conflicts_with = "diff")]
+    fix: bool,
+    /// Show the fixes as a unified diff, without writing; exit with 1 when there are any.
+    #[arg(long)]
+    diff: bool,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { paths, format } => check(&paths, format),
+        Command::Check(args) => check(&args),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "caseshare", &mut out);
+            out_bytes(&out);
+            ExitCode::SUCCESS
+        }
         Command::Explain { code } => match rules::by_code(&code) {
             Some(rule) => {
                 let severity = rule.severity.as_str();
@@ -54,14 +83,16 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
             None => {
-                eprintln!("error: unknown rule code `{code}`; `caseshare rules` lists them");
+                err(&format!("error: unknown rule code `{code}`; `caseshare rules` lists them"));
                 ExitCode::from(2)
             }
         },
         Command::Rules => {
-            for rule in rules::REGISTRY {
-                println!("{:<5} {:<34} {:<8} {}", rule.code, rule.name, rule.severity.as_str(), rule.summary);
-            }
+            let table: String = rules::REGISTRY
+                .iter()
+                .map(|r| format!("{:<5} {:<34} {:<8} {}\n", r.code, r.name, r.severity.as_str(), r.summary))
+                .collect();
+            out(&table);
             ExitCode::SUCCESS
         }
     }
@@ -69,7 +100,15 @@ fn main() -> ExitCode {
 
 /// Writes to stdout; a closed pipe (`caseshare rules | head`) is not an error.
 fn out(text: &str) {
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    out_bytes(text.as_bytes());
+}
+
+fn out_bytes(bytes: &[u8]) {
+    let _ = std::io::stdout().lock().write_all(bytes);
+}
+
+fn err(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
 /// Doc comments carry one leading space per line.
@@ -77,33 +116,61 @@ fn unindent(doc: &str) -> String {
     doc.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n") + "\n"
 }
 
-fn check(paths: &[PathBuf], format: Format) -> ExitCode {
-    let results = match caseshare::check_paths(paths) {
+fn check(args: &CheckArgs) -> ExitCode {
+    let mut results = match caseshare::check_paths(&args.paths) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
+            err(&format!("error: {e}"));
             return ExitCode::from(2);
         }
     };
-    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let style = Style { color, ..Style::default() };
-    let mut stdout = std::io::stdout().lock();
-    let mut stderr = std::io::stderr().lock();
-    let mut io_failed = false;
-    for r in &results {
-        let _ = stdout.write_all(report::render(r, format, style).as_bytes());
-        for p in &r.io_problems {
-            let _ = writeln!(stderr, "error: cannot read `{}`: {}", p.path, p.message);
-            io_failed = true;
+    if args.fix || args.diff {
+        let planned: Vec<_> = results.iter().flat_map(fix::plan).collect();
+        if args.diff {
+            out(&fix::diff(&planned));
+            return if planned.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) };
+        }
+        if let Err(e) = fix::write(&planned) {
+            err(&format!("error: cannot write the fixes: {e}"));
+            return ExitCode::from(2);
+        }
+        if !planned.is_empty() {
+            let n: usize = planned.iter().map(|p| p.fixes).sum();
+            err(&format!("fixed {n} problem{} in {} file{}", plural(n), planned.len(), plural(planned.len())));
+            results = match caseshare::check_paths(&args.paths) {
+                Ok(r) => r,
+                Err(e) => {
+                    err(&format!("error: {e}"));
+                    return ExitCode::from(2);
+                }
+            };
         }
     }
-    let _ = writeln!(stdout, "{}", report::summary(&results));
-    let errors = results.iter().any(|r| r.count(Severity::Error) > 0);
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let style = Style { color, ..Style::default() };
+    if args.statistics {
+        out(&report::statistics(&results));
+    } else {
+        out(&report::render_all(&results, args.format, style));
+    }
+    let mut io_failed = false;
+    for p in results.iter().flat_map(|r| &r.io_problems) {
+        err(&format!("error: cannot read `{}`: {}", p.path, p.message));
+        io_failed = true;
+    }
+    if !args.quiet && !args.format.is_document() {
+        out(&format!("{}\n", report::summary(&results)));
+    }
+    let count = |s: Severity| results.iter().map(|r| r.count(s)).sum::<usize>();
     if io_failed {
         ExitCode::from(2)
-    } else if errors {
+    } else if count(Severity::Error) > 0 || (args.deny_warnings && count(Severity::Warning) > 0) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }

@@ -39,12 +39,15 @@ impl SourceCode for Window<'_> {
         let local = SourceSpan::new((span.offset() - base).into(), span.len());
         let inner = slice.read_span(&local, context_lines_before, context_lines_after)?;
         let window = SourceSpan::new((inner.span().offset() + base).into(), inner.span().len());
+        // miette counts the column of `[file:line:col]` in bytes; caseshare counts
+        // characters, as in every other format.
+        let column = if context_lines_before == 0 { f.line_col(span.offset()).1 - 1 } else { inner.column() };
         Ok(Box::new(MietteSpanContents::new_named(
             f.display.clone(),
             inner.data(),
             window,
             inner.line() + first_line,
-            inner.column(),
+            column,
             // Counted from the start of the file, as miette's own sources do (its
             // renderer merges snippets by it).
             inner.line_count() + first_line,

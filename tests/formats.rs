@@ -1,0 +1,247 @@
+//! Output formats, configuration, suppressions and fixes through the binary.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn bin() -> Command {
+    let mut c = Command::cargo_bin("caseshare").expect("binary");
+    c.env("NO_COLOR", "1");
+    c
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the binary in `dir`; returns the exit code, stdout and stderr.
+fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = bin().current_dir(dir).args(args).output().expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir") {
+        let e = e.expect("entry");
+        let target = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).expect("copy");
+        }
+    }
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("caseshare-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Every project tree of the fixtures.
+fn fixture_roots() -> Vec<PathBuf> {
+    let mut roots = vec![root().join("fixtures/demo"), root().join("fixtures/multibyte")];
+    let mut rules: Vec<PathBuf> =
+        std::fs::read_dir(root().join("fixtures/rules")).expect("rules").map(|e| e.expect("e").path()).collect();
+    rules.sort();
+    for r in rules {
+        roots.push(r.join("invalid"));
+        roots.push(r.join("valid"));
+    }
+    roots
+}
+
+#[test]
+fn sarif_validates_against_the_sarif_2_1_0_schema() {
+    // The official schema's `run.language` pattern holds a stray `]`, which
+    // ECMAScript regexes read as a literal and Rust's regex engines reject; the
+    // same pattern with the `]` escaped is compiled instead. caseshare never
+    // writes `language`.
+    let text = include_str!("data/sarif/sarif-schema-2.1.0.json");
+    let stray = r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#;
+    assert!(text.contains(stray), "the vendored schema changed");
+    let schema: Value =
+        serde_json::from_str(&text.replace(stray, r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\\]?$""#)).expect("JSON");
+    let validator = jsonschema::draft7::new(&schema).expect("schema compiles");
+    let mut results = 0;
+    for dir in fixture_roots() {
+        let (_, out, _) = run(&dir, &["check", "--format", "sarif"]);
+        let doc: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{}: not JSON: {e}", dir.display()));
+        let errors: Vec<String> =
+            validator.iter_errors(&doc).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", dir.display());
+        results += doc["runs"][0]["results"].as_array().map_or(0, Vec::len);
+    }
+    assert!(results >= 34, "only {results} results validated");
+}
+
+#[test]
+fn json_has_the_documented_fields() {
+    let (code, out, _) = run(&root().join("fixtures/rules/G002/invalid"), &["check", "--format", "json"]);
+    assert_eq!(code, 1);
+    let doc: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(doc["version"], 1);
+    let d = &doc["diagnostics"][0];
+    for key in ["file", "line", "column", "end", "span", "code", "name", "severity", "message", "help", "related"] {
+        assert!(!d[key].is_null(), "missing `{key}` in {d}");
+    }
+    assert_eq!(d["code"], "G002");
+    assert_eq!(d["name"], "creator-in-multiple-owners");
+    assert_eq!(d["related"][0]["file"], "apps/chw.yaml");
+    assert_eq!(doc["summary"]["errors"], 1);
+}
+
+/// The expected 1-based line, character column and UTF-16 column of the n-th
+/// occurrence of `needle`, counted independently of caseshare.
+fn expected(text: &str, needle: &str, nth: usize) -> (usize, usize, usize, usize, usize) {
+    let at = text.match_indices(needle).nth(nth).expect("needle").0;
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[..at].matches('\n').count() + 1;
+    let prefix = &text[line_start..at];
+    let end_prefix = &text[line_start..at + needle.len()];
+    (
+        line,
+        prefix.chars().count() + 1,
+        prefix.encode_utf16().count() + 1,
+        end_prefix.chars().count() + 1,
+        end_prefix.encode_utf16().count() + 1,
+    )
+}
+
+#[test]
+fn multibyte_names_give_the_right_positions_in_every_format() {
+    let dir = root().join("fixtures/multibyte");
+    let text = std::fs::read_to_string(dir.join("groups/villages.yaml")).expect("read");
+    // G006 on the second सीता, after an emoji (two UTF-16 units) on the same line.
+    let (line, col, col16, end_col, end_col16) = expected(&text, "सीता", 1);
+    assert_ne!(col, col16, "the line must hold a character outside the BMP");
+
+    let (_, concise, _) = run(&dir, &["check", "--format", "concise"]);
+    assert!(concise.contains(&format!("groups/villages.yaml:{line}:{col}: warning[G006]")), "{concise}");
+
+    let (_, json, _) = run(&dir, &["check", "--format", "json"]);
+    let doc: Value = serde_json::from_str(&json).expect("JSON");
+    let d = doc["diagnostics"].as_array().expect("list").iter().find(|d| d["code"] == "G006").expect("G006");
+    assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(line as u64), Some(col as u64)));
+    assert_eq!(d["end"]["column"].as_u64(), Some(end_col as u64));
+
+    let (_, sarif, _) = run(&dir, &["check", "--format", "sarif"]);
+    let doc: Value = serde_json::from_str(&sarif).expect("SARIF");
+    let r =
+        doc["runs"][0]["results"].as_array().expect("results").iter().find(|r| r["ruleId"] == "G006").expect("G006");
+    let region = &r["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["startLine"].as_u64(), Some(line as u64));
+    assert_eq!(region["startColumn"].as_u64(), Some(col16 as u64));
+    assert_eq!(region["endColumn"].as_u64(), Some(end_col16 as u64));
+    assert_eq!(doc["runs"][0]["columnKind"], "utf16CodeUnits");
+
+    let (_, github, _) = run(&dir, &["check", "--format", "github"]);
+    let want = format!(
+        "::warning file=groups/villages.yaml,line={line},col={col},endLine={line},endColumn={end_col},title=G006::"
+    );
+    assert!(github.contains(&want), "{github}");
+
+    // The human report points at the same line and column.
+    let (_, human, _) = run(&dir, &["check"]);
+    assert!(human.contains(&format!("[groups/villages.yaml:{line}:{col}]")), "{human}");
+}
+
+#[test]
+fn deny_warnings_statistics_and_quiet() {
+    let dir = root().join("fixtures/rules/G005/invalid");
+    assert_eq!(run(&dir, &["check"]).0, 0);
+    assert_eq!(run(&dir, &["check", "--deny-warnings"]).0, 1);
+    let (_, stats, _) = run(&dir, &["check", "--statistics", "--quiet"]);
+    assert_eq!(stats.trim(), "1  G005  warning  empty-sharing-group");
+    let (_, quiet, _) = run(&dir, &["check", "--quiet", "--format", "concise"]);
+    assert!(!quiet.contains("checked"), "{quiet}");
+    assert_eq!(quiet.lines().count(), 1);
+}
+
+#[test]
+fn configuration_sets_levels_and_excludes_files() {
+    let dir = temp("config");
+    copy_dir(&root().join("fixtures/rules/G005/invalid"), &dir);
+    std::fs::write(dir.join("caseshare.toml"), "[rules]\nG005 = \"error\"\n").expect("write");
+    let (code, out, _) = run(&dir, &["check", "--format", "concise"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("error[G005]"), "{out}");
+    std::fs::write(dir.join("caseshare.toml"), "[rules]\nG005 = \"off\"\n").expect("write");
+    let (code, out, _) = run(&dir, &["check", "--format", "concise"]);
+    assert_eq!((code, out.trim().lines().count()), (0, 1), "{out}");
+    // An excluded file is not read at all.
+    std::fs::create_dir_all(dir.join("apps/drafts")).expect("mkdir");
+    std::fs::write(dir.join("apps/drafts/wip.yaml"), "name: [unfinished\n").expect("write");
+    std::fs::write(dir.join("caseshare.toml"), "[files]\nexclude = [\"apps/drafts/**\"]\n").expect("write");
+    let (_, out, _) = run(&dir, &["check", "--format", "concise"]);
+    assert!(!out.contains("wip.yaml"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_bad_configuration_is_a_usage_error_naming_the_line() {
+    let dir = temp("badconfig");
+    copy_dir(&root().join("fixtures/demo"), &dir);
+    for (toml, want) in [
+        ("[rules]\nG003 = \"off\"\nG999 = \"off\"\n", "caseshare.toml:3: unknown rule code `G999`"),
+        ("[rules]\nG003 = \"loud\"\n", "caseshare.toml:2: unknown level `loud`"),
+        ("[rulez]\n", "caseshare.toml:1: unknown field `rulez`"),
+    ] {
+        std::fs::write(dir.join("caseshare.toml"), toml).expect("write");
+        let (code, _, err) = run(&dir, &["check"]);
+        assert_eq!(code, 2, "{toml}");
+        assert!(err.contains(want), "{toml}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fixes_apply_once_and_leave_every_other_byte() {
+    let dir = temp("fix");
+    copy_dir(&root().join("fixtures/multibyte"), &dir);
+    let groups = dir.join("groups/villages.yaml");
+    let before = std::fs::read_to_string(&groups).expect("read");
+    let (code, diff, _) = run(&dir, &["check", "--diff"]);
+    assert_eq!(code, 1);
+    assert!(diff.contains("-  - {name: \"ቀበሌ 01\", case_sharing: yes, members: [አበበ]}"), "{diff}");
+    assert!(diff.contains("+  - {name: \"ቀበሌ 01\", case_sharing: true, members: [አበበ]}"), "{diff}");
+    let (code, out, err) = run(&dir, &["check", "--fix", "--format", "concise"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("fixed 2 problems in 1 file"), "{err}");
+    let after = std::fs::read_to_string(&groups).expect("read");
+    let expected = before
+        .replace("members: [सीता, गीता, सीता]", "members: [सीता, गीता]")
+        .replace("case_sharing: yes", "case_sharing: true");
+    assert_eq!(after, expected);
+    // Fixing again changes nothing.
+    let (code, diff, _) = run(&dir, &["check", "--diff"]);
+    assert_eq!((code, diff.as_str()), (0, ""));
+    let (_, _, err) = run(&dir, &["check", "--fix"]);
+    assert!(!err.contains("fixed"), "{err}");
+    assert_eq!(std::fs::read_to_string(&groups).expect("read"), expected);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fixing_a_version_quotes_it_as_written() {
+    let dir = temp("fixversion");
+    copy_dir(&root().join("fixtures/rules/Y005/invalid"), &dir);
+    let (code, _, _) = run(&dir, &["check", "--fix"]);
+    assert_eq!(code, 0);
+    let app = std::fs::read_to_string(dir.join("apps/chw.yaml")).expect("read");
+    assert!(app.contains("commcare_version: \"2.10\"\n"), "{app}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn completions_are_printed() {
+    let (code, out, _) = run(&root(), &["completions", "bash"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("caseshare") && out.contains("--deny-warnings"), "{out}");
+}
