@@ -1,6 +1,6 @@
 //! `groups/<file>.yaml`: groups, a list under `groups:`.
 
-use super::{Conv, Fields, Sp};
+use super::{Conv, Fields, Sp, top_list};
 use crate::source::{FileId, Span};
 use crate::yaml::{Node, Value};
 
@@ -33,19 +33,9 @@ impl Group {
 
 const KEYS: &[&str] = &["name", "id", "case_sharing", "reporting", "members"];
 
-/// The groups of a file, and whether its `groups:` list was there to read (when
-/// not, names it may define are not reported as unknown elsewhere).
-pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> (Vec<Group>, bool) {
-    f.entry("format_version");
-    if f.get("groups").is_none() {
-        cx.missing(&f, "groups", "a groups file");
-    }
-    let complete = matches!(f.get("groups").map(|n| &n.value), Some(crate::yaml::Value::Seq(_)));
-    let items = cx.list(&mut f, "groups");
-    cx.take_trouble();
-    let mut out = Vec::with_capacity(items.len());
-    for node in items {
-        let Some(mut m) = cx.map(node, "a group") else { continue };
+/// The groups of a file, and whether its `groups:` list was there to read.
+pub fn convert(cx: &mut Conv<'_>, f: Fields<'_>) -> (Vec<Group>, bool) {
+    top_list(cx, f, "groups", "a group", |cx, mut m, node| {
         let name = cx.required_string(&mut m, "name", "a group");
         let id = cx.opt_string(&mut m, "id");
         let case_sharing = cx.boolean(&mut m, "case_sharing");
@@ -56,23 +46,19 @@ pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> (Vec<Group>, bool) {
         let trouble = cx.take_trouble();
         let members_doubt = trouble.iter().any(|k| k == "members").then(|| scalars(members_node, cx.text));
         let case_sharing_doubt = trouble.iter().any(|k| k == "case_sharing");
-        if let Some(name) = name {
-            let span = node.span.clone();
-            out.push(Group {
-                file: cx.file,
-                name,
-                id,
-                case_sharing,
-                reporting,
-                members,
-                members_doubt,
-                case_sharing_doubt,
-                span,
-            });
-        }
-    }
-    cx.finish(f, &["format_version", "groups"]);
-    (out, complete)
+        let span = node.span.clone();
+        Some(Group {
+            file: cx.file,
+            name: name?,
+            id,
+            case_sharing,
+            reporting,
+            members,
+            members_doubt,
+            case_sharing_doubt,
+            span,
+        })
+    })
 }
 
 /// The scalars written in a node (a misshapen `members`), as usernames.

@@ -1,6 +1,6 @@
 //! `locations/<file>.yaml`: the location tree, a list under `locations:`.
 
-use super::{Conv, Fields, Sp};
+use super::{Conv, Fields, Sp, top_list};
 use crate::source::FileId;
 
 /// A place in the organisation's hierarchy.
@@ -18,29 +18,14 @@ pub struct Location {
 
 const KEYS: &[&str] = &["code", "name", "type", "parent"];
 
-/// The locations of a file, and whether its `locations:` list was there to read (when
-/// not, names it may define are not reported as unknown elsewhere).
-pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> (Vec<Location>, bool) {
-    f.entry("format_version");
-    if f.get("locations").is_none() {
-        cx.missing(&f, "locations", "a locations file");
-    }
-    let complete = matches!(f.get("locations").map(|n| &n.value), Some(crate::yaml::Value::Seq(_)));
-    let items = cx.list(&mut f, "locations");
-    let mut out = Vec::with_capacity(items.len());
-    for node in items {
-        let Some(mut m) = cx.map(node, "a location") else {
-            continue;
-        };
+/// The locations of a file, and whether its `locations:` list was there to read.
+pub fn convert(cx: &mut Conv<'_>, f: Fields<'_>) -> (Vec<Location>, bool) {
+    top_list(cx, f, "locations", "a location", |cx, mut m, _| {
         let code = cx.required_string(&mut m, "code", "a location");
         let name = cx.required_string(&mut m, "name", "a location");
         let location_type = cx.required_string(&mut m, "type", "a location");
         let parent = cx.opt_string(&mut m, "parent");
         cx.finish(m, KEYS);
-        if let Some(code) = code {
-            out.push(Location { file: cx.file, code, name, location_type, parent });
-        }
-    }
-    cx.finish(f, &["format_version", "locations"]);
-    (out, complete)
+        Some(Location { file: cx.file, code: code?, name, location_type, parent })
+    })
 }

@@ -396,6 +396,34 @@ impl<'a> Conv<'a> {
     }
 }
 
+/// Converts a file's top-level list (`groups:`, `users:`, `locations:`): `item`
+/// reads each entry's mapping (and calls [`Conv::finish`] on it). Returns the
+/// items and whether the list was there to read; when it was not, names the file
+/// may define are not reported as unknown elsewhere.
+pub fn top_list<'n, T>(
+    cx: &mut Conv<'_>,
+    mut f: Fields<'n>,
+    key: &str,
+    what: &str,
+    mut item: impl FnMut(&mut Conv<'_>, Fields<'n>, &'n Node) -> Option<T>,
+) -> (Vec<T>, bool) {
+    f.entry("format_version");
+    if f.get(key).is_none() {
+        cx.missing(&f, key, &format!("a {key} file"));
+    }
+    let complete = matches!(f.get(key).map(|n| &n.value), Some(Value::Seq(_)));
+    let items = cx.list(&mut f, key);
+    cx.take_trouble();
+    let mut out = Vec::with_capacity(items.len());
+    for node in items {
+        if let Some(m) = cx.map(node, what) {
+            out.extend(item(cx, m, node));
+        }
+    }
+    cx.finish(f, &["format_version", key]);
+    (out, complete)
+}
+
 /// "an integer `3`", "a mapping", … for messages.
 pub fn describe(v: &Value, node: &Node, text: &str) -> String {
     match v {

@@ -1,6 +1,6 @@
 //! `users/<file>.yaml`: mobile workers, a list under `users:`.
 
-use super::{Conv, Fields, Sp};
+use super::{Conv, Fields, Sp, top_list};
 use crate::source::{FileId, Span};
 
 /// A mobile worker.
@@ -22,29 +22,15 @@ pub struct User {
 
 const KEYS: &[&str] = &["username", "role", "locations", "is_active"];
 
-/// The users of a file, and whether its `users:` list was there to read (when
-/// not, names it may define are not reported as unknown elsewhere).
-pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> (Vec<User>, bool) {
-    f.entry("format_version");
-    if f.get("users").is_none() {
-        cx.missing(&f, "users", "a users file");
-    }
-    let complete = matches!(f.get("users").map(|n| &n.value), Some(crate::yaml::Value::Seq(_)));
-    let items = cx.list(&mut f, "users");
-    cx.take_trouble();
-    let mut out = Vec::with_capacity(items.len());
-    for node in items {
-        let Some(mut m) = cx.map(node, "a user") else { continue };
+/// The users of a file, and whether its `users:` list was there to read.
+pub fn convert(cx: &mut Conv<'_>, f: Fields<'_>) -> (Vec<User>, bool) {
+    top_list(cx, f, "users", "a user", |cx, mut m, node| {
         let username = cx.required_string(&mut m, "username", "a user");
         let role = cx.opt_string(&mut m, "role");
         let locations = cx.string_list(&mut m, "locations");
         let is_active = cx.boolean(&mut m, "is_active").is_none_or(|b| b.value);
         cx.finish(m, KEYS);
         let doubt = cx.take_trouble().iter().any(|k| matches!(k.as_str(), "role" | "locations" | "is_active"));
-        if let Some(username) = username {
-            out.push(User { file: cx.file, username, role, locations, is_active, doubt, span: node.span.clone() });
-        }
-    }
-    cx.finish(f, &["format_version", "users"]);
-    (out, complete)
+        Some(User { file: cx.file, username: username?, role, locations, is_active, doubt, span: node.span.clone() })
+    })
 }
