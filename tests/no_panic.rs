@@ -1,0 +1,107 @@
+//! caseshare never panics on any input: random YAML-like text in every kind of
+//! file goes through loading, the rules, every reporter and the fix planner.
+
+use caseshare::check_memory;
+use caseshare::report::{self, Format, Style};
+use proptest::prelude::*;
+
+/// Text built from YAML's structural pieces, names the rules look at, and odd
+/// characters (multibyte, CR, tabs, NUL), so that most inputs parse.
+fn yamlish() -> impl Strategy<Value = String> {
+    let pieces = prop::sample::select(vec![
+        "format_version: 2\n",
+        "format_version: 1\n",
+        "format_version: \"2\"\n",
+        "domain: demo\n",
+        "case_sharing: true\n",
+        "case_sharing: on\n",
+        "case_sharing: \"on\"\n",
+        "commcare_version: 2.10\n",
+        "commcare_version: \"1.0\"\n",
+        "roles:\n",
+        "  chw: {apps: [chw]}\n",
+        "  all: {apps: all}\n",
+        "location_types:\n",
+        "  - {name: d, view_descendants: true}\n",
+        "  - {name: v, parent: d, shares_cases: true}\n",
+        "shared_case_types:\n",
+        "  - {case_type: t, apps: [chw, x]}\n",
+        "modules:\n",
+        "  - name: M\n",
+        "    case_type: t\n",
+        "    kind: shadow\n",
+        "    source_module: m\n",
+        "    forms:\n",
+        "      - {name: R, opens: [{}]}\n",
+        "      - {name: F, requires: case, opens: [{case_type: u, relationship: extension}]}\n",
+        "      - {name: U, updates: [t, T, ts]}\n",
+        "groups:\n",
+        "  - {name: A, case_sharing: true, members: [u1, u2, u1]}\n",
+        "  - {name: A, members: u1}\n",
+        "users:\n",
+        "  - {username: u1, role: chw, locations: [l1, l1]}\n",
+        "  - {username: u2, role: nope}\n",
+        "locations:\n",
+        "  - {code: l0, name: L0, type: d}\n",
+        "  - {code: l1, name: L1, type: v, parent: l0}\n",
+        "  - {code: l0, name: L, type: v, parent: l1}\n",
+        "  # caseshare: allow G002, X001 -- reason\n",
+        "a: &a [1, 2]\n",
+        "b: *a\n",
+        "c: *nope\n",
+        "? [x]\n: y\n",
+        "- \n",
+        "---\n",
+        "...\n",
+        "  ",
+        "\t",
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        ":",
+        "\"",
+        "'",
+        "#",
+        "&",
+        "*",
+        "!",
+        "|",
+        ">",
+        "\r\n",
+        "\n",
+        "नम",
+        "🏥",
+        "\u{0}",
+        "\u{feff}",
+        "x",
+        "2.10",
+        "yes",
+        "~",
+        "null",
+    ]);
+    prop::collection::vec(pieces, 0..40).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #[test]
+    fn never_panics(project in yamlish(), app in yamlish(), groups in yamlish(), users in yamlish(), locations in yamlish()) {
+        let project = format!("format_version: 2\ndomain: demo\n{project}");
+        let files = [
+            ("project.yaml", project.as_str()),
+            ("apps/chw.yaml", app.as_str()),
+            ("groups/g.yaml", groups.as_str()),
+            ("users/u.yaml", users.as_str()),
+            ("locations/l.yaml", locations.as_str()),
+            ("misc/x.yaml", app.as_str()),
+        ];
+        let result = check_memory(&files);
+        for format in [Format::Human, Format::Concise, Format::Json, Format::Sarif, Format::Github] {
+            let out = report::render(&result, format, Style::default());
+            prop_assert!(result.diagnostics.is_empty() || !out.is_empty());
+        }
+        let _ = report::summary(std::slice::from_ref(&result));
+        let _ = caseshare::fix::plan(&result);
+    }
+}
