@@ -82,20 +82,26 @@ impl SourceFile {
         }
     }
 
-    /// 1-based line and column (in characters) of a byte offset.
+    /// 1-based line and column (in characters) of a byte offset. A UTF-8 byte
+    /// order mark is not a column, as editors show it.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = self.clamp(offset);
         let line = self.line_index(offset);
-        let start = self.line_starts[line];
-        let col = self.text[start..offset].chars().count() + 1;
+        let start = self.line_start_after_bom(line);
+        let col = self.text.get(start..offset).map_or(0, |s| s.chars().count()) + 1;
         (line + 1, col)
+    }
+
+    fn line_start_after_bom(&self, line: usize) -> usize {
+        let start = self.line_starts[line];
+        if line == 0 && self.text.starts_with('\u{feff}') { start + '\u{feff}'.len_utf8() } else { start }
     }
 
     /// 1-based column in UTF-16 code units (as SARIF counts) of a byte offset.
     pub fn utf16_col(&self, offset: usize) -> usize {
         let offset = self.clamp(offset);
-        let start = self.line_starts[self.line_index(offset)];
-        self.text[start..offset].encode_utf16().count() + 1
+        let start = self.line_start_after_bom(self.line_index(offset));
+        self.text.get(start..offset).map_or(0, |s| s.encode_utf16().count()) + 1
     }
 
     /// The byte offset of a 1-based line and character column.
@@ -150,6 +156,9 @@ mod tests {
         let y = g.text.find('x').unwrap();
         assert_eq!(g.line_col(y), (1, 6));
         assert_eq!(g.utf16_col(y), 7);
+        let bom = SourceFile::new("a".into(), "a".into(), "a".into(), FileKind::App, "\u{feff}ab: x\n".into());
+        let b = bom.text.find('b').unwrap();
+        assert_eq!((bom.line_col(b), bom.utf16_col(b)), ((1, 2), 2));
         assert_eq!(f.line_text(1), "नम x");
     }
 
