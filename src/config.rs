@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
@@ -126,11 +126,6 @@ impl Config {
 
 fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
-}
-
-/// The path of the configuration file of a project root.
-pub fn path(root: &Path) -> PathBuf {
-    root.join(FILE)
 }
 
 #[cfg(test)]

@@ -79,14 +79,6 @@ pub struct AppFacts<'p> {
 }
 
 impl<'p> AppFacts<'p> {
-    /// The first creation with an automatic owner, if case sharing is on.
-    pub fn auto_creator(&self) -> Option<&Creation<'p>> {
-        if !self.app.case_sharing() {
-            return None;
-        }
-        self.creations.iter().find(|c| c.auto_owner())
-    }
-
     /// A module's case type, following a shadow module to its source.
     pub fn module_case_type(&self, module: &'p Module) -> Option<&'p str> {
         if module.kind == ModuleKind::Shadow && module.case_type.is_none() {

@@ -104,32 +104,9 @@ impl SourceFile {
         self.text.get(start..offset).map_or(0, |s| s.encode_utf16().count()) + 1
     }
 
-    /// The byte offset of a 1-based line and character column.
-    pub fn offset_of(&self, line: usize, col: usize) -> usize {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
-            return self.text.len();
-        };
-        let rest = &self.text[start..];
-        let end = rest.find('\n').unwrap_or(rest.len());
-        rest[..end].char_indices().nth(col.saturating_sub(1)).map_or(start + end, |(i, _)| start + i)
-    }
-
-    /// The text of a 0-based line, without its line end.
-    pub fn line_text(&self, line: usize) -> &str {
-        let Some(&start) = self.line_starts.get(line) else {
-            return "";
-        };
-        let end = self.line_starts.get(line + 1).copied().unwrap_or(self.text.len());
-        self.text[start..end].trim_end_matches(['\n', '\r'])
-    }
-
     /// The byte offset where a 0-based line starts (the text's end past the last line).
     pub fn line_start(&self, line: usize) -> usize {
         self.line_starts.get(line).copied().unwrap_or(self.text.len())
-    }
-
-    pub fn line_count(&self) -> usize {
-        self.line_starts.len()
     }
 
     /// An offset moved back onto a character boundary inside the text.
@@ -151,7 +128,6 @@ mod tests {
         let f = SourceFile::new("a".into(), "a".into(), "a".into(), FileKind::App, "ab\nनम x\n".into());
         let x = f.text.find('x').unwrap();
         assert_eq!(f.line_col(x), (2, 4));
-        assert_eq!(f.offset_of(2, 4), x);
         let g = SourceFile::new("a".into(), "a".into(), "a".into(), FileKind::App, "a: 🏥 x\n".into());
         let y = g.text.find('x').unwrap();
         assert_eq!(g.line_col(y), (1, 6));
@@ -159,7 +135,6 @@ mod tests {
         let bom = SourceFile::new("a".into(), "a".into(), "a".into(), FileKind::App, "\u{feff}ab: x\n".into());
         let b = bom.text.find('b').unwrap();
         assert_eq!((bom.line_col(b), bom.utf16_col(b)), ((1, 2), 2));
-        assert_eq!(f.line_text(1), "नम x");
     }
 
     #[test]
