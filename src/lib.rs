@@ -16,6 +16,7 @@ pub mod model;
 pub mod near;
 pub mod report;
 pub mod rules;
+pub mod schema;
 pub mod source;
 pub mod suppress;
 pub mod yaml;

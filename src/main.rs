@@ -28,6 +28,15 @@ enum Command {
     },
     /// List every rule.
     Rules,
+    /// Write the JSON Schemas of the definition files (for editors), or check a copy.
+    Schema {
+        /// Where to write them.
+        #[arg(long, default_value = "schemas", conflicts_with = "check")]
+        out: PathBuf,
+        /// Fail (exit 1) when the schemas in DIR differ from this caseshare's.
+        #[arg(long, value_name = "DIR")]
+        check: Option<PathBuf>,
+    },
     /// Print shell completions.
     Completions {
         /// The shell: bash, elvish, fish, powershell or zsh.
@@ -63,6 +72,31 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => check(&args),
+        Command::Schema { out: dir, check: Some(check) } => {
+            let _ = dir;
+            let stale = caseshare::schema::check(&check);
+            if stale.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                err(&format!(
+                    "error: schemas differ from this caseshare's in `{}`: {}",
+                    check.display(),
+                    stale.join(", ")
+                ));
+                err("help: run `caseshare schema --out DIR` to write them");
+                ExitCode::from(1)
+            }
+        }
+        Command::Schema { out: dir, check: None } => match caseshare::schema::write(&dir) {
+            Ok(()) => {
+                err(&format!("wrote {} schemas to `{}`", caseshare::schema::schemas().len(), dir.display()));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                err(&format!("error: cannot write `{}`: {e}", dir.display()));
+                ExitCode::from(2)
+            }
+        },
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "caseshare", &mut out);

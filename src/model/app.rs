@@ -1,25 +1,39 @@
 //! `apps/<file>.yaml`: one CommCare application.
 
-use super::{Conv, Fields, Sp, Version, slug};
+use schemars::JsonSchema;
+
+use super::{Conv, Fields, FormatVersion, Sp, Version, slug};
 use crate::source::{FileId, Span};
 use crate::yaml::Node;
 
-/// A CommCare application.
-#[derive(Debug, Clone)]
+/// `apps/<file>.yaml`: one CommCare application.
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "caseshare app")]
+#[schemars(transform = super::Optional(&["id", "modules"]))]
 pub struct App {
+    #[schemars(skip)]
     pub file: FileId,
-    /// Unique in the project; defaults to the file stem (then `id_span` is the file's first key).
+    pub format_version: FormatVersion,
+    /// The app's id, unique in the project; defaults to the file name without `.yaml`.
+    #[schemars(example = &"chw")]
     pub id: Sp<String>,
+    /// The app's name, as HQ shows it.
+    #[schemars(required, example = &"CHW App")]
     pub name: Option<Sp<String>>,
-    /// When present it must equal the project's domain.
+    /// The project space; when present it must equal project.yaml's `domain`.
     pub domain: Option<Sp<String>>,
-    /// The CommCare build version (HQ `build_spec.version`).
+    /// The CommCare build version (HQ's `build_spec.version`), as a quoted string:
+    /// case sharing needs 2.0 or later.
+    #[schemars(required)]
     pub commcare_version: Option<Sp<Version>>,
-    /// The application setting "Case Sharing" (default false).
+    /// The application setting "Case Sharing": users share case lists through
+    /// their case sharing group (or case-owning location).
+    #[schemars(extend("default" = false))]
     pub case_sharing: Option<Sp<bool>>,
-    /// `case_sharing` was reported (mistyped or misspelt): rules about apps that
-    /// share cases do not guess.
+    #[schemars(skip)]
     pub case_sharing_doubt: bool,
+    /// The app's menus.
     pub modules: Vec<Module>,
 }
 
@@ -29,7 +43,9 @@ impl App {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `basic` (the default), `advanced` or `shadow` (a copy of another module's forms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum ModuleKind {
     Basic,
     Advanced,
@@ -37,43 +53,66 @@ pub enum ModuleKind {
 }
 
 /// A menu of forms, with the case list it works on.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(transform = super::Optional(&["id", "kind", "forms"]))]
 pub struct Module {
+    /// Unique in the app; defaults to the name in lowercase with `-` for other characters.
     pub id: Sp<String>,
+    #[schemars(required, example = &"Pregnancy")]
     pub name: Option<Sp<String>>,
+    #[schemars(extend("default" = "basic"))]
     pub kind: ModuleKind,
-    /// Absent or empty: a survey module.
+    /// The case list of the module; absent or empty for a survey module. It must
+    /// match between apps that share these cases.
+    #[schemars(regex(pattern = r"^[\w-]+$"), example = &"pregnancy")]
     pub case_type: Option<Sp<String>>,
-    /// Shadow modules: the module whose case type and forms they inherit.
+    /// Shadow modules only: the id of the module whose case type and forms it inherits.
     pub source_module: Option<Sp<String>>,
     pub forms: Vec<Form>,
-    /// The module's mapping, for labels.
+    #[schemars(skip)]
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `none`: a registration form; `case`: a follow-up form on a selected case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum Requires {
     None,
     Case,
 }
 
-#[derive(Debug, Clone)]
+/// A form of a module.
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(transform = super::Optional(&["id", "requires", "opens", "updates"]))]
 pub struct Form {
+    /// Unique in the app; defaults to the name in lowercase with `-` for other characters.
     pub id: Sp<String>,
+    #[schemars(required, example = &"Register pregnancy")]
     pub name: Option<Sp<String>>,
+    #[schemars(extend("default" = "none"))]
     pub requires: Requires,
+    /// The cases this form creates.
     pub opens: Vec<Opens>,
+    /// The case types this form updates.
     pub updates: Vec<Sp<String>>,
+    #[schemars(skip)]
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Who owns a new case: `auto` (the user's one case sharing group, which needs
+/// exactly one) or `explicit` (a question of the form sets `owner_id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum Owner {
     Auto,
     Explicit,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a new case relates to the module's case: `none`, `child` or `extension`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum Relationship {
     None,
     Child,
@@ -91,21 +130,26 @@ impl Relationship {
 }
 
 /// A case that a form creates.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(transform = super::Optional(&["owner"]))]
 pub struct Opens {
-    /// The entry in the `opens` list.
+    #[schemars(skip)]
     pub span: Span,
-    /// Defaults to the module's case type.
+    /// The new case's type; defaults to the module's case type.
+    #[schemars(regex(pattern = r"^[\w-]+$"))]
     pub case_type: Option<Sp<String>>,
+    #[schemars(extend("default" = "auto"))]
     pub owner: Owner,
-    /// Defaults to `none` for the module's own type and `child` for any other.
+    /// Defaults to `none` for the module's own case type and `child` for any other:
+    /// the new case's parent is then a case of the module's type.
     pub relationship: Option<Sp<Relationship>>,
 }
 
 pub const KEYS: &[&str] = &["format_version", "id", "name", "domain", "commcare_version", "case_sharing", "modules"];
-const MODULE_KEYS: &[&str] = &["id", "name", "kind", "case_type", "source_module", "forms"];
-const FORM_KEYS: &[&str] = &["id", "name", "requires", "opens", "updates"];
-const OPENS_KEYS: &[&str] = &["case_type", "owner", "relationship"];
+pub(crate) const MODULE_KEYS: &[&str] = &["id", "name", "kind", "case_type", "source_module", "forms"];
+pub(crate) const FORM_KEYS: &[&str] = &["id", "name", "requires", "opens", "updates"];
+pub(crate) const OPENS_KEYS: &[&str] = &["case_type", "owner", "relationship"];
 
 pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>, stem: &str) -> App {
     f.entry("format_version");
@@ -122,7 +166,8 @@ pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>, stem: &str) -> App {
     let file = cx.file;
     cx.finish(f, KEYS);
     let case_sharing_doubt = cx.take_trouble().iter().any(|k| k == "case_sharing");
-    App { file, id, name, domain, commcare_version, case_sharing, case_sharing_doubt, modules }
+    let format_version = FormatVersion;
+    App { file, format_version, id, name, domain, commcare_version, case_sharing, case_sharing_doubt, modules }
 }
 
 /// An id: given, or the slug of the name.

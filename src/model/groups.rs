@@ -1,27 +1,52 @@
 //! `groups/<file>.yaml`: groups, a list under `groups:`.
 
-use super::{Conv, Fields, Sp, top_list};
+use schemars::JsonSchema;
+
+use super::{Conv, Fields, FormatVersion, Sp, top_list};
 use crate::source::{FileId, Span};
 use crate::yaml::{Node, Value};
 
+/// `groups/<file>.yaml`: groups of users.
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "caseshare groups")]
+pub struct GroupsFile {
+    pub format_version: FormatVersion,
+    /// The groups this file defines; group names are unique in the project.
+    pub groups: Vec<Group>,
+}
+
 /// A group of users; with case sharing on, its members share one case list.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(transform = super::Optional(&["reporting", "members"]))]
 pub struct Group {
+    #[schemars(skip)]
     pub file: FileId,
-    /// Unique in the project.
+    /// The group's name, unique in the project.
+    #[schemars(example = &"Village A")]
     pub name: Sp<String>,
     /// The HQ group id, if known.
     pub id: Option<Sp<String>>,
-    /// The group setting "Case Sharing" (default false).
+    /// The group setting "Case Sharing": members share one case list. A user who
+    /// creates cases with an automatic owner must be in exactly one such group
+    /// (or case-owning location).
+    #[schemars(extend("default" = false))]
     pub case_sharing: Option<Sp<bool>>,
+    /// Whether HQ's reports use the group.
+    #[schemars(extend("default" = true))]
     pub reporting: bool,
-    /// Usernames.
+    /// Usernames of the members.
+    #[schemars(example = ["david", "maria"])]
     pub members: Vec<Sp<String>>,
     /// `members` (or an entry of it) was reported: the scalars written there, users
     /// whose membership is in doubt.
+    #[schemars(skip)]
     pub members_doubt: Option<Vec<String>>,
     /// `case_sharing` was reported (mistyped or misspelt).
+    #[schemars(skip)]
     pub case_sharing_doubt: bool,
+    #[schemars(skip)]
     pub span: Span,
 }
 
@@ -31,7 +56,7 @@ impl Group {
     }
 }
 
-const KEYS: &[&str] = &["name", "id", "case_sharing", "reporting", "members"];
+pub(crate) const KEYS: &[&str] = &["name", "id", "case_sharing", "reporting", "members"];
 
 /// The groups of a file, and whether its `groups:` list was there to read.
 pub fn convert(cx: &mut Conv<'_>, f: Fields<'_>) -> (Vec<Group>, bool) {

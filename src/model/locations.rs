@@ -1,22 +1,41 @@
 //! `locations/<file>.yaml`: the location tree, a list under `locations:`.
 
-use super::{Conv, Fields, Sp, top_list};
+use schemars::JsonSchema;
+
+use super::{Conv, Fields, FormatVersion, Sp, top_list};
 use crate::source::FileId;
 
+/// `locations/<file>.yaml`: the location tree.
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "caseshare locations")]
+pub struct LocationsFile {
+    pub format_version: FormatVersion,
+    /// The locations this file defines; codes are unique in the project.
+    pub locations: Vec<Location>,
+}
+
 /// A place in the organisation's hierarchy.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Location {
+    #[schemars(skip)]
     pub file: FileId,
-    /// Unique in the project.
+    /// The location code, unique in the project.
+    #[schemars(example = &"village-a")]
     pub code: Sp<String>,
+    /// The location's name, as HQ shows it.
+    #[schemars(required, example = &"Village A")]
     pub name: Option<Sp<String>>,
-    /// A `location_types` name from project.yaml; `None` when it was reported.
+    /// A location type of project.yaml's `location_types`.
+    #[serde(rename = "type")]
+    #[schemars(required, example = &"village")]
     pub location_type: Option<Sp<String>>,
-    /// The parent location's code.
+    /// The code of the parent location, of the type's parent type.
     pub parent: Option<Sp<String>>,
 }
 
-const KEYS: &[&str] = &["code", "name", "type", "parent"];
+pub(crate) const KEYS: &[&str] = &["code", "name", "type", "parent"];
 
 /// The locations of a file, and whether its `locations:` list was there to read.
 pub fn convert(cx: &mut Conv<'_>, f: Fields<'_>) -> (Vec<Location>, bool) {

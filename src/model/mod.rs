@@ -8,8 +8,11 @@ pub mod locations;
 pub mod project;
 pub mod users;
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
 use crate::diagnostic::{Diagnostic, Place, did_you_mean};
 use crate::rules::{invalid_value, missing_field, unknown_field, unquoted_version, wrong_type, yaml11_boolean};
@@ -34,6 +37,72 @@ impl<T> Sp<T> {
         Sp { value, span }
     }
 }
+
+/// A spanned value has the schema of its value.
+impl<T: JsonSchema> JsonSchema for Sp<T> {
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+    fn schema_id() -> Cow<'static, str> {
+        T::schema_id()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        T::json_schema(generator)
+    }
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+}
+
+/// A schema transform: these properties may be left out (they have defaults
+/// that the model does not express as values, such as an id from the file name).
+pub struct Optional(pub &'static [&'static str]);
+
+impl schemars::transform::Transform for Optional {
+    fn transform(&mut self, schema: &mut Schema) {
+        if let Some(serde_json::Value::Array(required)) = schema.get_mut("required") {
+            required.retain(|r| r.as_str().is_none_or(|r| !self.0.contains(&r)));
+        }
+    }
+}
+
+/// `format_version: 2`, the first key of every definition file.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FormatVersion;
+
+impl JsonSchema for FormatVersion {
+    fn schema_name() -> Cow<'static, str> {
+        "FormatVersion".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "The definition format of this file. 2 is current; files without it, or with 1, are the legacy format that `caseshare migrate` rewrites.",
+            "const": 2
+        })
+    }
+}
+
+impl JsonSchema for Version {
+    fn schema_name() -> Cow<'static, str> {
+        "Version".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": "^[0-9]+(\\.[0-9]+)*$",
+            "examples": ["2.53.0"]
+        })
+    }
+}
+
+/// The pattern HQ requires of case types (`CASE_TYPE_REGEX`).
+pub const CASE_TYPE_PATTERN: &str = r"^[\w-]+$";
 
 impl Sp<String> {
     pub fn as_str(&self) -> &str {

@@ -1,21 +1,37 @@
 //! `project.yaml`: the project space and its settings.
 
-use super::{Conv, Fields, Sp};
+use schemars::JsonSchema;
+
+use super::{Conv, Fields, FormatVersion, Sp};
 use crate::source::FileId;
 use crate::yaml::{Node, Value};
 
-/// The project settings (`project.yaml`).
-#[derive(Debug, Clone)]
+/// `project.yaml`: the CommCare project space and its settings. Its presence
+/// marks the project root.
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "caseshare project.yaml")]
+#[schemars(transform = super::Optional(&["roles", "location_types", "shared_case_types"]))]
 pub struct ProjectDef {
+    #[schemars(skip)]
     pub file: FileId,
-    /// The CommCare project space: lowercase letters, digits and `-`.
+    pub format_version: FormatVersion,
+    /// The CommCare project space (domain): lowercase letters, digits and `-`.
+    #[schemars(required, regex(pattern = r"^[a-z0-9-]+$"), example = &"demo-district")]
     pub domain: Option<Sp<String>>,
-    /// The project setting "Case Sharing" (default false).
+    /// The project setting "Case Sharing". When true, caseshare also checks that
+    /// every active user has exactly one case owner (G003), as HQ's users page does.
+    #[schemars(extend("default" = false))]
     pub case_sharing: Option<Sp<bool>>,
-    /// `case_sharing` was reported (mistyped or misspelt).
+    #[schemars(skip)]
     pub case_sharing_doubt: bool,
+    /// User roles by name, and the apps each reaches. A user with no role can
+    /// reach every app.
+    #[schemars(schema_with = "roles_schema")]
     pub roles: Vec<Role>,
+    /// The levels of the location hierarchy, top first.
     pub location_types: Vec<LocationType>,
+    /// The case lists that apps intend to share: each named app must use the case type.
     pub shared_case_types: Vec<SharedCaseType>,
 }
 
@@ -26,12 +42,15 @@ impl ProjectDef {
 }
 
 /// A user role and the apps it reaches.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Role {
+    #[schemars(skip)]
     pub name: Sp<String>,
     pub apps: RoleApps,
 }
 
+/// The apps a role reaches: `all`, or a list of app ids.
 #[derive(Debug, Clone)]
 pub enum RoleApps {
     All,
@@ -40,24 +59,64 @@ pub enum RoleApps {
     List(Vec<Sp<String>>),
 }
 
+impl JsonSchema for RoleApps {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RoleApps".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "The apps users of this role can reach: `all`, or a list of app ids.",
+            "anyOf": [
+                {"const": "all"},
+                {"type": "array", "items": {"type": "string"}}
+            ],
+            "examples": [["chw"], "all"]
+        })
+    }
+}
+
+fn roles_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let role = generator.subschema_for::<Role>();
+    schemars::json_schema!({
+        "type": "object",
+        "additionalProperties": role,
+        "examples": [{"chw": {"apps": ["chw"]}, "supervisor": {"apps": ["supervision"]}, "data_manager": {"apps": "all"}}]
+    })
+}
+
 /// A level of the location hierarchy.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(transform = super::Optional(&["view_descendants", "shares_cases"]))]
 pub struct LocationType {
+    /// The type's name, as locations' `type` names it.
     pub name: Sp<String>,
+    /// The type one level up; absent for the top level.
     pub parent: Option<Sp<String>>,
-    /// "View Child Data": users here also own the case-owning locations below.
+    /// HQ's "View Child Data": users at a location of this type also own the
+    /// case-owning locations below it.
+    #[schemars(extend("default" = false))]
     pub view_descendants: bool,
-    /// "Owns Cases": locations of this type act as case sharing groups.
+    /// HQ's "Owns Cases": a location of this type is a case owner, like a case
+    /// sharing group, for the users assigned to it.
+    #[schemars(extend("default" = false))]
     pub shares_cases: bool,
 }
 
 /// A case list that apps intend to share.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SharedCaseType {
+    /// The case type, spelt the same in every app.
+    #[schemars(regex(pattern = r"^[\w-]+$"))]
     pub case_type: Sp<String>,
+    /// The ids of the apps that share it; each must use the case type.
     pub apps: Vec<Sp<String>>,
 }
 
+pub(crate) const LOCATION_TYPE_KEYS: &[&str] = &["name", "parent", "view_descendants", "shares_cases"];
+pub(crate) const SHARED_CASE_TYPE_KEYS: &[&str] = &["case_type", "apps"];
+pub(crate) const ROLE_KEYS: &[&str] = &["apps"];
 pub const KEYS: &[&str] = &["format_version", "domain", "case_sharing", "roles", "location_types", "shared_case_types"];
 
 pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> ProjectDef {
@@ -89,7 +148,7 @@ pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> ProjectDef {
             let parent = cx.opt_string(&mut m, "parent");
             let view_descendants = cx.boolean(&mut m, "view_descendants").is_some_and(|b| b.value);
             let shares_cases = cx.boolean(&mut m, "shares_cases").is_some_and(|b| b.value);
-            cx.finish(m, &["name", "parent", "view_descendants", "shares_cases"]);
+            cx.finish(m, LOCATION_TYPE_KEYS);
             Some(LocationType { name: name?, parent, view_descendants, shares_cases })
         })
         .collect();
@@ -103,14 +162,23 @@ pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> ProjectDef {
                 cx.missing(&m, "apps", "a shared case type");
             }
             let apps = cx.string_list(&mut m, "apps");
-            cx.finish(m, &["case_type", "apps"]);
+            cx.finish(m, SHARED_CASE_TYPE_KEYS);
             Some(SharedCaseType { case_type: case_type?, apps })
         })
         .collect();
     let file = cx.file;
     cx.finish(f, KEYS);
     let case_sharing_doubt = cx.take_trouble().iter().any(|k| k == "case_sharing");
-    ProjectDef { file, domain, case_sharing, case_sharing_doubt, roles, location_types, shared_case_types }
+    ProjectDef {
+        file,
+        format_version: FormatVersion,
+        domain,
+        case_sharing,
+        case_sharing_doubt,
+        roles,
+        location_types,
+        shared_case_types,
+    }
 }
 
 fn roles(cx: &mut Conv<'_>, node: &Node) -> Vec<Role> {
@@ -140,7 +208,7 @@ fn roles(cx: &mut Conv<'_>, node: &Node) -> Vec<Role> {
                 RoleApps::Unknown
             }
         };
-        cx.finish(m, &["apps"]);
+        cx.finish(m, ROLE_KEYS);
         out.push(Role { name: role, apps });
     }
     out

@@ -1,26 +1,46 @@
 //! `users/<file>.yaml`: mobile workers, a list under `users:`.
 
-use super::{Conv, Fields, Sp, top_list};
+use schemars::JsonSchema;
+
+use super::{Conv, Fields, FormatVersion, Sp, top_list};
 use crate::source::{FileId, Span};
 
+/// `users/<file>.yaml`: mobile workers.
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "caseshare users")]
+pub struct UsersFile {
+    pub format_version: FormatVersion,
+    /// The mobile workers this file defines; usernames are unique in the project.
+    pub users: Vec<User>,
+}
+
 /// A mobile worker.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(transform = super::Optional(&["locations", "is_active"]))]
 pub struct User {
+    #[schemars(skip)]
     pub file: FileId,
-    /// Unique in the project.
+    /// The username, unique in the project.
+    #[schemars(example = &"david")]
     pub username: Sp<String>,
-    /// A key of `project.yaml` roles; a user with no role reaches every app.
+    /// A role of project.yaml's `roles`; a user with no role can reach every app.
+    #[schemars(example = &"chw")]
     pub role: Option<Sp<String>>,
-    /// Location codes.
+    /// Codes of the locations the user is assigned to.
     pub locations: Vec<Sp<String>>,
-    /// Inactive users are not checked for membership (default true).
+    /// Inactive users are not checked for case sharing membership.
+    #[schemars(extend("default" = true))]
     pub is_active: bool,
     /// `role`, `locations` or `is_active` was reported: owner rules skip the user.
+    #[schemars(skip)]
     pub doubt: bool,
+    #[schemars(skip)]
     pub span: Span,
 }
 
-const KEYS: &[&str] = &["username", "role", "locations", "is_active"];
+pub(crate) const KEYS: &[&str] = &["username", "role", "locations", "is_active"];
 
 /// The users of a file, and whether its `users:` list was there to read.
 pub fn convert(cx: &mut Conv<'_>, f: Fields<'_>) -> (Vec<User>, bool) {
