@@ -17,6 +17,7 @@ pub mod near;
 pub mod report;
 pub mod rules;
 pub mod schema;
+pub mod schema_check;
 pub mod source;
 pub mod suppress;
 pub mod yaml;

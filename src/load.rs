@@ -11,6 +11,7 @@ use crate::model::{self, Conv};
 use crate::rules::{
     duplicate_key, legacy_format, not_utf8, unknown_file, unsupported_format_version, yaml_limits, yaml_syntax,
 };
+use crate::schema_check;
 use crate::source::{FileKind, SourceFile};
 use crate::yaml::{self, ParseError, Value};
 use crate::{IoProblem, Project};
@@ -233,14 +234,18 @@ fn load_text(file: usize, src: &SourceFile, diags: &mut Vec<Diagnostic>) -> Opti
     if !format_is_current(&mut cx, &mut fields) {
         return None;
     }
-    Some(match src.kind {
+    let loaded = match src.kind {
         FileKind::Project => Loaded::Project(model::project::convert(&mut cx, fields)),
         FileKind::App => Loaded::App(model::app::convert(&mut cx, fields, src.stem())),
         FileKind::Groups => Loaded::Groups(model::groups::convert(&mut cx, fields)),
         FileKind::Users => Loaded::Users(model::users::convert(&mut cx, fields)),
         FileKind::Locations => Loaded::Locations(model::locations::convert(&mut cx, fields)),
         FileKind::Unknown => return None,
-    })
+    };
+    // The schema editors use finds the same problems as the conversion: keep one each.
+    let from_schema = schema_check::validate(src.kind, file, &root, text);
+    schema_check::merge(diags, from_schema);
+    Some(loaded)
 }
 
 /// F001/F002: only format 2 files are loaded.

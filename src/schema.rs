@@ -6,14 +6,123 @@ use std::path::Path;
 
 use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
+use serde_json::Value;
 
 use crate::model::{App, ProjectDef, groups::GroupsFile, locations::LocationsFile, users::UsersFile};
 
 fn schema_for<T: JsonSchema>() -> String {
     let schema = SchemaSettings::draft07().into_generator().into_root_schema_for::<T>();
-    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    let mut json = schema.to_value();
+    null_means_absent(&mut json);
+    let mut text = serde_json::to_string_pretty(&json).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// As in `caseshare check`, an optional key written with no value (`key:`, null)
+/// counts as absent, and a required key must have a value: optional properties
+/// accept null, required ones do not. An optional enum is written inline with
+/// `null` among its values, so editors offer the values and name them on a
+/// mistake (rather than "not valid under any of the given schemas").
+fn null_means_absent(root: &mut Value) {
+    let definitions = root.get("definitions").cloned().unwrap_or(Value::Null);
+    walk(root, &definitions);
+}
+
+fn walk(node: &mut Value, definitions: &Value) {
+    match node {
+        Value::Object(map) => {
+            let required: Vec<String> = map
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+                .unwrap_or_default();
+            if let Some(Value::Object(props)) = map.get_mut("properties") {
+                for (name, prop) in props.iter_mut() {
+                    if required.contains(name) { forbid_null(prop) } else { allow_null(prop, definitions) }
+                }
+            }
+            for v in map.values_mut() {
+                walk(v, definitions);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| walk(v, definitions)),
+        _ => {}
+    }
+}
+
+fn is_null_type(v: &Value) -> bool {
+    v.get("type").and_then(Value::as_str) == Some("null")
+}
+
+fn forbid_null(prop: &mut Value) {
+    if let Some(Value::Array(types)) = prop.get_mut("type") {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            let only = types[0].clone();
+            prop["type"] = only;
+        }
+    }
+}
+
+/// The definition a property refers to (`$ref`, or `allOf: [{$ref}]`).
+fn referenced<'d>(map: &serde_json::Map<String, Value>, definitions: &'d Value) -> Option<&'d Value> {
+    let reference = map
+        .get("$ref")
+        .or_else(|| map.get("allOf").and_then(Value::as_array).filter(|a| a.len() == 1)?.first()?.get("$ref"))?;
+    definitions.get(reference.as_str()?.strip_prefix("#/definitions/")?)
+}
+
+fn allow_null(prop: &mut Value, definitions: &Value) {
+    let Some(map) = prop.as_object_mut() else { return };
+    let definition = referenced(map, definitions).cloned();
+    if let Some(Value::Array(options)) = definition.as_ref().and_then(|d| d.get("enum")).cloned() {
+        if let Some(description) = definition.as_ref().and_then(|d| d.get("description")) {
+            map.entry("description").or_insert_with(|| description.clone());
+        }
+        map.remove("$ref");
+        map.remove("allOf");
+        let mut options = options;
+        options.push(Value::Null);
+        map.insert("type".into(), serde_json::json!(["string", "null"]));
+        map.insert("enum".into(), Value::Array(options));
+        return;
+    }
+    match map.get_mut("type") {
+        Some(Value::String(t)) => {
+            let t = t.clone();
+            map.insert("type".into(), serde_json::json!([t, "null"]));
+            return;
+        }
+        Some(Value::Array(types)) => {
+            if !types.iter().any(|t| t == "null") {
+                types.push("null".into());
+            }
+            return;
+        }
+        _ => {}
+    }
+    if let Some(Value::Array(alts)) = map.get_mut("anyOf") {
+        // An optional enum that schemars wrote as `anyOf: [{$ref}, null]`.
+        let enum_ref = alts.iter().find_map(|a| {
+            let target = a.get("$ref")?.as_str()?.strip_prefix("#/definitions/")?;
+            let definition = definitions.get(target)?;
+            Some((definition.get("enum").cloned()?, definition.get("description").cloned()))
+        });
+        if let Some((Value::Array(mut options), description)) = enum_ref {
+            if let Some(description) = description {
+                map.entry("description").or_insert(description);
+            }
+            options.push(Value::Null);
+            map.remove("anyOf");
+            map.insert("type".into(), serde_json::json!(["string", "null"]));
+            map.insert("enum".into(), Value::Array(options));
+        } else if !alts.iter().any(is_null_type) {
+            alts.push(serde_json::json!({"type": "null"}));
+        }
+    } else if let Some(reference) = map.remove("$ref") {
+        map.insert("anyOf".into(), serde_json::json!([{"$ref": reference}, {"type": "null"}]));
+    }
 }
 
 /// `(file name, schema text)` for each file kind.

@@ -157,9 +157,7 @@ pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>, stem: &str) -> App {
     let id = cx.opt_string(&mut f, "id").unwrap_or_else(|| Sp::new(stem.to_string(), head));
     let name = cx.required_string(&mut f, "name", "an app");
     let domain = cx.opt_string(&mut f, "domain");
-    if f.get("commcare_version").is_none() {
-        cx.missing(&f, "commcare_version", "an app");
-    }
+    cx.require(&mut f, "commcare_version", "an app");
     let commcare_version = cx.version(&mut f, "commcare_version");
     let case_sharing = cx.boolean(&mut f, "case_sharing");
     let modules = cx.list(&mut f, "modules").iter().filter_map(|n| module(cx, n)).collect();

@@ -324,6 +324,23 @@ impl<'a> Conv<'a> {
         }
     }
 
+    /// Reports a required key that is absent (S002) or has no value (S003);
+    /// returns whether it has one.
+    pub fn require(&mut self, fields: &mut Fields<'_>, key: &str, what: &str) -> bool {
+        match fields.entry(key) {
+            None => {
+                self.missing(fields, key, what);
+                false
+            }
+            Some((_, v)) if v.value == Value::Null => {
+                self.trouble(key);
+                self.wrong_type(v, &format!("`{key}` must have a value, found null"));
+                false
+            }
+            Some(_) => true,
+        }
+    }
+
     /// A required string field.
     pub fn required_string(&mut self, fields: &mut Fields<'_>, key: &str, what: &str) -> Option<Sp<String>> {
         match fields.entry(key) {
@@ -477,8 +494,10 @@ pub fn top_list<'n, T>(
     mut item: impl FnMut(&mut Conv<'_>, Fields<'n>, &'n Node) -> Option<T>,
 ) -> (Vec<T>, bool) {
     f.entry("format_version");
-    if f.get(key).is_none() {
-        cx.missing(&f, key, &format!("a {key} file"));
+    match f.entry(key) {
+        None => cx.missing(&f, key, &format!("a {key} file")),
+        Some((_, v)) if v.value == Value::Null => cx.wrong_type(v, &format!("`{key}` must be a list, found null")),
+        Some(_) => {}
     }
     let complete = matches!(f.get(key).map(|n| &n.value), Some(Value::Seq(_)));
     let items = cx.list(&mut f, key);

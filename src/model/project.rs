@@ -158,9 +158,7 @@ pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> ProjectDef {
         .filter_map(|n| {
             let mut m = cx.map(n, "a shared case type")?;
             let case_type = cx.required_string(&mut m, "case_type", "a shared case type");
-            if m.get("apps").is_none() {
-                cx.missing(&m, "apps", "a shared case type");
-            }
+            cx.require(&mut m, "apps", "a shared case type");
             let apps = cx.string_list(&mut m, "apps");
             cx.finish(m, SHARED_CASE_TYPE_KEYS);
             Some(SharedCaseType { case_type: case_type?, apps })
@@ -196,17 +194,15 @@ fn roles(cx: &mut Conv<'_>, node: &Node) -> Vec<Role> {
             out.push(Role { name: role, apps: RoleApps::Unknown });
             continue;
         };
+        let present = cx.require(&mut m, "apps", &format!("role `{}`", name.value));
         let apps = match m.get("apps").map(|a| (a, &a.value)) {
             Some((_, Value::Str(s))) if s == "all" => RoleApps::All,
             Some((_, Value::Seq(items))) => RoleApps::List(items.iter().filter_map(|n| cx.string(n, "apps")).collect()),
-            Some((a, _)) => {
+            Some((a, _)) if present => {
                 cx.wrong_type(a, "`apps` must be `all` or a list of app ids");
                 RoleApps::Unknown
             }
-            None => {
-                cx.missing(&m, "apps", &format!("role `{}`", name.value));
-                RoleApps::Unknown
-            }
+            _ => RoleApps::Unknown,
         };
         cx.finish(m, ROLE_KEYS);
         out.push(Role { name: role, apps });

@@ -1,0 +1,190 @@
+//! The JSON Schemas (what editors and `check` validate against) and the typed
+//! conversion find the same S001–S004 problems, at the same places, on random
+//! definition files of every kind: `check` reports each once.
+
+use caseshare::diagnostic::Diagnostic;
+use caseshare::model::{self, Conv};
+use caseshare::schema_check::validate;
+use caseshare::source::FileKind;
+use proptest::prelude::*;
+
+/// A top-level key: the values it may take, and the items of a list under it.
+type Section = (&'static str, &'static [&'static str], &'static [&'static str]);
+
+const APP: &[Section] = &[
+    ("name", &[" A", " 5", "", " [x]"], &[]),
+    ("commcare_version", &[" \"2.5\"", " x", " [1]", " \"2.x\"", " 2.10", ""], &[]),
+    ("case_sharing", &[" true", " \"on\"", " 3", "", " on"], &[]),
+    ("domain", &[" d", " [x]", ""], &[]),
+    ("id", &[" a", " 3"], &[]),
+    ("extra", &[" 1"], &[]),
+    (
+        "modules",
+        &[" x", " {}", ""],
+        &[
+            "{name: M}",
+            "{}",
+            "x",
+            "~",
+            "{name: M, kind: basik}",
+            "{name: S, kind: shadow, source_module: m}",
+            "{name: T, case_type: 5}",
+            "{name: F, forms: 3}",
+            "{name: G, forms: [{name: R, opens: [{}]}, {name: F, requires: case, opens: [{owner: explict, relationship: sibling}]}]}",
+            "{name: H, forms: [{name: U, updates: [t, 5]}, {requires: x}, {name: O, opens: x}]}",
+            "{name: I, forms: [{name: O, opens: [x, {case_type: 5, owner: 3}]}, {name: N, nme: 3}]}",
+            "{name: J, case_type: t, forms: [{name: K, opens: [{relationship: child, case_type: u}]}], extra: 1}",
+            "{name: L, forms: [~, {name: ~, opens: ~, updates: ~}], case_type: ~, kind: ~}",
+        ],
+    ),
+];
+const PROJECT: &[Section] = &[
+    ("domain", &[" demo", " Demo", "", " 5"], &[]),
+    ("case_sharing", &[" false", " x", ""], &[]),
+    ("domian", &[" x"], &[]),
+    (
+        "roles",
+        &[
+            " [a]",
+            "",
+            " {chw: {apps: [chw]}, all: {apps: all}}",
+            " {bad: {apps: chw}, nul: ~, lst: [x]}",
+            " {extra: {apps: all, x: 1}, none: {}}",
+        ],
+        &[],
+    ),
+    (
+        "location_types",
+        &[" x", ""],
+        &[
+            "{name: d, view_descendants: true}",
+            "{name: v, parent: d, shares_cases: 1}",
+            "{parent: d}",
+            "x",
+            "{name: ~}",
+        ],
+    ),
+    (
+        "shared_case_types",
+        &[" x"],
+        &["{case_type: t, apps: [a]}", "{case_type: t}", "{apps: a}", "{case_type: ~, apps: ~}"],
+    ),
+];
+const GROUPS: &[Section] = &[
+    (
+        "groups",
+        &[" x", " {}", ""],
+        &[
+            "{name: A, case_sharing: true, members: [a, b]}",
+            "{name: B, members: a}",
+            "{case_sharing: \"yes\"}",
+            "{name: C, reporting: 0, members: [1, [x]]}",
+            "{name: D, id: 5, membres: [a]}",
+            "x",
+            "{name: E, case_sharing: ~, members: ~}",
+        ],
+    ),
+    ("grups", &[" []"], &[]),
+];
+const USERS: &[Section] = &[
+    (
+        "users",
+        &[" 3", ""],
+        &[
+            "{username: u, role: chw, locations: [l]}",
+            "{username: v, locations: l}",
+            "{role: r}",
+            "{username: w, is_active: \"no\"}",
+            "{username: x, is_active: false, colour: red}",
+            "~",
+            "{username: ~, role: ~, locations: ~, is_active: ~}",
+        ],
+    ),
+    ("userz", &[" []"], &[]),
+];
+const LOCATIONS: &[Section] = &[(
+    "locations",
+    &[" {}", ""],
+    &[
+        "{code: c, name: N, type: t}",
+        "{code: d, name: D, type: t, parent: c}",
+        "{code: e, name: E}",
+        "{name: F, type: 5}",
+        "{code: g, name: G, type: t, parnt: c}",
+        "[x]",
+        "{code: h, name: ~, type: ~, parent: ~}",
+    ],
+)];
+
+/// A file with each top-level key at most once: absent, one of its values, or
+/// a list of its items.
+fn file(sections: &'static [Section]) -> impl Strategy<Value = String> {
+    let parts: Vec<BoxedStrategy<String>> = sections
+        .iter()
+        .map(|&(key, values, items)| {
+            let mut choices: Vec<BoxedStrategy<String>> = vec![Just(String::new()).boxed()];
+            if !values.is_empty() {
+                choices.push(prop::sample::select(values).prop_map(move |v| format!("{key}:{v}\n")).boxed());
+            }
+            if !items.is_empty() {
+                let list = prop::collection::vec(prop::sample::select(items), 0..5).prop_map(move |v| {
+                    format!("{key}:\n{}", v.iter().map(|i| format!("  - {i}\n")).collect::<String>())
+                });
+                choices.push(list.boxed());
+            }
+            prop::strategy::Union::new(choices).boxed()
+        })
+        .collect();
+    parts.prop_map(|p| format!("format_version: 2\n{}", p.concat()))
+}
+
+/// The S diagnostics of each finder, as (code, text at the span), sorted.
+/// (code, text at the span) of each S diagnostic.
+type Found = Vec<(String, String)>;
+
+fn both(kind: FileKind, text: &str) -> Option<(Found, Found)> {
+    let root = caseshare::yaml::parse(text).ok()?;
+    if !caseshare::yaml::duplicate_keys(&root).is_empty() {
+        return None;
+    }
+    let show = |d: &Diagnostic| (d.code().to_string(), text[d.span.clone()].to_string());
+    let mut schema: Vec<_> = validate(kind, 0, &root, text).iter().map(show).collect();
+    let mut diags = Vec::new();
+    let mut cx = Conv::new(0, text, &mut diags);
+    let fields = cx.map(&root, "file")?;
+    match kind {
+        FileKind::App => drop(model::app::convert(&mut cx, fields, "a")),
+        FileKind::Project => drop(model::project::convert(&mut cx, fields)),
+        FileKind::Groups => drop(model::groups::convert(&mut cx, fields)),
+        FileKind::Users => drop(model::users::convert(&mut cx, fields)),
+        FileKind::Locations => drop(model::locations::convert(&mut cx, fields)),
+        FileKind::Unknown => {}
+    }
+    let mut typed: Vec<_> = diags.iter().filter(|d| d.code().starts_with('S')).map(show).collect();
+    schema.sort();
+    typed.sort();
+    Some((schema, typed))
+}
+
+proptest! {
+    #[test]
+    fn apps(text in file(APP)) {
+        if let Some((schema, typed)) = both(FileKind::App, &text) { prop_assert_eq!(schema, typed, "{}", text); }
+    }
+    #[test]
+    fn projects(text in file(PROJECT)) {
+        if let Some((schema, typed)) = both(FileKind::Project, &text) { prop_assert_eq!(schema, typed, "{}", text); }
+    }
+    #[test]
+    fn groups(text in file(GROUPS)) {
+        if let Some((schema, typed)) = both(FileKind::Groups, &text) { prop_assert_eq!(schema, typed, "{}", text); }
+    }
+    #[test]
+    fn users(text in file(USERS)) {
+        if let Some((schema, typed)) = both(FileKind::Users, &text) { prop_assert_eq!(schema, typed, "{}", text); }
+    }
+    #[test]
+    fn locations(text in file(LOCATIONS)) {
+        if let Some((schema, typed)) = both(FileKind::Locations, &text) { prop_assert_eq!(schema, typed, "{}", text); }
+    }
+}
