@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod fix;
 pub mod index;
+pub mod init;
 pub mod load;
 pub mod model;
 pub mod near;
@@ -35,6 +36,8 @@ pub enum Error {
     NoProject(PathBuf),
     #[error("cannot read `{path}`: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    #[error("`{}` exists already; caseshare init writes only new files", .0.display())]
+    Exists(PathBuf),
     #[error("{}:{line}: {message}", path.display())]
     Config { path: PathBuf, line: usize, message: String },
 }

@@ -28,6 +28,13 @@ enum Command {
     },
     /// List every rule.
     Rules,
+    /// Create a new project: an example that checks clean, JSON Schemas with editor
+    /// modelines, a VS Code mapping, caseshare.toml and a pre-commit configuration.
+    Init {
+        /// The folder of the new project (created if missing).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
     /// Write the JSON Schemas of the definition files (for editors), or check a copy.
     Schema {
         /// Where to write them.
@@ -94,6 +101,21 @@ fn main() -> ExitCode {
             }
             Err(e) => {
                 err(&format!("error: cannot write `{}`: {e}", dir.display()));
+                ExitCode::from(2)
+            }
+        },
+        Command::Init { dir } => match caseshare::init::init(&dir) {
+            Ok(files) => {
+                err(&format!(
+                    "created a project in `{}` ({} files); try `caseshare check {}`",
+                    dir.display(),
+                    files.len(),
+                    dir.display()
+                ));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                err(&format!("error: {e}"));
                 ExitCode::from(2)
             }
         },

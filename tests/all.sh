@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite: the Rust tests, the committed JSON Schemas against an
-# independent validator, and the end-to-end pre-commit hook test (the last two
-# install check-jsonschema and pre-commit from PyPI when they are missing).
+# independent validator (check-jsonschema, PyPI) and a real editor engine
+# (yaml-language-server, npm), and the end-to-end pre-commit hook test (PyPI).
+# Each installs what it needs when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --all-targets
 bash tests/schemas.sh
+bash tests/lsp.sh
 bash tests/pre-commit.sh
