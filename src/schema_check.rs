@@ -361,69 +361,6 @@ pub fn merge(found: &mut Vec<Diagnostic>, schema: Vec<Diagnostic>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{self, Conv};
-
-    /// (code, text at the span) of each S diagnostic.
-    type Found = Vec<(String, String)>;
-
-    /// (code, line text at the span) of the S diagnostics of each finder.
-    /// (code, text at the span) of the S diagnostics found by the schema and by the
-    /// typed conversion, each on its own.
-    fn both(kind: FileKind, text: &str) -> (Found, Found) {
-        let root = crate::yaml::parse(text).expect("parses");
-        let show = |d: &Diagnostic| (d.code().to_string(), text[d.span.clone()].to_string());
-        let mut schema: Vec<_> = validate(kind, 0, &root, text).iter().map(show).collect();
-        let mut diags = Vec::new();
-        let mut cx = Conv::new(0, text, &mut diags);
-        let fields = cx.map(&root, "file").expect("a mapping");
-        match kind {
-            FileKind::Project => drop(model::project::convert(&mut cx, fields)),
-            FileKind::App => drop(model::app::convert(&mut cx, fields, "a")),
-            FileKind::Groups => drop(model::groups::convert(&mut cx, fields)),
-            FileKind::Users => drop(model::users::convert(&mut cx, fields)),
-            FileKind::Locations => drop(model::locations::convert(&mut cx, fields)),
-            FileKind::Unknown => {}
-        }
-        let mut typed: Vec<_> = diags.iter().filter(|d| d.code().starts_with('S')).map(show).collect();
-        schema.sort();
-        typed.sort();
-        (schema, typed)
-    }
-
-    #[test]
-    fn the_schema_finds_what_the_conversion_finds() {
-        let cases = [
-            (FileKind::App, "format_version: 2\nname: A\ncommcare_version: \"2.5\"\ncase_shareing: true\n"),
-            (FileKind::App, "format_version: 2\nname: A\n"),
-            (FileKind::App, "format_version: 2\nname: 5\ncommcare_version: \"2.x\"\nmodules: {}\n"),
-            (
-                FileKind::App,
-                "format_version: 2\nname: A\ncommcare_version: \"2.5\"\nmodules:\n  - {name: M, kind: basik, forms: [{name: F, requires: cases, opens: [{owner: explict, relationship: sibling}], updates: t}]}\n  - {kind: shadow}\n",
-            ),
-            (
-                FileKind::Groups,
-                "format_version: 2\ngroups:\n  - {name: A, case_sharing: \"yes\", members: david, reportng: true}\n  - {members: [1, b]}\n",
-            ),
-            (
-                FileKind::Users,
-                "format_version: 2\nusers:\n  - {username: u, locations: l, is_active: 1}\n  - {role: r}\n",
-            ),
-            (
-                FileKind::Locations,
-                "format_version: 2\nlocations:\n  - {code: c, name: N}\n  - {code: d, name: D, type: t, parnt: c}\n",
-            ),
-            (
-                FileKind::Project,
-                "format_version: 2\ndomain: Demo District\nroles:\n  a: {apps: chw}\n  b: {apps: [x], extra: 1}\nlocation_types:\n  - {name: d, view_descendants: 1}\nshared_case_types:\n  - {case_type: t}\n",
-            ),
-            (FileKind::Users, "format_version: 2\nuserz: []\n"),
-        ];
-        for (kind, text) in cases {
-            let (schema, typed) = both(kind, text);
-            assert!(!schema.is_empty(), "{text}");
-            assert_eq!(schema, typed, "{text}");
-        }
-    }
 
     #[test]
     fn yaml_rules_keep_their_values() {

@@ -166,6 +166,39 @@ fn both(kind: FileKind, text: &str) -> Option<(Found, Found)> {
     Some((schema, typed))
 }
 
+/// Hand-picked files with every kind of schema problem, in every file kind.
+#[test]
+fn the_schema_finds_what_the_conversion_finds() {
+    let cases = [
+        (FileKind::App, "format_version: 2\nname: A\ncommcare_version: \"2.5\"\ncase_shareing: true\n"),
+        (FileKind::App, "format_version: 2\nname: A\n"),
+        (FileKind::App, "format_version: 2\nname: 5\ncommcare_version: \"2.x\"\nmodules: {}\n"),
+        (
+            FileKind::App,
+            "format_version: 2\nname: A\ncommcare_version: \"2.5\"\nmodules:\n  - {name: M, kind: basik, forms: [{name: F, requires: cases, opens: [{owner: explict, relationship: sibling}], updates: t}]}\n  - {kind: shadow}\n",
+        ),
+        (
+            FileKind::Groups,
+            "format_version: 2\ngroups:\n  - {name: A, case_sharing: \"yes\", members: david, reportng: true}\n  - {members: [1, b]}\n",
+        ),
+        (FileKind::Users, "format_version: 2\nusers:\n  - {username: u, locations: l, is_active: 1}\n  - {role: r}\n"),
+        (
+            FileKind::Locations,
+            "format_version: 2\nlocations:\n  - {code: c, name: N}\n  - {code: d, name: D, type: t, parnt: c}\n",
+        ),
+        (
+            FileKind::Project,
+            "format_version: 2\ndomain: Demo District\nroles:\n  a: {apps: chw}\n  b: {apps: [x], extra: 1}\nlocation_types:\n  - {name: d, view_descendants: 1}\nshared_case_types:\n  - {case_type: t}\n",
+        ),
+        (FileKind::Users, "format_version: 2\nuserz: []\n"),
+    ];
+    for (kind, text) in cases {
+        let (schema, typed) = both(kind, text).expect("a loadable file");
+        assert!(!schema.is_empty(), "{text}");
+        assert_eq!(schema, typed, "{text}");
+    }
+}
+
 proptest! {
     #[test]
     fn apps(text in file(APP)) {
