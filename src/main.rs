@@ -44,10 +44,30 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         check: Option<PathBuf>,
     },
+    /// Import definitions from CommCare HQ.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Print shell completions.
     Completions {
         /// The shell: bash, elvish, fish, powershell or zsh.
         shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// HQ app source exports (JSON) to `apps/<slug>.yaml`: shows each new file, or a
+    /// diff against the existing one; `--write` writes them.
+    HqApp {
+        /// App source exports (`/a/<domain>/apps/source/<app_id>/`).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The project to import into.
+        #[arg(long, default_value = ".")]
+        project: PathBuf,
+        /// Write the files.
+        #[arg(long)]
+        write: bool,
     },
 }
 
@@ -119,6 +139,7 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Import(ImportCommand::HqApp { files, project, write }) => import_hq_apps(&files, &project, write),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "caseshare", &mut out);
@@ -225,6 +246,58 @@ fn check(args: &CheckArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+fn import_hq_apps(files: &[PathBuf], project: &std::path::Path, write: bool) -> ExitCode {
+    let mut planned = Vec::new();
+    for file in files {
+        let text = match std::fs::read_to_string(file) {
+            Ok(t) => t,
+            Err(e) => {
+                err(&format!("error: cannot read `{}`: {e}", file.display()));
+                return ExitCode::from(2);
+            }
+        };
+        let source = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+        match caseshare::hq::app::import(&text, &source) {
+            Ok(imported) => {
+                for w in &imported.warnings {
+                    err(&format!("warning: {}: {w}", file.display()));
+                }
+                let target = project.join("apps").join(format!("{}.yaml", imported.slug));
+                let before = std::fs::read_to_string(&target).unwrap_or_default();
+                planned.push(fix::Planned {
+                    display: target.display().to_string(),
+                    path: target,
+                    before,
+                    after: imported.yaml,
+                    fixes: 1,
+                });
+            }
+            Err(e) => {
+                err(&format!("error: `{}`: {e}", file.display()));
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if !write {
+        out(&fix::diff(&planned));
+        return ExitCode::SUCCESS;
+    }
+    for p in &planned {
+        if let Some(dir) = p.path.parent()
+            && let Err(e) = std::fs::create_dir_all(dir)
+        {
+            err(&format!("error: cannot create `{}`: {e}", dir.display()));
+            return ExitCode::from(2);
+        }
+        if let Err(e) = std::fs::write(&p.path, &p.after) {
+            err(&format!("error: cannot write `{}`: {e}", p.path.display()));
+            return ExitCode::from(2);
+        }
+        err(&format!("wrote `{}`", p.display));
+    }
+    ExitCode::SUCCESS
 }
 
 fn plural(n: usize) -> &'static str {

@@ -1,0 +1,352 @@
+//! `caseshare import hq-app`: a CommCare HQ app source export (the JSON at
+//! `/a/<domain>/apps/source/<app_id>/`) to a format-2 `apps/<slug>.yaml`.
+//!
+//! What matters for case sharing is read as HQ itself decides it (see
+//! `shared/domain/commcare-hq-notes.md`): an active `open_case` opens the
+//! module's case type, with an explicit owner when `owner_id` is among
+//! `update_case.update`'s keys; each active subcase opens a child (or extension)
+//! case, explicit when `owner_id` is among its case properties; an advanced
+//! `open_cases` action is automatic only with no index or a `child` index.
+//! Only keys and conditions are read, so the pre-2022 string actions and the
+//! current `{question_path, update_mode}` objects import alike.
+
+use std::collections::HashSet;
+use std::fmt::Write;
+
+use serde_json::Value;
+
+use crate::model::slug;
+
+/// Why an export cannot be imported.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ImportError {
+    #[error("not JSON: {0}")]
+    NotJson(String),
+    #[error("not an app source export: {0}")]
+    NotAnApp(String),
+    #[error("`{0}` apps cannot be imported: {1}")]
+    Unsupported(String, &'static str),
+    #[error("module {0} has doc_type `{1}`, which caseshare does not know")]
+    UnknownModule(usize, String),
+}
+
+/// The YAML of one imported app.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Imported {
+    /// The file stem: the slug of the app's name.
+    pub slug: String,
+    pub yaml: String,
+    /// Things the user should know (a CommCare 1.0 app, …).
+    pub warnings: Vec<String>,
+}
+
+/// A plain YAML scalar when that is safe, else a double-quoted one.
+fn scalar(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n" | "~" | ".inf" | ".nan"
+        );
+    if plain { s.to_string() } else { serde_json::to_string(s).unwrap_or_default() }
+}
+
+/// The text of a translated name (`{"en": "Register"}`) in the app's first language.
+fn text(v: &Value, langs: &[String]) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Object(map) => langs
+            .iter()
+            .find_map(|l| map.get(l).and_then(Value::as_str))
+            .or_else(|| map.get("en").and_then(Value::as_str))
+            .or_else(|| map.values().find_map(Value::as_str))
+            .unwrap_or("")
+            .to_string(),
+        _ => String::new(),
+    }
+}
+
+/// An action runs when its condition is `always` or `if` (a missing condition is `always`).
+fn active(action: &Value) -> bool {
+    let condition = action.get("condition").or_else(|| action.get("open_condition"));
+    !matches!(condition.and_then(|c| c.get("type")).and_then(Value::as_str), Some("never"))
+}
+
+fn has_key(map: Option<&Value>, key: &str) -> bool {
+    map.and_then(Value::as_object).is_some_and(|m| m.contains_key(key))
+}
+
+/// One `opens` entry.
+struct Open {
+    case_type: Option<String>,
+    relationship: Option<&'static str>,
+    explicit: bool,
+}
+
+impl Open {
+    fn yaml(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(t) = &self.case_type {
+            parts.push(format!("case_type: {}", scalar(t)));
+        }
+        if let Some(r) = self.relationship {
+            parts.push(format!("relationship: {r}"));
+        }
+        if self.explicit {
+            parts.push("owner: explicit".to_string());
+        }
+        format!("{{{}}}", parts.join(", "))
+    }
+}
+
+struct Module {
+    id: String,
+    name: String,
+    kind: &'static str,
+    case_type: String,
+    source_module: Option<String>,
+    forms: Vec<Form>,
+}
+
+struct Form {
+    id: Option<String>,
+    name: String,
+    requires_case: bool,
+    opens: Vec<Open>,
+    updates: Vec<String>,
+}
+
+fn basic_form(form: &Value, module_type: &str, langs: &[String]) -> Form {
+    let actions = form.get("actions").cloned().unwrap_or(Value::Null);
+    let update_case = actions.get("update_case");
+    let update_keys = update_case.and_then(|u| u.get("update"));
+    let mut opens = Vec::new();
+    if let Some(open) = actions.get("open_case").filter(|o| active(o)) {
+        let _ = open;
+        opens.push(Open { case_type: None, relationship: None, explicit: has_key(update_keys, "owner_id") });
+    }
+    for sub in actions.get("subcases").and_then(Value::as_array).into_iter().flatten().filter(|s| active(s)) {
+        let case_type = sub.get("case_type").and_then(Value::as_str).unwrap_or("").to_string();
+        let relationship = match sub.get("relationship").and_then(Value::as_str) {
+            Some("extension") => "extension",
+            _ => "child",
+        };
+        opens.push(Open {
+            case_type: (!case_type.is_empty()).then_some(case_type),
+            relationship: Some(relationship),
+            explicit: has_key(sub.get("case_properties"), "owner_id"),
+        });
+    }
+    let updated = update_case.is_some_and(active)
+        && update_keys.and_then(Value::as_object).is_some_and(|m| !m.is_empty())
+        && !module_type.is_empty();
+    Form {
+        id: None,
+        name: text(form.get("name").unwrap_or(&Value::Null), langs),
+        requires_case: form.get("requires").and_then(Value::as_str) == Some("case"),
+        opens,
+        updates: if updated { vec![module_type.to_string()] } else { Vec::new() },
+    }
+}
+
+fn advanced_form(form: &Value, langs: &[String]) -> Form {
+    let actions = form.get("actions").cloned().unwrap_or(Value::Null);
+    let mut opens = Vec::new();
+    for open in actions.get("open_cases").and_then(Value::as_array).into_iter().flatten().filter(|o| active(o)) {
+        let case_type = open.get("case_type").and_then(Value::as_str).unwrap_or("").to_string();
+        // Indices: current `case_indices`, or the legacy `parent_tag` (a child index).
+        let mut relationships: Vec<String> = open
+            .get("case_indices")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|i| i.get("relationship").and_then(Value::as_str).unwrap_or("child").to_string())
+            .collect();
+        if relationships.is_empty() && open.get("parent_tag").and_then(Value::as_str).is_some_and(|t| !t.is_empty()) {
+            let legacy = open.get("parent_relationship").and_then(Value::as_str).unwrap_or("child");
+            relationships.push(legacy.to_string());
+        }
+        let explicit_owner = has_key(open.get("case_properties"), "owner_id");
+        // HQ: automatic with no index or any child index; not for extension-only or
+        // `question` indices (owner "-" or chosen by a question).
+        let (relationship, explicit) = if relationships.is_empty() {
+            (Some("none"), explicit_owner)
+        } else if relationships.iter().any(|r| r == "child") {
+            (Some("child"), explicit_owner)
+        } else if relationships.iter().all(|r| r == "extension") {
+            (Some("extension"), explicit_owner)
+        } else {
+            (Some("child"), true)
+        };
+        opens.push(Open { case_type: (!case_type.is_empty()).then_some(case_type), relationship, explicit });
+    }
+    let mut updates: Vec<String> = Vec::new();
+    for load in actions.get("load_update_cases").and_then(Value::as_array).into_iter().flatten() {
+        let case_type = load.get("case_type").and_then(Value::as_str).filter(|t| !t.is_empty());
+        if let Some(t) = case_type.filter(|t| !updates.iter().any(|u| u == t)) {
+            updates.push(t.to_string());
+        }
+    }
+    Form {
+        id: None,
+        name: text(form.get("name").unwrap_or(&Value::Null), langs),
+        requires_case: !updates.is_empty(),
+        opens,
+        updates,
+    }
+}
+
+/// Imports one app source export; `source` names it in the header comment.
+pub fn import(json: &str, source: &str) -> Result<Imported, ImportError> {
+    let app: Value = serde_json::from_str(json).map_err(|e| ImportError::NotJson(e.to_string()))?;
+    let doc_type = app.get("doc_type").and_then(Value::as_str).unwrap_or("");
+    match doc_type {
+        "Application" | "LinkedApplication" => {}
+        "" => return Err(ImportError::NotAnApp("no `doc_type`".into())),
+        t if t.ends_with("-Deleted") => return Err(ImportError::Unsupported(t.into(), "the app was deleted in HQ")),
+        "RemoteApp" => return Err(ImportError::Unsupported(doc_type.into(), "remote apps have no modules")),
+        t => return Err(ImportError::NotAnApp(format!("doc_type `{t}`"))),
+    }
+    let langs: Vec<String> = app
+        .get("langs")
+        .and_then(Value::as_array)
+        .map(|l| l.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+        .unwrap_or_default();
+    let name = text(app.get("name").unwrap_or(&Value::Null), &langs);
+    let version = app.pointer("/build_spec/version").and_then(Value::as_str).unwrap_or("").to_string();
+    let case_sharing = app.get("case_sharing").and_then(Value::as_bool).unwrap_or(false);
+    let mut warnings = Vec::new();
+    if app.get("application_version").and_then(Value::as_str) == Some("1.0") {
+        warnings.push(format!(
+            "app `{name}` is a CommCare 1.0 app (`application_version: \"1.0\"`); case sharing needs 2.0"
+        ));
+    }
+    if version.is_empty() {
+        warnings.push(format!("app `{name}` has no `build_spec.version`; set `commcare_version`"));
+    }
+
+    let modules_json = app.get("modules").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut out = String::new();
+    let _ = writeln!(out, "# Imported from CommCare HQ: {source}");
+    let _ = writeln!(out, "format_version: 2");
+    let _ = writeln!(out, "name: {}", scalar(&name));
+    let _ = writeln!(out, "commcare_version: {}", serde_json::to_string(&version).unwrap_or_default());
+    let _ = writeln!(out, "case_sharing: {case_sharing}");
+    if modules_json.is_empty() {
+        let _ = writeln!(out, "modules: []");
+    } else {
+        let _ = writeln!(out, "modules:");
+    }
+    // Form ids default to the slug of the name; names repeated in the app get
+    // the module's slug in front (HQ's own form ids change on every export).
+    let mut modules: Vec<Module> = Vec::new();
+    for (i, m) in modules_json.iter().enumerate() {
+        let kind = match m.get("doc_type").and_then(Value::as_str).unwrap_or("Module") {
+            "Module" | "ReportModule" => "basic",
+            "AdvancedModule" => "advanced",
+            "ShadowModule" => "shadow",
+            other => return Err(ImportError::UnknownModule(i + 1, other.to_string())),
+        };
+        let module_name = text(m.get("name").unwrap_or(&Value::Null), &langs);
+        let id = m
+            .get("unique_id")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map_or_else(|| slug(&module_name), String::from);
+        let case_type = m.get("case_type").and_then(Value::as_str).unwrap_or("").to_string();
+        let source_module =
+            (kind == "shadow").then(|| m.get("source_module_id").and_then(Value::as_str).unwrap_or("").to_string());
+        let forms: Vec<Form> = m
+            .get("forms")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|f| {
+                if f.get("doc_type").and_then(Value::as_str) == Some("AdvancedForm") {
+                    advanced_form(f, &langs)
+                } else {
+                    basic_form(f, &case_type, &langs)
+                }
+            })
+            .collect();
+        modules.push(Module { id, name: module_name, kind, case_type, source_module, forms });
+    }
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut repeated: HashSet<String> = HashSet::new();
+    for m in &modules {
+        for f in &m.forms {
+            if !seen.insert(slug(&f.name)) {
+                repeated.insert(slug(&f.name));
+            }
+        }
+    }
+    for Module { id, name: module_name, kind, case_type, source_module, mut forms } in modules {
+        let _ = writeln!(out, "  - id: {}", scalar(&id));
+        let _ = writeln!(out, "    name: {}", scalar(&module_name));
+        if kind != "basic" {
+            let _ = writeln!(out, "    kind: {kind}");
+        }
+        if !case_type.is_empty() {
+            let _ = writeln!(out, "    case_type: {}", scalar(&case_type));
+        }
+        if let Some(src) = source_module {
+            let _ = writeln!(out, "    source_module: {}", scalar(&src));
+        }
+        if forms.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "    forms:");
+        for f in &mut forms {
+            if repeated.contains(&slug(&f.name)) {
+                f.id = Some(format!("{}-{}", slug(&module_name), slug(&f.name)));
+            }
+            match &f.id {
+                Some(fid) => {
+                    let _ = writeln!(out, "      - id: {}", scalar(fid));
+                    let _ = writeln!(out, "        name: {}", scalar(&f.name));
+                }
+                None => {
+                    let _ = writeln!(out, "      - name: {}", scalar(&f.name));
+                }
+            }
+            if f.requires_case {
+                let _ = writeln!(out, "        requires: case");
+            }
+            if !f.opens.is_empty() {
+                let _ = writeln!(out, "        opens:");
+                for o in &f.opens {
+                    let _ = writeln!(out, "          - {}", o.yaml());
+                }
+            }
+            if !f.updates.is_empty() {
+                let list: Vec<String> = f.updates.iter().map(|u| scalar(u)).collect();
+                let _ = writeln!(out, "        updates: [{}]", list.join(", "));
+            }
+        }
+    }
+    Ok(Imported { slug: slug(&name), yaml: out, warnings })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scalars_are_quoted_when_yaml_would_read_them_otherwise() {
+        assert_eq!(scalar("pregnancy"), "pregnancy");
+        assert_eq!(scalar("on"), "\"on\"");
+        assert_eq!(scalar("2.9.0"), "\"2.9.0\"");
+        assert_eq!(scalar("Untitled Module"), "\"Untitled Module\"");
+        assert_eq!(scalar("a: b"), "\"a: b\"");
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_import() {
+        assert!(matches!(import("{", "x"), Err(ImportError::NotJson(_))));
+        assert!(matches!(import(r#"{"doc_type": "Application-Deleted"}"#, "x"), Err(ImportError::Unsupported(..))));
+        assert!(matches!(import(r#"{"doc_type": "RemoteApp"}"#, "x"), Err(ImportError::Unsupported(..))));
+        let bad = r#"{"doc_type": "Application", "name": "A", "modules": [{"doc_type": "WeirdModule"}]}"#;
+        assert_eq!(import(bad, "x"), Err(ImportError::UnknownModule(1, "WeirdModule".into())));
+    }
+}

@@ -1,0 +1,3 @@
+//! CommCare HQ interop: app source exports to `apps/*.yaml`.
+
+pub mod app;
