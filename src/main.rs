@@ -47,6 +47,9 @@ enum Command {
     /// Import definitions from CommCare HQ.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Export definitions for CommCare HQ.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Print shell completions.
     Completions {
         /// The shell: bash, elvish, fish, powershell or zsh.
@@ -68,6 +71,30 @@ enum ImportCommand {
         /// Write the files.
         #[arg(long)]
         write: bool,
+    },
+    /// An HQ bulk user upload workbook (sheets `users` and `groups`) to
+    /// `users/hq-users.yaml` and `groups/hq-groups.yaml`: shows them, or a diff;
+    /// `--write` writes them.
+    HqUsers {
+        file: PathBuf,
+        /// The project to import into.
+        #[arg(long, default_value = ".")]
+        project: PathBuf,
+        /// Write the files.
+        #[arg(long)]
+        write: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// The project's users and groups as an HQ bulk user upload workbook.
+    HqUsers {
+        /// A folder inside the project (default: the current one).
+        path: Option<PathBuf>,
+        /// The workbook to write (.xlsx).
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -140,6 +167,8 @@ fn main() -> ExitCode {
             }
         },
         Command::Import(ImportCommand::HqApp { files, project, write }) => import_hq_apps(&files, &project, write),
+        Command::Import(ImportCommand::HqUsers { file, project, write }) => import_hq_users(&file, &project, write),
+        Command::Export(ExportCommand::HqUsers { path, out }) => export_hq_users(path.as_deref(), &out),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "caseshare", &mut out);
@@ -280,11 +309,16 @@ fn import_hq_apps(files: &[PathBuf], project: &std::path::Path, write: bool) -> 
             }
         }
     }
+    show_or_write(&planned, write)
+}
+
+/// Shows planned files as a diff against what is there, or writes them.
+fn show_or_write(planned: &[fix::Planned], write: bool) -> ExitCode {
     if !write {
-        out(&fix::diff(&planned));
+        out(&fix::diff(planned));
         return ExitCode::SUCCESS;
     }
-    for p in &planned {
+    for p in planned {
         if let Some(dir) = p.path.parent()
             && let Err(e) = std::fs::create_dir_all(dir)
         {
@@ -297,6 +331,76 @@ fn import_hq_apps(files: &[PathBuf], project: &std::path::Path, write: bool) -> 
         }
         err(&format!("wrote `{}`", p.display));
     }
+    ExitCode::SUCCESS
+}
+
+fn planned(target: PathBuf, after: String) -> fix::Planned {
+    let before = std::fs::read_to_string(&target).unwrap_or_default();
+    fix::Planned { display: target.display().to_string(), path: target, before, after, fixes: 1 }
+}
+
+fn import_hq_users(file: &std::path::Path, project: &std::path::Path, write: bool) -> ExitCode {
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => {
+            err(&format!("error: cannot read `{}`: {e}", file.display()));
+            return ExitCode::from(2);
+        }
+    };
+    let sheets = match caseshare::hq::users::read_xlsx(&bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            err(&format!("error: `{}`: {e}", file.display()));
+            return ExitCode::from(2);
+        }
+    };
+    for column in &sheets.left_out {
+        err(&format!("note: column {column} has no place in the definitions and is left out"));
+    }
+    let source = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let (users, groups) = caseshare::hq::users::to_yaml(&sheets, &source);
+    let plan = [
+        planned(project.join("users").join("hq-users.yaml"), users),
+        planned(project.join("groups").join("hq-groups.yaml"), groups),
+    ];
+    show_or_write(&plan, write)
+}
+
+fn export_hq_users(path: Option<&std::path::Path>, out_file: &std::path::Path) -> ExitCode {
+    let start = path.map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf);
+    let root = match caseshare::discover::find_root(&start) {
+        Ok(r) => r,
+        Err(e) => {
+            err(&format!("error: {e}"));
+            return ExitCode::from(2);
+        }
+    };
+    let result = match caseshare::check_root(&root, &root) {
+        Ok(r) => r,
+        Err(e) => {
+            err(&format!("error: {e}"));
+            return ExitCode::from(2);
+        }
+    };
+    if result.project.kind_failed(caseshare::source::FileKind::Users)
+        || result.project.kind_failed(caseshare::source::FileKind::Groups)
+    {
+        err("error: some users or groups files do not load; run `caseshare check` and fix them first");
+        return ExitCode::from(2);
+    }
+    let sheets = caseshare::hq::users::from_project(&result.project);
+    let bytes = match caseshare::hq::users::write_xlsx(&sheets) {
+        Ok(b) => b,
+        Err(e) => {
+            err(&format!("error: {e}"));
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(e) = std::fs::write(out_file, bytes) {
+        err(&format!("error: cannot write `{}`: {e}", out_file.display()));
+        return ExitCode::from(2);
+    }
+    err(&format!("wrote {} users and {} groups to `{}`", sheets.users.len(), sheets.groups.len(), out_file.display()));
     ExitCode::SUCCESS
 }
 

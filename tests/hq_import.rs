@@ -147,3 +147,128 @@ fn the_command_shows_then_writes() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("deleted"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+mod workbook {
+    use std::path::Path;
+
+    use caseshare::hq::users::{Sheets, WorkbookError, from_project, read_xlsx, to_yaml, write_xlsx};
+    use caseshare::{check_memory, check_root};
+
+    fn demo() -> caseshare::CheckResult {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
+        check_root(&root, &root).expect("checks")
+    }
+
+    #[test]
+    fn export_then_import_gives_identical_definitions() {
+        let original = from_project(&demo().project);
+        assert_eq!(original.users.len(), 7);
+        let bytes = write_xlsx(&original).expect("writes");
+        let read = read_xlsx(&bytes).expect("reads");
+        assert_eq!(read, original);
+        // Back to YAML, loaded as a project: the same users, roles, locations,
+        // activity, groups, settings and memberships.
+        let (users, groups) = to_yaml(&read, "demo.xlsx");
+        let again = check_memory(&[
+            ("project.yaml", "format_version: 2\ndomain: demo\n"),
+            ("users/hq-users.yaml", &users),
+            ("groups/hq-groups.yaml", &groups),
+        ]);
+        assert!(again.diagnostics.iter().all(|d| !d.code().starts_with(['S', 'Y', 'F'])), "{:?}", again.diagnostics);
+        assert_eq!(from_project(&again.project), original);
+    }
+
+    fn workbook(users: &[&[&str]], groups: &[&[&str]]) -> Vec<u8> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        for (name, rows) in [("users", users), ("groups", groups)] {
+            let sheet = book.add_worksheet();
+            sheet.set_name(name).expect("name");
+            for (r, row) in rows.iter().enumerate() {
+                for (c, v) in row.iter().enumerate() {
+                    sheet.write_string(r as u32, c as u16, *v).expect("write");
+                }
+            }
+        }
+        book.save_to_buffer().expect("saves")
+    }
+
+    #[test]
+    fn hq_columns_are_read_and_the_rest_is_reported() {
+        let bytes = workbook(
+            &[
+                &[
+                    "username",
+                    "password",
+                    "role",
+                    "is_active",
+                    "group 2",
+                    "group 1",
+                    "location_code 1",
+                    "data: village",
+                ],
+                &["david", "secret", "chw", "True", "Village B", "Village A", "village-a", "A"],
+                &["maria", "", "", "", "", "Village A", "", ""],
+            ],
+            &[
+                &["id", "name", "case-sharing?", "reporting?"],
+                &["g1", "Village A", "yes", "no"],
+                &["", "Village B", "", ""],
+            ],
+        );
+        let sheets: Sheets = read_xlsx(&bytes).expect("reads");
+        assert_eq!(sheets.users[0].groups, ["Village A", "Village B"], "group N columns in order of N");
+        assert_eq!(sheets.users[0].locations, ["village-a"]);
+        assert!(sheets.users[1].is_active && sheets.users[1].role.is_none());
+        assert!(sheets.groups[0].case_sharing && !sheets.groups[0].reporting);
+        assert!(!sheets.groups[1].case_sharing && sheets.groups[1].reporting, "blank: no sharing, reporting");
+        assert_eq!(sheets.left_out, ["users: `password`", "users: `data: village`"]);
+    }
+
+    #[test]
+    fn yes_no_values_are_checked_as_hq_does() {
+        let bytes = workbook(&[&["username"], &["david"]], &[&["name", "case-sharing?"], &["Village A", "maybe"]]);
+        assert_eq!(
+            read_xlsx(&bytes),
+            Err(WorkbookError::NotYesNo {
+                sheet: "groups",
+                row: 2,
+                column: "case-sharing?".into(),
+                value: "maybe".into()
+            })
+        );
+        assert!(matches!(read_xlsx(b"not a workbook"), Err(WorkbookError::NotXlsx(_))));
+    }
+
+    #[test]
+    fn the_commands_round_trip() {
+        let dir = std::env::temp_dir().join(format!("caseshare-workbook-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let xlsx = dir.join("users.xlsx");
+        let demo_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
+        let status = assert_cmd::Command::cargo_bin("caseshare")
+            .expect("binary")
+            .args(["export", "hq-users"])
+            .arg(&demo_dir)
+            .arg("--out")
+            .arg(&xlsx)
+            .output()
+            .expect("runs")
+            .status;
+        assert!(status.success());
+        std::fs::write(dir.join("project.yaml"), "format_version: 2\ndomain: demo\n").expect("write");
+        let out = assert_cmd::Command::cargo_bin("caseshare")
+            .expect("binary")
+            .args(["import", "hq-users"])
+            .arg(&xlsx)
+            .arg("--project")
+            .arg(&dir)
+            .arg("--write")
+            .output()
+            .expect("runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let again = check_root(&dir, &dir).expect("checks");
+        assert_eq!(from_project(&again.project), from_project(&demo().project));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
