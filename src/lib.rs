@@ -110,7 +110,12 @@ pub fn check_root(root: &Path, cwd: &Path) -> Result<CheckResult, Error> {
 /// Checks a project given as in-memory files `(path relative to the root, content)`.
 pub fn check_memory(files: &[(&str, &str)]) -> CheckResult {
     let bytes: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
-    let (project, diagnostics) = load::load_memory(&bytes);
+    check_bytes(&bytes)
+}
+
+/// [`check_memory`] for contents that may not be UTF-8 (F004).
+pub fn check_bytes(files: &[(&str, &[u8])]) -> CheckResult {
+    let (project, diagnostics) = load::load_memory(files);
     finish(project, diagnostics, Vec::new(), &config::Config::default())
 }
 

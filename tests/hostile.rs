@@ -1,0 +1,162 @@
+//! Hostile input: each case gives a clear diagnostic (or I/O error), in bounded
+//! time (the binary is killed after a generous timeout), without a panic.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use assert_cmd::Command;
+
+const PROJECT: &str = "format_version: 2\ndomain: hostile\ncase_sharing: true\n";
+
+struct Tree(PathBuf);
+
+impl Tree {
+    fn new(name: &str) -> Tree {
+        let dir = std::env::temp_dir().join(format!("caseshare-hostile-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for d in ["apps", "groups", "users", "locations"] {
+            std::fs::create_dir_all(dir.join(d)).expect("mkdir");
+        }
+        std::fs::write(dir.join("project.yaml"), PROJECT).expect("write");
+        Tree(dir)
+    }
+
+    fn write(&self, rel: &str, bytes: impl AsRef<[u8]>) -> &Tree {
+        std::fs::write(self.0.join(rel), bytes).expect("write");
+        self
+    }
+
+    /// Exit code, concise stdout and stderr of `caseshare check`.
+    fn check(&self) -> (i32, String, String) {
+        let out = Command::cargo_bin("caseshare")
+            .expect("binary")
+            .args(["check", "--format", "concise"])
+            .arg(&self.0)
+            .timeout(Duration::from_secs(30))
+            .output()
+            .expect("runs");
+        let code = out.status.code().expect("exited by itself, not killed after the timeout");
+        (code, String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    }
+}
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn path(p: &Path) -> String {
+    p.display().to_string()
+}
+
+#[test]
+fn billion_laughs() {
+    let mut text = String::from(
+        "format_version: 2\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+    for w in names.windows(2) {
+        text.push_str(&format!("{}: &{} [{}]\n", w[1], w[1], vec![format!("*{}", w[0]); 9].join(",")));
+    }
+    let (code, out, _) = Tree::new("laughs").write("users/u.yaml", text).check();
+    assert_eq!(code, 1);
+    assert!(out.contains("error[Y003]") && out.contains("billion laughs"), "{out}");
+}
+
+#[test]
+fn nesting_100_000_deep() {
+    let text = format!("format_version: 2\nusers: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let (code, out, _) = Tree::new("deep").write("users/u.yaml", text).check();
+    assert_eq!(code, 1);
+    assert!(out.contains("error[Y003]"), "{out}");
+}
+
+#[test]
+fn a_100_mb_file_is_not_read() {
+    let tree = Tree::new("big");
+    let file = std::fs::File::create(tree.0.join("users/big.yaml")).expect("create");
+    file.set_len(100 * 1024 * 1024).expect("sparse 100 MB");
+    let (code, out, _) = tree.check();
+    assert_eq!(code, 1);
+    assert!(out.contains("error[Y003]") && out.contains("over the limit"), "{out}");
+}
+
+#[test]
+fn a_1_mb_single_line() {
+    let members: Vec<String> = (0..150_000).map(|i| format!("u{i}")).collect();
+    let line =
+        format!("format_version: 2\ngroups: [{{name: A, case_sharing: true, members: [{}]}}]\n", members.join(", "));
+    assert!(line.len() > 1_000_000);
+    let (code, out, _) = Tree::new("line").write("groups/g.yaml", line).check();
+    // Every member is unknown: R001 for each, with positions on the one line.
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("groups/g.yaml:2:") && out.contains("error[R001] unknown user `u149999`"),
+        "{}",
+        &out[..300.min(out.len())]
+    );
+}
+
+#[test]
+fn not_utf8_and_binary_files() {
+    let tree = Tree::new("binary");
+    tree.write("users/latin1.yaml", b"format_version: 2\nusers:\n  - {username: jos\xe9}\n");
+    tree.write("groups/binary.yaml", (0..=255u8).cycle().take(4096).collect::<Vec<u8>>());
+    let (code, out, _) = tree.check();
+    assert_eq!(code, 1);
+    assert!(out.contains("users/latin1.yaml:3:19: error[F004]"), "{out}");
+    // Bytes 0 to 127 are ASCII (with line ends): 128 is the first that is not UTF-8.
+    assert!(out.contains("groups/binary.yaml:2:118: error[F004]"), "{out}");
+}
+
+#[test]
+fn a_bom_and_crlf_line_ends_keep_spans_right() {
+    let app =
+        "\u{feff}format_version: 2\r\nname: A\r\ncommcare_version: \"2.53.0\"\r\ncase_sharing: on\r\nmodules: []\r\n";
+    let (_, out, _) = Tree::new("crlf").write("apps/a.yaml", app).check();
+    assert!(out.contains("apps/a.yaml:4:15: error[Y004]"), "{out}");
+}
+
+#[test]
+fn symlink_loops_dangling_links_and_fifos_are_reported_and_the_rest_checked() {
+    let tree = Tree::new("links");
+    std::os::unix::fs::symlink(tree.0.join("users/loop.yaml"), tree.0.join("users/loop.yaml")).expect("loop");
+    std::os::unix::fs::symlink(tree.0.join("nowhere.yaml"), tree.0.join("users/dangling.yaml")).expect("dangling");
+    let fifo = tree.0.join("users/fifo.yaml");
+    let status = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(status.success());
+    tree.write("groups/g.yaml", "format_version: 2\ngroups:\n  - {name: A, case_sharing: true}\n");
+    let (code, out, err) = tree.check();
+    assert_eq!(code, 2, "{out}{err}");
+    for name in ["loop.yaml", "dangling.yaml", "fifo.yaml"] {
+        assert!(err.contains(name), "{name}: {err}");
+    }
+    assert!(out.contains("warning[G005]"), "the other files are still checked: {out}");
+    let _ = path(&fifo);
+}
+
+#[test]
+fn an_empty_file() {
+    let (code, out, _) = Tree::new("empty").write("users/empty.yaml", "").check();
+    assert_eq!(code, 1);
+    assert!(out.contains("users/empty.yaml:1:1: error[F002] the file is empty"), "{out}");
+}
+
+#[test]
+fn a_10_000_member_group() {
+    let users: String = (0..10_000).map(|i| format!("  - {{username: u{i}}}\n")).collect();
+    let members: Vec<String> = (0..10_000).map(|i| format!("u{i}")).collect();
+    let tree = Tree::new("members");
+    tree.write("users/u.yaml", format!("format_version: 2\nusers:\n{users}"));
+    tree.write(
+        "groups/g.yaml",
+        format!("format_version: 2\ngroups:\n  - {{name: A, case_sharing: true, members: [{}]}}\n", members.join(", ")),
+    );
+    tree.write(
+        "apps/a.yaml",
+        "format_version: 2\nname: A\ncommcare_version: \"2.53.0\"\ncase_sharing: true\nmodules: [{name: M, case_type: t, forms: [{name: R, opens: [{}]}]}]\n",
+    );
+    let (code, out, _) = tree.check();
+    assert_eq!((code, out.trim()), (0, "checked 4 files: no problems found"));
+}
