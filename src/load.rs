@@ -4,6 +4,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Place};
 use crate::discover::{self, relative_to};
@@ -12,7 +14,7 @@ use crate::rules::{
     duplicate_key, legacy_format, not_utf8, unknown_file, unsupported_format_version, yaml_limits, yaml_syntax,
 };
 use crate::schema_check;
-use crate::source::{FileKind, SourceFile};
+use crate::source::{FileId, FileKind, SourceFile};
 use crate::yaml::{self, ParseError, Value};
 use crate::{IoProblem, Project};
 
@@ -28,7 +30,9 @@ enum Loaded {
     Locations((Vec<model::Location>, bool)),
 }
 
-/// Loads the project at `root`; paths are shown relative to `cwd`.
+/// Loads the project at `root`; paths are shown relative to `cwd`. Files are
+/// read, parsed and converted in parallel, then gathered in path order, so the
+/// result does not depend on the number of threads.
 pub fn load(root: &Path, cwd: &Path, config: &Config) -> (Project, Vec<Diagnostic>, Vec<IoProblem>) {
     let (entries, walk_errors) = discover::walk(root);
     let mut loader = Loader {
@@ -39,10 +43,15 @@ pub fn load(root: &Path, cwd: &Path, config: &Config) -> (Project, Vec<Diagnosti
     for (path, message) in walk_errors {
         loader.io.push(IoProblem { path: relative_to(&root.join(&path), cwd), message });
     }
-    for entry in entries.into_iter().filter(|e| !config.excluded(&e.rel)) {
-        let display = relative_to(&entry.abs, cwd);
-        let content = read(&entry.abs);
-        loader.add(entry.rel, display, entry.abs, entry.kind, content);
+    let entries: Vec<discover::Entry> = entries.into_iter().filter(|e| !config.excluded(&e.rel)).collect();
+    let contents: Vec<Result<Read, String>> = entries.par_iter().map(|e| read(&e.abs)).collect();
+    let inputs = number(entries.into_iter().zip(contents).map(|(e, c)| {
+        let display = relative_to(&e.abs, cwd);
+        (e.rel, display, e.abs, e.kind, c)
+    }));
+    let prepared: Vec<Prepared> = inputs.into_par_iter().map(prepare).collect();
+    for p in prepared {
+        loader.merge(p);
     }
     (loader.project, loader.diags, loader.io)
 }
@@ -53,11 +62,81 @@ pub fn load_memory(files: &[(&str, &[u8])]) -> (Project, Vec<Diagnostic>) {
     let mut sorted: Vec<&(&str, &[u8])> = files.iter().collect();
     sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     let mut loader = Loader { project: Project::default(), diags: Vec::new(), io: Vec::new() };
-    for (rel, bytes) in sorted {
-        let Some(kind) = FileKind::of(rel) else { continue };
-        loader.add(rel.to_string(), rel.to_string(), rel.into(), kind, Ok(decode(bytes.to_vec())));
+    let inputs = number(sorted.into_iter().filter_map(|(rel, bytes)| {
+        let kind = FileKind::of(rel)?;
+        Some((rel.to_string(), rel.to_string(), std::path::PathBuf::from(rel), kind, Ok(decode(bytes.to_vec()))))
+    }));
+    for input in inputs {
+        loader.merge(prepare(input));
     }
     (loader.project, loader.diags)
+}
+
+/// A file to load: its id (none when it could not be read), paths, kind and content.
+type Input = (Option<FileId>, String, String, std::path::PathBuf, FileKind, Result<Read, String>);
+
+/// Numbers the files that were read, in order: their ids in `Project::files`.
+fn number(
+    files: impl Iterator<Item = (String, String, std::path::PathBuf, FileKind, Result<Read, String>)>,
+) -> Vec<Input> {
+    let mut next = 0;
+    files
+        .map(|(rel, display, abs, kind, content)| {
+            let id = content.is_ok().then(|| {
+                next += 1;
+                next - 1
+            });
+            (id, rel, display, abs, kind, content)
+        })
+        .collect()
+}
+
+/// One file, loaded on its own.
+struct Prepared {
+    kind: FileKind,
+    file: Option<SourceFile>,
+    diags: Vec<Diagnostic>,
+    loaded: Option<Loaded>,
+    io: Option<IoProblem>,
+}
+
+fn prepare((id, rel, display, abs, kind, content): Input) -> Prepared {
+    let mut p = Prepared { kind, file: None, diags: Vec::new(), loaded: None, io: None };
+    let (Some(file_id), Ok(content)) = (id, content.as_ref().map_err(Clone::clone)) else {
+        if let Err(message) = content {
+            p.io = Some(IoProblem { path: display, message });
+        }
+        return p;
+    };
+    let text = match content {
+        Read::Text(t) => t.clone(),
+        Read::NotUtf8 { lossy, at } => {
+            p.file = Some(SourceFile::new(rel, display, abs, kind, lossy.as_str().into()));
+            p.diags.push(
+                Diagnostic::new(&not_utf8::RULE, Place::new(file_id, *at..*at), "the file is not UTF-8 text")
+                    .label("this byte is not UTF-8")
+                    .help("save the file as UTF-8"),
+            );
+            return p;
+        }
+        Read::TooLarge(len) => {
+            p.file = Some(SourceFile::new(rel, display, abs, kind, Arc::from("")));
+            p.diags.push(
+                Diagnostic::new(
+                    &yaml_limits::RULE,
+                    Place::new(file_id, 0..0),
+                    format!("the file is {len} bytes, over the limit of {MAX_FILE_BYTES} bytes"),
+                )
+                .label("not read")
+                .help("split the definitions over several files"),
+            );
+            return p;
+        }
+    };
+    let file = SourceFile::new(rel, display, abs, kind, text);
+    p.loaded = load_text(file_id, &file, &mut p.diags);
+    p.file = Some(file);
+    p
 }
 
 struct Loader {
@@ -67,73 +146,42 @@ struct Loader {
 }
 
 impl Loader {
-    fn add(
-        &mut self,
-        rel: String,
-        display: String,
-        abs: std::path::PathBuf,
-        kind: FileKind,
-        content: Result<Read, String>,
-    ) {
+    /// Gathers one loaded file (files come in path order).
+    fn merge(&mut self, p: Prepared) {
         let project = &mut self.project;
-        let file_id = project.files.len();
-        let text = match content {
-            Ok(Read::Text(t)) => t,
-            Ok(Read::NotUtf8 { lossy, at }) => {
-                project.files.push(SourceFile::new(rel, display, abs, kind, lossy.into()));
-                let d = Diagnostic::new(&not_utf8::RULE, Place::new(file_id, at..at), "the file is not UTF-8 text")
-                    .label("this byte is not UTF-8")
-                    .help("save the file as UTF-8");
-                self.diags.push(d);
-                fail(project, kind);
-                return;
+        self.diags.extend(p.diags);
+        if let Some(io) = p.io {
+            self.io.push(io);
+            fail(project, p.kind);
+            return;
+        }
+        let Some(file) = p.file else { return };
+        project.files.push(file);
+        let complete = match p.loaded {
+            Some(Loaded::Project(def)) => {
+                project.def = Some(def);
+                true
             }
-            Ok(Read::TooLarge(len)) => {
-                project.files.push(SourceFile::new(rel, display, abs, kind, Arc::from("")));
-                let d = Diagnostic::new(
-                    &yaml_limits::RULE,
-                    Place::new(file_id, 0..0),
-                    format!("the file is {len} bytes, over the limit of {MAX_FILE_BYTES} bytes"),
-                )
-                .label("not read")
-                .help("split the definitions over several files");
-                self.diags.push(d);
-                fail(project, kind);
-                return;
+            Some(Loaded::App(a)) => {
+                project.apps.push(a);
+                true
             }
-            Err(message) => {
-                self.io.push(IoProblem { path: display, message });
-                fail(project, kind);
-                return;
-            }
-        };
-        project.files.push(SourceFile::new(rel, display, abs, kind, text));
-        match load_text(file_id, &project.files[file_id], &mut self.diags) {
-            Some(Loaded::Project(p)) => project.def = Some(p),
-            Some(Loaded::App(a)) => project.apps.push(a),
             Some(Loaded::Groups((g, complete))) => {
                 project.groups.extend(g);
-                if !complete {
-                    fail(project, kind);
-                }
+                complete
             }
             Some(Loaded::Users((u, complete))) => {
                 project.users.extend(u);
-                if !complete {
-                    fail(project, kind);
-                }
+                complete
             }
             Some(Loaded::Locations((l, complete))) => {
                 project.locations.extend(l);
-                if !complete {
-                    fail(project, kind);
-                }
+                complete
             }
-            None => {
-                if kind != FileKind::Unknown {
-                    fail(project, kind);
-                }
-            }
+            None => p.kind == FileKind::Unknown,
+        };
+        if !complete {
+            fail(project, p.kind);
         }
     }
 }
