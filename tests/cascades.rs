@@ -196,3 +196,17 @@ fn a_very_long_case_type_is_compared_cheaply() {
     // Beyond 40 characters only case, separators and plural are compared.
     assert!(!c.contains(&"C002"), "{c:?}");
 }
+
+#[test]
+fn a_tangle_of_case_type_cycles_is_one_diagnostic() {
+    let app = "format_version: 2
+name: A
+commcare_version: \"2.53.0\"
+modules:
+  - {name: A, case_type: a, forms: [{name: F1, requires: case, opens: [{case_type: b}, {case_type: c}]}]}
+  - {name: B, case_type: b, forms: [{name: F2, requires: case, opens: [{case_type: a}, {case_type: c}]}]}
+  - {name: C, case_type: c, forms: [{name: F3, requires: case, opens: [{case_type: a}, {case_type: b}]}]}
+";
+    let c = codes(&[("project.yaml", PROJECT), ("apps/chw.yaml", CHW), ("apps/a.yaml", app)]);
+    assert_eq!(c.iter().filter(|c| **c == "A004").count(), 1, "{c:?}");
+}

@@ -63,6 +63,8 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
         }
     }
     let mut done: HashSet<&str> = HashSet::new();
+    // Case types already in a reported cycle: a tangle of cycles is one mistake.
+    let mut reported: HashSet<&str> = HashSet::new();
     for &start in &order {
         if done.contains(start) {
             continue;
@@ -83,7 +85,11 @@ fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
             }
             if on_path.contains(parent) {
                 let from = path.iter().position(|(n, _)| n == parent).unwrap_or(0);
-                report(out, &edges, &path[from..]);
+                let cycle = &path[from..];
+                if cycle.iter().all(|(n, _)| !reported.contains(n)) {
+                    reported.extend(cycle.iter().map(|(n, _)| *n));
+                    report(out, &edges, cycle);
+                }
             } else if !done.contains(parent) {
                 on_path.insert(parent);
                 path.push((parent, 0));
