@@ -42,7 +42,8 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).expect("write file");
 }
 
-const CASE_TYPES: [&str; 8] = ["pregnancy", "household", "referral", "child", "visit", "patient", "delivery", "immunization"];
+const CASE_TYPES: [&str; 8] =
+    ["pregnancy", "household", "referral", "child", "visit", "patient", "delivery", "immunization"];
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -59,7 +60,9 @@ fn main() {
         "batched" => Shape { apps: 100, groups: 1_000, users: 50_000, users_per_file: 1_000, groups_per_file: 1 },
         "huge" => Shape { apps: 100, groups: 50_000, users: 500_000, users_per_file: 1_000, groups_per_file: 1_000 },
         other => match other.strip_prefix("users=").and_then(|n| n.parse::<usize>().ok()) {
-            Some(n) => Shape { apps: 20, groups: (n / 50).max(1), users: n, users_per_file: 1_000, groups_per_file: 1_000 },
+            Some(n) => {
+                Shape { apps: 20, groups: (n / 50).max(1), users: n, users_per_file: 1_000, groups_per_file: 1_000 }
+            }
             None => {
                 eprintln!("unknown size `{other}`");
                 std::process::exit(2);
@@ -79,7 +82,10 @@ fn main() {
         // Parents from the first half, children from the second: no cycles.
         let main = CASE_TYPES[i % 4];
         let child = CASE_TYPES[4 + rng.below(4)];
-        let mut app = format!("format_version: 2\nname: \"App {i}\"\ncommcare_version: \"2.{}.0\"\ncase_sharing: true\nmodules:\n", 40 + rng.below(14));
+        let mut app = format!(
+            "format_version: 2\nname: \"App {i}\"\ncommcare_version: \"2.{}.0\"\ncase_sharing: true\nmodules:\n",
+            40 + rng.below(14)
+        );
         let _ = write!(
             app,
             "  - name: Register\n    case_type: {main}\n    forms:\n      - name: Register {main}\n        opens: [{{}}]\n      - name: Follow up\n        requires: case\n        updates: [{main}]\n      - name: Refer\n        requires: case\n        opens: [{{case_type: {child}}}]\n  - name: Children\n    case_type: {child}\n    forms:\n      - name: Visit {child}\n        requires: case\n"
@@ -98,7 +104,11 @@ fn main() {
         if g % shape.groups_per_file == 0 {
             text = String::from("format_version: 2\ngroups:\n");
         }
-        let _ = writeln!(text, "  - name: \"Village {g}\"\n    id: g{g:06}\n    case_sharing: true\n    members: [{}]", list.join(", "));
+        let _ = writeln!(
+            text,
+            "  - name: \"Village {g}\"\n    id: g{g:06}\n    case_sharing: true\n    members: [{}]",
+            list.join(", ")
+        );
         if g % shape.groups_per_file == shape.groups_per_file - 1 || g == shape.groups - 1 {
             write(&out.join("groups").join(format!("groups{:06}.yaml", g / shape.groups_per_file)), &text);
         }
@@ -113,6 +123,7 @@ fn main() {
             write(&out.join("users").join(format!("users{:06}.yaml", u / shape.users_per_file)), &text);
         }
     }
-    let files = 1 + shape.apps + shape.groups.div_ceil(shape.groups_per_file) + shape.users.div_ceil(shape.users_per_file);
+    let files =
+        1 + shape.apps + shape.groups.div_ceil(shape.groups_per_file) + shape.users.div_ceil(shape.users_per_file);
     eprintln!("wrote {files} files to `{}`", out.display());
 }

@@ -45,8 +45,10 @@ pub fn load(root: &Path, cwd: &Path, config: &Config) -> (Project, Vec<Diagnosti
     }
     let entries: Vec<discover::Entry> = entries.into_iter().filter(|e| !config.excluded(&e.rel)).collect();
     let contents: Vec<Result<Read, String>> = entries.par_iter().map(|e| read(&e.abs)).collect();
+    // Paths are shown relative to the working directory: the root's, then the file's.
+    let base = relative_to(root, cwd);
     let inputs = number(entries.into_iter().zip(contents).map(|(e, c)| {
-        let display = relative_to(&e.abs, cwd);
+        let display = if base == "." || base.is_empty() { e.rel.clone() } else { format!("{base}/{}", e.rel) };
         (e.rel, display, e.abs, e.kind, c)
     }));
     let prepared: Vec<Prepared> = inputs.into_par_iter().map(prepare).collect();
