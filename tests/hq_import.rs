@@ -1,5 +1,6 @@
 //! `caseshare import hq-app` on the real CommCare HQ app exports in
-//! `../shared/hq-fixtures` (BSD-3-Clause, see its SOURCES.txt) and on the
+//! `fixtures/hq/commcare-hq` (copied from `../shared/hq-fixtures`; BSD-3-Clause, see
+//! its SOURCES.txt and LICENSE.txt) and on the
 //! hand-written pre/post-2022 twins in `fixtures/hq`.
 
 use std::path::{Path, PathBuf};
@@ -20,11 +21,11 @@ const FIXTURES: [&str; 8] = [
 ];
 
 fn hq_fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/hq-fixtures").join(format!("{name}.json"))
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hq/commcare-hq").join(format!("{name}.json"))
 }
 
 fn imported(name: &str) -> String {
-    let text = std::fs::read_to_string(hq_fixture(name)).expect("the HQ fixtures are in ../shared/hq-fixtures");
+    let text = std::fs::read_to_string(hq_fixture(name)).expect("the HQ fixtures are in fixtures/hq/commcare-hq");
     import(&text, &format!("{name}.json")).expect("imports").yaml
 }
 
