@@ -34,6 +34,12 @@ fn codes(files: &[(&str, &str)]) -> Vec<&'static str> {
     c
 }
 
+/// The codes with the CHW app replaced by `app`, David in one case sharing group.
+fn with_app(app: &str) -> Vec<&'static str> {
+    let groups = "format_version: 2\ngroups:\n  - {name: A, case_sharing: true, members: [david]}\n";
+    codes(&[("project.yaml", PROJECT), ("apps/chw.yaml", app), ("groups/g.yaml", groups), ("users/u.yaml", USERS)])
+}
+
 fn with_groups(groups: &str) -> Vec<&'static str> {
     codes(&[("project.yaml", PROJECT), ("apps/chw.yaml", CHW), ("groups/g.yaml", groups), ("users/u.yaml", USERS)])
 }
@@ -71,13 +77,7 @@ fn a_group_whose_sharing_setting_is_reported_is_not_guessed() {
 #[test]
 fn an_app_whose_sharing_setting_is_misspelt_gives_no_g004() {
     let app = CHW.replace("case_sharing: true", "case_shareing: true");
-    let groups = "format_version: 2\ngroups:\n  - {name: A, case_sharing: true, members: [david]}\n";
-    let c = codes(&[
-        ("project.yaml", PROJECT),
-        ("apps/chw.yaml", &app),
-        ("groups/g.yaml", groups),
-        ("users/u.yaml", USERS),
-    ]);
+    let c = with_app(&app);
     assert_eq!(c, ["S001"]);
 }
 
@@ -170,13 +170,7 @@ fn an_empty_file_is_f002_alone() {
 #[test]
 fn a_numeric_non_version_is_s004_alone() {
     let app = CHW.replace("\"2.53.0\"", "1e3");
-    let groups = "format_version: 2\ngroups:\n  - {name: A, case_sharing: true, members: [david]}\n";
-    let c = codes(&[
-        ("project.yaml", PROJECT),
-        ("apps/chw.yaml", &app),
-        ("groups/g.yaml", groups),
-        ("users/u.yaml", USERS),
-    ]);
+    let c = with_app(&app);
     assert_eq!(c, ["S004"]);
 }
 
