@@ -14,6 +14,7 @@ pub mod hq;
 pub mod index;
 pub mod init;
 pub mod load;
+pub mod migrate;
 pub mod model;
 pub mod near;
 pub mod report;

@@ -238,6 +238,36 @@ fn load_text(file: usize, src: &SourceFile, diags: &mut Vec<Diagnostic>) -> Opti
         );
         return None;
     }
+    let root = parse(file, text, diags)?;
+    let mut cx = Conv::new(file, text, diags);
+    if root.value == Value::Null {
+        // No `format_version`, so format 1 by the letter of the spec; say why.
+        let d = legacy(file, 0..0);
+        let help = Some("add `format_version: 2` and the definitions, or delete the file".to_string());
+        cx.diags.push(Diagnostic { message: "the file is empty: it has no `format_version`".into(), help, ..d });
+        return None;
+    }
+    let mut fields = cx.map(&root, &format!("`{}`", src.rel))?;
+    if !format_is_current(&mut cx, &mut fields) {
+        return None;
+    }
+    let loaded = match src.kind {
+        FileKind::Project => Loaded::Project(model::project::convert(&mut cx, fields)),
+        FileKind::App => Loaded::App(model::app::convert(&mut cx, fields, src.stem())),
+        FileKind::Groups => Loaded::Groups(model::groups::convert(&mut cx, fields)),
+        FileKind::Users => Loaded::Users(model::users::convert(&mut cx, fields)),
+        FileKind::Locations => Loaded::Locations(model::locations::convert(&mut cx, fields)),
+        FileKind::Unknown => return None,
+    };
+    // The schema editors use finds the same problems as the conversion: keep one each.
+    let from_schema = schema_check::validate(src.kind, file, &root, text);
+    schema_check::merge(diags, from_schema);
+    Some(loaded)
+}
+
+/// Parses one file's text: Y001 when it is not YAML, Y003 over the limits, Y002
+/// for repeated keys; `None` when any of these stops it from loading.
+pub fn parse(file: FileId, text: &str, diags: &mut Vec<Diagnostic>) -> Option<yaml::Node> {
     let root = match yaml::parse(text) {
         Ok(root) => root,
         Err(ParseError::Syntax { message, span }) => {
@@ -272,30 +302,7 @@ fn load_text(file: usize, src: &SourceFile, diags: &mut Vec<Diagnostic>) -> Opti
         }
         return None;
     }
-    let mut cx = Conv::new(file, text, diags);
-    if root.value == Value::Null {
-        // No `format_version`, so format 1 by the letter of the spec; say why.
-        let d = legacy(file, 0..0);
-        let help = Some("add `format_version: 2` and the definitions, or delete the file".to_string());
-        cx.diags.push(Diagnostic { message: "the file is empty: it has no `format_version`".into(), help, ..d });
-        return None;
-    }
-    let mut fields = cx.map(&root, &format!("`{}`", src.rel))?;
-    if !format_is_current(&mut cx, &mut fields) {
-        return None;
-    }
-    let loaded = match src.kind {
-        FileKind::Project => Loaded::Project(model::project::convert(&mut cx, fields)),
-        FileKind::App => Loaded::App(model::app::convert(&mut cx, fields, src.stem())),
-        FileKind::Groups => Loaded::Groups(model::groups::convert(&mut cx, fields)),
-        FileKind::Users => Loaded::Users(model::users::convert(&mut cx, fields)),
-        FileKind::Locations => Loaded::Locations(model::locations::convert(&mut cx, fields)),
-        FileKind::Unknown => return None,
-    };
-    // The schema editors use finds the same problems as the conversion: keep one each.
-    let from_schema = schema_check::validate(src.kind, file, &root, text);
-    schema_check::merge(diags, from_schema);
-    Some(loaded)
+    Some(root)
 }
 
 /// F001/F002: only format 2 files are loaded.

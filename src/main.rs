@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use caseshare::diagnostic::Severity;
 use caseshare::report::{self, Format, Style};
-use caseshare::{fix, rules};
+use caseshare::{fix, migrate, rules};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -43,6 +43,30 @@ enum Command {
         /// Fail (exit 1) when the schemas in DIR differ from this caseshare's.
         #[arg(long, value_name = "DIR")]
         check: Option<PathBuf>,
+    },
+    /// Rewrite format 1 (legacy) files to format 2: shows a unified diff; `--write`
+    /// applies it to every file or none; `--check` exits with 1 when anything would change.
+    Migrate {
+        /// A folder or file inside the project (default: the current folder).
+        path: Option<PathBuf>,
+        #[command(flatten)]
+        mode: Mode,
+    },
+    /// Turn case sharing on for apps, the wiki's way: raise them to CommCare 2.0,
+    /// turn app and project case sharing on, and put every active user of those apps
+    /// who has no case owner into group NAME. Shows a diff; `--write` applies it.
+    EnableSharing {
+        /// The id of an app (repeat for several).
+        #[arg(long = "app", value_name = "ID", required = true, num_args = 1..)]
+        apps: Vec<String>,
+        /// The case sharing group for users without a case owner (created if missing).
+        #[arg(long, value_name = "NAME")]
+        group: Option<String>,
+        /// A folder inside the project (default: the current folder).
+        #[arg(long, default_value = ".")]
+        project: PathBuf,
+        #[command(flatten)]
+        mode: Mode,
     },
     /// Import definitions from CommCare HQ.
     #[command(subcommand)]
@@ -96,6 +120,17 @@ enum ExportCommand {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+/// Show a diff (default), write, or check.
+#[derive(clap::Args)]
+struct Mode {
+    /// Write the changes: every file or none.
+    #[arg(long, conflicts_with = "check")]
+    write: bool,
+    /// Write nothing; exit with 1 when anything would change (for CI).
+    #[arg(long)]
+    check: bool,
 }
 
 #[derive(clap::Args)]
@@ -166,6 +201,15 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Migrate { path, mode } => {
+            let path = path.unwrap_or_else(|| PathBuf::from("."));
+            rewrite(&path, &mode, "migrate", caseshare::migrate::migrate)
+        }
+        Command::EnableSharing { apps, group, project, mode } => {
+            rewrite(&project, &mode, "enable-sharing", |inputs| {
+                caseshare::migrate::enable_sharing::enable_sharing(inputs, &apps, group.as_deref())
+            })
+        }
         Command::Import(ImportCommand::HqApp { files, project, write }) => import_hq_apps(&files, &project, write),
         Command::Import(ImportCommand::HqUsers { file, project, write }) => import_hq_users(&file, &project, write),
         Command::Export(ExportCommand::HqUsers { path, out }) => export_hq_users(path.as_deref(), &out),
@@ -274,6 +318,71 @@ fn check(args: &CheckArgs) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Plans a rewrite of the project containing `path`, then shows, checks or writes it.
+fn rewrite(
+    path: &std::path::Path,
+    mode: &Mode,
+    what: &str,
+    plan: impl FnOnce(&[migrate::Input]) -> Result<Vec<migrate::Change>, migrate::Refusal>,
+) -> ExitCode {
+    let planned = std::env::current_dir()
+        .map_err(|source| caseshare::Error::Io { path: ".".into(), source })
+        .and_then(|cwd| Ok((caseshare::discover::find_root(path)?, cwd)))
+        .and_then(|(root, cwd)| migrate::read_project(&root, &cwd));
+    let inputs = match planned {
+        Ok(inputs) => inputs,
+        Err(e) => {
+            err(&format!("error: {e}"));
+            return ExitCode::from(2);
+        }
+    };
+    let changes = match plan(&inputs) {
+        Ok(changes) => changes,
+        Err(migrate::Refusal::Problems(result)) => {
+            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let _ = std::io::stderr().lock().write_all(report::render(&result, Format::Human, Style { color, ..Style::default() }).as_bytes());
+            let n = result.diagnostics.len();
+            err(&format!("error: {what} stopped: {n} problem{} to fix first; nothing was written", plural(n)));
+            return ExitCode::from(1);
+        }
+        Err(migrate::Refusal::Usage(message)) => {
+            err(&format!("error: {message}; nothing was written"));
+            return ExitCode::from(2);
+        }
+        Err(migrate::Refusal::Internal(message)) => {
+            err(&format!("error: {message}; nothing was written"));
+            return ExitCode::from(2);
+        }
+    };
+    let n = changes.len();
+    if changes.is_empty() {
+        err(&format!("{what}: nothing to change"));
+        return ExitCode::SUCCESS;
+    }
+    if mode.check {
+        for c in &changes {
+            out(&format!("would {} {}\n", if c.before.is_some() { "rewrite" } else { "create" }, c.display));
+        }
+        err(&format!("{what}: {n} file{} would change; run `caseshare {what} --write`", plural(n)));
+        return ExitCode::from(1);
+    }
+    if !mode.write {
+        out(&migrate::diff(&changes));
+        err(&format!("{what}: {n} file{} would change; run again with --write to apply", plural(n)));
+        return ExitCode::SUCCESS;
+    }
+    match migrate::apply(&changes) {
+        Ok(()) => {
+            err(&format!("{what}: wrote {n} file{}", plural(n)));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            err(&format!("error: {e}"));
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -48,7 +48,7 @@ impl FileKind {
 }
 
 /// A file of the project, read into memory.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct SourceFile {
     /// Path relative to the project root, with `/` separators.
     pub rel: String,

@@ -1,0 +1,27 @@
+//! Format 1 → 2: `case_sharing: on` / `off` / `yes` / `no` (any letter case) becomes
+//! `true` / `false`, in project.yaml, apps and groups.
+
+use super::edit::{Splice, entry};
+use super::{Doc, Plan, maps_under};
+use crate::model::yaml11_bool;
+use crate::source::FileKind;
+use crate::yaml::{Node, Value};
+
+pub fn plan(docs: &[Doc], plan: &mut Plan) {
+    for doc in docs.iter().filter(|d| d.legacy) {
+        let maps: Vec<&Node> = match doc.kind {
+            FileKind::Groups => maps_under(&doc.root, "groups"),
+            _ => vec![&doc.root],
+        };
+        for map in maps {
+            let Some((_, _, value)) = entry(map, "case_sharing") else { continue };
+            if let Value::Str(s) = &value.value
+                && value.is_plain(&doc.text)
+                && matches!(s.to_ascii_lowercase().as_str(), "on" | "off" | "yes" | "no")
+                && let Some(b) = yaml11_bool(s)
+            {
+                plan.edit(doc, [Splice::new(value.span.clone(), b.to_string())]);
+            }
+        }
+    }
+}

@@ -1,0 +1,479 @@
+//! Edits as data: byte-range splices on a file's original text, and the helpers
+//! that compute them from the spanned YAML tree. Every byte outside a splice stays
+//! as it was; comments inside a removed range are kept as comment lines.
+
+use crate::source::Span;
+use crate::yaml::{Node, Value};
+
+/// Replace the bytes of `span` with `text` (an insertion when the span is empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Splice {
+    pub span: Span,
+    pub text: String,
+}
+
+impl Splice {
+    pub fn new(span: Span, text: impl Into<String>) -> Self {
+        Splice { span, text: text.into() }
+    }
+
+    pub fn insert(at: usize, text: impl Into<String>) -> Self {
+        Splice { span: at..at, text: text.into() }
+    }
+}
+
+/// Two splices that touch the same bytes: a bug in a migration, never applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("two edits overlap at bytes {first:?} and {second:?}")]
+pub struct Overlap {
+    pub first: Span,
+    pub second: Span,
+}
+
+/// Applies the splices (in any order; insertions at one offset keep their order).
+pub fn apply(text: &str, splices: &[Splice]) -> Result<String, Overlap> {
+    let mut sorted: Vec<&Splice> = splices.iter().collect();
+    sorted.sort_by_key(|s| (s.span.start, s.span.end));
+    let mut out = String::with_capacity(text.len() + splices.iter().map(|s| s.text.len()).sum::<usize>());
+    let mut at = 0;
+    let mut last: Option<&Span> = None;
+    for s in sorted {
+        if s.span.start < at || s.span.end > text.len() || !text.is_char_boundary(s.span.start) {
+            let first = last.cloned().unwrap_or(0..0);
+            return Err(Overlap { first, second: s.span.clone() });
+        }
+        out.push_str(&text[at..s.span.start]);
+        out.push_str(&s.text);
+        at = s.span.end;
+        last = Some(&s.span);
+    }
+    out.push_str(&text[at..]);
+    Ok(out)
+}
+
+/// Maps a byte offset of the edited text back to the original text: offsets
+/// outside every splice move by the splices before them; offsets inside a splice
+/// map to its start.
+pub fn map_back(splices: &[Splice], offset: usize) -> usize {
+    let mut sorted: Vec<&Splice> = splices.iter().collect();
+    sorted.sort_by_key(|s| (s.span.start, s.span.end));
+    // `shift` is (edited offset) - (original offset) before the current splice.
+    let mut shift: isize = 0;
+    for s in sorted {
+        let start_after = (s.span.start as isize + shift) as usize;
+        if offset < start_after {
+            break;
+        }
+        let end_after = start_after + s.text.len();
+        if offset < end_after {
+            return s.span.start;
+        }
+        shift += s.text.len() as isize - s.span.len() as isize;
+    }
+    (offset as isize - shift).max(0) as usize
+}
+
+/// The text's line ending: `\r\n` when its first line ends so, else `\n`.
+pub fn newline(text: &str) -> &'static str {
+    match text.find('\n') {
+        Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
+        _ => "\n",
+    }
+}
+
+/// Start of the line holding `offset` (after a byte-order mark on the first line).
+pub fn line_start(text: &str, offset: usize) -> usize {
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    if start == 0 && text.starts_with('\u{feff}') { 3.min(offset) } else { start }
+}
+
+/// End of the line holding `offset`, after its line break (or the end of the text).
+pub fn line_end(text: &str, offset: usize) -> usize {
+    text[offset..].find('\n').map_or(text.len(), |i| offset + i + 1)
+}
+
+/// Whether only spaces stand between the start of the line and `offset`.
+pub fn begins_line(text: &str, offset: usize) -> bool {
+    text[line_start(text, offset)..offset].bytes().all(|b| b == b' ' || b == b'\t')
+}
+
+/// Spaces as wide as the text from the line start to `offset` (so `- key` gives
+/// the indentation of the keys below `key`).
+pub fn indent_at(text: &str, offset: usize) -> String {
+    " ".repeat(text[line_start(text, offset)..offset].chars().count())
+}
+
+/// Whether a node is written in flow style (`{…}` or `[…]`).
+pub fn is_flow(node: &Node, text: &str) -> bool {
+    matches!(text.as_bytes().get(node.span.start), Some(b'{' | b'['))
+}
+
+/// The entry `key` of a mapping node.
+pub fn entry<'n>(map: &'n Node, key: &str) -> Option<(usize, &'n Node, &'n Node)> {
+    let Value::Map(entries) = &map.value else { return None };
+    entries.iter().enumerate().find(|(_, (k, _))| k.as_str() == Some(key)).map(|(i, (k, v))| (i, k, v))
+}
+
+/// The items of a list node (a lone scalar counts as a list of one; null as none).
+pub fn items(node: &Node) -> Vec<&Node> {
+    match &node.value {
+        Value::Seq(items) => items.iter().collect(),
+        Value::Null => Vec::new(),
+        _ => vec![node],
+    }
+}
+
+/// The spans of every scalar (keys included) inside a node.
+fn scalar_spans(node: &Node, out: &mut Vec<Span>) {
+    match &node.value {
+        Value::Seq(items) => items.iter().for_each(|n| scalar_spans(n, out)),
+        Value::Map(entries) => entries.iter().for_each(|(k, v)| {
+            scalar_spans(k, out);
+            scalar_spans(v, out);
+        }),
+        _ => out.push(node.span.clone()),
+    }
+}
+
+/// The comments inside `range` (each `#…` up to its line end), skipping `#` inside
+/// the given scalars.
+fn comments_in(text: &str, range: Span, scalars: &[Span]) -> Vec<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = range.start;
+    while i < range.end {
+        if let Some(s) = scalars.iter().find(|s| s.start <= i && i < s.end) {
+            i = s.end;
+            continue;
+        }
+        if bytes[i] == b'#' && (i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b'\n' | b'\r')) {
+            let end = text[i..].find(['\r', '\n']).map_or(text.len(), |e| i + e);
+            out.push(text[i..end].trim_end().to_string());
+            i = end;
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The mapping entry at `index` and the bytes it occupies for removal or
+/// replacement: from its key to the end of its value, or to the next key.
+fn entry_range(map: &Node, index: usize, text: &str) -> Option<(Span, Vec<Span>)> {
+    let Value::Map(entries) = &map.value else { return None };
+    let (k, v) = entries.get(index)?;
+    let mut scalars = Vec::new();
+    scalar_spans(k, &mut scalars);
+    scalar_spans(v, &mut scalars);
+    Some((k.span.start..content_end(text, v).max(k.span.end), scalars))
+}
+
+/// Removes the entry at `index` of a mapping (see [`remove_entries`]).
+pub fn remove_entry(map: &Node, index: usize, text: &str) -> Vec<Splice> {
+    remove_entries(map, &[index], text)
+}
+
+/// Removes entries of a mapping. In block style their lines go, but the comments
+/// on them stay, as comment lines at the key's indentation; in flow style each
+/// entry goes with one comma. A mapping left with no entries becomes `{}`.
+pub fn remove_entries(map: &Node, indices: &[usize], text: &str) -> Vec<Splice> {
+    let Value::Map(entries) = &map.value else { return Vec::new() };
+    let removed = |i: usize| indices.contains(&i);
+    let n = entries.len();
+    let end_of = |i: usize| content_end(text, &entries[i].1).max(entries[i].0.span.end);
+    if indices.is_empty() || n == 0 {
+        return Vec::new();
+    }
+    if (0..n).all(removed) {
+        return vec![Splice::new(entries[0].0.span.start..end_of(n - 1), "{}")];
+    }
+    let nl = newline(text);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < n {
+        if !removed(i) {
+            i += 1;
+            continue;
+        }
+        // A run of removed entries i..j (j is kept, or the end).
+        let mut j = i;
+        while j < n && removed(j) {
+            j += 1;
+        }
+        let mut scalars = Vec::new();
+        for (k, v) in &entries[i..j] {
+            scalar_spans(k, &mut scalars);
+            scalar_spans(v, &mut scalars);
+        }
+        let start = entries[i].0.span.start;
+        if is_flow(map, text) {
+            let span = if j < n { start..entries[j].0.span.start } else { end_of(i - 1)..end_of(j - 1) };
+            out.push(Splice::new(span, ""));
+        } else if begins_line(text, start) {
+            let indent = indent_at(text, start);
+            let span = line_start(text, start)..line_end(text, end_of(j - 1));
+            let kept: String =
+                comments_in(text, span.clone(), &scalars).iter().map(|c| format!("{indent}{c}{nl}")).collect();
+            let kept = if span.end == text.len() && !text.ends_with('\n') { kept.trim_end().to_string() } else { kept };
+            out.push(Splice::new(span, kept));
+        } else {
+            // The first key of a list item (`- key: …`): the next kept key moves up.
+            let indent = indent_at(text, start);
+            let span = start..entries.get(j).map_or(end_of(j - 1), |(k, _)| k.span.start);
+            let kept: String =
+                comments_in(text, span.clone(), &scalars).iter().map(|c| format!("{c}{nl}{indent}")).collect();
+            out.push(Splice::new(span, kept));
+        }
+        i = j;
+    }
+    out
+}
+
+/// Replaces the entry at `index` of a mapping with `new` (`key: value`, one line);
+/// comments inside the replaced value stay, on lines after it.
+pub fn replace_entry(map: &Node, index: usize, new: &str, text: &str) -> Vec<Splice> {
+    let Some((range, scalars)) = entry_range(map, index, text) else { return Vec::new() };
+    let comments = comments_in(text, range.clone(), &scalars);
+    if comments.is_empty() || is_flow(map, text) {
+        return vec![Splice::new(range, new)];
+    }
+    let nl = newline(text);
+    let indent = indent_at(text, range.start);
+    let kept: String = comments.iter().map(|c| format!("{nl}{indent}{c}")).collect();
+    vec![Splice::new(range, format!("{new}{kept}"))]
+}
+
+/// Inserts `key: value` into a mapping: before the entry at `before`, or after the
+/// last entry.
+pub fn insert_entry(map: &Node, before: Option<usize>, key: &str, value: &str, text: &str) -> Splice {
+    let Value::Map(entries) = &map.value else { return Splice::insert(map.span.start, "") };
+    let nl = newline(text);
+    if is_flow(map, text) || entries.is_empty() {
+        if entries.is_empty() {
+            // `{}`: write inside the braces.
+            let at = if text.as_bytes().get(map.span.start) == Some(&b'{') { map.span.start + 1 } else { map.span.start };
+            return Splice::insert(at, format!("{key}: {value}"));
+        }
+        return match before {
+            Some(i) => Splice::insert(entries[i].0.span.start, format!("{key}: {value}, ")),
+            None => {
+                let (k, v) = entries.last().expect("not empty");
+                Splice::insert(content_end(text, v).max(k.span.end), format!(", {key}: {value}"))
+            }
+        };
+    }
+    match before {
+        Some(i) => {
+            let at = entries[i].0.span.start;
+            let indent = indent_at(text, at);
+            if begins_line(text, at) {
+                Splice::insert(line_start(text, at), format!("{indent}{key}: {value}{nl}"))
+            } else {
+                Splice::insert(at, format!("{key}: {value}{nl}{indent}"))
+            }
+        }
+        None => {
+            let (k, v) = entries.last().expect("not empty");
+            let indent = indent_at(text, entries[0].0.span.start);
+            let at = line_end(text, content_end(text, v).max(k.span.end));
+            let lead = if at == text.len() && !text.ends_with('\n') { nl } else { "" };
+            Splice::insert(at, format!("{lead}{indent}{key}: {value}{nl}"))
+        }
+    }
+}
+
+/// The end of a node's text, before the line breaks and indentation that block
+/// scalars count as theirs.
+pub fn content_end(text: &str, node: &Node) -> usize {
+    let trimmed = text[node.span.start..node.span.end].trim_end_matches([' ', '\t', '\r', '\n']);
+    node.span.start + trimmed.len()
+}
+
+/// Appends items (YAML text, one line each) to the list that is the value of
+/// `key`: after the last item, in the list's own style.
+pub fn append_items(key: &Node, list: &Node, new: &[String], text: &str) -> Vec<Splice> {
+    if new.is_empty() {
+        return Vec::new();
+    }
+    let nl = newline(text);
+    match &list.value {
+        Value::Null => {
+            // `key:` with no value: put a flow list after the colon.
+            let colon = text[key.span.end..].find(':').map_or(key.span.end, |i| key.span.end + i + 1);
+            vec![Splice::insert(colon, format!(" [{}]", new.join(", ")))]
+        }
+        Value::Seq(items) if is_flow(list, text) => match items.last() {
+            Some(last) => vec![Splice::insert(last.span.end, format!(", {}", new.join(", ")))],
+            None => vec![Splice::insert(list.span.start + 1, new.join(", "))],
+        },
+        Value::Seq(items) => {
+            let Some(last) = items.last() else { return Vec::new() };
+            // The dash of the last item sets the indentation of the new ones.
+            let dash = text[..last.span.start].rfind('-').unwrap_or(last.span.start);
+            let indent = indent_at(text, dash);
+            let at = line_end(text, content_end(text, last));
+            let lead = if at == text.len() && !text.ends_with('\n') { nl } else { "" };
+            let lines: String = new.iter().map(|n| format!("{indent}- {n}{nl}")).collect();
+            vec![Splice::insert(at, format!("{lead}{lines}"))]
+        }
+        // A lone scalar: make it a flow list of it and the new items.
+        _ => vec![
+            Splice::insert(list.span.start, "["),
+            Splice::insert(list.span.end, format!(", {}]", new.join(", "))),
+        ],
+    }
+}
+
+/// A string as a YAML scalar: plain where YAML reads it back as the same string,
+/// else double-quoted.
+pub fn scalar(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '@' | '+' | '/' | ' '))
+        && !s.starts_with(['-', '.', ' ', '@'])
+        && !s.ends_with(' ')
+        && !looks_typed(s);
+    if plain {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Whether a plain scalar would be read as something other than a string (null,
+/// a boolean in YAML 1.1 or 1.2, a number).
+fn looks_typed(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    matches!(lower.as_str(), "null" | "~" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n")
+        || s.starts_with(|c: char| c.is_ascii_digit() || c == '+')
+        || lower.starts_with(".inf")
+        || lower == ".nan"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse;
+
+    fn edit(text: &str, f: impl Fn(&Node) -> Vec<Splice>) -> String {
+        let root = parse(text).unwrap();
+        apply(text, &f(&root)).unwrap()
+    }
+
+    fn item(root: &Node, key: &str, i: usize) -> Node {
+        let (_, _, v) = entry(root, key).unwrap();
+        items(v)[i].clone()
+    }
+
+    #[test]
+    fn removing_a_block_entry_keeps_its_comments() {
+        let text = "a: 1\nb: [x,  # one\n  y]  # two\nc: 3\n";
+        let out = edit(text, |r| remove_entry(r, 1, text));
+        assert_eq!(out, "a: 1\n# one\n# two\nc: 3\n");
+    }
+
+    #[test]
+    fn removing_the_first_key_of_a_list_item() {
+        let text = "l:\n  - groups: [A]  # note\n    username: d\n";
+        let out = edit(text, |r| remove_entry(&item(r, "l", 0), 0, text));
+        assert_eq!(out, "l:\n  - # note\n    username: d\n");
+        parse(&out).unwrap();
+        let text = "l:\n  - groups: [A]\n    username: d\n";
+        assert_eq!(edit(text, |r| remove_entry(&item(r, "l", 0), 0, text)), "l:\n  - username: d\n");
+    }
+
+    #[test]
+    fn removing_flow_entries() {
+        let text = "l: [{username: d, groups: [A, B]}, {groups: x, username: e}]\n";
+        let out = edit(text, |r| {
+            let mut s = remove_entry(&item(r, "l", 0), 1, text);
+            s.extend(remove_entry(&item(r, "l", 1), 0, text));
+            s
+        });
+        assert_eq!(out, "l: [{username: d}, {username: e}]\n");
+    }
+
+    #[test]
+    fn inserting_entries_in_each_style() {
+        let text = "l:\n  - name: a\n    x: 1\n  - {name: b}\n  - {}\n";
+        let out = edit(text, |r| {
+            vec![
+                insert_entry(&item(r, "l", 0), Some(0), "k", "v", text),
+                insert_entry(&item(r, "l", 0), None, "z", "w", text),
+                insert_entry(&item(r, "l", 1), None, "k", "v", text),
+                insert_entry(&item(r, "l", 2), None, "k", "v", text),
+            ]
+        });
+        assert_eq!(out, "l:\n  - k: v\n    name: a\n    x: 1\n    z: w\n  - {name: b, k: v}\n  - {k: v}\n");
+    }
+
+    #[test]
+    fn appending_to_lists_in_each_style() {
+        let text = "a: [x]\nb: []\nc:\nd:\n  - x\n  # between\n  - y # end\ne: x";
+        let out = edit(text, |r| {
+            let Value::Map(m) = &r.value else { panic!() };
+            m.iter().flat_map(|(k, v)| append_items(k, v, &["n".into(), "o".into()], text)).collect()
+        });
+        assert_eq!(
+            out,
+            "a: [x, n, o]\nb: [n, o]\nc: [n, o]\nd:\n  - x\n  # between\n  - y # end\n  - n\n  - o\ne: [x, n, o]"
+        );
+    }
+
+    #[test]
+    fn crlf_and_bom_are_kept() {
+        let text = "\u{feff}a: 1\r\nl:\r\n  - x\r\n";
+        let out = edit(text, |r| {
+            let (_, k, v) = entry(r, "l").unwrap();
+            let mut s = append_items(k, v, &["y".into()], text);
+            s.push(insert_entry(r, Some(0), "f", "2", text));
+            s
+        });
+        assert_eq!(out, "\u{feff}f: 2\r\na: 1\r\nl:\r\n  - x\r\n  - y\r\n");
+    }
+
+    #[test]
+    fn scalars_are_quoted_only_when_needed() {
+        for (s, want) in [
+            ("david", "david"),
+            ("Village A", "Village A"),
+            ("d.k@x.org", "d.k@x.org"),
+            ("yes", "\"yes\""),
+            ("123", "\"123\""),
+            ("a: b", "\"a: b\""),
+            ("a, b", "\"a, b\""),
+            ("", "\"\""),
+            ("-x", "\"-x\""),
+            ("say \"hi\"", "\"say \\\"hi\\\"\""),
+        ] {
+            assert_eq!(scalar(s), want, "{s}");
+            let doc = format!("k: {}\n", scalar(s));
+            let root = parse(&doc).unwrap();
+            assert_eq!(entry(&root, "k").unwrap().2.as_str(), Some(s), "{doc}");
+        }
+    }
+
+    #[test]
+    fn offsets_map_back_across_splices() {
+        let splices = [Splice::new(2..4, "xyz"), Splice::insert(6, "ab")];
+        // "01[23]45|6789" -> "01xyz45ab6789"
+        assert_eq!(map_back(&splices, 0), 0);
+        assert_eq!(map_back(&splices, 3), 2);
+        assert_eq!(map_back(&splices, 5), 4);
+        assert_eq!(map_back(&splices, 8), 6);
+        assert_eq!(map_back(&splices, 9), 6);
+        assert_eq!(map_back(&splices, 12), 9);
+    }
+}

@@ -1,0 +1,212 @@
+//! `caseshare enable-sharing --app ID… [--group NAME]`: the wiki's procedure as a
+//! reviewable change. For each listed app: raise `commcare_version` below 2.0 to
+//! "2.0" and turn `case_sharing` on; turn the project setting on; put every active
+//! user who can reach one of those apps and has no case owner into group NAME
+//! (created, with case sharing on, when no file defines it). Afterwards `check`
+//! reports no A001 or G001 for those apps.
+
+use std::collections::HashSet;
+
+use super::edit::{Splice, entry, insert_entry, items, scalar};
+use super::{Change, Doc, Input, Plan, Refusal, parse, refuse};
+use crate::diagnostic::{Diagnostic, Place, did_you_mean};
+use crate::index::Index;
+use crate::model::{RoleApps, User, Version};
+use crate::rules::{legacy_format, unknown_reference};
+use crate::source::FileKind;
+use crate::yaml::Node;
+
+/// Plans the change; `group` is needed only when some user has no case owner.
+pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) -> Result<Vec<Change>, Refusal> {
+    let parsed = parse(inputs);
+    if !parsed.problems.is_empty() {
+        return Err(refuse(parsed.files, parsed.problems));
+    }
+    let legacy: Vec<Diagnostic> = parsed
+        .docs
+        .iter()
+        .filter(|d| d.legacy)
+        .map(|d| {
+            let head = d.root.span.start..d.text[d.root.span.start..].find('\n').map_or(d.text.len(), |i| d.root.span.start + i);
+            Diagnostic::new(&legacy_format::RULE, Place::new(d.id, head), "this is a format 1 (legacy) file")
+                .label("format 1")
+                .help("run `caseshare migrate --write` first, then enable case sharing")
+        })
+        .collect();
+    if !legacy.is_empty() {
+        return Err(refuse(parsed.files, legacy));
+    }
+    let tree: Vec<(&str, &[u8])> = inputs.iter().map(|i| (i.rel.as_str(), i.bytes.as_slice())).collect();
+    let checked = crate::check_bytes(&tree);
+    let blocking = checked.diagnostics.iter().any(|d| super::GATE.contains(&d.code()));
+    if blocking || checked.project.def.is_none() {
+        let diagnostics = checked.diagnostics.iter().filter(|d| super::GATE.contains(&d.code())).cloned().collect();
+        return Err(Refusal::Problems(Box::new(crate::CheckResult { diagnostics, ..checked })));
+    }
+    let project = &checked.project;
+    let doc_of = |file: usize| -> &Doc {
+        let rel = &project.files[file].rel;
+        parsed.docs.iter().find(|d| &parsed.files[d.id].rel == rel).expect("every loaded file is parsed")
+    };
+    let mut plan = Plan { splices: vec![Vec::new(); parsed.files.len()], problems: Vec::new(), created: Vec::new() };
+    let mut index_diags = Vec::new();
+    let ix = Index::build(project, &mut index_diags);
+    let two = Version::parse("2.0").expect("2.0 is a version");
+
+    // The apps.
+    let mut listed: Vec<&str> = Vec::new();
+    for id in apps {
+        let Some(&a) = ix.app_by_id.get(id.as_str()) else {
+            let root = &parsed.files.iter().position(|f| f.kind == FileKind::Project).unwrap_or(0);
+            let mut d = Diagnostic::new(
+                &unknown_reference::RULE,
+                Place::new(*root, 0..0),
+                format!("no app has id `{id}`"),
+            )
+            .label("in this project");
+            d = match did_you_mean(id, ix.app_by_id.keys().copied()) {
+                Some(near) => d.help(format!("did you mean `{near}`?")),
+                None => d.help("pass the `id` of an app in apps/ (default: its file name without .yaml)"),
+            };
+            plan.problems.push(d);
+            continue;
+        };
+        let app = ix.apps[a].app;
+        listed.push(&app.id.value);
+        let doc = doc_of(app.file);
+        if let Some(v) = &app.commcare_version
+            && v.value < two
+        {
+            plan.edit(doc, [Splice::new(v.span.clone(), "\"2.0\"")]);
+        }
+        if !app.case_sharing() {
+            turn_on(doc, &doc.root, &["modules"], &mut plan);
+        }
+    }
+    if !plan.problems.is_empty() {
+        return Err(refuse(parsed.files, plan.problems));
+    }
+    let def = ix.def;
+    if !def.case_sharing() {
+        turn_on(doc_of(def.file), &doc_of(def.file).root, &["roles", "location_types", "shared_case_types"], &mut plan);
+    }
+
+    // The users who would have no case owner.
+    let homeless = without_owner(&ix, &listed);
+    if !homeless.is_empty() {
+        let Some(name) = group else {
+            let shown: Vec<String> = homeless.iter().take(5).map(|u| format!("`{}`", u.username.value)).collect();
+            let more = if homeless.len() > 5 { format!(" and {} more", homeless.len() - 5) } else { String::new() };
+            return Err(Refusal::Usage(format!(
+                "{} active users of these apps have no case owner ({}{more}): pass `--group NAME` to put them in one case sharing group",
+                homeless.len(),
+                shown.join(", ")
+            )));
+        };
+        let names: Vec<String> = homeless.iter().map(|u| u.username.value.clone()).collect();
+        match ix.group_by_name.get(name) {
+            Some(g) => {
+                let doc = doc_of(g.file);
+                let node = group_node(doc, &g.name.span).expect("a loaded group has a mapping");
+                let present: HashSet<&str> = g.members.iter().map(|m| m.value.as_str()).collect();
+                let new: Vec<String> = names.iter().filter(|n| !present.contains(n.as_str())).map(|n| scalar(n)).collect();
+                match entry(node, "members") {
+                    Some((_, key, list)) => plan.edit(doc, super::edit::append_items(key, list, &new, &doc.text)),
+                    None => plan.edit(doc, [insert_entry(node, None, "members", &format!("[{}]", new.join(", ")), &doc.text)]),
+                }
+                if !g.case_sharing() {
+                    turn_on(doc, node, &["reporting", "members"], &mut plan);
+                }
+            }
+            None => {
+                let stem = match crate::model::slug(name) {
+                    s if s.is_empty() => "case-sharing".to_string(),
+                    s => s,
+                };
+                let taken: HashSet<&str> = inputs.iter().map(|i| i.rel.as_str()).collect();
+                let rel = (1..)
+                    .map(|n| if n == 1 { format!("groups/{stem}.yaml") } else { format!("groups/{stem}-{n}.yaml") })
+                    .find(|r| !taken.contains(r.as_str()))
+                    .expect("a free name");
+                let members: String = names.iter().map(|n| format!("      - {}\n", scalar(n))).collect();
+                let text = format!(
+                    "# yaml-language-server: $schema=../schemas/groups.schema.json\nformat_version: 2\ngroups:\n  - name: {}\n    case_sharing: true\n    members:\n{members}",
+                    scalar(name)
+                );
+                plan.created.push((rel, text));
+            }
+        }
+    }
+    let changes = super::finish(parsed, plan)?;
+    verify(inputs, &changes, apps)?;
+    Ok(changes)
+}
+
+/// Sets `case_sharing: true` in a mapping: rewrites the value, or adds the key
+/// before the first of `before` that the mapping has (else at its end).
+fn turn_on(doc: &Doc, map: &Node, before: &[&str], plan: &mut Plan) {
+    match entry(map, "case_sharing") {
+        Some((_, _, v)) => plan.edit(doc, [Splice::new(v.span.clone(), "true")]),
+        None => {
+            let at = before.iter().filter_map(|k| entry(map, k).map(|(i, _, _)| i)).min();
+            plan.edit(doc, [insert_entry(map, at, "case_sharing", "true", &doc.text)]);
+        }
+    }
+}
+
+/// The mapping of the group whose `name` value has this span.
+fn group_node<'d>(doc: &'d Doc, name: &crate::source::Span) -> Option<&'d Node> {
+    let (_, _, list) = entry(&doc.root, "groups")?;
+    items(list).into_iter().find(|g| entry(g, "name").is_some_and(|(_, _, v)| v.span == *name))
+}
+
+/// Active users who can reach one of the apps and have no case owner.
+fn without_owner<'p>(ix: &Index<'p>, apps: &[&str]) -> Vec<&'p User> {
+    let reaches = |user: &User| match &user.role {
+        None => true,
+        Some(role) => match ix.roles.get(role.value.as_str()).map(|r| &r.apps) {
+            Some(RoleApps::All) => true,
+            Some(RoleApps::List(list)) => list.iter().any(|a| apps.contains(&a.value.as_str())),
+            _ => false,
+        },
+    };
+    ix.users
+        .iter()
+        .copied()
+        .filter(|u| u.is_active && reaches(u))
+        .filter(|u| ix.owners(u).is_some_and(|o| o.count() == 0))
+        .collect()
+}
+
+/// Re-checks the changed project: the listed apps must be at 2.0 or later with
+/// case sharing on, and none of their users without a case owner.
+fn verify(inputs: &[Input], changes: &[Change], apps: &[String]) -> Result<(), Refusal> {
+    let mut tree: Vec<(&str, &[u8])> = inputs
+        .iter()
+        .filter(|i| !changes.iter().any(|c| c.rel == i.rel))
+        .map(|i| (i.rel.as_str(), i.bytes.as_slice()))
+        .collect();
+    tree.extend(changes.iter().map(|c| (c.rel.as_str(), c.after.as_bytes())));
+    let checked = crate::check_bytes(&tree);
+    let mut diags = Vec::new();
+    let ix = Index::build(&checked.project, &mut diags);
+    let two = Version::parse("2.0").expect("2.0 is a version");
+    let listed: Vec<&str> = apps.iter().map(String::as_str).collect();
+    let mut wrong: Vec<String> = Vec::new();
+    for id in &listed {
+        let Some(&a) = ix.app_by_id.get(id) else { continue };
+        let app = ix.apps[a].app;
+        if !app.case_sharing() || app.commcare_version.as_ref().is_some_and(|v| v.value < two) {
+            wrong.push(format!("app `{id}`"));
+        }
+    }
+    if !ix.def.case_sharing() {
+        wrong.push("the project setting".into());
+    }
+    wrong.extend(without_owner(&ix, &listed).iter().map(|u| format!("user `{}`", u.username.value)));
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(Refusal::Internal(format!("after the change, still not right: {}; please report this bug", wrong.join(", "))))
+    }
+}
