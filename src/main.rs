@@ -205,11 +205,9 @@ fn main() -> ExitCode {
             let path = path.unwrap_or_else(|| PathBuf::from("."));
             rewrite(&path, &mode, "migrate", caseshare::migrate::migrate)
         }
-        Command::EnableSharing { apps, group, project, mode } => {
-            rewrite(&project, &mode, "enable-sharing", |inputs| {
-                caseshare::migrate::enable_sharing::enable_sharing(inputs, &apps, group.as_deref())
-            })
-        }
+        Command::EnableSharing { apps, group, project, mode } => rewrite(&project, &mode, "enable-sharing", |inputs| {
+            caseshare::migrate::enable_sharing::enable_sharing(inputs, &apps, group.as_deref())
+        }),
         Command::Import(ImportCommand::HqApp { files, project, write }) => import_hq_apps(&files, &project, write),
         Command::Import(ImportCommand::HqUsers { file, project, write }) => import_hq_users(&file, &project, write),
         Command::Export(ExportCommand::HqUsers { path, out }) => export_hq_users(path.as_deref(), &out),
@@ -343,7 +341,9 @@ fn rewrite(
         Ok(changes) => changes,
         Err(migrate::Refusal::Problems(result)) => {
             let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            let _ = std::io::stderr().lock().write_all(report::render(&result, Format::Human, Style { color, ..Style::default() }).as_bytes());
+            let _ = std::io::stderr()
+                .lock()
+                .write_all(report::render(&result, Format::Human, Style { color, ..Style::default() }).as_bytes());
             let n = result.diagnostics.len();
             err(&format!("error: {what} stopped: {n} problem{} to fix first; nothing was written", plural(n)));
             return ExitCode::from(1);

@@ -11,7 +11,8 @@ use caseshare::migrate::{self, Input, Refusal};
 
 fn cases() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/migrate");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(dir).expect("fixtures/migrate").map(|e| e.unwrap().path()).collect();
+    let mut cases: Vec<PathBuf> =
+        std::fs::read_dir(dir).expect("fixtures/migrate").map(|e| e.unwrap().path()).collect();
     cases.retain(|p| p.join("before").is_dir());
     cases.sort();
     cases
@@ -86,6 +87,94 @@ fn golden_migrations() {
 
         // Idempotence.
         let again = migrate::migrate(&inputs(&after)).expect("a migrated tree migrates");
-        assert!(again.is_empty(), "{name}: a second migration changes {:?}", again.iter().map(|c| &c.rel).collect::<Vec<_>>());
+        assert!(
+            again.is_empty(),
+            "{name}: a second migration changes {:?}",
+            again.iter().map(|c| &c.rel).collect::<Vec<_>>()
+        );
     }
+}
+
+// ---- refusals: a diagnostic on the original text, and nothing changes ----
+
+fn refusal(files: &[(&str, &str)]) -> String {
+    match migrate::migrate_memory(files) {
+        Ok(changes) => panic!("migrated: {changes:#?}"),
+        Err(Refusal::Problems(r)) => {
+            let concise = caseshare::report::concise::render(&r);
+            let human = caseshare::report::render(
+                &r,
+                caseshare::report::Format::Human,
+                caseshare::report::Style { color: false, width: 100 },
+            );
+            format!("{concise}\n{human}")
+        }
+        Err(e) => panic!("refused without diagnostics: {e:?}"),
+    }
+}
+
+const PROJECT: &str = "project_space: d1\n";
+
+#[test]
+fn a_file_that_does_not_parse_stops_the_migration() {
+    let out = refusal(&[("project.yaml", PROJECT), ("users/a.yaml", "users:\n  - username: [david\n")]);
+    assert!(out.starts_with("users/a.yaml:2:"), "{out}");
+    assert!(out.contains("error[Y001]"), "{out}");
+    insta::assert_snapshot!("refused_not_yaml", out);
+}
+
+#[test]
+fn a_group_that_no_file_defines_stops_the_migration() {
+    let out = refusal(&[
+        ("project.yaml", PROJECT),
+        ("groups/g.yaml", "groups:\n  - {name: Village A, case_sharing: yes}\n"),
+        ("users/a.yaml", "users:\n  - username: david\n    groups: [Village A, Vilage B, Village A]\n"),
+    ]);
+    assert!(
+        out.contains("users/a.yaml:3:25: error[R001] user `david` is in group `Vilage B`, which no file defines"),
+        "{out}"
+    );
+    assert!(out.contains("did you mean `Village A`?"), "{out}");
+    insta::assert_snapshot!("refused_unknown_group", out);
+}
+
+#[test]
+fn a_migrated_file_that_would_fail_the_schema_is_reported_at_the_original_text() {
+    // `colour` is no key of format 2: the schema problem is shown where the user wrote it.
+    let out = refusal(&[("project.yaml", "# legacy\nproject_space: d1\ncolour: red\n")]);
+    assert!(out.starts_with("project.yaml:3:1: error[S001]"), "{out}");
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("so fix this before migrating"), "{out}");
+}
+
+#[test]
+fn keys_that_would_collide_stop_the_migration() {
+    let out = refusal(&[("project.yaml", "project_space: d1\ndomain: d2\n")]);
+    assert!(out.contains("project.yaml:1:1: error[Y002] `project_space` becomes `domain`"), "{out}");
+    let out =
+        refusal(&[("project.yaml", PROJECT), ("apps/a.yaml", "name: A\nversion: 2.0\ncommcare_version: \"2.0\"\n")]);
+    assert!(out.contains("apps/a.yaml:2:1: error[Y002] `version` becomes `commcare_version`"), "{out}");
+    let out =
+        refusal(&[("project.yaml", PROJECT), ("groups/g.yaml", "groups:\n  - {name: A, users: [x], members: [y]}\n")]);
+    assert!(out.contains("error[Y002] `users` becomes `members`"), "{out}");
+}
+
+#[test]
+fn a_yes_no_key_with_another_value_stops_the_migration() {
+    let app = "name: A\nmodules:\n  - name: M\n    case_type: m\n    forms:\n      - {name: F, registration: maybe}\n";
+    let out = refusal(&[("project.yaml", PROJECT), ("apps/a.yaml", app)]);
+    assert!(out.contains("apps/a.yaml:6:33: error[S004] `registration` is `maybe`, not yes or no"), "{out}");
+}
+
+#[test]
+fn an_unknown_format_version_stops_the_migration() {
+    let out = refusal(&[("project.yaml", "format_version: 3\ndomain: d1\n")]);
+    assert!(out.contains("error[F001]"), "{out}");
+}
+
+#[test]
+fn a_current_project_has_nothing_to_migrate() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
+    let changes = migrate::migrate(&inputs(&tree(&demo))).expect("the demo is format 2");
+    assert!(changes.is_empty(), "{changes:#?}");
 }

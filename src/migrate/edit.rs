@@ -251,7 +251,8 @@ pub fn insert_entry(map: &Node, before: Option<usize>, key: &str, value: &str, t
     if is_flow(map, text) || entries.is_empty() {
         if entries.is_empty() {
             // `{}`: write inside the braces.
-            let at = if text.as_bytes().get(map.span.start) == Some(&b'{') { map.span.start + 1 } else { map.span.start };
+            let at =
+                if text.as_bytes().get(map.span.start) == Some(&b'{') { map.span.start + 1 } else { map.span.start };
             return Splice::insert(at, format!("{key}: {value}"));
         }
         return match before {
@@ -317,10 +318,9 @@ pub fn append_items(key: &Node, list: &Node, new: &[String], text: &str) -> Vec<
             vec![Splice::insert(at, format!("{lead}{lines}"))]
         }
         // A lone scalar: make it a flow list of it and the new items.
-        _ => vec![
-            Splice::insert(list.span.start, "["),
-            Splice::insert(list.span.end, format!(", {}]", new.join(", "))),
-        ],
+        _ => {
+            vec![Splice::insert(list.span.start, "["), Splice::insert(list.span.end, format!(", {}]", new.join(", ")))]
+        }
     }
 }
 

@@ -27,7 +27,8 @@ pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) ->
         .iter()
         .filter(|d| d.legacy)
         .map(|d| {
-            let head = d.root.span.start..d.text[d.root.span.start..].find('\n').map_or(d.text.len(), |i| d.root.span.start + i);
+            let head = d.root.span.start
+                ..d.text[d.root.span.start..].find('\n').map_or(d.text.len(), |i| d.root.span.start + i);
             Diagnostic::new(&legacy_format::RULE, Place::new(d.id, head), "this is a format 1 (legacy) file")
                 .label("format 1")
                 .help("run `caseshare migrate --write` first, then enable case sharing")
@@ -58,12 +59,9 @@ pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) ->
     for id in apps {
         let Some(&a) = ix.app_by_id.get(id.as_str()) else {
             let root = &parsed.files.iter().position(|f| f.kind == FileKind::Project).unwrap_or(0);
-            let mut d = Diagnostic::new(
-                &unknown_reference::RULE,
-                Place::new(*root, 0..0),
-                format!("no app has id `{id}`"),
-            )
-            .label("in this project");
+            let mut d =
+                Diagnostic::new(&unknown_reference::RULE, Place::new(*root, 0..0), format!("no app has id `{id}`"))
+                    .label("in this project");
             d = match did_you_mean(id, ix.app_by_id.keys().copied()) {
                 Some(near) => d.help(format!("did you mean `{near}`?")),
                 None => d.help("pass the `id` of an app in apps/ (default: its file name without .yaml)"),
@@ -109,10 +107,12 @@ pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) ->
                 let doc = doc_of(g.file);
                 let node = group_node(doc, &g.name.span).expect("a loaded group has a mapping");
                 let present: HashSet<&str> = g.members.iter().map(|m| m.value.as_str()).collect();
-                let new: Vec<String> = names.iter().filter(|n| !present.contains(n.as_str())).map(|n| scalar(n)).collect();
+                let new: Vec<String> =
+                    names.iter().filter(|n| !present.contains(n.as_str())).map(|n| scalar(n)).collect();
                 match entry(node, "members") {
                     Some((_, key, list)) => plan.edit(doc, super::edit::append_items(key, list, &new, &doc.text)),
-                    None => plan.edit(doc, [insert_entry(node, None, "members", &format!("[{}]", new.join(", ")), &doc.text)]),
+                    None => plan
+                        .edit(doc, [insert_entry(node, None, "members", &format!("[{}]", new.join(", ")), &doc.text)]),
                 }
                 if !g.case_sharing() {
                     turn_on(doc, node, &["reporting", "members"], &mut plan);
@@ -207,6 +207,9 @@ fn verify(inputs: &[Input], changes: &[Change], apps: &[String]) -> Result<(), R
     if wrong.is_empty() {
         Ok(())
     } else {
-        Err(Refusal::Internal(format!("after the change, still not right: {}; please report this bug", wrong.join(", "))))
+        Err(Refusal::Internal(format!(
+            "after the change, still not right: {}; please report this bug",
+            wrong.join(", ")
+        )))
     }
 }

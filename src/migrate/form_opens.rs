@@ -26,8 +26,12 @@ pub fn plan(docs: &[Doc], plan: &mut Plan) {
 fn migrate_form(doc: &Doc, form: &Node, plan: &mut Plan) {
     let text = &*doc.text;
     let Value::Map(entries) = &form.value else { return };
-    let legacy: Vec<usize> =
-        entries.iter().enumerate().filter(|(_, (k, _))| LEGACY.contains(&k.as_str().unwrap_or(""))).map(|(i, _)| i).collect();
+    let legacy: Vec<usize> = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, (k, _))| LEGACY.contains(&k.as_str().unwrap_or("")))
+        .map(|(i, _)| i)
+        .collect();
     if legacy.is_empty() {
         return;
     }
@@ -51,7 +55,9 @@ fn migrate_form(doc: &Doc, form: &Node, plan: &mut Plan) {
     if let Some((_, _, subcases)) = entry(form, "subcases") {
         for case_type in items(subcases) {
             match &case_type.value {
-                Value::Str(s) => new.push(format!("{{case_type: {}, relationship: child{owner}}}", written(case_type, s, text))),
+                Value::Str(s) => {
+                    new.push(format!("{{case_type: {}, relationship: child{owner}}}", written(case_type, s, text)))
+                }
                 _ => plan.problems.push(
                     Diagnostic::new(
                         &wrong_type::RULE,

@@ -171,7 +171,11 @@ pub fn parse(inputs: &[Input]) -> Parsed {
                 Diagnostic::new(
                     &yaml_limits::RULE,
                     Place::new(id, 0..0),
-                    format!("the file is {} bytes, over the limit of {} bytes", text.len(), crate::load::MAX_FILE_BYTES),
+                    format!(
+                        "the file is {} bytes, over the limit of {} bytes",
+                        text.len(),
+                        crate::load::MAX_FILE_BYTES
+                    ),
                 )
                 .label("not read")
                 .help("split the definitions over several files"),

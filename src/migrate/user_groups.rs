@@ -108,6 +108,7 @@ pub fn plan(docs: &[Doc], plan: &mut Plan) {
 
 /// A group's member list: `members`, or format 1's `users`.
 fn members_of<'n>(doc: &Doc, group: &'n Node) -> Option<(&'n Node, &'n Node)> {
-    let key = if doc.legacy { entry(group, "members").or_else(|| entry(group, "users")) } else { entry(group, "members") };
+    let key =
+        if doc.legacy { entry(group, "members").or_else(|| entry(group, "users")) } else { entry(group, "members") };
     key.map(|(_, k, v)| (k, v))
 }

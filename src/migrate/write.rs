@@ -53,10 +53,7 @@ pub fn commit(files: &[FileWrite]) -> Result<(), WriteError> {
 
 /// [`commit`], calling `hook` before each step; an error from the hook fails the
 /// commit there (for fault tests).
-pub fn commit_with(
-    files: &[FileWrite],
-    hook: &mut dyn FnMut(Step) -> std::io::Result<()>,
-) -> Result<(), WriteError> {
+pub fn commit_with(files: &[FileWrite], hook: &mut dyn FnMut(Step) -> std::io::Result<()>) -> Result<(), WriteError> {
     // Resolve symbolic links: the file they point at is rewritten, not the link.
     let mut targets = Vec::with_capacity(files.len());
     for f in files {
@@ -119,7 +116,8 @@ impl Transaction {
             hook(Step::Stage(i)).map_err(fail)?;
             let dir = path.parent().unwrap_or(Path::new("."));
             if !dir.exists() {
-                let mut missing: Vec<&Path> = dir.ancestors().take_while(|d| !d.as_os_str().is_empty() && !d.exists()).collect();
+                let mut missing: Vec<&Path> =
+                    dir.ancestors().take_while(|d| !d.as_os_str().is_empty() && !d.exists()).collect();
                 fs::create_dir_all(dir).map_err(fail)?;
                 missing.reverse();
                 self.created_dirs.extend(missing.into_iter().map(Path::to_path_buf));

@@ -1,0 +1,241 @@
+//! `caseshare migrate` on disk: the diff, `--check` and `--write` modes with their
+//! exit codes, and the all-or-nothing promise: a read-only target, or a failure
+//! injected between two renames, leaves the tree byte-identical (contents, modes,
+//! no stray files).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use caseshare::migrate::{self, write};
+
+fn fixture(case: &str, side: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/migrate").join(case).join(side)
+}
+
+/// A copy of a golden `before` tree in a fresh temporary folder.
+fn copy(case: &str, name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("caseshare-migrate-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (rel, (bytes, _)) in snapshot(&fixture(case, "before")) {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+    dir
+}
+
+/// Every file under `dir` (dot-files included): its bytes and permission bits.
+fn snapshot(dir: &Path) -> BTreeMap<String, (Vec<u8>, u32)> {
+    let mut out = BTreeMap::new();
+    for e in walkdir::WalkDir::new(dir).into_iter().map(Result::unwrap).filter(|e| e.file_type().is_file()) {
+        let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+        out.insert(rel, (std::fs::read(e.path()).unwrap(), mode(e.path())));
+    }
+    out
+}
+
+#[cfg(unix)]
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
+}
+
+#[cfg(not(unix))]
+fn mode(p: &Path) -> u32 {
+    u32::from(std::fs::metadata(p).unwrap().permissions().readonly())
+}
+
+fn caseshare(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("caseshare").unwrap();
+    cmd.current_dir(dir).env("NO_COLOR", "1");
+    cmd
+}
+
+#[test]
+fn diff_then_check_then_write_then_nothing() {
+    let dir = copy("user-groups", "modes");
+    let before = snapshot(&dir);
+    let out = caseshare(&dir).arg("migrate").assert().code(0).get_output().clone();
+    let diff = String::from_utf8(out.stdout).unwrap();
+    assert!(diff.contains("--- a/users/chws.yaml\n+++ b/users/chws.yaml\n"), "{diff}");
+    assert!(diff.contains("-    groups: [Village A]   # moved to the group\n+    # moved to the group\n"), "{diff}");
+    assert_eq!(snapshot(&dir), before, "the diff mode wrote something");
+
+    let out = caseshare(&dir).args(["migrate", "--check"]).assert().code(1).get_output().clone();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "would rewrite groups/a-villages.yaml\nwould rewrite groups/b-current.yaml\nwould rewrite project.yaml\nwould rewrite users/chws.yaml\n"
+    );
+    assert_eq!(snapshot(&dir), before, "--check wrote something");
+
+    caseshare(&dir).args(["migrate", "--write"]).assert().code(0);
+    let after = snapshot(&dir);
+    let expected = snapshot(&fixture("user-groups", "after"));
+    let contents =
+        |t: &BTreeMap<String, (Vec<u8>, u32)>| t.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect::<Vec<_>>();
+    assert_eq!(contents(&after), contents(&expected));
+    for (rel, (_, m)) in &after {
+        assert_eq!(*m, before[rel].1, "{rel}: mode changed");
+    }
+    caseshare(&dir).args(["migrate", "--check"]).assert().code(0);
+    caseshare(&dir.join("users")).args(["migrate", "--check"]).assert().code(0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(unix)]
+#[test]
+fn file_modes_are_kept() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = copy("user-groups", "keep-modes");
+    std::fs::set_permissions(dir.join("users/chws.yaml"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    std::fs::set_permissions(dir.join("project.yaml"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    caseshare(&dir).args(["migrate", "--write"]).assert().code(0);
+    assert_eq!(mode(&dir.join("users/chws.yaml")), 0o640);
+    assert_eq!(mode(&dir.join("project.yaml")), 0o600);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_refusal_writes_nothing_and_exits_1() {
+    let dir = copy("user-groups", "refused");
+    std::fs::write(dir.join("users/more.yaml"), "users:\n  - {username: zoe, groups: [Village Z]}\n").unwrap();
+    let before = snapshot(&dir);
+    let out = caseshare(&dir).args(["migrate", "--write"]).assert().code(1).get_output().clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("user `zoe` is in group `Village Z`, which no file defines"), "{err}");
+    assert!(err.contains("nothing was written"), "{err}");
+    assert_eq!(snapshot(&dir), before);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_read_only_target_leaves_the_tree_as_it_was() {
+    let dir = copy("user-groups", "read-only");
+    let target = dir.join("users/chws.yaml");
+    let mut perms = std::fs::metadata(&target).unwrap().permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&target, perms).unwrap();
+    let before = snapshot(&dir);
+    let out = caseshare(&dir).args(["migrate", "--write"]).assert().code(2).get_output().clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("users/chws.yaml` is read-only; nothing was written"), "{err}");
+    assert_eq!(snapshot(&dir), before, "the tree changed");
+    let mut perms = std::fs::metadata(&target).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&target, perms).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_failure_between_two_renames_restores_the_tree() {
+    for failing in [1, 2, 3] {
+        let dir = copy("user-groups", &format!("rename-{failing}"));
+        let before = snapshot(&dir);
+        let inputs = migrate::read_project(&dir, &dir).unwrap();
+        let changes = migrate::migrate(&inputs).unwrap();
+        assert_eq!(changes.len(), 4);
+        let mut renamed = 0;
+        let result = write::commit_with(&migrate::writes(&changes), &mut |step| {
+            if let write::Step::Rename(i) = step {
+                if i == failing {
+                    return Err(std::io::Error::other("injected failure"));
+                }
+                renamed += 1;
+            }
+            Ok(())
+        });
+        let e = result.expect_err("the injected failure");
+        assert!(e.to_string().contains("injected failure; nothing was written"), "{e}");
+        assert_eq!(renamed, failing, "files renamed before the failure");
+        assert_eq!(snapshot(&dir), before, "the tree changed after a failure at rename {failing}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn a_failure_while_staging_leaves_no_temporary_file() {
+    let dir = copy("user-groups", "stage");
+    let before = snapshot(&dir);
+    let changes = migrate::migrate(&migrate::read_project(&dir, &dir).unwrap()).unwrap();
+    let result = write::commit_with(&migrate::writes(&changes), &mut |step| match step {
+        write::Step::Stage(3) => Err(std::io::Error::other("disk full")),
+        _ => Ok(()),
+    });
+    assert!(result.is_err());
+    assert_eq!(snapshot(&dir), before);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symbolic_link_is_followed_not_replaced() {
+    let dir = copy("user-groups", "symlink");
+    let real = dir.join("real-users.yaml");
+    std::fs::rename(dir.join("users/chws.yaml"), &real).unwrap();
+    std::os::unix::fs::symlink(&real, dir.join("users/chws.yaml")).unwrap();
+    caseshare(&dir).args(["migrate", "--write"]).assert().code(0);
+    assert!(std::fs::symlink_metadata(dir.join("users/chws.yaml")).unwrap().file_type().is_symlink());
+    let expected = std::fs::read(fixture("user-groups", "after").join("users/chws.yaml")).unwrap();
+    assert_eq!(std::fs::read(&real).unwrap(), expected);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn enable_sharing_on_disk_then_check_is_clean_for_the_app() {
+    let dir = std::env::temp_dir().join(format!("caseshare-enable-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (rel, text) in [
+        ("project.yaml", "format_version: 2\ndomain: d1\n"),
+        (
+            "apps/chw.yaml",
+            "format_version: 2\nname: CHW\ncommcare_version: \"1.9\"\nmodules:\n  - {name: H, case_type: household, forms: [{name: R, opens: [{}]}]}\n",
+        ),
+        ("users/all.yaml", "format_version: 2\nusers:\n  - {username: david}\n  - {username: maria}\n"),
+    ] {
+        std::fs::create_dir_all(dir.join(rel).parent().unwrap()).unwrap();
+        std::fs::write(dir.join(rel), text).unwrap();
+    }
+    let args = ["enable-sharing", "--app", "chw", "--group", "Village A"];
+    let out = caseshare(&dir).args(args).assert().code(0).get_output().clone();
+    let diff = String::from_utf8(out.stdout).unwrap();
+    assert!(diff.contains("--- /dev/null\n+++ b/groups/village-a.yaml\n"), "{diff}");
+    caseshare(&dir).args(args).arg("--check").assert().code(1);
+    caseshare(&dir).args(args).arg("--write").assert().code(0);
+    let out = caseshare(&dir).args(["check", "--format", "concise"]).assert().code(0).get_output().clone();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "checked 4 files: no problems found\n");
+    caseshare(&dir).args(args).arg("--check").assert().code(0);
+    // The groups folder did not exist: it was created.
+    assert!(dir.join("groups/village-a.yaml").is_file());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_failed_enable_sharing_removes_the_folder_it_created() {
+    let dir = std::env::temp_dir().join(format!("caseshare-enable-fail-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (rel, text) in [
+        ("project.yaml", "format_version: 2\ndomain: d1\n"),
+        ("apps/chw.yaml", "format_version: 2\nname: CHW\ncommcare_version: \"2.0\"\nmodules: []\n"),
+        ("users/all.yaml", "format_version: 2\nusers:\n  - {username: david}\n"),
+    ] {
+        std::fs::create_dir_all(dir.join(rel).parent().unwrap()).unwrap();
+        std::fs::write(dir.join(rel), text).unwrap();
+    }
+    let before = snapshot(&dir);
+    let inputs = migrate::read_project(&dir, &dir).unwrap();
+    let changes =
+        migrate::enable_sharing::enable_sharing(&inputs, &["chw".to_string()], Some("Village A")).expect("planned");
+    // The new groups file (and its folder) comes last: fail there, after the others moved in.
+    let last = changes.len() - 1;
+    assert!(changes[last].before.is_none() && last > 0, "{changes:#?}");
+    let result = write::commit_with(&migrate::writes(&changes), &mut |step| match step {
+        write::Step::Rename(i) if i == last => Err(std::io::Error::other("injected")),
+        _ => Ok(()),
+    });
+    assert!(result.is_err());
+    assert_eq!(snapshot(&dir), before);
+    assert!(!dir.join("groups").exists(), "the created folder is left behind");
+    let _ = std::fs::remove_dir_all(&dir);
+}
