@@ -68,8 +68,9 @@ pub fn load_memory(files: &[(&str, &[u8])]) -> (Project, Vec<Diagnostic>) {
         let kind = FileKind::of(rel)?;
         Some((rel.to_string(), rel.to_string(), std::path::PathBuf::from(rel), kind, Ok(decode(bytes.to_vec()))))
     }));
-    for input in inputs {
-        loader.merge(prepare(input));
+    let prepared: Vec<Prepared> = inputs.into_par_iter().map(prepare).collect();
+    for p in prepared {
+        loader.merge(p);
     }
     (loader.project, loader.diags)
 }

@@ -148,6 +148,16 @@ fn a_migrated_file_that_would_fail_the_schema_is_reported_at_the_original_text()
 }
 
 #[test]
+fn an_app_without_a_version_is_refused_at_its_first_key() {
+    // Format 2 requires `commcare_version`; the migration cannot invent one.
+    let out = refusal(&[("project.yaml", PROJECT), ("apps/a.yaml", "# app\nname: A\nmodules: []\n")]);
+    assert!(
+        out.starts_with("apps/a.yaml:2:1: error[S002] an app is missing the required key `commcare_version`"),
+        "{out}"
+    );
+}
+
+#[test]
 fn keys_that_would_collide_stop_the_migration() {
     let out = refusal(&[("project.yaml", "project_space: d1\ndomain: d2\n")]);
     assert!(out.contains("project.yaml:1:1: error[Y002] `project_space` becomes `domain`"), "{out}");

@@ -78,6 +78,19 @@ fn yamlish() -> impl Strategy<Value = String> {
         "x",
         "2.10",
         "yes",
+        "project_space: demo\n",
+        "version: 2.0\n",
+        "      - {name: L, registration: yes, subcases: [a, b], sets_owner: YES}\n",
+        "        registration: no\n",
+        "        subcases:\n",
+        "          - c\n",
+        "        sets_owner: on\n",
+        "  - {name: A, users: [u1]}\n",
+        "    users:\n",
+        "  - {username: u3, groups: [A, B]}\n",
+        "    groups: [A]\n",
+        "    groups:\n",
+        "      - A\n",
         "~",
         "null",
     ]);
@@ -103,5 +116,29 @@ proptest! {
         }
         let _ = report::summary(std::slice::from_ref(&result));
         let _ = caseshare::fix::plan(&result);
+
+        // The migration never panics either, and what it writes migrates to nothing more.
+        let legacy = files.map(|(p, t)| (p, t.replacen("format_version: 2\n", "", 1)));
+        let legacy: Vec<(&str, &str)> = legacy.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        match caseshare::migrate::migrate_memory(&legacy) {
+            Ok(changes) => {
+                let mut tree: Vec<(&str, &str)> = legacy.clone();
+                for c in &changes {
+                    if let Some(slot) = tree.iter_mut().find(|(p, _)| *p == c.rel) {
+                        slot.1 = c.after.as_str();
+                    }
+                }
+                match caseshare::migrate::migrate_memory(&tree) {
+                    Ok(again) => prop_assert!(again.is_empty(), "not idempotent: {:?} -> {:?}", tree, again),
+                    Err(e) => prop_assert!(false, "a migrated tree is refused: {:?}\n{:?}", tree, e),
+                }
+            }
+            Err(caseshare::migrate::Refusal::Problems(r)) => {
+                prop_assert!(!r.diagnostics.is_empty());
+                let _ = report::render(&r, Format::Human, Style::default());
+            }
+            Err(caseshare::migrate::Refusal::Internal(m)) => prop_assert!(false, "internal error: {}", m),
+            Err(caseshare::migrate::Refusal::Usage(m)) => prop_assert!(false, "usage error: {}", m),
+        }
     }
 }

@@ -45,10 +45,9 @@ pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) ->
         return Err(Refusal::Problems(Box::new(crate::CheckResult { diagnostics, ..checked })));
     }
     let project = &checked.project;
-    let doc_of = |file: usize| -> &Doc {
-        let rel = &project.files[file].rel;
-        parsed.docs.iter().find(|d| &parsed.files[d.id].rel == rel).expect("every loaded file is parsed")
-    };
+    let docs_by_rel: std::collections::HashMap<&str, &Doc> =
+        parsed.docs.iter().map(|d| (parsed.files[d.id].rel.as_str(), d)).collect();
+    let doc_of = |file: usize| -> &Doc { docs_by_rel[project.files[file].rel.as_str()] };
     let mut plan = Plan { splices: vec![Vec::new(); parsed.files.len()], problems: Vec::new(), created: Vec::new() };
     let mut index_diags = Vec::new();
     let ix = Index::build(project, &mut index_diags);
@@ -181,9 +180,10 @@ fn without_owner<'p>(ix: &Index<'p>, apps: &[&str]) -> Vec<&'p User> {
 /// Re-checks the changed project: the listed apps must be at 2.0 or later with
 /// case sharing on, and none of their users without a case owner.
 fn verify(inputs: &[Input], changes: &[Change], apps: &[String]) -> Result<(), Refusal> {
+    let changed: HashSet<&str> = changes.iter().map(|c| c.rel.as_str()).collect();
     let mut tree: Vec<(&str, &[u8])> = inputs
         .iter()
-        .filter(|i| !changes.iter().any(|c| c.rel == i.rel))
+        .filter(|i| !changed.contains(i.rel.as_str()))
         .map(|i| (i.rel.as_str(), i.bytes.as_slice()))
         .collect();
     tree.extend(changes.iter().map(|c| (c.rel.as_str(), c.after.as_bytes())));

@@ -23,8 +23,11 @@ pub mod project_space;
 pub mod user_groups;
 pub mod write;
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use crate::diagnostic::{Diagnostic, Place, Related};
 use crate::discover;
@@ -139,89 +142,90 @@ pub fn read_project(root: &Path, cwd: &Path) -> Result<Vec<Input>, Error> {
 /// Parses the definition files: Y001–Y003, F001 and F004 are problems; empty files
 /// have nothing to migrate and are left out.
 pub fn parse(inputs: &[Input]) -> Parsed {
-    let mut sorted: Vec<&Input> = inputs.iter().filter(|i| FileKind::of(&i.rel).is_some()).collect();
-    sorted.sort_by(|a, b| a.rel.as_bytes().cmp(b.rel.as_bytes()));
-    let mut parsed = Parsed { files: Vec::new(), docs: Vec::new(), problems: Vec::new() };
-    for input in sorted {
-        let kind = FileKind::of(&input.rel).unwrap_or(FileKind::Unknown);
-        if kind == FileKind::Unknown {
-            continue;
-        }
-        let id = parsed.files.len();
-        let problems = &mut parsed.problems;
-        let text: Arc<str> = match std::str::from_utf8(&input.bytes) {
-            Ok(t) => t.into(),
-            Err(e) => {
-                let at = e.valid_up_to();
-                problems.push(
-                    Diagnostic::new(&not_utf8::RULE, Place::new(id, at..at), "the file is not UTF-8 text")
-                        .label("this byte is not UTF-8")
-                        .help("save the file as UTF-8"),
-                );
-                String::from_utf8_lossy(&input.bytes).into()
-            }
-        };
-        let file = SourceFile::new(input.rel.clone(), input.display.clone(), input.abs.clone(), kind, text.clone());
+    let mut sorted: Vec<(&Input, FileKind)> = inputs
+        .iter()
+        .filter_map(|i| FileKind::of(&i.rel).filter(|k| *k != FileKind::Unknown).map(|k| (i, k)))
+        .collect();
+    sorted.sort_by(|a, b| a.0.rel.as_bytes().cmp(b.0.rel.as_bytes()));
+    let each: Vec<(SourceFile, Option<Doc>, Vec<Diagnostic>)> =
+        sorted.into_par_iter().enumerate().map(|(id, (input, kind))| parse_one(id, input, kind)).collect();
+    let mut parsed = Parsed { files: Vec::with_capacity(each.len()), docs: Vec::new(), problems: Vec::new() };
+    for (file, doc, problems) in each {
         parsed.files.push(file);
-        if !problems.is_empty() && problems.last().is_some_and(|d| d.file == id) {
-            continue;
-        }
-        if input.bytes.len() as u64 > crate::load::MAX_FILE_BYTES {
-            problems.push(
-                Diagnostic::new(
-                    &yaml_limits::RULE,
-                    Place::new(id, 0..0),
-                    format!(
-                        "the file is {} bytes, over the limit of {} bytes",
-                        text.len(),
-                        crate::load::MAX_FILE_BYTES
-                    ),
-                )
-                .label("not read")
-                .help("split the definitions over several files"),
-            );
-            continue;
-        }
-        let Some(root) = crate::load::parse(id, &text, problems) else { continue };
-        match &root.value {
-            Value::Null => continue,
-            Value::Map(_) => {}
-            other => {
-                problems.push(
-                    Diagnostic::new(
-                        &wrong_type::RULE,
-                        Place::new(id, root.span.clone()),
-                        format!("the file holds {}, not a mapping", other.kind()),
-                    )
-                    .label("expected a mapping")
-                    .help("write the definitions as `key: value` lines"),
-                );
-                continue;
-            }
-        }
-        let legacy = match edit::entry(&root, "format_version").map(|(_, _, v)| &v.value) {
-            None | Some(Value::Int(1)) => true,
-            Some(Value::Int(2)) => false,
-            Some(_) => {
-                let (_, _, v) = edit::entry(&root, "format_version").expect("present");
-                problems.push(
-                    Diagnostic::new(
-                        &unsupported_format_version::RULE,
-                        Place::new(id, v.span.clone()),
-                        format!(
-                            "format_version `{}` is not supported; caseshare migrates format 1 to format 2",
-                            v.source(&text).trim()
-                        ),
-                    )
-                    .label("unknown format")
-                    .help("write `format_version: 1` if the file is format 1, or upgrade caseshare"),
-                );
-                continue;
-            }
-        };
-        parsed.docs.push(Doc { id, kind, text, root, legacy });
+        parsed.docs.extend(doc);
+        parsed.problems.extend(problems);
     }
     parsed
+}
+
+fn parse_one(id: FileId, input: &Input, kind: FileKind) -> (SourceFile, Option<Doc>, Vec<Diagnostic>) {
+    let mut problems = Vec::new();
+    let (text, utf8): (Arc<str>, bool) = match std::str::from_utf8(&input.bytes) {
+        Ok(t) => (t.into(), true),
+        Err(e) => {
+            let at = e.valid_up_to();
+            problems.push(
+                Diagnostic::new(&not_utf8::RULE, Place::new(id, at..at), "the file is not UTF-8 text")
+                    .label("this byte is not UTF-8")
+                    .help("save the file as UTF-8"),
+            );
+            (String::from_utf8_lossy(&input.bytes).into(), false)
+        }
+    };
+    let file = SourceFile::new(input.rel.clone(), input.display.clone(), input.abs.clone(), kind, text.clone());
+    if !utf8 {
+        return (file, None, problems);
+    }
+    if input.bytes.len() as u64 > crate::load::MAX_FILE_BYTES {
+        problems.push(
+            Diagnostic::new(
+                &yaml_limits::RULE,
+                Place::new(id, 0..0),
+                format!("the file is {} bytes, over the limit of {} bytes", text.len(), crate::load::MAX_FILE_BYTES),
+            )
+            .label("not read")
+            .help("split the definitions over several files"),
+        );
+        return (file, None, problems);
+    }
+    let Some(root) = crate::load::parse(id, &text, &mut problems) else { return (file, None, problems) };
+    match &root.value {
+        Value::Null => return (file, None, problems),
+        Value::Map(_) => {}
+        other => {
+            problems.push(
+                Diagnostic::new(
+                    &wrong_type::RULE,
+                    Place::new(id, root.span.clone()),
+                    format!("the file holds {}, not a mapping", other.kind()),
+                )
+                .label("expected a mapping")
+                .help("write the definitions as `key: value` lines"),
+            );
+            return (file, None, problems);
+        }
+    }
+    let legacy = match edit::entry(&root, "format_version").map(|(_, _, v)| v) {
+        None => true,
+        Some(v) if v.value == Value::Int(1) => true,
+        Some(v) if v.value == Value::Int(2) => false,
+        Some(v) => {
+            problems.push(
+                Diagnostic::new(
+                    &unsupported_format_version::RULE,
+                    Place::new(id, v.span.clone()),
+                    format!(
+                        "format_version `{}` is not supported; caseshare migrates format 1 to format 2",
+                        v.source(&text).trim()
+                    ),
+                )
+                .label("unknown format")
+                .help("write `format_version: 1` if the file is format 1, or upgrade caseshare"),
+            );
+            return (file, None, problems);
+        }
+    };
+    (file, Some(Doc { id, kind, text, root, legacy }), problems)
 }
 
 /// The codes that a changed file must not have once migrated: it would not load
@@ -280,17 +284,15 @@ pub fn finish(parsed: Parsed, plan: Plan) -> Result<Vec<Change>, Refusal> {
     Ok(changes)
 }
 
-/// Loads the changed tree as format 2: a changed file that would not load, or
+/// Loads the changed files as format 2: a changed file that would not load, or
 /// not pass the schema, stops the migration. Problems are shown at the original text.
 fn gate(files: &[SourceFile], splices: &[Vec<Splice>], changes: &[Change]) -> Result<(), Refusal> {
-    let mut tree: Vec<(&str, &[u8])> = files
-        .iter()
-        .filter(|f| !changes.iter().any(|c| c.rel == f.rel))
-        .map(|f| (f.rel.as_str(), f.text.as_bytes()))
-        .collect();
-    tree.extend(changes.iter().map(|c| (c.rel.as_str(), c.after.as_bytes())));
+    let changed: HashSet<&str> = changes.iter().map(|c| c.rel.as_str()).collect();
+    let ids: HashMap<&str, FileId> = files.iter().enumerate().map(|(i, f)| (f.rel.as_str(), i)).collect();
+    // The gate's codes are about one file each: loading the changed files is enough.
+    let tree: Vec<(&str, &[u8])> = changes.iter().map(|c| (c.rel.as_str(), c.after.as_bytes())).collect();
     let (project, diags) = crate::load::load_memory(&tree);
-    let original = |rel: &str| files.iter().position(|f| f.rel == rel);
+    let original = |rel: &str| ids.get(rel).copied();
     let back = |file: FileId, span: &Span| -> (FileId, Span, bool) {
         let rel = &project.files[file].rel;
         match original(rel) {
@@ -305,7 +307,7 @@ fn gate(files: &[SourceFile], splices: &[Vec<Splice>], changes: &[Change]) -> Re
     let mut new_files = Vec::new();
     for d in diags.iter().filter(|d| GATE.contains(&d.code())) {
         let rel = &project.files[d.file].rel;
-        if !changes.iter().any(|c| &c.rel == rel) {
+        if !changed.contains(rel.as_str()) {
             continue;
         }
         if original(rel).is_none() {

@@ -3,7 +3,7 @@
 //! duplicates), in whichever file defines the group, and the key leaves the user.
 //! A group name that no file defines stops the migration (R001), with nothing written.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::edit::{append_items, entry, insert_entry, items, remove_entry, scalar};
 use super::{Doc, Plan, maps_under};
@@ -16,8 +16,8 @@ use crate::yaml::{Node, Value};
 struct Target<'d> {
     doc: usize,
     group: &'d Node,
-    /// Its members as they are, then the users who join it.
-    members: Vec<String>,
+    /// Its members as they are, and the users who join it (in order).
+    members: HashSet<String>,
     joining: Vec<String>,
 }
 
@@ -69,7 +69,7 @@ pub fn plan(docs: &[Doc], plan: &mut Plan) {
                 match by_name.get(name_value.as_str()) {
                     Some(&t) => {
                         let t = &mut targets[t];
-                        if !t.members.iter().chain(&t.joining).any(|m| m == username) {
+                        if t.members.insert(username.to_string()) {
                             t.joining.push(username.to_string());
                         }
                     }
