@@ -72,6 +72,9 @@ fn the_wiki_procedure_as_one_change() {
     assert_eq!(codes(&tree), ["G004 group `Village A` shares cases, but no app has case sharing on"]);
     assert_eq!(codes(&after), ["G003 user `frank` has no case owner; the project expects exactly one"]);
 
+    // An app listed twice is one app.
+    assert_eq!(run(&tree, &["chw", "chw"], Some("CHW team")).expect("planned"), changes);
+
     // Idempotence.
     let again = run(&after, &["chw"], Some("CHW team")).expect("planned");
     assert!(again.is_empty(), "{again:#?}");

@@ -55,7 +55,8 @@ pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) ->
 
     // The apps.
     let mut listed: Vec<&str> = Vec::new();
-    for id in apps {
+    let mut seen = HashSet::new();
+    for id in apps.iter().filter(|id| seen.insert(id.as_str())) {
         let Some(&a) = ix.app_by_id.get(id.as_str()) else {
             let root = &parsed.files.iter().position(|f| f.kind == FileKind::Project).unwrap_or(0);
             let mut d =

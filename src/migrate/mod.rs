@@ -276,9 +276,12 @@ pub fn finish(parsed: Parsed, plan: Plan) -> Result<Vec<Change>, Refusal> {
         let depth = f.rel.split('/').count();
         f.abs.ancestors().nth(depth).map(Path::to_path_buf)
     });
+    // Shown like the other files: from the working folder.
+    let prefix = parsed.files.first().and_then(|f| f.display.strip_suffix(f.rel.as_str())).unwrap_or("");
     for (rel, after) in &plan.created {
         let abs = root.as_ref().map_or_else(|| PathBuf::from(rel), |r| r.join(rel));
-        changes.push(Change { rel: rel.clone(), display: rel.clone(), abs, before: None, after: after.clone() });
+        let display = format!("{prefix}{rel}");
+        changes.push(Change { rel: rel.clone(), display, abs, before: None, after: after.clone() });
     }
     gate(&parsed.files, &plan.splices, &changes)?;
     Ok(changes)
