@@ -165,7 +165,7 @@ fn entry_range(map: &Node, index: usize, text: &str) -> Option<(Span, Vec<Span>)
     let mut scalars = Vec::new();
     scalar_spans(k, &mut scalars);
     scalar_spans(v, &mut scalars);
-    Some((k.span.start..content_end(text, v).max(k.span.end), scalars))
+    Some((k.span.start..entry_end(text, k, v), scalars))
 }
 
 /// Removes the entry at `index` of a mapping (see [`remove_entries`]).
@@ -180,7 +180,7 @@ pub fn remove_entries(map: &Node, indices: &[usize], text: &str) -> Vec<Splice> 
     let Value::Map(entries) = &map.value else { return Vec::new() };
     let removed = |i: usize| indices.contains(&i);
     let n = entries.len();
-    let end_of = |i: usize| content_end(text, &entries[i].1).max(entries[i].0.span.end);
+    let end_of = |i: usize| entry_end(text, &entries[i].0, &entries[i].1);
     if indices.is_empty() || n == 0 {
         return Vec::new();
     }
@@ -259,7 +259,7 @@ pub fn insert_entry(map: &Node, before: Option<usize>, key: &str, value: &str, t
             Some(i) => Splice::insert(entries[i].0.span.start, format!("{key}: {value}, ")),
             None => {
                 let (k, v) = entries.last().expect("not empty");
-                Splice::insert(content_end(text, v).max(k.span.end), format!(", {key}: {value}"))
+                Splice::insert(entry_end(text, k, v), format!(", {key}: {value}"))
             }
         };
     }
@@ -276,11 +276,25 @@ pub fn insert_entry(map: &Node, before: Option<usize>, key: &str, value: &str, t
         None => {
             let (k, v) = entries.last().expect("not empty");
             let indent = indent_at(text, entries[0].0.span.start);
-            let at = line_end(text, content_end(text, v).max(k.span.end));
+            let at = line_end(text, entry_end(text, k, v));
             let lead = if at == text.len() && !text.ends_with('\n') { nl } else { "" };
             Splice::insert(at, format!("{lead}{indent}{key}: {value}{nl}"))
         }
     }
+}
+
+/// The end of a mapping entry's text: its value's, or for a value left empty
+/// (`key:`), the colon's.
+pub fn entry_end(text: &str, key: &Node, value: &Node) -> usize {
+    if value.span.is_empty() && value.value == Value::Null {
+        return colon_after(text, key);
+    }
+    content_end(text, value).max(key.span.end)
+}
+
+/// The offset just after the colon that follows a key.
+fn colon_after(text: &str, key: &Node) -> usize {
+    text[key.span.end..].find(':').map_or(key.span.end, |i| key.span.end + i + 1)
 }
 
 /// The end of a node's text, before the line breaks and indentation that block
@@ -298,11 +312,10 @@ pub fn append_items(key: &Node, list: &Node, new: &[String], text: &str) -> Vec<
     }
     let nl = newline(text);
     match &list.value {
-        Value::Null => {
-            // `key:` with no value: put a flow list after the colon.
-            let colon = text[key.span.end..].find(':').map_or(key.span.end, |i| key.span.end + i + 1);
-            vec![Splice::insert(colon, format!(" [{}]", new.join(", ")))]
-        }
+        // `key: ~` or `key: null`: the list takes the null's place.
+        Value::Null if !list.span.is_empty() => vec![Splice::new(list.span.clone(), format!("[{}]", new.join(", ")))],
+        // `key:` with no value: a flow list after the colon.
+        Value::Null => vec![Splice::insert(colon_after(text, key), format!(" [{}]", new.join(", ")))],
         Value::Seq(items) if is_flow(list, text) => match items.last() {
             Some(last) => vec![Splice::insert(last.span.end, format!(", {}", new.join(", ")))],
             None => vec![Splice::insert(list.span.start + 1, new.join(", "))],
@@ -430,6 +443,31 @@ mod tests {
             out,
             "a: [x, n, o]\nb: [n, o]\nc: [n, o]\nd:\n  - x\n  # between\n  - y # end\n  - n\n  - o\ne: [x, n, o]"
         );
+    }
+
+    #[test]
+    fn empty_and_null_values() {
+        // An empty value ends at the colon; an explicit null is replaced.
+        let text = "f:\n  subcases:\n  registration: yes\n  name: R\n";
+        let out = edit(text, |r| {
+            let (_, _, f) = entry(r, "f").unwrap();
+            let mut s = replace_entry(f, 0, "opens: [{}]", text);
+            s.extend(remove_entry(f, 1, text));
+            s
+        });
+        assert_eq!(out, "f:\n  opens: [{}]\n  name: R\n");
+        let text = "a: ~\nb: null\nc: {d: ~}\n";
+        let out = edit(text, |r| {
+            let (_, ka, a) = entry(r, "a").unwrap();
+            let (_, kb, b) = entry(r, "b").unwrap();
+            let (_, _, c) = entry(r, "c").unwrap();
+            let (_, kd, d) = entry(c, "d").unwrap();
+            let mut s = append_items(ka, a, &["x".into()], text);
+            s.extend(append_items(kb, b, &["y".into()], text));
+            s.extend(append_items(kd, d, &["z".into()], text));
+            s
+        });
+        assert_eq!(out, "a: [x]\nb: [y]\nc: {d: [z]}\n");
     }
 
     #[test]
