@@ -49,7 +49,23 @@ impl Node {
     /// Whether the scalar was written plain (no quotes, no block style, no tag), so
     /// that YAML's implicit typing applied to it.
     pub fn is_plain(&self, text: &str) -> bool {
-        !matches!(text.as_bytes().get(self.span.start), Some(b'"' | b'\'' | b'|' | b'>' | b'!' | b'*'))
+        if matches!(text.as_bytes().get(self.span.start), Some(b'"' | b'\'' | b'|' | b'>' | b'!' | b'*')) {
+            return false;
+        }
+        // Block scalars and tagged values are reported at their content: look at
+        // what stands before it (on its line, or at the end of the line above).
+        let before = &text[..self.span.start.min(text.len())];
+        let same_line = before.rsplit('\n').next().unwrap_or("");
+        let token = if same_line.trim().is_empty() {
+            let above = before[..before.len() - same_line.len()].trim_end_matches(['\n', '\r']);
+            let line = above.rsplit('\n').next().unwrap_or("");
+            let line = line.split(" #").next().unwrap_or(line).trim_end();
+            line.rsplit([' ', '\t']).next().unwrap_or("")
+        } else {
+            same_line.trim_end().rsplit([' ', '\t', ',', '[', '{']).next().unwrap_or("")
+        };
+        !(token.starts_with('!')
+            || (token.starts_with(['|', '>']) && token[1..].chars().all(|c| matches!(c, '-' | '+' | '0'..='9'))))
     }
 
     /// The source text of the node.
@@ -145,9 +161,17 @@ fn close_flow_spans(node: &mut Node, text: &str) {
         _ => return,
     }
     if close != 0 {
+        // Skip blanks, commas and comments up to the closing bracket.
         let rest = &text.as_bytes()[end.min(text.len())..];
-        let next = rest.iter().position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b','));
-        if let Some(i) = next.filter(|i| rest[*i] == close) {
+        let mut i = 0;
+        while i < rest.len() {
+            match rest[i] {
+                b' ' | b'\t' | b'\r' | b'\n' | b',' => i += 1,
+                b'#' => i += rest[i..].iter().position(|b| *b == b'\n').unwrap_or(rest.len() - i),
+                _ => break,
+            }
+        }
+        if rest.get(i) == Some(&close) {
             end += i + 1;
         }
     }
@@ -166,7 +190,9 @@ fn classify(text: &str, e: &serde_saphyr::Error) -> ParseError {
         }
         _ => first_line(&e.without_snippet().to_string()),
     };
-    let message = if message.contains("alias replay") || message.contains("alias expansion") {
+    let message = if message.contains("from_str_multiple") {
+        "the file holds more than one YAML document; keep one per file".to_string()
+    } else if message.contains("alias replay") || message.contains("alias expansion") {
         format!("aliases expand to more than {MAX_REPLAYED_EVENTS} values (a \"billion laughs\" file)")
     } else {
         message

@@ -140,3 +140,19 @@ fn a_legacy_project_must_be_migrated_first() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn turning_an_existing_group_on_must_not_give_anyone_a_second_owner() {
+    let mut tree = project();
+    tree.insert(
+        "groups/villages.yaml".into(),
+        format!("{GROUPS}  - name: Reporting\n    members: [maria, david, gina]\n"),
+    );
+    match run(&tree, &["chw"], Some("Reporting")) {
+        Err(Refusal::Usage(m)) => {
+            assert!(m.contains("the change would add 1 error: G002 user `maria`"), "{m}");
+            assert!(m.contains("choose another group"), "{m}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

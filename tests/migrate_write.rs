@@ -239,3 +239,43 @@ fn a_failed_enable_sharing_removes_the_folder_it_created() {
     assert!(!dir.join("groups").exists(), "the created folder is left behind");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn enable_sharing_never_overwrites_a_file_it_was_not_shown() {
+    // An excluded file is not part of the project, but it is still on disk.
+    let dir = std::env::temp_dir().join(format!("caseshare-enable-excluded-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (rel, text) in [
+        ("project.yaml", "format_version: 2\ndomain: d1\n"),
+        ("caseshare.toml", "[files]\nexclude = [\"groups/field-team.yaml\"]\n"),
+        ("groups/field-team.yaml", "# hand-maintained drafts, do not lose\nformat_version: 2\ngroups: []\n"),
+        ("apps/chw.yaml", "format_version: 2\nname: CHW\ncommcare_version: \"2.0\"\nmodules: []\n"),
+        ("users/all.yaml", "format_version: 2\nusers:\n  - {username: david}\n"),
+    ] {
+        std::fs::create_dir_all(dir.join(rel).parent().unwrap()).unwrap();
+        std::fs::write(dir.join(rel), text).unwrap();
+    }
+    let drafts = std::fs::read(dir.join("groups/field-team.yaml")).unwrap();
+    caseshare(&dir).args(["enable-sharing", "--app", "chw", "--group", "Field Team", "--write"]).assert().code(0);
+    assert_eq!(std::fs::read(dir.join("groups/field-team.yaml")).unwrap(), drafts);
+    assert!(std::fs::read_to_string(dir.join("groups/field-team-2.yaml")).unwrap().contains("- name: Field Team\n"));
+    // And the writer itself refuses to create over an existing file.
+    let e =
+        write::commit(&[write::FileWrite { path: dir.join("project.yaml"), contents: b"x".to_vec(), create: true }])
+            .expect_err("exists");
+    assert!(e.to_string().contains("exists already; nothing was written"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(unix)]
+#[test]
+fn two_links_to_one_file_are_refused_before_writing() {
+    let dir = copy("user-groups", "two-links");
+    std::os::unix::fs::symlink(dir.join("users/chws.yaml"), dir.join("users/again.yaml")).unwrap();
+    let before = snapshot(&dir);
+    let out = caseshare(&dir).args(["migrate", "--write"]).assert().code(2).get_output().clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("are one file (a link); nothing was written"), "{err}");
+    assert_eq!(snapshot(&dir), before);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,5 +1,7 @@
 //! Format 1 → 2: `case_sharing: on` / `off` / `yes` / `no` (any letter case) becomes
-//! `true` / `false`, in project.yaml, apps and groups.
+//! `true` / `false`, in project.yaml, apps and groups. `y` / `n`, YAML 1.1's other
+//! spellings, go the same way: format 1 read them as booleans too, and left as
+//! they are they would fail the check (Y004) right after the migration.
 
 use super::edit::{Splice, entry};
 use super::{Doc, Plan, maps_under};
@@ -17,7 +19,6 @@ pub fn plan(docs: &[Doc], plan: &mut Plan) {
             let Some((_, _, value)) = entry(map, "case_sharing") else { continue };
             if let Value::Str(s) = &value.value
                 && value.is_plain(&doc.text)
-                && matches!(s.to_ascii_lowercase().as_str(), "on" | "off" | "yes" | "no")
                 && let Some(b) = yaml11_bool(s)
             {
                 plan.edit(doc, [Splice::new(value.span.clone(), b.to_string())]);

@@ -103,6 +103,21 @@ pub fn indent_at(text: &str, offset: usize) -> String {
     " ".repeat(text[line_start(text, offset)..offset].chars().count())
 }
 
+/// Where a node's properties start: its anchor (`&a`) and tag (`!t`), written
+/// before the span the parser reports.
+pub fn with_properties(text: &str, start: usize) -> usize {
+    let mut start = start;
+    loop {
+        let trimmed = text[..start].trim_end_matches([' ', '\t']);
+        let token_start = trimmed.rfind([' ', '\t', '[', '{', ',', '\n']).map_or(0, |i| i + 1);
+        if token_start < trimmed.len() && trimmed[token_start..].starts_with(['&', '!']) {
+            start = token_start;
+        } else {
+            return start;
+        }
+    }
+}
+
 /// Whether a node is written in flow style (`{…}` or `[…]`).
 pub fn is_flow(node: &Node, text: &str) -> bool {
     matches!(text.as_bytes().get(node.span.start), Some(b'{' | b'['))
@@ -207,8 +222,14 @@ pub fn remove_entries(map: &Node, indices: &[usize], text: &str) -> Vec<Splice> 
         }
         let start = entries[i].0.span.start;
         if is_flow(map, text) {
-            let span = if j < n { start..entries[j].0.span.start } else { end_of(i - 1)..end_of(j - 1) };
-            out.push(Splice::new(span, ""));
+            // Comments inside stay, each ending its line.
+            let (span, indent) = if j < n {
+                (start..entries[j].0.span.start, indent_at(text, entries[j].0.span.start))
+            } else {
+                (end_of(i - 1)..end_of(j - 1), line_indent(text, map.span.start))
+            };
+            let kept = flow_comments(text, &span, &scalars, &indent);
+            out.push(Splice::new(span, kept));
         } else if begins_line(text, start) {
             let indent = indent_at(text, start);
             let span = line_start(text, start)..line_end(text, end_of(j - 1));
@@ -229,13 +250,39 @@ pub fn remove_entries(map: &Node, indices: &[usize], text: &str) -> Vec<Splice> 
     out
 }
 
+/// The comments inside a removed flow range, each ending its line, so that what
+/// follows the range starts the next line at `indent`; empty when there are none.
+fn flow_comments(text: &str, span: &Span, scalars: &[Span], indent: &str) -> String {
+    let comments = comments_in(text, span.clone(), scalars);
+    if comments.is_empty() {
+        return String::new();
+    }
+    let nl = newline(text);
+    let lead =
+        if span.start > 0 && !matches!(text.as_bytes()[span.start - 1], b' ' | b'\t' | b'\n') { " " } else { "" };
+    let lines: String = comments.iter().map(|c| format!("{c}{nl}{indent}")).collect::<Vec<_>>().join("");
+    format!("{lead}{lines}")
+}
+
+/// The leading blanks of the line holding `offset`.
+fn line_indent(text: &str, offset: usize) -> String {
+    let start = line_start(text, offset);
+    text[start..].chars().take_while(|c| *c == ' ').collect()
+}
+
 /// Replaces the entry at `index` of a mapping with `new` (`key: value`, one line);
 /// comments inside the replaced value stay, on lines after it.
 pub fn replace_entry(map: &Node, index: usize, new: &str, text: &str) -> Vec<Splice> {
     let Some((range, scalars)) = entry_range(map, index, text) else { return Vec::new() };
     let comments = comments_in(text, range.clone(), &scalars);
-    if comments.is_empty() || is_flow(map, text) {
+    if comments.is_empty() {
         return vec![Splice::new(range, new)];
+    }
+    if is_flow(map, text) {
+        // In a flow mapping a comment ends its line; what follows goes on the next.
+        let (nl, indent) = (newline(text), indent_at(text, range.start));
+        let kept: String = comments.iter().map(|c| format!(" {c}{nl}{indent}")).collect();
+        return vec![Splice::new(range, format!("{new}{kept}"))];
     }
     let nl = newline(text);
     let indent = indent_at(text, range.start);
@@ -416,6 +463,22 @@ mod tests {
             s
         });
         assert_eq!(out, "l: [{username: d}, {username: e}]\n");
+    }
+
+    #[test]
+    fn removing_flow_entries_keeps_their_comments() {
+        let text = "l:\n  - {username: jon, groups: [A, # home\n      B]}\n  - {username: ines,\n     groups: [B],  # moved\n     role: chw}\n  - {groups: [x, # c\n     y], b: 1}\n";
+        let out = edit(text, |r| {
+            let mut s = remove_entry(&item(r, "l", 0), 1, text);
+            s.extend(remove_entry(&item(r, "l", 1), 1, text));
+            s.extend(remove_entry(&item(r, "l", 2), 0, text));
+            s
+        });
+        assert_eq!(
+            out,
+            "l:\n  - {username: jon # home\n  }\n  - {username: ines,\n     # moved\n     role: chw}\n  - { # c\n         b: 1}\n"
+        );
+        parse(&out).unwrap();
     }
 
     #[test]

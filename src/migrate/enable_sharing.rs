@@ -123,10 +123,15 @@ pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) ->
                     s if s.is_empty() => "case-sharing".to_string(),
                     s => s,
                 };
+                // A name no file has, on disk too (excluded files are not among the inputs).
                 let taken: HashSet<&str> = inputs.iter().map(|i| i.rel.as_str()).collect();
+                let root = super::root_of(&parsed.files);
                 let rel = (1..)
                     .map(|n| if n == 1 { format!("groups/{stem}.yaml") } else { format!("groups/{stem}-{n}.yaml") })
-                    .find(|r| !taken.contains(r.as_str()))
+                    .find(|r| {
+                        !taken.contains(r.as_str())
+                            && root.as_ref().is_none_or(|root| std::fs::symlink_metadata(root.join(r)).is_err())
+                    })
                     .expect("a free name");
                 let members: String = names.iter().map(|n| format!("      - {}\n", scalar(n))).collect();
                 let text = format!(
@@ -137,8 +142,9 @@ pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) ->
             }
         }
     }
+    let before: HashSet<String> = owner_errors(&checked);
     let changes = super::finish(parsed, plan)?;
-    verify(inputs, &changes, apps)?;
+    verify(inputs, &changes, apps, &before)?;
     Ok(changes)
 }
 
@@ -178,9 +184,19 @@ fn without_owner<'p>(ix: &Index<'p>, apps: &[&str]) -> Vec<&'p User> {
         .collect()
 }
 
+/// The G001 and G002 errors of a checked project, as `CODE message` lines.
+fn owner_errors(checked: &crate::CheckResult) -> HashSet<String> {
+    checked
+        .diagnostics
+        .iter()
+        .filter(|d| matches!(d.code(), "G001" | "G002"))
+        .map(|d| format!("{} {}", d.code(), d.message))
+        .collect()
+}
+
 /// Re-checks the changed project: the listed apps must be at 2.0 or later with
 /// case sharing on, and none of their users without a case owner.
-fn verify(inputs: &[Input], changes: &[Change], apps: &[String]) -> Result<(), Refusal> {
+fn verify(inputs: &[Input], changes: &[Change], apps: &[String], before: &HashSet<String>) -> Result<(), Refusal> {
     let changed: HashSet<&str> = changes.iter().map(|c| c.rel.as_str()).collect();
     let mut tree: Vec<(&str, &[u8])> = inputs
         .iter()
@@ -189,6 +205,18 @@ fn verify(inputs: &[Input], changes: &[Change], apps: &[String]) -> Result<(), R
         .collect();
     tree.extend(changes.iter().map(|c| (c.rel.as_str(), c.after.as_bytes())));
     let checked = crate::check_bytes(&tree);
+    // The change must not give anyone a new G001 or G002: turning case sharing on
+    // for an existing group can give its members a second case owner.
+    let mut new: Vec<String> = owner_errors(&checked).into_iter().filter(|e| !before.contains(e)).collect();
+    if !new.is_empty() {
+        new.sort();
+        return Err(Refusal::Usage(format!(
+            "the change would add {} error{}: {}; choose another group",
+            new.len(),
+            if new.len() == 1 { "" } else { "s" },
+            new.join("; ")
+        )));
+    }
     let mut diags = Vec::new();
     let ix = Index::build(&checked.project, &mut diags);
     let two = Version::parse("2.0").expect("2.0 is a version");

@@ -4,7 +4,9 @@
 //! subcase, and `owner: explicit` on every entry of a form that sets the owner.
 //! The new `opens` takes the place of the first of these keys; the others go.
 
-use super::edit::{Splice, append_items, entry, insert_entry, items, remove_entries, replace_entry, scalar};
+use super::edit::{
+    Splice, append_items, entry, insert_entry, items, remove_entries, replace_entry, scalar, with_properties,
+};
 use super::{Doc, Plan, legacy_bool, maps_under, not_yes_no};
 use crate::diagnostic::{Diagnostic, Place};
 use crate::rules::wrong_type;
@@ -73,7 +75,8 @@ fn migrate_form(doc: &Doc, form: &Node, plan: &mut Plan) {
     match entry(form, "opens") {
         // Rare in format 1: the new entries join the form's own.
         Some((_, key, opens)) => {
-            plan.edit(doc, append_items(key, opens, &new, text));
+            // `owner` goes into the existing entries first: an insertion after the last
+            // entry and the new items may fall at one offset, and keep this order.
             if sets_owner {
                 for existing in items(opens).into_iter().filter(|n| matches!(n.value, Value::Map(_))) {
                     match entry(existing, "owner") {
@@ -82,6 +85,7 @@ fn migrate_form(doc: &Doc, form: &Node, plan: &mut Plan) {
                     }
                 }
             }
+            plan.edit(doc, append_items(key, opens, &new, text));
             plan.edit(doc, remove_entries(form, &legacy, text));
         }
         None => {
@@ -96,9 +100,15 @@ fn migrate_form(doc: &Doc, form: &Node, plan: &mut Plan) {
     }
 }
 
-/// A case type as written, when that reads the same inside a flow mapping.
+/// A case type as written (with its anchor or tag), when that reads the same
+/// inside a flow mapping.
 fn written(node: &Node, value: &str, text: &str) -> String {
     let source = node.source(text).trim();
     let quoted = source.starts_with(['"', '\'']);
-    if quoted || scalar(value) == value { source.to_string() } else { scalar(value) }
+    let properties = &text[with_properties(text, node.span.start)..node.span.start];
+    if quoted || scalar(value) == value {
+        format!("{properties}{source}")
+    } else {
+        format!("{properties}{}", scalar(value))
+    }
 }

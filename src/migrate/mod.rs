@@ -272,10 +272,7 @@ pub fn finish(parsed: Parsed, plan: Plan) -> Result<Vec<Change>, Refusal> {
             });
         }
     }
-    let root = parsed.files.first().and_then(|f| {
-        let depth = f.rel.split('/').count();
-        f.abs.ancestors().nth(depth).map(Path::to_path_buf)
-    });
+    let root = root_of(&parsed.files);
     // Shown like the other files: from the working folder.
     let prefix = parsed.files.first().and_then(|f| f.display.strip_suffix(f.rel.as_str())).unwrap_or("");
     for (rel, after) in &plan.created {
@@ -285,6 +282,14 @@ pub fn finish(parsed: Parsed, plan: Plan) -> Result<Vec<Change>, Refusal> {
     }
     gate(&parsed.files, &plan.splices, &changes)?;
     Ok(changes)
+}
+
+/// The project root, from a file's absolute and relative paths (`None` in memory).
+pub fn root_of(files: &[SourceFile]) -> Option<PathBuf> {
+    files.first().and_then(|f| {
+        let depth = f.rel.split('/').count();
+        f.abs.ancestors().nth(depth).map(Path::to_path_buf)
+    })
 }
 
 /// Loads the changed files as format 2: a changed file that would not load, or
@@ -366,7 +371,14 @@ pub fn apply(changes: &[Change]) -> Result<(), write::WriteError> {
 
 /// The changes as files to write.
 pub fn writes(changes: &[Change]) -> Vec<write::FileWrite> {
-    changes.iter().map(|c| write::FileWrite { path: c.abs.clone(), contents: c.after.as_bytes().to_vec() }).collect()
+    changes
+        .iter()
+        .map(|c| write::FileWrite {
+            path: c.abs.clone(),
+            contents: c.after.as_bytes().to_vec(),
+            create: c.before.is_none(),
+        })
+        .collect()
 }
 
 /// [`migrate`] for in-memory files `(path relative to the root, content)`.
@@ -391,7 +403,8 @@ pub fn diff(changes: &[Change]) -> String {
 pub fn legacy_bool(node: &Node, text: &str) -> Option<bool> {
     match &node.value {
         Value::Bool(b) => Some(*b),
-        Value::Str(s) if node.is_plain(text) => crate::model::yaml11_bool(s),
+        // An alias (`*yes_please`) stands for its anchored value.
+        Value::Str(s) if node.is_plain(text) || node.source(text).starts_with('*') => crate::model::yaml11_bool(s),
         _ => None,
     }
 }

@@ -5,10 +5,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::edit::{append_items, entry, insert_entry, items, remove_entry, scalar};
+use super::edit::{append_items, entry, insert_entry, items, remove_entry, scalar, with_properties};
 use super::{Doc, Plan, maps_under};
 use crate::diagnostic::{Diagnostic, Place, did_you_mean};
-use crate::rules::{missing_field, unknown_reference, wrong_type};
+use crate::rules::{invalid_value, missing_field, unknown_reference, wrong_type};
 use crate::source::FileKind;
 use crate::yaml::{Node, Value};
 
@@ -97,6 +97,21 @@ pub fn plan(docs: &[Doc], plan: &mut Plan) {
         let doc = &docs[t.doc];
         let new: Vec<String> = t.joining.iter().map(|u| scalar(u)).collect();
         match members_of(doc, t.group) {
+            Some((key, list)) if shared(&doc.text, key, list) => {
+                let name = entry(t.group, "name").and_then(|(_, _, v)| v.as_str()).unwrap_or("");
+                plan.problems.push(
+                    Diagnostic::new(
+                        &invalid_value::RULE,
+                        Place::new(doc.id, key.span.clone()),
+                        format!(
+                            "the members of group `{name}` are a YAML anchor or alias, so adding `{}` would change other lists too",
+                            t.joining.join("`, `")
+                        ),
+                    )
+                    .label("anchored or aliased list")
+                    .help("write the list out in full in each group, then migrate"),
+                );
+            }
             Some((key, list)) => plan.edit(doc, append_items(key, list, &new, &doc.text)),
             None => {
                 let list = format!("[{}]", new.join(", "));
@@ -104,6 +119,12 @@ pub fn plan(docs: &[Doc], plan: &mut Plan) {
             }
         }
     }
+}
+
+/// Whether a list is shared through YAML: anchored (`&a [..]`) or an alias (`*a`).
+fn shared(text: &str, key: &Node, list: &Node) -> bool {
+    let properties = &text[with_properties(text, list.span.start)..list.span.start];
+    list.span.start < key.span.end || text[list.span.clone()].starts_with('*') || properties.contains('&')
 }
 
 /// A group's member list: `members`, or format 1's `users`.

@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 pub struct FileWrite {
     pub path: PathBuf,
     pub contents: Vec<u8>,
+    /// A new file: it must not exist yet.
+    pub create: bool,
 }
 
 /// A point in the commit where a test may inject a failure.
@@ -36,6 +38,10 @@ pub enum Step {
 pub enum WriteError {
     #[error("`{}` is read-only; nothing was written", .0.display())]
     ReadOnly(PathBuf),
+    #[error("`{}` exists already; nothing was written", .0.display())]
+    Exists(PathBuf),
+    #[error("`{}` and `{}` are one file (a link); nothing was written", .0.display(), .1.display())]
+    SameFile(PathBuf, PathBuf),
     #[error("cannot write `{}`: {source}; nothing was written", path.display())]
     Failed { path: PathBuf, source: std::io::Error },
     #[error(
@@ -55,9 +61,13 @@ pub fn commit(files: &[FileWrite]) -> Result<(), WriteError> {
 /// commit there (for fault tests).
 pub fn commit_with(files: &[FileWrite], hook: &mut dyn FnMut(Step) -> std::io::Result<()>) -> Result<(), WriteError> {
     // Resolve symbolic links: the file they point at is rewritten, not the link.
-    let mut targets = Vec::with_capacity(files.len());
+    let mut targets: Vec<(PathBuf, Option<fs::Metadata>)> = Vec::with_capacity(files.len());
+    let mut seen: std::collections::HashMap<PathBuf, &Path> = std::collections::HashMap::new();
     for f in files {
         let exists = fs::symlink_metadata(&f.path).is_ok();
+        if exists && f.create {
+            return Err(WriteError::Exists(f.path.clone()));
+        }
         let path = if exists {
             fs::canonicalize(&f.path).map_err(|source| WriteError::Failed { path: f.path.clone(), source })?
         } else {
@@ -72,6 +82,9 @@ pub fn commit_with(files: &[FileWrite], hook: &mut dyn FnMut(Step) -> std::io::R
         } else {
             None
         };
+        if let Some(other) = seen.insert(path.clone(), &f.path) {
+            return Err(WriteError::SameFile(other.to_path_buf(), f.path.clone()));
+        }
         targets.push((path, meta));
     }
     let mut tx = Transaction { created_dirs: Vec::new(), temps: Vec::new(), backups: Vec::new(), renamed: Vec::new() };
