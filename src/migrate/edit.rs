@@ -323,11 +323,29 @@ pub fn insert_entry(map: &Node, before: Option<usize>, key: &str, value: &str, t
         None => {
             let (k, v) = entries.last().expect("not empty");
             let indent = indent_at(text, entries[0].0.span.start);
-            let at = line_end(text, entry_end(text, k, v));
+            let at = after_value(text, k, v);
             let lead = if at == text.len() && !text.ends_with('\n') { nl } else { "" };
             Splice::insert(at, format!("{lead}{indent}{key}: {value}{nl}"))
         }
     }
+}
+
+/// Where a line after a mapping entry goes: after the line its value ends on; for
+/// a block scalar (`|`, `>`), after its last line, trailing blank lines included
+/// (with `|+` they are part of the value).
+fn after_value(text: &str, key: &Node, value: &Node) -> usize {
+    let block = matches!(value.value, Value::Str(_))
+        && !value.is_plain(text)
+        && !matches!(text.as_bytes().get(value.span.start), Some(b'"' | b'\'' | b'*' | b'!'));
+    if block {
+        let end = value.span.end.min(text.len());
+        return if text[line_start(text, end)..end].trim().is_empty() {
+            line_start(text, end)
+        } else {
+            line_end(text, end)
+        };
+    }
+    line_end(text, entry_end(text, key, value))
 }
 
 /// The end of a mapping entry's text: its value's, or for a value left empty
@@ -531,6 +549,20 @@ mod tests {
             s
         });
         assert_eq!(out, "a: [x]\nb: [y]\nc: {d: [z]}\n");
+    }
+
+    #[test]
+    fn inserting_after_a_block_scalar_keeps_its_trailing_lines() {
+        let text = "g:\n  id: |+\n    abc\n\n  name: x\nh:\n  id: |+\n    abc\n\n";
+        let out = edit(text, |r| {
+            let (_, _, g) = entry(r, "g").unwrap();
+            let (_, _, h) = entry(r, "h").unwrap();
+            vec![insert_entry(g, None, "m", "[a]", text), insert_entry(h, None, "m", "[a]", text)]
+        });
+        assert_eq!(out, "g:\n  id: |+\n    abc\n\n  name: x\n  m: [a]\nh:\n  id: |+\n    abc\n\n  m: [a]\n");
+        let root = parse(&out).unwrap();
+        let (_, _, h) = entry(&root, "h").unwrap();
+        assert_eq!(entry(h, "id").unwrap().2.as_str(), Some("abc\n\n"));
     }
 
     #[test]
