@@ -203,10 +203,11 @@ fn main() -> ExitCode {
         },
         Command::Migrate { path, mode } => {
             let path = path.unwrap_or_else(|| PathBuf::from("."));
-            rewrite(&path, &mode, "migrate", caseshare::migrate::migrate)
+            rewrite(&path, &mode, "migrate", |inputs| Ok((caseshare::migrate::migrate(inputs)?, Vec::new())))
         }
         Command::EnableSharing { apps, group, project, mode } => rewrite(&project, &mode, "enable-sharing", |inputs| {
             caseshare::migrate::enable_sharing::enable_sharing(inputs, &apps, group.as_deref())
+                .map(|p| (p.changes, p.notes))
         }),
         Command::Import(ImportCommand::HqApp { files, project, write }) => import_hq_apps(&files, &project, write),
         Command::Import(ImportCommand::HqUsers { file, project, write }) => import_hq_users(&file, &project, write),
@@ -324,7 +325,7 @@ fn rewrite(
     path: &std::path::Path,
     mode: &Mode,
     what: &str,
-    plan: impl FnOnce(&[migrate::Input]) -> Result<Vec<migrate::Change>, migrate::Refusal>,
+    plan: impl FnOnce(&[migrate::Input]) -> Result<(Vec<migrate::Change>, Vec<String>), migrate::Refusal>,
 ) -> ExitCode {
     let planned = std::env::current_dir()
         .map_err(|source| caseshare::Error::Io { path: ".".into(), source })
@@ -338,7 +339,12 @@ fn rewrite(
         }
     };
     let changes = match plan(&inputs) {
-        Ok(changes) => changes,
+        Ok((changes, notes)) => {
+            for note in notes {
+                err(&format!("warning: {note}"));
+            }
+            changes
+        }
         Err(migrate::Refusal::Problems(result)) => {
             let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
             let _ = std::io::stderr()
@@ -366,7 +372,7 @@ fn rewrite(
         for c in &changes {
             out(&format!("would {} {}\n", if c.before.is_some() { "rewrite" } else { "create" }, c.display));
         }
-        err(&format!("{what}: {n} file{} would change; run `caseshare {what} --write`", plural(n)));
+        err(&format!("{what}: {n} file{} would change; run again with --write instead of --check to apply", plural(n)));
         return ExitCode::from(1);
     }
     if !mode.write {

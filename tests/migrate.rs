@@ -298,3 +298,13 @@ fn a_multi_document_file_says_so() {
     let out = refusal(&[("project.yaml", "project_space: d1\n---\nproject_space: d2\n")]);
     assert!(out.contains("the file holds more than one YAML document"), "{out}");
 }
+
+#[test]
+fn a_bare_key_in_a_flow_mapping_gets_its_list() {
+    let out = ok(&[
+        ("project.yaml", PROJECT),
+        ("groups/g.yaml", "groups:\n  - {name: G, users}\n"),
+        ("users/u.yaml", "users:\n  - {username: ana, groups: [G]}\n"),
+    ]);
+    assert_eq!(out["groups/g.yaml"], "format_version: 2\ngroups:\n  - {name: G, members: [ana]}\n");
+}

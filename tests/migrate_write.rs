@@ -225,8 +225,9 @@ fn a_failed_enable_sharing_removes_the_folder_it_created() {
     }
     let before = snapshot(&dir);
     let inputs = migrate::read_project(&dir, &dir).unwrap();
-    let changes =
-        migrate::enable_sharing::enable_sharing(&inputs, &["chw".to_string()], Some("Village A")).expect("planned");
+    let changes = migrate::enable_sharing::enable_sharing(&inputs, &["chw".to_string()], Some("Village A"))
+        .expect("planned")
+        .changes;
     // The new groups file (and its folder) comes last: fail there, after the others moved in.
     let last = changes.len() - 1;
     assert!(changes[last].before.is_none() && last > 0, "{changes:#?}");

@@ -357,9 +357,35 @@ pub fn entry_end(text: &str, key: &Node, value: &Node) -> usize {
     content_end(text, value).max(key.span.end)
 }
 
-/// The offset just after the colon that follows a key.
+/// The offset just after the colon that follows a key, or the key's end when
+/// no colon does (`{name: T, members}`).
 fn colon_after(text: &str, key: &Node) -> usize {
-    text[key.span.end..].find(':').map_or(key.span.end, |i| key.span.end + i + 1)
+    colon(text, key).unwrap_or(key.span.end)
+}
+
+fn colon(text: &str, key: &Node) -> Option<usize> {
+    let rest = &text[key.span.end..];
+    let blanks = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+    (rest[blanks..].starts_with(':')).then_some(key.span.end + blanks + 1)
+}
+
+/// Replaces a mapping value with `new`; a value left empty (`key:`, or a bare
+/// `key` in a flow mapping) gets it after the colon.
+pub fn replace_value(text: &str, key: &Node, value: &Node, new: &str) -> Splice {
+    if value.span.is_empty() && value.value == Value::Null {
+        return match colon(text, key) {
+            Some(at) => Splice::insert(at, format!(" {new}")),
+            None => Splice::insert(key.span.end, format!(": {new}")),
+        };
+    }
+    Splice::new(value.span.clone(), new)
+}
+
+/// Whether a list is shared through YAML: anchored (`&a [..]`) or an alias (`*a`),
+/// so that appending to it would change every list it stands for.
+pub fn shared_list(text: &str, key: &Node, list: &Node) -> bool {
+    let properties = &text[with_properties(text, list.span.start)..list.span.start];
+    list.span.start < key.span.end || text[list.span.clone()].starts_with('*') || properties.contains('&')
 }
 
 /// The end of a node's text, before the line breaks and indentation that block
@@ -380,7 +406,7 @@ pub fn append_items(key: &Node, list: &Node, new: &[String], text: &str) -> Vec<
         // `key: ~` or `key: null`: the list takes the null's place.
         Value::Null if !list.span.is_empty() => vec![Splice::new(list.span.clone(), format!("[{}]", new.join(", ")))],
         // `key:` with no value: a flow list after the colon.
-        Value::Null => vec![Splice::insert(colon_after(text, key), format!(" [{}]", new.join(", ")))],
+        Value::Null => vec![replace_value(text, key, list, &format!("[{}]", new.join(", ")))],
         Value::Seq(items) if is_flow(list, text) => match items.last() {
             Some(last) => vec![Splice::insert(last.span.end, format!(", {}", new.join(", ")))],
             None => vec![Splice::insert(list.span.start + 1, new.join(", "))],
@@ -563,6 +589,25 @@ mod tests {
         let root = parse(&out).unwrap();
         let (_, _, h) = entry(&root, "h").unwrap();
         assert_eq!(entry(h, "id").unwrap().2.as_str(), Some("abc\n\n"));
+    }
+
+    #[test]
+    fn values_left_empty_get_one() {
+        let text = "a:\nb: {c: 1, d}\ne: {f: , g: 1}\n";
+        let out = edit(text, |r| {
+            let (_, ka, a) = entry(r, "a").unwrap();
+            let (_, _, b) = entry(r, "b").unwrap();
+            let (_, kd, d) = entry(b, "d").unwrap();
+            let (_, _, e) = entry(r, "e").unwrap();
+            let (_, kf, f) = entry(e, "f").unwrap();
+            vec![
+                replace_value(text, ka, a, "true"),
+                replace_value(text, kd, d, "true"),
+                replace_value(text, kf, f, "true"),
+            ]
+        });
+        assert_eq!(out, "a: true\nb: {c: 1, d: true}\ne: {f: true , g: 1}\n");
+        parse(&out).unwrap();
     }
 
     #[test]

@@ -12,12 +12,18 @@ use super::{Change, Doc, Input, Plan, Refusal, parse, refuse};
 use crate::diagnostic::{Diagnostic, Place, did_you_mean};
 use crate::index::Index;
 use crate::model::{RoleApps, User, Version};
-use crate::rules::{legacy_format, unknown_reference};
-use crate::source::FileKind;
+use crate::rules::legacy_format;
 use crate::yaml::Node;
 
+/// The planned change, and what the user should know about it (warnings).
+#[derive(Debug)]
+pub struct Planned {
+    pub changes: Vec<Change>,
+    pub notes: Vec<String>,
+}
+
 /// Plans the change; `group` is needed only when some user has no case owner.
-pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) -> Result<Vec<Change>, Refusal> {
+pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) -> Result<Planned, Refusal> {
     let parsed = parse(inputs);
     if !parsed.problems.is_empty() {
         return Err(refuse(parsed.files, parsed.problems));
@@ -58,16 +64,11 @@ pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) ->
     let mut seen = HashSet::new();
     for id in apps.iter().filter(|id| seen.insert(id.as_str())) {
         let Some(&a) = ix.app_by_id.get(id.as_str()) else {
-            let root = &parsed.files.iter().position(|f| f.kind == FileKind::Project).unwrap_or(0);
-            let mut d =
-                Diagnostic::new(&unknown_reference::RULE, Place::new(*root, 0..0), format!("no app has id `{id}`"))
-                    .label("in this project");
-            d = match did_you_mean(id, ix.app_by_id.keys().copied()) {
-                Some(near) => d.help(format!("did you mean `{near}`?")),
-                None => d.help("pass the `id` of an app in apps/ (default: its file name without .yaml)"),
+            let hint = match did_you_mean(id, ix.app_by_id.keys().copied()) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => "pass the `id` of an app in apps/ (default: its file name without .yaml)".to_string(),
             };
-            plan.problems.push(d);
-            continue;
+            return Err(Refusal::Usage(format!("no app has id `{id}`; {hint}")));
         };
         let app = ix.apps[a].app;
         listed.push(&app.id.value);
@@ -77,20 +78,23 @@ pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) ->
         {
             plan.edit(doc, [Splice::new(v.span.clone(), "\"2.0\"")]);
         }
-        if !app.case_sharing() {
-            turn_on(doc, &doc.root, &["modules"], &mut plan);
-        }
-    }
-    if !plan.problems.is_empty() {
-        return Err(refuse(parsed.files, plan.problems));
+        turn_on(doc, &doc.root, &["modules"], &mut plan);
     }
     let def = ix.def;
-    if !def.case_sharing() {
-        turn_on(doc_of(def.file), &doc_of(def.file).root, &["roles", "location_types", "shared_case_types"], &mut plan);
-    }
+    turn_on(doc_of(def.file), &doc_of(def.file).root, &["roles", "location_types", "shared_case_types"], &mut plan);
 
-    // The users who would have no case owner.
-    let homeless = without_owner(&ix, &listed);
+    // The users who would have no case owner; a user whose membership is in doubt
+    // (a near-miss username in some group, R001) is left for that to be fixed.
+    let mut notes = Vec::new();
+    let (doubt, homeless): (Vec<&User>, Vec<&User>) =
+        without_owner(&ix, &listed).into_iter().partition(|u| ix.in_doubt.contains(u.username.value.as_str()));
+    for u in doubt {
+        notes.push(format!(
+            "user `{}` is not added to a group: a group lists a username like theirs (R001); fix that name first",
+            u.username.value
+        ));
+    }
+    let mut turned_on_group = false;
     if !homeless.is_empty() {
         let Some(name) = group else {
             let shown: Vec<String> = homeless.iter().take(5).map(|u| format!("`{}`", u.username.value)).collect();
@@ -106,6 +110,13 @@ pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) ->
             Some(g) => {
                 let doc = doc_of(g.file);
                 let node = group_node(doc, &g.name.span).expect("a loaded group has a mapping");
+                if let Some((_, key, list)) = entry(node, "members")
+                    && super::edit::shared_list(&doc.text, key, list)
+                {
+                    return Err(Refusal::Usage(format!(
+                        "the members of group `{name}` are a YAML anchor or alias, so adding users would change other lists too; write the list out in full, or choose another group"
+                    )));
+                }
                 let present: HashSet<&str> = g.members.iter().map(|m| m.value.as_str()).collect();
                 let new: Vec<String> =
                     names.iter().filter(|n| !present.contains(n.as_str())).map(|n| scalar(n)).collect();
@@ -114,14 +125,15 @@ pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) ->
                     None => plan
                         .edit(doc, [insert_entry(node, None, "members", &format!("[{}]", new.join(", ")), &doc.text)]),
                 }
-                if !g.case_sharing() {
-                    turn_on(doc, node, &["reporting", "members"], &mut plan);
-                }
+                turned_on_group = !g.case_sharing();
+                turn_on(doc, node, &["reporting", "members"], &mut plan);
             }
             None => {
-                let stem = match crate::model::slug(name) {
-                    s if s.is_empty() => "case-sharing".to_string(),
-                    s => s,
+                // File names stay short: 64 characters of the slug at most.
+                let stem: String = crate::model::slug(name).chars().take(64).collect();
+                let stem = match stem.trim_end_matches('-') {
+                    "" => "case-sharing".to_string(),
+                    s => s.to_string(),
                 };
                 // A name no file has, on disk too (excluded files are not among the inputs).
                 let taken: HashSet<&str> = inputs.iter().map(|i| i.rel.as_str()).collect();
@@ -142,17 +154,32 @@ pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) ->
             }
         }
     }
-    let before: HashSet<String> = owner_errors(&checked);
+    let before: HashSet<String> = errors(&checked);
     let changes = super::finish(parsed, plan)?;
-    verify(inputs, &changes, apps, &before)?;
-    Ok(changes)
+    let new = verify(inputs, &changes, apps, &before)?;
+    if !new.is_empty() && turned_on_group {
+        return Err(Refusal::Usage(format!(
+            "turning case sharing on for group `{}` would add {}: {}; choose another group",
+            group.unwrap_or(""),
+            count(new.len(), "error"),
+            new.join("; ")
+        )));
+    }
+    notes.extend(new.into_iter().map(|e| format!("after this change `caseshare check` reports a new error: {e}")));
+    Ok(Planned { changes, notes })
 }
 
-/// Sets `case_sharing: true` in a mapping: rewrites the value, or adds the key
-/// before the first of `before` that the mapping has (else at its end).
+fn count(n: usize, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
+}
+
+/// Sets `case_sharing: true` in a mapping, unless it says so already: rewrites the
+/// value (`false`, `yes`, empty), or adds the key before the first of `before`
+/// that the mapping has (else at its end).
 fn turn_on(doc: &Doc, map: &Node, before: &[&str], plan: &mut Plan) {
     match entry(map, "case_sharing") {
-        Some((_, _, v)) => plan.edit(doc, [Splice::new(v.span.clone(), "true")]),
+        Some((_, _, v)) if v.value == crate::yaml::Value::Bool(true) && v.source(&doc.text) == "true" => {}
+        Some((_, k, v)) => plan.edit(doc, [super::edit::replace_value(&doc.text, k, v, "true")]),
         None => {
             let at = before.iter().filter_map(|k| entry(map, k).map(|(i, _, _)| i)).min();
             plan.edit(doc, [insert_entry(map, at, "case_sharing", "true", &doc.text)]);
@@ -184,19 +211,25 @@ fn without_owner<'p>(ix: &Index<'p>, apps: &[&str]) -> Vec<&'p User> {
         .collect()
 }
 
-/// The G001 and G002 errors of a checked project, as `CODE message` lines.
-fn owner_errors(checked: &crate::CheckResult) -> HashSet<String> {
+/// The errors of a checked project, as `CODE message` lines.
+fn errors(checked: &crate::CheckResult) -> HashSet<String> {
     checked
         .diagnostics
         .iter()
-        .filter(|d| matches!(d.code(), "G001" | "G002"))
+        .filter(|d| d.severity == crate::diagnostic::Severity::Error)
         .map(|d| format!("{} {}", d.code(), d.message))
         .collect()
 }
 
 /// Re-checks the changed project: the listed apps must be at 2.0 or later with
 /// case sharing on, and none of their users without a case owner.
-fn verify(inputs: &[Input], changes: &[Change], apps: &[String], before: &HashSet<String>) -> Result<(), Refusal> {
+/// Returns the errors the change adds (sorted), for the user to know.
+fn verify(
+    inputs: &[Input],
+    changes: &[Change],
+    apps: &[String],
+    before: &HashSet<String>,
+) -> Result<Vec<String>, Refusal> {
     let changed: HashSet<&str> = changes.iter().map(|c| c.rel.as_str()).collect();
     let mut tree: Vec<(&str, &[u8])> = inputs
         .iter()
@@ -205,18 +238,8 @@ fn verify(inputs: &[Input], changes: &[Change], apps: &[String], before: &HashSe
         .collect();
     tree.extend(changes.iter().map(|c| (c.rel.as_str(), c.after.as_bytes())));
     let checked = crate::check_bytes(&tree);
-    // The change must not give anyone a new G001 or G002: turning case sharing on
-    // for an existing group can give its members a second case owner.
-    let mut new: Vec<String> = owner_errors(&checked).into_iter().filter(|e| !before.contains(e)).collect();
-    if !new.is_empty() {
-        new.sort();
-        return Err(Refusal::Usage(format!(
-            "the change would add {} error{}: {}; choose another group",
-            new.len(),
-            if new.len() == 1 { "" } else { "s" },
-            new.join("; ")
-        )));
-    }
+    let mut new: Vec<String> = errors(&checked).into_iter().filter(|e| !before.contains(e)).collect();
+    new.sort();
     let mut diags = Vec::new();
     let ix = Index::build(&checked.project, &mut diags);
     let two = Version::parse("2.0").expect("2.0 is a version");
@@ -232,9 +255,14 @@ fn verify(inputs: &[Input], changes: &[Change], apps: &[String], before: &HashSe
     if !ix.def.case_sharing() {
         wrong.push("the project setting".into());
     }
-    wrong.extend(without_owner(&ix, &listed).iter().map(|u| format!("user `{}`", u.username.value)));
+    wrong.extend(
+        without_owner(&ix, &listed)
+            .iter()
+            .filter(|u| !ix.in_doubt.contains(u.username.value.as_str()))
+            .map(|u| format!("user `{}`", u.username.value)),
+    );
     if wrong.is_empty() {
-        Ok(())
+        Ok(new)
     } else {
         Err(Refusal::Internal(format!(
             "after the change, still not right: {}; please report this bug",

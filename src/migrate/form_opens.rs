@@ -5,7 +5,7 @@
 //! The new `opens` takes the place of the first of these keys; the others go.
 
 use super::edit::{
-    Splice, append_items, entry, insert_entry, items, remove_entries, replace_entry, scalar, with_properties,
+    append_items, entry, insert_entry, items, remove_entries, replace_entry, replace_value, scalar, with_properties,
 };
 use super::{Doc, Plan, legacy_bool, maps_under, not_yes_no};
 use crate::diagnostic::{Diagnostic, Place};
@@ -80,7 +80,7 @@ fn migrate_form(doc: &Doc, form: &Node, plan: &mut Plan) {
             if sets_owner {
                 for existing in items(opens).into_iter().filter(|n| matches!(n.value, Value::Map(_))) {
                     match entry(existing, "owner") {
-                        Some((_, _, v)) => plan.edit(doc, [Splice::new(v.span.clone(), "explicit")]),
+                        Some((_, k, v)) => plan.edit(doc, [replace_value(text, k, v, "explicit")]),
                         None => plan.edit(doc, [insert_entry(existing, None, "owner", "explicit", text)]),
                     }
                 }

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::edit::{append_items, entry, insert_entry, items, remove_entry, scalar, with_properties};
+use super::edit::{append_items, entry, insert_entry, items, remove_entry, scalar, shared_list};
 use super::{Doc, Plan, maps_under};
 use crate::diagnostic::{Diagnostic, Place, did_you_mean};
 use crate::rules::{invalid_value, missing_field, unknown_reference, wrong_type};
@@ -97,7 +97,7 @@ pub fn plan(docs: &[Doc], plan: &mut Plan) {
         let doc = &docs[t.doc];
         let new: Vec<String> = t.joining.iter().map(|u| scalar(u)).collect();
         match members_of(doc, t.group) {
-            Some((key, list)) if shared(&doc.text, key, list) => {
+            Some((key, list)) if shared_list(&doc.text, key, list) => {
                 let name = entry(t.group, "name").and_then(|(_, _, v)| v.as_str()).unwrap_or("");
                 plan.problems.push(
                     Diagnostic::new(
@@ -119,12 +119,6 @@ pub fn plan(docs: &[Doc], plan: &mut Plan) {
             }
         }
     }
-}
-
-/// Whether a list is shared through YAML: anchored (`&a [..]`) or an alias (`*a`).
-fn shared(text: &str, key: &Node, list: &Node) -> bool {
-    let properties = &text[with_properties(text, list.span.start)..list.span.start];
-    list.span.start < key.span.end || text[list.span.clone()].starts_with('*') || properties.contains('&')
 }
 
 /// A group's member list: `members`, or format 1's `users`.
