@@ -308,3 +308,29 @@ fn a_bare_key_in_a_flow_mapping_gets_its_list() {
     ]);
     assert_eq!(out["groups/g.yaml"], "format_version: 2\ngroups:\n  - {name: G, members: [ana]}\n");
 }
+
+#[test]
+fn explicit_keys_and_a_late_format_version() {
+    let out = ok(&[("project.yaml", "? project_space\n: d1\n")]);
+    assert_eq!(out["project.yaml"], "format_version: 2\n? domain\n: d1\n");
+    let out = ok(&[
+        ("project.yaml", "project_space: d1\nformat_version: 1   # old\n"),
+        ("groups/g.yaml", "groups:\n  - ? name\n    : A\n"),
+        ("users/u.yaml", "users:\n  - username: x\n    groups: [A]\n"),
+    ]);
+    assert_eq!(out["project.yaml"], "format_version: 2\ndomain: d1\n# old\n");
+    assert_eq!(out["groups/g.yaml"], "format_version: 2\ngroups:\n  - ? name\n    : A\n    members: [x]\n");
+}
+
+#[test]
+fn a_comment_after_a_replaced_block_list_keeps_its_order() {
+    let app = "name: A\nversion: \"2.0\"\nmodules:\n  - name: M\n    case_type: p\n    forms:\n      - name: F\n        subcases:\n          # first the child\n          - child   # a child case\n          # then the referral\n          - referral   # sent on\n        updates: [p]\n";
+    let out = ok(&[("project.yaml", PROJECT), ("apps/a.yaml", app)]);
+    assert!(
+        out["apps/a.yaml"].ends_with(
+            "        opens: [{case_type: child, relationship: child}, {case_type: referral, relationship: child}]\n        # first the child\n        # a child case\n        # then the referral\n        # sent on\n        updates: [p]\n"
+        ),
+        "{}",
+        out["apps/a.yaml"]
+    );
+}

@@ -153,6 +153,11 @@ fn scalar_spans(node: &Node, out: &mut Vec<Span>) {
 /// The comments inside `range` (each `#…` up to its line end), skipping `#` inside
 /// the given scalars.
 fn comments_in(text: &str, range: Span, scalars: &[Span]) -> Vec<String> {
+    comments_at(text, range, scalars).into_iter().map(|(_, c)| c).collect()
+}
+
+/// [`comments_in`], with the offset of each comment.
+fn comments_at(text: &str, range: Span, scalars: &[Span]) -> Vec<(usize, String)> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut i = range.start;
@@ -163,7 +168,7 @@ fn comments_in(text: &str, range: Span, scalars: &[Span]) -> Vec<String> {
         }
         if bytes[i] == b'#' && (i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b'\n' | b'\r')) {
             let end = text[i..].find(['\r', '\n']).map_or(text.len(), |e| i + e);
-            out.push(text[i..end].trim_end().to_string());
+            out.push((i, text[i..end].trim_end().to_string()));
             i = end;
             continue;
         }
@@ -180,7 +185,18 @@ fn entry_range(map: &Node, index: usize, text: &str) -> Option<(Span, Vec<Span>)
     let mut scalars = Vec::new();
     scalar_spans(k, &mut scalars);
     scalar_spans(v, &mut scalars);
-    Some((k.span.start..entry_end(text, k, v), scalars))
+    Some((entry_start(text, k)..entry_end(text, k, v), scalars))
+}
+
+/// Where a mapping entry starts: its key, or the `?` of an explicit key (`? key`).
+pub fn entry_start(text: &str, key: &Node) -> usize {
+    let from = line_start(text, key.span.start);
+    let before = text[from..key.span.start].trim_end();
+    if before.ends_with('?') && (before.len() == 1 || before[..before.len() - 1].ends_with([' ', '\t', '-'])) {
+        from + before.len() - 1
+    } else {
+        key.span.start
+    }
 }
 
 /// Removes the entry at `index` of a mapping (see [`remove_entries`]).
@@ -200,7 +216,7 @@ pub fn remove_entries(map: &Node, indices: &[usize], text: &str) -> Vec<Splice> 
         return Vec::new();
     }
     if (0..n).all(removed) {
-        return vec![Splice::new(entries[0].0.span.start..end_of(n - 1), "{}")];
+        return vec![Splice::new(entry_start(text, &entries[0].0)..end_of(n - 1), "{}")];
     }
     let nl = newline(text);
     let mut out = Vec::new();
@@ -220,11 +236,12 @@ pub fn remove_entries(map: &Node, indices: &[usize], text: &str) -> Vec<Splice> 
             scalar_spans(k, &mut scalars);
             scalar_spans(v, &mut scalars);
         }
-        let start = entries[i].0.span.start;
+        let start = entry_start(text, &entries[i].0);
+        let next_start = |j: usize| entry_start(text, &entries[j].0);
         if is_flow(map, text) {
             // Comments inside stay, each ending its line.
             let (span, indent) = if j < n {
-                (start..entries[j].0.span.start, indent_at(text, entries[j].0.span.start))
+                (start..next_start(j), indent_at(text, next_start(j)))
             } else {
                 (end_of(i - 1)..end_of(j - 1), line_indent(text, map.span.start))
             };
@@ -240,7 +257,7 @@ pub fn remove_entries(map: &Node, indices: &[usize], text: &str) -> Vec<Splice> 
         } else {
             // The first key of a list item (`- key: …`): the next kept key moves up.
             let indent = indent_at(text, start);
-            let span = start..entries.get(j).map_or(end_of(j - 1), |(k, _)| k.span.start);
+            let span = start..if j < n { next_start(j) } else { end_of(j - 1) };
             let kept: String =
                 comments_in(text, span.clone(), &scalars).iter().map(|c| format!("{c}{nl}{indent}")).collect();
             out.push(Splice::new(span, kept));
@@ -253,15 +270,30 @@ pub fn remove_entries(map: &Node, indices: &[usize], text: &str) -> Vec<Splice> 
 /// The comments inside a removed flow range, each ending its line, so that what
 /// follows the range starts the next line at `indent`; empty when there are none.
 fn flow_comments(text: &str, span: &Span, scalars: &[Span], indent: &str) -> String {
-    let comments = comments_in(text, span.clone(), scalars);
+    let comments = comments_at(text, span.clone(), scalars);
     if comments.is_empty() {
         return String::new();
     }
     let nl = newline(text);
-    let lead =
-        if span.start > 0 && !matches!(text.as_bytes()[span.start - 1], b' ' | b'\t' | b'\n') { " " } else { "" };
-    let lines: String = comments.iter().map(|c| format!("{c}{nl}{indent}")).collect::<Vec<_>>().join("");
-    format!("{lead}{lines}")
+    let mut out = String::new();
+    for (at, comment) in comments {
+        if out.is_empty() && begins_line(text, at) && span.start > 0 && begins_line(text, span.start) {
+            // The range starts a line, after its indentation: the comment takes its place.
+        } else if begins_line(text, at) {
+            // A comment on its own line stays on its own line, as indented.
+            out.push_str(nl);
+            out.push_str(&text[line_start(text, at)..at]);
+        } else if !out.is_empty() || (span.start > 0 && !matches!(text.as_bytes()[span.start - 1], b' ' | b'\t')) {
+            out.push(' ');
+        }
+        out.push_str(&comment);
+    }
+    // A comment ends its line: what follows the range starts the next one.
+    if !text[span.end..].starts_with(['\r', '\n']) {
+        out.push_str(nl);
+        out.push_str(indent);
+    }
+    out
 }
 
 /// The leading blanks of the line holding `offset`.
@@ -284,6 +316,11 @@ pub fn replace_entry(map: &Node, index: usize, new: &str, text: &str) -> Vec<Spl
         let kept: String = comments.iter().map(|c| format!(" {c}{nl}{indent}")).collect();
         return vec![Splice::new(range, format!("{new}{kept}"))];
     }
+    // The comments go on lines below the new entry; a comment after the old value's
+    // last line joins them, in order (else it would trail the last of them).
+    let eol = text[range.end..].find(['\r', '\n']).map_or(text.len(), |i| range.end + i);
+    let range = if text[range.end..eol].trim_start().starts_with('#') { range.start..eol } else { range };
+    let comments = comments_in(text, range.clone(), &scalars);
     let nl = newline(text);
     let indent = indent_at(text, range.start);
     let kept: String = comments.iter().map(|c| format!("{nl}{indent}{c}")).collect();
@@ -303,7 +340,7 @@ pub fn insert_entry(map: &Node, before: Option<usize>, key: &str, value: &str, t
             return Splice::insert(at, format!("{key}: {value}"));
         }
         return match before {
-            Some(i) => Splice::insert(entries[i].0.span.start, format!("{key}: {value}, ")),
+            Some(i) => Splice::insert(entry_start(text, &entries[i].0), format!("{key}: {value}, ")),
             None => {
                 let (k, v) = entries.last().expect("not empty");
                 Splice::insert(entry_end(text, k, v), format!(", {key}: {value}"))
@@ -312,7 +349,7 @@ pub fn insert_entry(map: &Node, before: Option<usize>, key: &str, value: &str, t
     }
     match before {
         Some(i) => {
-            let at = entries[i].0.span.start;
+            let at = entry_start(text, &entries[i].0);
             let indent = indent_at(text, at);
             if begins_line(text, at) {
                 Splice::insert(line_start(text, at), format!("{indent}{key}: {value}{nl}"))
@@ -322,7 +359,7 @@ pub fn insert_entry(map: &Node, before: Option<usize>, key: &str, value: &str, t
         }
         None => {
             let (k, v) = entries.last().expect("not empty");
-            let indent = indent_at(text, entries[0].0.span.start);
+            let indent = indent_at(text, entry_start(text, &entries[0].0));
             let at = after_value(text, k, v);
             let lead = if at == text.len() && !text.ends_with('\n') { nl } else { "" };
             Splice::insert(at, format!("{lead}{indent}{key}: {value}{nl}"))
@@ -521,6 +558,21 @@ mod tests {
         assert_eq!(
             out,
             "l:\n  - {username: jon # home\n  }\n  - {username: ines,\n     # moved\n     role: chw}\n  - { # c\n         b: 1}\n"
+        );
+        parse(&out).unwrap();
+    }
+
+    #[test]
+    fn own_line_comments_in_flow_mappings_stay_on_their_lines() {
+        let text = "f:\n  - {\n      name: F1,\n      # about registration\n      registration: no,\n      # about subcases\n      subcases: []\n    }\n  - {\n      # about a\n      a: 1,\n      b: 2\n    }\n";
+        let out = edit(text, |r| {
+            let mut s = remove_entries(&item(r, "f", 0), &[1, 2], text);
+            s.extend(remove_entry(&item(r, "f", 1), 0, text));
+            s
+        });
+        assert_eq!(
+            out,
+            "f:\n  - {\n      name: F1\n      # about registration\n      # about subcases\n    }\n  - {\n      # about a\n      b: 2\n    }\n"
         );
         parse(&out).unwrap();
     }
