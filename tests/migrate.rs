@@ -210,6 +210,11 @@ fn ok(files: &[(&str, &str)]) -> BTreeMap<String, String> {
     shown
 }
 
+/// Asserts that a migrated file ends with `tail`.
+fn assert_ends(out: &BTreeMap<String, String>, file: &str, tail: &str) {
+    assert!(out[file].ends_with(tail), "{}", out[file]);
+}
+
 const GROUPS_AB: &str = "groups:\n  - name: A\n    users: [maria]\n  - name: B\n";
 
 #[test]
@@ -242,12 +247,10 @@ fn comments_inside_flow_mappings_stay() {
 fn sets_owner_with_a_block_opens_and_new_entries() {
     let app = "name: A\nversion: \"2.0\"\nmodules:\n  - name: M\n    case_type: patient\n    forms:\n      - name: F3\n        opens:\n          - case_type: patient\n        registration: yes\n        sets_owner: yes\n";
     let out = ok(&[("project.yaml", PROJECT), ("apps/a.yaml", app)]);
-    assert!(
-        out["apps/a.yaml"].ends_with(
-            "      - name: F3\n        opens:\n          - case_type: patient\n            owner: explicit\n          - {owner: explicit}\n"
-        ),
-        "{}",
-        out["apps/a.yaml"]
+    assert_ends(
+        &out,
+        "apps/a.yaml",
+        "      - name: F3\n        opens:\n          - case_type: patient\n            owner: explicit\n          - {owner: explicit}\n",
     );
 }
 
@@ -326,11 +329,9 @@ fn explicit_keys_and_a_late_format_version() {
 fn a_comment_after_a_replaced_block_list_keeps_its_order() {
     let app = "name: A\nversion: \"2.0\"\nmodules:\n  - name: M\n    case_type: p\n    forms:\n      - name: F\n        subcases:\n          # first the child\n          - child   # a child case\n          # then the referral\n          - referral   # sent on\n        updates: [p]\n";
     let out = ok(&[("project.yaml", PROJECT), ("apps/a.yaml", app)]);
-    assert!(
-        out["apps/a.yaml"].ends_with(
-            "        opens: [{case_type: child, relationship: child}, {case_type: referral, relationship: child}]\n        # first the child\n        # a child case\n        # then the referral\n        # sent on\n        updates: [p]\n"
-        ),
-        "{}",
-        out["apps/a.yaml"]
+    assert_ends(
+        &out,
+        "apps/a.yaml",
+        "        opens: [{case_type: child, relationship: child}, {case_type: referral, relationship: child}]\n        # first the child\n        # a child case\n        # then the referral\n        # sent on\n        updates: [p]\n",
     );
 }

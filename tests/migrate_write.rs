@@ -46,6 +46,17 @@ fn mode(p: &Path) -> u32 {
     u32::from(std::fs::metadata(p).unwrap().permissions().readonly())
 }
 
+/// A new project in a fresh temporary folder, from `(path, content)` pairs.
+fn fresh(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("caseshare-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (rel, text) in files {
+        std::fs::create_dir_all(dir.join(rel).parent().unwrap()).unwrap();
+        std::fs::write(dir.join(rel), text).unwrap();
+    }
+    dir
+}
+
 fn caseshare(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("caseshare").unwrap();
     cmd.current_dir(dir).env("NO_COLOR", "1");
@@ -184,19 +195,17 @@ fn a_symbolic_link_is_followed_not_replaced() {
 
 #[test]
 fn enable_sharing_on_disk_then_check_is_clean_for_the_app() {
-    let dir = std::env::temp_dir().join(format!("caseshare-enable-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    for (rel, text) in [
-        ("project.yaml", "format_version: 2\ndomain: d1\n"),
-        (
-            "apps/chw.yaml",
-            "format_version: 2\nname: CHW\ncommcare_version: \"1.9\"\nmodules:\n  - {name: H, case_type: household, forms: [{name: R, opens: [{}]}]}\n",
-        ),
-        ("users/all.yaml", "format_version: 2\nusers:\n  - {username: david}\n  - {username: maria}\n"),
-    ] {
-        std::fs::create_dir_all(dir.join(rel).parent().unwrap()).unwrap();
-        std::fs::write(dir.join(rel), text).unwrap();
-    }
+    let dir = fresh(
+        "enable",
+        &[
+            ("project.yaml", "format_version: 2\ndomain: d1\n"),
+            (
+                "apps/chw.yaml",
+                "format_version: 2\nname: CHW\ncommcare_version: \"1.9\"\nmodules:\n  - {name: H, case_type: household, forms: [{name: R, opens: [{}]}]}\n",
+            ),
+            ("users/all.yaml", "format_version: 2\nusers:\n  - {username: david}\n  - {username: maria}\n"),
+        ],
+    );
     let args = ["enable-sharing", "--app", "chw", "--group", "Village A"];
     let out = caseshare(&dir).args(args).assert().code(0).get_output().clone();
     let diff = String::from_utf8(out.stdout).unwrap();
@@ -213,16 +222,14 @@ fn enable_sharing_on_disk_then_check_is_clean_for_the_app() {
 
 #[test]
 fn a_failed_enable_sharing_removes_the_folder_it_created() {
-    let dir = std::env::temp_dir().join(format!("caseshare-enable-fail-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    for (rel, text) in [
-        ("project.yaml", "format_version: 2\ndomain: d1\n"),
-        ("apps/chw.yaml", "format_version: 2\nname: CHW\ncommcare_version: \"2.0\"\nmodules: []\n"),
-        ("users/all.yaml", "format_version: 2\nusers:\n  - {username: david}\n"),
-    ] {
-        std::fs::create_dir_all(dir.join(rel).parent().unwrap()).unwrap();
-        std::fs::write(dir.join(rel), text).unwrap();
-    }
+    let dir = fresh(
+        "enable-fail",
+        &[
+            ("project.yaml", "format_version: 2\ndomain: d1\n"),
+            ("apps/chw.yaml", "format_version: 2\nname: CHW\ncommcare_version: \"2.0\"\nmodules: []\n"),
+            ("users/all.yaml", "format_version: 2\nusers:\n  - {username: david}\n"),
+        ],
+    );
     let before = snapshot(&dir);
     let inputs = migrate::read_project(&dir, &dir).unwrap();
     let changes = migrate::enable_sharing::enable_sharing(&inputs, &["chw".to_string()], Some("Village A"))
@@ -244,18 +251,16 @@ fn a_failed_enable_sharing_removes_the_folder_it_created() {
 #[test]
 fn enable_sharing_never_overwrites_a_file_it_was_not_shown() {
     // An excluded file is not part of the project, but it is still on disk.
-    let dir = std::env::temp_dir().join(format!("caseshare-enable-excluded-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    for (rel, text) in [
-        ("project.yaml", "format_version: 2\ndomain: d1\n"),
-        ("caseshare.toml", "[files]\nexclude = [\"groups/field-team.yaml\"]\n"),
-        ("groups/field-team.yaml", "# hand-maintained drafts, do not lose\nformat_version: 2\ngroups: []\n"),
-        ("apps/chw.yaml", "format_version: 2\nname: CHW\ncommcare_version: \"2.0\"\nmodules: []\n"),
-        ("users/all.yaml", "format_version: 2\nusers:\n  - {username: david}\n"),
-    ] {
-        std::fs::create_dir_all(dir.join(rel).parent().unwrap()).unwrap();
-        std::fs::write(dir.join(rel), text).unwrap();
-    }
+    let dir = fresh(
+        "enable-excluded",
+        &[
+            ("project.yaml", "format_version: 2\ndomain: d1\n"),
+            ("caseshare.toml", "[files]\nexclude = [\"groups/field-team.yaml\"]\n"),
+            ("groups/field-team.yaml", "# hand-maintained drafts, do not lose\nformat_version: 2\ngroups: []\n"),
+            ("apps/chw.yaml", "format_version: 2\nname: CHW\ncommcare_version: \"2.0\"\nmodules: []\n"),
+            ("users/all.yaml", "format_version: 2\nusers:\n  - {username: david}\n"),
+        ],
+    );
     let drafts = std::fs::read(dir.join("groups/field-team.yaml")).unwrap();
     caseshare(&dir).args(["enable-sharing", "--app", "chw", "--group", "Field Team", "--write"]).assert().code(0);
     assert_eq!(std::fs::read(dir.join("groups/field-team.yaml")).unwrap(), drafts);
