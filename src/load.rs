@@ -115,24 +115,12 @@ fn prepare((id, rel, display, abs, kind, content): Input) -> Prepared {
         Read::Text(t) => t.clone(),
         Read::NotUtf8 { lossy, at } => {
             p.file = Some(SourceFile::new(rel, display, abs, kind, lossy.as_str().into()));
-            p.diags.push(
-                Diagnostic::new(&not_utf8::RULE, Place::new(file_id, *at..*at), "the file is not UTF-8 text")
-                    .label("this byte is not UTF-8")
-                    .help("save the file as UTF-8"),
-            );
+            p.diags.push(not_utf8_at(file_id, *at));
             return p;
         }
         Read::TooLarge(len) => {
             p.file = Some(SourceFile::new(rel, display, abs, kind, Arc::from("")));
-            p.diags.push(
-                Diagnostic::new(
-                    &yaml_limits::RULE,
-                    Place::new(file_id, 0..0),
-                    format!("the file is {len} bytes, over the limit of {MAX_FILE_BYTES} bytes"),
-                )
-                .label("not read")
-                .help("split the definitions over several files"),
-            );
+            p.diags.push(too_large(file_id, *len));
             return p;
         }
     };
@@ -342,7 +330,26 @@ fn format_is_current(cx: &mut Conv<'_>, fields: &mut model::Fields<'_>) -> bool 
     }
 }
 
-fn legacy(file: usize, span: crate::source::Span) -> Diagnostic {
+/// F004 at the first byte that is not UTF-8.
+pub(crate) fn not_utf8_at(file: FileId, at: usize) -> Diagnostic {
+    Diagnostic::new(&not_utf8::RULE, Place::new(file, at..at), "the file is not UTF-8 text")
+        .label("this byte is not UTF-8")
+        .help("save the file as UTF-8")
+}
+
+/// Y003 for a file over [`MAX_FILE_BYTES`].
+pub(crate) fn too_large(file: FileId, len: u64) -> Diagnostic {
+    Diagnostic::new(
+        &yaml_limits::RULE,
+        Place::new(file, 0..0),
+        format!("the file is {len} bytes, over the limit of {MAX_FILE_BYTES} bytes"),
+    )
+    .label("not read")
+    .help("split the definitions over several files")
+}
+
+/// F002 for a format 1 file.
+pub(crate) fn legacy(file: usize, span: crate::source::Span) -> Diagnostic {
     Diagnostic::new(&legacy_format::RULE, Place::new(file, span), "this is a format 1 (legacy) file")
         .label("format 1")
         .help("run `caseshare migrate` to rewrite it to format 2")

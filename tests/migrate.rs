@@ -47,6 +47,18 @@ fn migrated(tree: &BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// The file, format and schema problems (Y, F, S) of a tree, as `path: CODE message`.
+fn format2_problems(tree: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
+    let files: Vec<(&str, &[u8])> = tree.iter().map(|(r, b)| (r.as_str(), b.as_slice())).collect();
+    let result = caseshare::check_bytes(&files);
+    result
+        .diagnostics
+        .iter()
+        .filter(|d| d.code().starts_with(['Y', 'F', 'S']))
+        .map(|d| format!("{}: {} {}", result.project.files[d.file].rel, d.code(), d.message))
+        .collect()
+}
+
 #[test]
 fn golden_migrations() {
     let bless = std::env::var_os("CASESHARE_BLESS").is_some();
@@ -73,14 +85,7 @@ fn golden_migrations() {
         assert_eq!(after.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>(), "{name}: files");
 
         // The migrated tree is format 2: no file, format or schema problem.
-        let files: Vec<(&str, &[u8])> = after.iter().map(|(r, b)| (r.as_str(), b.as_slice())).collect();
-        let result = caseshare::check_bytes(&files);
-        let bad: Vec<String> = result
-            .diagnostics
-            .iter()
-            .filter(|d| d.code().starts_with(['Y', 'F', 'S']))
-            .map(|d| format!("{}: {} {}", result.project.files[d.file].rel, d.code(), d.message))
-            .collect();
+        let bad = format2_problems(&after);
         // An empty file stays as it was: there is nothing to migrate in it.
         let bad: Vec<&String> = bad.iter().filter(|b| !b.contains("the file is empty")).collect();
         assert!(bad.is_empty(), "{name}: the migrated tree has problems: {bad:#?}");
@@ -195,14 +200,7 @@ fn a_current_project_has_nothing_to_migrate() {
 fn ok(files: &[(&str, &str)]) -> BTreeMap<String, String> {
     let tree: BTreeMap<String, Vec<u8>> = files.iter().map(|(p, t)| (p.to_string(), t.as_bytes().to_vec())).collect();
     let after = migrated(&tree);
-    let files: Vec<(&str, &[u8])> = after.iter().map(|(r, b)| (r.as_str(), b.as_slice())).collect();
-    let result = caseshare::check_bytes(&files);
-    let bad: Vec<String> = result
-        .diagnostics
-        .iter()
-        .filter(|d| d.code().starts_with(['Y', 'F', 'S']))
-        .map(|d| format!("{} {}", d.code(), d.message))
-        .collect();
+    let bad = format2_problems(&after);
     let shown: BTreeMap<String, String> = after.into_iter().map(|(k, v)| (k, String::from_utf8(v).unwrap())).collect();
     assert!(bad.is_empty(), "{bad:#?}\n{shown:#?}");
     let again = migrate::migrate_memory(&shown.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>());

@@ -9,10 +9,9 @@ use std::collections::HashSet;
 
 use super::edit::{Splice, entry, insert_entry, items, scalar};
 use super::{Change, Doc, Input, Plan, Refusal, parse, refuse};
-use crate::diagnostic::{Diagnostic, Place, did_you_mean};
+use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::index::Index;
 use crate::model::{RoleApps, User, Version};
-use crate::rules::legacy_format;
 use crate::yaml::Node;
 
 /// The planned change, and what the user should know about it (warnings).
@@ -35,9 +34,7 @@ pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) ->
         .map(|d| {
             let head = d.root.span.start
                 ..d.text[d.root.span.start..].find('\n').map_or(d.text.len(), |i| d.root.span.start + i);
-            Diagnostic::new(&legacy_format::RULE, Place::new(d.id, head), "this is a format 1 (legacy) file")
-                .label("format 1")
-                .help("run `caseshare migrate --write` first, then enable case sharing")
+            crate::load::legacy(d.id, head).help("run `caseshare migrate --write` first, then enable case sharing")
         })
         .collect();
     if !legacy.is_empty() {

@@ -31,7 +31,7 @@ use rayon::prelude::*;
 
 use crate::diagnostic::{Diagnostic, Place, Related};
 use crate::discover;
-use crate::rules::{invalid_value, not_utf8, unsupported_format_version, wrong_type, yaml_limits};
+use crate::rules::{invalid_value, unsupported_format_version, wrong_type};
 use crate::source::{FileId, FileKind, SourceFile, Span};
 use crate::yaml::{Node, Value};
 use crate::{CheckResult, Error, Project};
@@ -163,12 +163,7 @@ fn parse_one(id: FileId, input: &Input, kind: FileKind) -> (SourceFile, Option<D
     let (text, utf8): (Arc<str>, bool) = match std::str::from_utf8(&input.bytes) {
         Ok(t) => (t.into(), true),
         Err(e) => {
-            let at = e.valid_up_to();
-            problems.push(
-                Diagnostic::new(&not_utf8::RULE, Place::new(id, at..at), "the file is not UTF-8 text")
-                    .label("this byte is not UTF-8")
-                    .help("save the file as UTF-8"),
-            );
+            problems.push(crate::load::not_utf8_at(id, e.valid_up_to()));
             (String::from_utf8_lossy(&input.bytes).into(), false)
         }
     };
@@ -177,15 +172,7 @@ fn parse_one(id: FileId, input: &Input, kind: FileKind) -> (SourceFile, Option<D
         return (file, None, problems);
     }
     if input.bytes.len() as u64 > crate::load::MAX_FILE_BYTES {
-        problems.push(
-            Diagnostic::new(
-                &yaml_limits::RULE,
-                Place::new(id, 0..0),
-                format!("the file is {} bytes, over the limit of {} bytes", text.len(), crate::load::MAX_FILE_BYTES),
-            )
-            .label("not read")
-            .help("split the definitions over several files"),
-        );
+        problems.push(crate::load::too_large(id, input.bytes.len() as u64));
         return (file, None, problems);
     }
     let Some(root) = crate::load::parse(id, &text, &mut problems) else { return (file, None, problems) };
