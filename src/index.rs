@@ -3,7 +3,7 @@
 //! what each app uses and creates, and what each role reaches. Every rule reads it;
 //! nothing in it scans all groups or all users per user.
 
-use std::collections::{HashMap, HashSet};
+use crate::hash::{Map, Set};
 
 use crate::Project;
 use crate::diagnostic::{Diagnostic, Place};
@@ -66,7 +66,7 @@ impl Creation<'_> {
 pub struct AppFacts<'p> {
     pub app: &'p App,
     /// Modules by id (first definitions).
-    pub modules: HashMap<&'p str, &'p Module>,
+    pub modules: Map<&'p str, &'p Module>,
     /// The first definitions of modules, in file order; only these take part.
     pub modules_in_order: Vec<&'p Module>,
     /// The first definitions of forms, with their module, in file order.
@@ -74,7 +74,7 @@ pub struct AppFacts<'p> {
     /// Every use of a case type, in file order.
     pub uses: Vec<CaseUse<'p>>,
     /// The first use of each case type.
-    pub first_use: HashMap<&'p str, usize>,
+    pub first_use: Map<&'p str, usize>,
     pub creations: Vec<Creation<'p>>,
 }
 
@@ -137,27 +137,27 @@ pub struct Index<'p> {
     pub def: &'p ProjectDef,
     /// Apps (first definitions), in file order, with what they use and create.
     pub apps: Vec<AppFacts<'p>>,
-    pub app_by_id: HashMap<&'p str, usize>,
+    pub app_by_id: Map<&'p str, usize>,
     pub groups: Vec<&'p Group>,
-    pub group_by_name: HashMap<&'p str, &'p Group>,
+    pub group_by_name: Map<&'p str, &'p Group>,
     pub users: Vec<&'p User>,
-    pub user_by_name: HashMap<&'p str, &'p User>,
+    pub user_by_name: Map<&'p str, &'p User>,
     pub locations: Vec<&'p Location>,
-    pub location_by_code: HashMap<&'p str, &'p Location>,
-    pub location_types: HashMap<&'p str, &'p LocationType>,
-    pub roles: HashMap<&'p str, &'p Role>,
+    pub location_by_code: Map<&'p str, &'p Location>,
+    pub location_types: Map<&'p str, &'p LocationType>,
+    pub roles: Map<&'p str, &'p Role>,
     /// Case-sharing group memberships by username (a user listed twice in a group counts once).
-    pub memberships: HashMap<&'p str, Vec<Membership<'p>>>,
+    pub memberships: Map<&'p str, Vec<Membership<'p>>>,
     /// Each location's place in the tree, with the case-owning locations below it.
-    pub tree: HashMap<&'p str, Tree>,
+    pub tree: Map<&'p str, Tree>,
     /// Users whose case sharing memberships are in doubt: the likely intended name
     /// of an unknown member, or a scalar in a misshapen `members`. Owner rules skip
     /// them rather than repeat the R001 or S003 as a G001.
-    pub in_doubt: HashSet<&'p str>,
+    pub in_doubt: Set<&'p str>,
     /// The nearest username to each unknown group member.
-    pub member_guess: HashMap<&'p str, Option<&'p str>>,
+    pub member_guess: Map<&'p str, Option<&'p str>>,
     reach_all: Option<Reach>,
-    reach_by_role: HashMap<&'p str, Option<Reach>>,
+    reach_by_role: Map<&'p str, Option<Reach>>,
     /// Active users with other than exactly one case owner, in file order.
     pub owner_checks: Vec<OwnerCheck<'p>>,
 }
@@ -174,8 +174,8 @@ impl<'p> Index<'p> {
         let mut dups = Dups { out, files };
 
         let mut apps = Vec::new();
-        let mut app_by_id = HashMap::new();
-        let mut seen = HashMap::new();
+        let mut app_by_id = Map::default();
+        let mut seen = Map::default();
         for app in &project.apps {
             if dups.first(&mut seen, &app.id, app.file, "app id") {
                 app_by_id.insert(app.id.as_str(), apps.len());
@@ -190,7 +190,7 @@ impl<'p> Index<'p> {
             dups.firsts(def.location_types.iter().map(|t| (t, &t.name, def.file)), "location type");
         let roles = def.roles.iter().map(|r| (r.name.as_str(), r)).collect();
 
-        let mut memberships: HashMap<&str, Vec<Membership>> = HashMap::new();
+        let mut memberships: Map<&str, Vec<Membership>> = Map::default();
         for g in groups.iter().filter(|g| g.case_sharing()) {
             for m in &g.members {
                 let list = memberships.entry(m.as_str()).or_default();
@@ -203,7 +203,7 @@ impl<'p> Index<'p> {
 
         let tree = location_tree(&locations, &location_by_code, &location_types);
         // One suggestion per distinct unknown member name (R001 shows it too).
-        let mut member_guess: HashMap<&str, Option<&str>> = HashMap::new();
+        let mut member_guess: Map<&str, Option<&str>> = Map::default();
         let unknown: Vec<&str> = groups
             .iter()
             .flat_map(|g| &g.members)
@@ -216,7 +216,7 @@ impl<'p> Index<'p> {
                 member_guess.entry(name).or_insert_with(|| near.nearest(name));
             }
         }
-        let mut in_doubt: HashSet<&str> = HashSet::new();
+        let mut in_doubt: Set<&str> = Set::default();
         for g in &groups {
             let user_key = |n: &str| user_by_name.get_key_value(n).map(|(k, _)| *k);
             if g.case_sharing_doubt {
@@ -251,7 +251,7 @@ impl<'p> Index<'p> {
             in_doubt,
             member_guess,
             reach_all: None,
-            reach_by_role: HashMap::new(),
+            reach_by_role: Map::default(),
             owner_checks: Vec::new(),
         };
         index.reach_all = index.reach_of(None);
@@ -301,7 +301,7 @@ impl<'p> Index<'p> {
     /// type that decides their count, is not defined (R001) or was reported.
     pub fn owners(&self, user: &'p User) -> Option<Owners<'p>> {
         let groups = self.memberships.get(user.username.as_str()).cloned().unwrap_or_default();
-        let mut seen: HashSet<&str> = HashSet::with_capacity(user.locations.len());
+        let mut seen: Set<&str> = Set::with_capacity_and_hasher(user.locations.len(), Default::default());
         let mut assigned = Vec::with_capacity(user.locations.len());
         for code in &user.locations {
             let loc = *self.location_by_code.get(code.as_str())?;
@@ -321,7 +321,7 @@ impl<'p> Index<'p> {
         // the location that contains them.
         let mut viewing: Vec<&Tree> = assigned.iter().filter(|a| a.2.view_descendants).map(|a| a.3).collect();
         viewing.sort_by_key(|t| t.enter);
-        let mut outermost: HashSet<u32> = HashSet::new();
+        let mut outermost: Set<u32> = Set::default();
         let mut end = 0;
         for t in viewing {
             if t.enter >= end {
@@ -361,10 +361,10 @@ pub struct Tree {
 /// parent cycle, L001, are left out).
 fn location_tree<'p>(
     locations: &[&'p Location],
-    by_code: &HashMap<&'p str, &'p Location>,
-    types: &HashMap<&'p str, &'p LocationType>,
-) -> HashMap<&'p str, Tree> {
-    let mut children: HashMap<&str, Vec<&Location>> = HashMap::new();
+    by_code: &Map<&'p str, &'p Location>,
+    types: &Map<&'p str, &'p LocationType>,
+) -> Map<&'p str, Tree> {
+    let mut children: Map<&str, Vec<&Location>> = Map::default();
     let mut roots: Vec<&Location> = Vec::new();
     for l in locations {
         match l.parent.as_ref().filter(|p| by_code.contains_key(p.as_str())) {
@@ -373,7 +373,7 @@ fn location_tree<'p>(
         }
     }
     let ty = |l: &Location| l.location_type.as_ref().and_then(|t| types.get(t.as_str()));
-    let mut tree: HashMap<&str, Tree> = HashMap::with_capacity(locations.len());
+    let mut tree: Map<&str, Tree> = Map::with_capacity_and_hasher(locations.len(), Default::default());
     let mut counter = 0u32;
     // (location, whether its children were pushed)
     let mut stack: Vec<(&Location, bool)> = roots.into_iter().rev().map(|l| (l, false)).collect();
@@ -405,7 +405,7 @@ fn app_facts<'p>(app: &'p App, dups: &mut Dups<'_>) -> AppFacts<'p> {
         dups.firsts(app.modules.iter().map(|m| (m, &m.id, app.file)), "module id in this app");
     let (first_forms, _) = dups
         .firsts(modules_in_order.iter().flat_map(|m| &m.forms).map(|f| (f, &f.id, app.file)), "form id in this app");
-    let first_forms: HashSet<*const Form> = first_forms.into_iter().map(|f| f as *const Form).collect();
+    let first_forms: Set<*const Form> = first_forms.into_iter().map(|f| f as *const Form).collect();
     let forms: Vec<(&Module, &Form)> = modules_in_order
         .iter()
         .flat_map(|m| m.forms.iter().map(move |f| (*m, f)))
@@ -417,7 +417,7 @@ fn app_facts<'p>(app: &'p App, dups: &mut Dups<'_>) -> AppFacts<'p> {
         modules_in_order,
         forms: Vec::new(),
         uses: Vec::new(),
-        first_use: HashMap::new(),
+        first_use: Map::default(),
         creations: Vec::new(),
     };
     for m in facts.modules_in_order.clone() {
@@ -480,7 +480,7 @@ impl Dups<'_> {
     /// Records `name` unless taken; reports D001 and returns false when taken.
     fn first<'p>(
         &mut self,
-        seen: &mut HashMap<&'p str, (FileId, Span)>,
+        seen: &mut Map<&'p str, (FileId, Span)>,
         name: &'p Sp<String>,
         file: FileId,
         what: &str,
@@ -514,10 +514,10 @@ impl Dups<'_> {
         &mut self,
         items: impl Iterator<Item = (&'p T, &'p Sp<String>, FileId)>,
         what: &str,
-    ) -> (Vec<&'p T>, HashMap<&'p str, &'p T>) {
-        let mut seen = HashMap::new();
+    ) -> (Vec<&'p T>, Map<&'p str, &'p T>) {
+        let mut seen = Map::default();
         let mut list = Vec::new();
-        let mut by_name = HashMap::new();
+        let mut by_name = Map::default();
         for (item, name, file) in items {
             if self.first(&mut seen, name, file, what) {
                 list.push(item);

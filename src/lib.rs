@@ -10,6 +10,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod fix;
+pub mod hash;
 pub mod hq;
 pub mod index;
 pub mod init;

@@ -190,6 +190,10 @@ fn optional_enum<'s>(schema: Option<&'s Json>, root: &'s Json) -> Option<Vec<&'s
 pub fn validate(kind: FileKind, file: FileId, root: &Node, text: &str) -> Vec<Diagnostic> {
     let Some(c) = compiled(kind) else { return Vec::new() };
     let json = to_json(root, text);
+    // Most files are valid: the quick yes/no answer avoids collecting errors.
+    if c.validator.is_valid(&json) {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     for e in c.validator.iter_errors(&json) {
         let (node, key) = lookup(root, e.instance_path(), text);

@@ -12,6 +12,8 @@ use serde_saphyr::{Location, Spanned};
 
 use crate::source::Span;
 
+pub mod fast;
+
 /// A YAML node and the bytes it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
@@ -114,8 +116,36 @@ pub const MAX_NODES: usize = 1_000_000;
 /// Most parser events that aliases may replay in one file (billion laughs).
 pub const MAX_REPLAYED_EVENTS: usize = 50_000;
 
-/// Parses one YAML document, keeping spans.
+/// Parses one YAML document, keeping spans: the fast path when the text keeps to
+/// the simple part of YAML, serde-saphyr otherwise.
 pub fn parse(text: &str) -> Result<Node, ParseError> {
+    if is_blank(text) {
+        return Ok(Node { span: 0..0, value: Value::Null });
+    }
+    match parse_fast(text) {
+        Some(node) => Ok(node),
+        None => parse_general(text),
+    }
+}
+
+/// Empty, or only blank lines and comments (blanks as YAML counts them: spaces
+/// and tabs, not every Unicode space).
+fn is_blank(text: &str) -> bool {
+    text.lines().all(|l| {
+        let l = l.trim_matches([' ', '\t', '\r']);
+        l.is_empty() || l.starts_with('#')
+    })
+}
+
+/// The fast path alone ([`fast`]): `None` when the text needs the general parser.
+pub fn parse_fast(text: &str) -> Option<Node> {
+    let mut node = fast::parse(text)?;
+    close_flow_spans(&mut node, text);
+    Some(node)
+}
+
+/// serde-saphyr alone, without the fast path.
+pub fn parse_general(text: &str) -> Result<Node, ParseError> {
     let options = serde_saphyr::options! {
         strict_booleans: true,
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
@@ -123,7 +153,7 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
         budget: serde_saphyr::budget! { max_depth: MAX_DEPTH, max_nodes: MAX_NODES, },
         alias_limits: serde_saphyr::alias_limits! { max_total_replayed_events: MAX_REPLAYED_EVENTS, },
     };
-    if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+    if is_blank(text) {
         return Ok(Node { span: 0..0, value: Value::Null });
     }
     match serde_saphyr::from_str_with_options::<Node>(text, options) {
@@ -265,26 +295,32 @@ fn span_of(text: &str, loc: &Location) -> Span {
 pub fn duplicate_keys(root: &Node) -> Vec<DuplicateKey> {
     let mut out = Vec::new();
     let mut stack = vec![root];
+    let mut seen: HashMap<Key<'_>, &Span> = HashMap::new();
     while let Some(node) = stack.pop() {
         match &node.value {
             Value::Seq(items) => stack.extend(items.iter()),
             Value::Map(entries) => {
-                let mut seen: HashMap<String, &Span> = HashMap::with_capacity(entries.len());
-                for (k, v) in entries {
-                    if let Some(repr) = key_repr(&k.value) {
-                        match seen.get(&repr) {
-                            Some(first) => out.push(DuplicateKey {
-                                key: display_key(&k.value),
-                                first: (*first).clone(),
-                                second: k.span.clone(),
-                            }),
+                if entries.len() <= 8 {
+                    // Small mappings, most of them: compare each key with those before it.
+                    for (i, (k, _)) in entries.iter().enumerate() {
+                        let Some(key) = Key::of(&k.value) else { continue };
+                        if let Some((first, _)) = entries[..i].iter().find(|(f, _)| Key::of(&f.value) == Some(key)) {
+                            out.push(duplicate(k, &first.span));
+                        }
+                    }
+                } else {
+                    seen.clear();
+                    for (k, _) in entries {
+                        let Some(key) = Key::of(&k.value) else { continue };
+                        match seen.get(&key) {
+                            Some(first) => out.push(duplicate(k, first)),
                             None => {
-                                seen.insert(repr, &k.span);
+                                seen.insert(key, &k.span);
                             }
                         }
                     }
-                    stack.push(v);
                 }
+                stack.extend(entries.iter().map(|(_, v)| v));
             }
             _ => {}
         }
@@ -293,15 +329,31 @@ pub fn duplicate_keys(root: &Node) -> Vec<DuplicateKey> {
     out
 }
 
-fn key_repr(v: &Value) -> Option<String> {
-    Some(match v {
-        Value::Null => "n".into(),
-        Value::Bool(b) => format!("b{b}"),
-        Value::Int(i) => format!("i{i}"),
-        Value::Float(f) => format!("f{f}"),
-        Value::Str(s) => format!("s{s}"),
-        Value::Seq(_) | Value::Map(_) => return None,
-    })
+fn duplicate(key: &Node, first: &Span) -> DuplicateKey {
+    DuplicateKey { key: display_key(&key.value), first: first.clone(), second: key.span.clone() }
+}
+
+/// A scalar key as YAML compares them: by type and value.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Key<'a> {
+    Null,
+    Bool(bool),
+    Int(i128),
+    Float(u64),
+    Str(&'a str),
+}
+
+impl<'a> Key<'a> {
+    fn of(v: &'a Value) -> Option<Key<'a>> {
+        Some(match v {
+            Value::Null => Key::Null,
+            Value::Bool(b) => Key::Bool(*b),
+            Value::Int(i) => Key::Int(*i),
+            Value::Float(f) => Key::Float(f.to_bits()),
+            Value::Str(s) => Key::Str(s),
+            Value::Seq(_) | Value::Map(_) => return None,
+        })
+    }
 }
 
 fn display_key(v: &Value) -> String {
