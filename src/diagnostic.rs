@@ -1,24 +1,8 @@
 //! Diagnostics as data: what the rules produce and the reporters print.
 
-use crate::rules::Rule;
+use crate::rule::Rule;
+pub use crate::rule::Severity;
 use crate::source::{FileId, Span};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    Info,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
-}
 
 /// A secondary label in the primary file.
 #[derive(Clone, Debug, PartialEq)]

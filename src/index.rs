@@ -6,13 +6,12 @@
 use crate::hash::{Map, Set};
 
 use crate::Project;
-use crate::diagnostic::{Diagnostic, Place};
+use crate::diagnostic::Place;
 use crate::model::{
     App, Form, Group, Location, LocationType, Module, ModuleKind, Opens, Owner, ProjectDef, Relationship, Role,
     RoleApps, Sp, User,
 };
 use crate::near::NearIndex;
-use crate::rules::duplicate_definition;
 use crate::source::{FileId, FileKind, Span};
 
 /// How an app uses a case type.
@@ -160,18 +159,30 @@ pub struct Index<'p> {
     reach_by_role: Map<&'p str, Option<Reach>>,
     /// Active users with other than exactly one case owner, in file order.
     pub owner_checks: Vec<OwnerCheck<'p>>,
+    /// Definitions whose name an earlier one took (D001), in the order found.
+    pub duplicates: Vec<Duplicate<'p>>,
+}
+
+/// A definition whose name an earlier definition of its kind took: only the
+/// first takes part in the rules.
+#[derive(Debug, Clone)]
+pub struct Duplicate<'p> {
+    /// What the name is: `app id`, `username`, `module id in this app`, …
+    pub what: &'static str,
+    pub name: &'p str,
+    pub first: Place,
+    pub again: Place,
 }
 
 impl<'p> Index<'p> {
-    /// Builds the index and reports duplicate definitions (D001).
+    /// Builds the index, keeping the first definition of each name.
     ///
     /// # Panics
     /// Never: callers build it only when `project.def` is present, and it returns
     /// early otherwise.
-    pub fn build(project: &'p Project, out: &mut Vec<Diagnostic>) -> Index<'p> {
+    pub fn build(project: &'p Project) -> Index<'p> {
         let def = project.def.as_ref().expect("index needs project.yaml");
-        let files = &project.files;
-        let mut dups = Dups { out, files };
+        let mut dups = Dups { found: Vec::new() };
 
         let mut apps = Vec::new();
         let mut app_by_id = Map::default();
@@ -253,6 +264,7 @@ impl<'p> Index<'p> {
             reach_all: None,
             reach_by_role: Map::default(),
             owner_checks: Vec::new(),
+            duplicates: dups.found,
         };
         index.reach_all = index.reach_of(None);
         index.reach_by_role = def.roles.iter().map(|r| (r.name.as_str(), index.reach_of(Some(&r.apps)))).collect();
@@ -400,7 +412,7 @@ fn location_tree<'p>(
     tree
 }
 
-fn app_facts<'p>(app: &'p App, dups: &mut Dups<'_>) -> AppFacts<'p> {
+fn app_facts<'p>(app: &'p App, dups: &mut Dups<'p>) -> AppFacts<'p> {
     let (modules_in_order, modules) =
         dups.firsts(app.modules.iter().map(|m| (m, &m.id, app.file)), "module id in this app");
     let (first_forms, _) = dups
@@ -470,38 +482,31 @@ fn app_facts<'p>(app: &'p App, dups: &mut Dups<'_>) -> AppFacts<'p> {
     facts
 }
 
-/// Keeps first definitions and reports the others (D001).
-struct Dups<'a> {
-    out: &'a mut Vec<Diagnostic>,
-    files: &'a [crate::source::SourceFile],
+/// Keeps first definitions and records the others (D001).
+struct Dups<'p> {
+    found: Vec<Duplicate<'p>>,
 }
 
-impl Dups<'_> {
-    /// Records `name` unless taken; reports D001 and returns false when taken.
-    fn first<'p>(
+impl<'p> Dups<'p> {
+    /// Records `name` unless taken; records a duplicate and returns false when taken.
+    fn first(
         &mut self,
         seen: &mut Map<&'p str, (FileId, Span)>,
         name: &'p Sp<String>,
         file: FileId,
-        what: &str,
+        what: &'static str,
     ) -> bool {
         // A name made up for a definition without one (S002) is not a duplicate.
         if name.value.is_empty() {
             return true;
         }
         if let Some((first_file, first_span)) = seen.get(name.as_str()) {
-            let d = Diagnostic::new(
-                &duplicate_definition::RULE,
-                Place::new(file, name.span.clone()),
-                format!("{what} `{}` is defined twice", name.value),
-            )
-            .label("defined again here")
-            .related(
-                Place::new(*first_file, first_span.clone()),
-                format!("first defined here, in {}", self.files[*first_file].display),
-            )
-            .help("rename or remove one of the two; only the first takes part in the other checks");
-            self.out.push(d);
+            self.found.push(Duplicate {
+                what,
+                name: name.as_str(),
+                first: Place::new(*first_file, first_span.clone()),
+                again: Place::new(file, name.span.clone()),
+            });
             false
         } else {
             seen.insert(name.as_str(), (file, name.span.clone()));
@@ -510,10 +515,10 @@ impl Dups<'_> {
     }
 
     /// The first definition of each name, in order, and a map by name.
-    fn firsts<'p, T: 'p>(
+    fn firsts<T: 'p>(
         &mut self,
         items: impl Iterator<Item = (&'p T, &'p Sp<String>, FileId)>,
-        what: &str,
+        what: &'static str,
     ) -> (Vec<&'p T>, Map<&'p str, &'p T>) {
         let mut seen = Map::default();
         let mut list = Vec::new();

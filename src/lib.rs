@@ -19,6 +19,7 @@ pub mod migrate;
 pub mod model;
 pub mod near;
 pub mod report;
+pub mod rule;
 pub mod rules;
 pub mod schema;
 pub mod schema_check;
@@ -128,7 +129,7 @@ fn finish(
     config: &config::Config,
 ) -> CheckResult {
     if project.def.is_some() {
-        let index = index::Index::build(&project, &mut diagnostics);
+        let index = index::Index::build(&project);
         rules::run(&index, &mut diagnostics);
     }
     let diagnostics = config.apply(diagnostics);

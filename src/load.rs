@@ -14,8 +14,8 @@ use crate::rules::{
     duplicate_key, legacy_format, not_utf8, unknown_file, unsupported_format_version, yaml_limits, yaml_syntax,
 };
 use crate::schema_check;
-use crate::source::{FileId, FileKind, SourceFile};
-use crate::yaml::{self, ParseError, Value};
+use crate::source::{FileId, FileKind, SourceFile, Span};
+use crate::yaml::{self, Node, ParseError, Value};
 use crate::{IoProblem, Project};
 
 /// Files larger than this are not parsed (Y003).
@@ -115,12 +115,12 @@ fn prepare((id, rel, display, abs, kind, content): Input) -> Prepared {
         Read::Text(t) => t.clone(),
         Read::NotUtf8 { lossy, at } => {
             p.file = Some(SourceFile::new(rel, display, abs, kind, lossy.as_str().into()));
-            p.diags.push(not_utf8_at(file_id, *at));
+            p.diags.push(not_utf8::diagnostic(file_id, *at));
             return p;
         }
         Read::TooLarge(len) => {
             p.file = Some(SourceFile::new(rel, display, abs, kind, Arc::from("")));
-            p.diags.push(too_large(file_id, *len));
+            p.diags.push(yaml_limits::too_large(file_id, *len, MAX_FILE_BYTES));
             return p;
         }
     };
@@ -211,47 +211,34 @@ fn decode(bytes: Vec<u8>) -> Read {
     }
 }
 
-/// Parses and converts one file; `None` when it cannot be loaded.
-fn load_text(file: usize, src: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<Loaded> {
+/// Parses, schema-checks and converts one file; `None` when it cannot be loaded.
+fn load_text(file: FileId, src: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<Loaded> {
     let text = &*src.text;
     if src.kind == FileKind::Unknown {
         let head = 0..text.find('\n').unwrap_or(text.len());
-        diags.push(
-            Diagnostic::new(
-                &unknown_file::RULE,
-                Place::new(file, head),
-                format!("`{}` is outside the known folders", src.rel),
-            )
-            .label("not checked")
-            .help("move it to apps/, groups/, users/ or locations/, or rename it if it is not a definition file"),
-        );
+        diags.push(unknown_file::diagnostic(Place::new(file, head), &src.rel));
         return None;
     }
     let root = parse(file, text, diags)?;
-    let mut cx = Conv::new(file, text, diags);
     if root.value == Value::Null {
         // No `format_version`, so format 1 by the letter of the spec; say why.
-        let d = legacy(file, 0..0);
-        let help = Some("add `format_version: 2` and the definitions, or delete the file".to_string());
-        cx.diags.push(Diagnostic { message: "the file is empty: it has no `format_version`".into(), help, ..d });
+        diags.push(legacy_format::empty(Place::new(file, 0..0)));
         return None;
     }
-    let mut fields = cx.map(&root, &format!("`{}`", src.rel))?;
-    if !format_is_current(&mut cx, &mut fields) {
+    if root.as_map().is_some() && !format_is_current(file, &root, text, diags) {
         return None;
     }
-    let loaded = match src.kind {
+    diags.extend(schema_check::validate(src.kind, file, &root, text, &src.rel));
+    let mut cx = Conv::new(file, text);
+    let fields = cx.map(&root)?;
+    Some(match src.kind {
         FileKind::Project => Loaded::Project(model::project::convert(&mut cx, fields)),
         FileKind::App => Loaded::App(model::app::convert(&mut cx, fields, src.stem())),
         FileKind::Groups => Loaded::Groups(model::groups::convert(&mut cx, fields)),
         FileKind::Users => Loaded::Users(model::users::convert(&mut cx, fields)),
         FileKind::Locations => Loaded::Locations(model::locations::convert(&mut cx, fields)),
         FileKind::Unknown => return None,
-    };
-    // The schema editors use finds the same problems as the conversion: keep one each.
-    let from_schema = schema_check::validate(src.kind, file, &root, text);
-    schema_check::merge(diags, from_schema);
-    Some(loaded)
+    })
 }
 
 /// Parses one file's text: Y001 when it is not YAML, Y003 over the limits, Y002
@@ -260,97 +247,66 @@ pub fn parse(file: FileId, text: &str, diags: &mut Vec<Diagnostic>) -> Option<ya
     let root = match yaml::parse(text) {
         Ok(root) => root,
         Err(ParseError::Syntax { message, span }) => {
-            diags.push(
-                Diagnostic::new(&yaml_syntax::RULE, Place::new(file, span), format!("invalid YAML: {message}"))
-                    .label("here")
-                    .help("fix the YAML syntax"),
-            );
+            diags.push(yaml_syntax::diagnostic(Place::new(file, span), &message));
             return None;
         }
         Err(ParseError::Limits { message, span }) => {
-            diags.push(
-                Diagnostic::new(&yaml_limits::RULE, Place::new(file, span), format!("over the safe limits: {message}"))
-                    .label("here")
-                    .help(format!(
-                        "keep nesting under {} levels and use few aliases; definition files need neither",
-                        yaml::MAX_DEPTH
-                    )),
-            );
+            diags.push(yaml_limits::diagnostic(Place::new(file, span), &message));
             return None;
         }
     };
     let dups = yaml::duplicate_keys(&root);
     if !dups.is_empty() {
         for d in dups {
-            diags.push(
-                Diagnostic::new(&duplicate_key::RULE, Place::new(file, d.second), format!("duplicate key `{}`", d.key))
-                    .label("repeated here")
-                    .also(Place::new(file, d.first), "first defined here")
-                    .help("remove one of the two entries: YAML does not allow repeated keys"),
-            );
+            diags.push(duplicate_key::diagnostic(Place::new(file, d.second), Place::new(file, d.first), &d.key));
         }
         return None;
     }
     Some(root)
 }
 
-/// F001/F002: only format 2 files are loaded.
-fn format_is_current(cx: &mut Conv<'_>, fields: &mut model::Fields<'_>) -> bool {
-    let head = fields.head(cx.text);
-    match fields.entry("format_version") {
-        Some((_, v)) if v.value == Value::Int(2) => true,
-        Some((_, v)) if v.value == Value::Int(1) => {
-            cx.diags.push(legacy(cx.file, v.span.clone()));
-            false
-        }
+/// The `format_version` of a file's root mapping: 2 (current), 1 (legacy: also
+/// when absent), or another value (F001).
+pub enum Format<'n> {
+    Current,
+    Legacy(Span),
+    Unsupported(&'n Node),
+}
+
+/// Reads the format of a root mapping; a legacy file without `format_version` is
+/// labelled at its first line.
+pub fn format_of<'n>(root: &'n Node, text: &str) -> Format<'n> {
+    let entries = root.as_map().unwrap_or(&[]);
+    match entries.iter().find(|(k, _)| k.as_str() == Some("format_version")).map(|(_, v)| v) {
+        Some(v) if v.value == Value::Int(2) => Format::Current,
+        Some(v) if v.value == Value::Int(1) => Format::Legacy(v.span.clone()),
         None => {
-            cx.diags.push(legacy(cx.file, head));
+            let start = entries.first().map_or(root.span.start, |(k, _)| k.span.start);
+            let end = text[start.min(text.len())..].find('\n').map_or(text.len(), |i| start + i);
+            Format::Legacy(start..end.max(start))
+        }
+        Some(v) => Format::Unsupported(v),
+    }
+}
+
+/// F001/F002: only format 2 files are loaded.
+fn format_is_current(file: FileId, root: &Node, text: &str, diags: &mut Vec<Diagnostic>) -> bool {
+    match format_of(root, text) {
+        Format::Current => true,
+        Format::Legacy(span) => {
+            diags.push(legacy_format::diagnostic(Place::new(file, span)));
             false
         }
-        Some((_, v)) => {
-            let shown = v.source(cx.text).trim().to_string();
-            let help = if v.as_str() == Some("2") || v.value == Value::Float(2.0) {
-                "write `format_version: 2`, an integer".to_string()
-            } else {
-                "upgrade caseshare, or write `format_version: 2`".to_string()
-            };
-            cx.diags.push(
-                Diagnostic::new(
-                    &unsupported_format_version::RULE,
-                    Place::new(cx.file, v.span.clone()),
-                    format!(
-                        "format_version `{shown}` is not supported; caseshare reads format 2 and migrates format 1"
-                    ),
-                )
-                .label("unknown format")
-                .help(help),
-            );
+        Format::Unsupported(v) => {
+            diags.push(unsupported(file, v, text));
             false
         }
     }
 }
 
-/// F004 at the first byte that is not UTF-8.
-pub(crate) fn not_utf8_at(file: FileId, at: usize) -> Diagnostic {
-    Diagnostic::new(&not_utf8::RULE, Place::new(file, at..at), "the file is not UTF-8 text")
-        .label("this byte is not UTF-8")
-        .help("save the file as UTF-8")
-}
-
-/// Y003 for a file over [`MAX_FILE_BYTES`].
-pub(crate) fn too_large(file: FileId, len: u64) -> Diagnostic {
-    Diagnostic::new(
-        &yaml_limits::RULE,
-        Place::new(file, 0..0),
-        format!("the file is {len} bytes, over the limit of {MAX_FILE_BYTES} bytes"),
-    )
-    .label("not read")
-    .help("split the definitions over several files")
-}
-
-/// F002 for a format 1 file.
-pub(crate) fn legacy(file: usize, span: crate::source::Span) -> Diagnostic {
-    Diagnostic::new(&legacy_format::RULE, Place::new(file, span), "this is a format 1 (legacy) file")
-        .label("format 1")
-        .help("run `caseshare migrate` to rewrite it to format 2")
+/// F001 for a `format_version` other than 1 or 2.
+pub fn unsupported(file: FileId, v: &Node, text: &str) -> Diagnostic {
+    let shown = v.source(text).trim();
+    let as_text = v.as_str() == Some("2") || v.value == Value::Float(2.0);
+    unsupported_format_version::diagnostic(Place::new(file, v.span.clone()), shown, as_text)
 }

@@ -1,9 +1,9 @@
-//! S001–S004 from the JSON Schemas: each loaded file is validated with the
-//! jsonschema crate against the schema editors use, and each error's JSON Pointer
-//! is mapped back to the YAML span it names. The typed conversion finds the same
-//! problems with its own messages; [`merge`] keeps one diagnostic per problem.
-//! The Y rules keep priority on their values (`on` is Y004 and an unquoted
-//! version Y005, not a type error), and A003 on case type patterns.
+//! The one schema checker: each loaded file is validated with the jsonschema
+//! crate against the schema editors use, and each error's JSON Pointer is mapped
+//! back to the YAML span it names, as taplo does for TOML. It reports S001–S004,
+//! and Y004 and Y005 where YAML's typing is what went wrong (`on` is a YAML 1.1
+//! boolean, an unquoted version a number); A003 owns case type patterns. The
+//! typed conversion that follows reports nothing of its own.
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -13,9 +13,9 @@ use jsonschema::paths::LocationSegment;
 use jsonschema::{JsonType, Validator};
 use serde_json::{Map, Number, Value as Json};
 
-use crate::diagnostic::{Diagnostic, Place, did_you_mean};
-use crate::model::{describe, yaml11_bool};
-use crate::rules::{invalid_value, missing_field, unknown_field, wrong_type};
+use crate::diagnostic::{Diagnostic, Place};
+use crate::model::{Version, describe, yaml11_bool};
+use crate::rules::{invalid_value, missing_field, unknown_field, unquoted_version, wrong_type, yaml11_boolean};
 use crate::source::{FileId, FileKind, Span};
 use crate::yaml::{Node, Value};
 
@@ -73,16 +73,22 @@ fn key_text(k: &Node, text: &str) -> String {
     k.as_str().map_or_else(|| k.source(text).trim().to_string(), str::to_string)
 }
 
-/// The node a JSON Pointer names, with the key it hangs from (`name`, or
-/// `members[2]` for a list item).
-fn lookup<'n>(root: &'n Node, path: &jsonschema::paths::Location, text: &str) -> (Option<&'n Node>, String) {
+/// One step of the path to a node: a key of a mapping or an index of a list.
+#[derive(Debug, Clone, PartialEq)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// The node a JSON Pointer names, with the path to it.
+fn lookup<'n>(root: &'n Node, path: &jsonschema::paths::Location, text: &str) -> (Option<&'n Node>, Vec<Seg>) {
     let mut node = Some(root);
-    let mut key = String::new();
+    let mut segs = Vec::new();
     for seg in path.segments() {
         let Some(n) = node else { break };
         node = match (&n.value, &seg) {
             (Value::Seq(items), LocationSegment::Index(i)) => {
-                key = format!("{key}[{i}]");
+                segs.push(Seg::Index(*i));
                 items.get(*i)
             }
             (Value::Map(entries), seg) => {
@@ -90,13 +96,59 @@ fn lookup<'n>(root: &'n Node, path: &jsonschema::paths::Location, text: &str) ->
                     LocationSegment::Property(p) => p.to_string(),
                     LocationSegment::Index(i) => i.to_string(),
                 };
-                key = name.clone();
-                entries.iter().find(|(k, _)| key_text(k, text) == name).map(|(_, v)| v)
+                let found = entries.iter().find(|(k, _)| key_text(k, text) == name).map(|(_, v)| v);
+                segs.push(Seg::Key(name));
+                found
             }
             _ => None,
         };
     }
-    (node, key)
+    (node, segs)
+}
+
+/// What a mapping at `segs` is, in words (`an app`, `a group`, `` role `chw` ``),
+/// and the keys it allows, in the order the format lists them; `None` where the
+/// format has no mapping.
+fn context(kind: FileKind, segs: &[Seg]) -> Option<(String, &'static [&'static str])> {
+    use crate::model::{app, groups, locations, project, users};
+    use Seg::{Index as I, Key as K};
+    let key = |s: &Seg, name: &str| matches!(s, K(k) if k == name);
+    let found: (&str, &'static [&'static str]) = match (kind, segs) {
+        (FileKind::App, []) => ("an app", app::KEYS),
+        (FileKind::App, [m, I(_)]) if key(m, "modules") => ("a module", app::MODULE_KEYS),
+        (FileKind::App, [m, I(_), f, I(_)]) if key(m, "modules") && key(f, "forms") => ("a form", app::FORM_KEYS),
+        (FileKind::App, [m, I(_), f, I(_), o, I(_)]) if key(m, "modules") && key(f, "forms") && key(o, "opens") => {
+            ("an `opens` entry", app::OPENS_KEYS)
+        }
+        (FileKind::Project, []) => ("project.yaml", project::KEYS),
+        (FileKind::Project, [r, K(name)]) if key(r, "roles") => {
+            return Some((format!("role `{name}`"), project::ROLE_KEYS));
+        }
+        (FileKind::Project, [t, I(_)]) if key(t, "location_types") => ("a location type", project::LOCATION_TYPE_KEYS),
+        (FileKind::Project, [t, I(_)]) if key(t, "shared_case_types") => {
+            ("a shared case type", project::SHARED_CASE_TYPE_KEYS)
+        }
+        (FileKind::Groups, []) => ("a groups file", groups::FILE_KEYS),
+        (FileKind::Groups, [g, I(_)]) if key(g, "groups") => ("a group", groups::KEYS),
+        (FileKind::Users, []) => ("a users file", users::FILE_KEYS),
+        (FileKind::Users, [u, I(_)]) if key(u, "users") => ("a user", users::KEYS),
+        (FileKind::Locations, []) => ("a locations file", locations::FILE_KEYS),
+        (FileKind::Locations, [l, I(_)]) if key(l, "locations") => ("a location", locations::KEYS),
+        _ => return None,
+    };
+    Some((found.0.to_string(), found.1))
+}
+
+/// The key a value hangs from: the list's key for a list item (`members` for
+/// `members[2]`), empty for the file itself.
+fn field_of(segs: &[Seg]) -> &str {
+    segs.iter()
+        .rev()
+        .find_map(|s| match s {
+            Seg::Key(k) => Some(k.as_str()),
+            Seg::Index(_) => None,
+        })
+        .unwrap_or("")
 }
 
 /// The schema object a keyword location (a JSON Pointer) points into,
@@ -186,8 +238,9 @@ fn optional_enum<'s>(schema: Option<&'s Json>, root: &'s Json) -> Option<Vec<&'s
     Some(alt.get("enum")?.as_array()?.iter().filter_map(Json::as_str).collect())
 }
 
-/// Validates one loaded file against its schema.
-pub fn validate(kind: FileKind, file: FileId, root: &Node, text: &str) -> Vec<Diagnostic> {
+/// Validates one loaded file (`rel`, relative to the root) against its schema:
+/// S001–S004, and Y004 and Y005 where YAML's typing gave a value the wrong type.
+pub fn validate(kind: FileKind, file: FileId, root: &Node, text: &str, rel: &str) -> Vec<Diagnostic> {
     let Some(c) = compiled(kind) else { return Vec::new() };
     let json = to_json(root, text);
     // Most files are valid: the quick yes/no answer avoids collecting errors.
@@ -196,124 +249,10 @@ pub fn validate(kind: FileKind, file: FileId, root: &Node, text: &str) -> Vec<Di
     }
     let mut out = Vec::new();
     for e in c.validator.iter_errors(&json) {
-        let (node, key) = lookup(root, e.instance_path(), text);
+        let (node, segs) = lookup(root, e.instance_path(), text);
         let Some(node) = node else { continue };
-        let at = |span: Span| Place::new(file, span);
-        let shown = node.source(text).trim();
-        let field = key.split('[').next().unwrap_or(&key).to_string();
-        match e.kind() {
-            ValidationErrorKind::AdditionalProperties { unexpected } => {
-                let object = resolve(&c.schema, &parent(e.schema_path()));
-                let allowed: Vec<&str> = object
-                    .and_then(|o| o.get("properties"))
-                    .and_then(Json::as_object)
-                    .map(|p| p.keys().map(String::as_str).collect())
-                    .unwrap_or_default();
-                for name in unexpected {
-                    let entry = node.as_map().and_then(|m| m.iter().find(|(k, _)| key_text(k, text) == *name));
-                    if let Some((k, _)) = entry {
-                        out.push(unknown(at(k.span.clone()), name, &allowed));
-                    }
-                }
-            }
-            ValidationErrorKind::Required { property } => {
-                let name = property.as_str().unwrap_or_default();
-                let what = if key.is_empty() { "this file".to_string() } else { format!("`{key}`") };
-                out.push(
-                    Diagnostic::new(
-                        &missing_field::RULE,
-                        at(head(node, text)),
-                        format!("{what} is missing the required key `{name}`"),
-                    )
-                    .label(format!("this mapping has no `{name}`"))
-                    .help(format!("add `{name}:`")),
-                );
-            }
-            ValidationErrorKind::Type { kind } => {
-                // Y004 and Y005 own these values.
-                let y004 = matches!(&node.value, Value::Str(s) if node.is_plain(text) && yaml11_bool(s).is_some());
-                let y005 = field == "commcare_version"
-                    && node.is_plain(text)
-                    && matches!(node.value, Value::Int(_) | Value::Float(_));
-                if y004 || y005 {
-                    continue;
-                }
-                out.push(mistyped(at(node.span.clone()), &key, &expected(kind), node, text));
-            }
-            ValidationErrorKind::Enum { .. } if node.as_str().is_none() => {
-                out.push(mistyped(at(node.span.clone()), &key, "a string", node, text));
-            }
-            ValidationErrorKind::Enum { options } => {
-                let names: Vec<&str> =
-                    options.as_array().map(|o| o.iter().filter_map(Json::as_str).collect()).unwrap_or_default();
-                let help = match did_you_mean(shown, names.iter().copied()) {
-                    Some(m) => format!("did you mean `{m}`?"),
-                    None => format!("use one of: {}", names.join(", ")),
-                };
-                out.push(invalid(
-                    at(node.span.clone()),
-                    format!("`{field}: {shown}` is not one of {}", names.join(", ")),
-                    help,
-                ));
-            }
-            ValidationErrorKind::Pattern { pattern } => {
-                if field == "case_type" {
-                    continue; // A003 reports case types HQ does not accept.
-                }
-                let (message, help) = match field.as_str() {
-                    "domain" => (
-                        format!("domain `{shown}` may only hold lowercase letters, digits and `-`"),
-                        format!("write it as `{}`", crate::model::slug(shown)),
-                    ),
-                    "commcare_version" => (
-                        format!("`{}` is not a version", node.as_str().unwrap_or(shown)),
-                        "write the CommCare version as dot-separated numbers, e.g. \"2.53.0\"".to_string(),
-                    ),
-                    _ => (
-                        format!("`{field}` value `{shown}` does not match `{pattern}`"),
-                        format!("write a value matching `{pattern}`"),
-                    ),
-                };
-                out.push(invalid(at(node.span.clone()), message, help));
-            }
-            ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
-                let schema = resolve(&c.schema, &parent(e.schema_path()));
-                // An optional enum (`anyOf: [enum, null]`): the enum is what failed.
-                let options = optional_enum(schema, &c.schema);
-                if options.is_some() && node.as_str().is_none() {
-                    out.push(mistyped(at(node.span.clone()), &key, "a string", node, text));
-                    continue;
-                }
-                if let Some(options) = options {
-                    let help = match did_you_mean(shown, options.iter().copied()) {
-                        Some(m) => format!("did you mean `{m}`?"),
-                        None => format!("use one of: {}", options.join(", ")),
-                    };
-                    let message = format!("`{field}: {shown}` is not one of {}", options.join(", "));
-                    out.push(invalid(at(node.span.clone()), message, help));
-                    continue;
-                }
-                let accepted = alternatives(schema, &c.schema).unwrap_or_else(|| "a value of another shape".into());
-                let found = describe(&node.value, node, text);
-                out.push(
-                    Diagnostic::new(
-                        &wrong_type::RULE,
-                        at(node.span.clone()),
-                        format!("`{field}` must be {accepted}, found {found}"),
-                    )
-                    .label("wrong type")
-                    .help(format!("write {accepted}")),
-                );
-            }
-            ValidationErrorKind::Constant { .. } if field == "format_version" => {} // F001
-            _ => {
-                let message = e.to_string();
-                out.push(invalid(
-                    at(node.span.clone()),
-                    format!("`{key}`: {message}"),
-                    "see the schema of this file".into(),
-                ));
-            }
+        if let Some(d) = diagnose(c, &e, kind, file, node, &segs, text, rel) {
+            out.extend(d);
         }
     }
     // One value can fail several keywords (`type` and `enum`): one diagnostic.
@@ -324,42 +263,164 @@ pub fn validate(kind: FileKind, file: FileId, root: &Node, text: &str) -> Vec<Di
     out
 }
 
-fn mistyped(at: Place, key: &str, expected: &str, node: &Node, text: &str) -> Diagnostic {
+/// The diagnostics of one schema error at `node`.
+#[allow(clippy::too_many_arguments)]
+fn diagnose(
+    c: &Compiled,
+    e: &jsonschema::ValidationError<'_>,
+    kind: FileKind,
+    file: FileId,
+    node: &Node,
+    segs: &[Seg],
+    text: &str,
+    rel: &str,
+) -> Option<Vec<Diagnostic>> {
+    let at = Place::new(file, node.span.clone());
+    let shown = node.source(text).trim();
+    let field = field_of(segs);
+    let is_item = matches!(segs.last(), Some(Seg::Index(_)));
     let found = describe(&node.value, node, text);
-    Diagnostic::new(&wrong_type::RULE, at, format!("`{key}` must be {expected}, found {found}"))
-        .label("wrong type")
-        .help("change the value to the expected type")
-}
-
-fn invalid(at: Place, message: String, help: String) -> Diagnostic {
-    Diagnostic::new(&invalid_value::RULE, at, message).label("invalid value").help(help)
-}
-
-fn unknown(at: Place, name: &str, allowed: &[&str]) -> Diagnostic {
-    let d = Diagnostic::new(&unknown_field::RULE, at, format!("unknown key `{name}`")).label("not allowed here");
-    match did_you_mean(name, allowed.iter().copied()) {
-        Some(s) => d.help(format!("did you mean `{s}`?")),
-        None => d.help(format!("remove it; allowed keys: {}", allowed.join(", "))),
+    // What a misshapen value is called: the mapping it should be, or its key.
+    let subject = || match context(kind, segs) {
+        Some(_) if segs.is_empty() => format!("`{rel}`"),
+        Some((what, _)) => what,
+        None => format!("`{field}`"),
+    };
+    let one = |d: Diagnostic| Some(vec![d]);
+    match e.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let allowed = context(kind, segs).map_or(&[][..], |(_, keys)| keys);
+            let entries = node.as_map().unwrap_or(&[]);
+            Some(
+                unexpected
+                    .iter()
+                    .filter_map(|name| entries.iter().find(|(k, _)| key_text(k, text) == *name))
+                    .map(|(k, _)| {
+                        unknown_field::diagnostic(Place::new(file, k.span.clone()), &key_text(k, text), allowed)
+                    })
+                    .collect(),
+            )
+        }
+        ValidationErrorKind::Required { property } => {
+            let name = property.as_str().unwrap_or_default();
+            let what = context(kind, segs).map_or_else(|| format!("`{field}`"), |(what, _)| what);
+            one(missing_field::diagnostic(Place::new(file, head(node, text)), &what, name))
+        }
+        _ if node.value == Value::Null && !is_item && matches!(field, "commcare_version" | "apps") => {
+            one(wrong_type::no_value(at, field))
+        }
+        ValidationErrorKind::Type { kind: expected_kind } => {
+            let plain = node.is_plain(text);
+            match &node.value {
+                Value::Str(s) if plain && expects(expected_kind, JsonType::Boolean) => {
+                    if let Some(b) = yaml11_bool(s) {
+                        return one(yaml11_boolean::diagnostic(at, field, s, b));
+                    }
+                }
+                Value::Int(_) | Value::Float(_) if plain && field == "commcare_version" => {
+                    return one(match Version::parse(shown) {
+                        Some(_) => unquoted_version::diagnostic(at, field, shown, &number_read(&node.value, shown)),
+                        None => invalid_value::version(at, shown),
+                    });
+                }
+                _ => {}
+            }
+            if field == "roles" && !is_item && segs.len() == 1 {
+                return one(wrong_type::diagnostic(
+                    at,
+                    "`roles` must be a mapping of role names to `{apps: [...]}`".to_string(),
+                ));
+            }
+            let expected = expected(expected_kind);
+            if expects(expected_kind, JsonType::String)
+                && matches!(node.value, Value::Int(_) | Value::Float(_) | Value::Bool(_))
+            {
+                return one(wrong_type::must_be_string(at, &subject(), &found, node.source(text)));
+            }
+            one(wrong_type::must_be(at, &subject(), &expected, &found))
+        }
+        ValidationErrorKind::Enum { .. } if node.as_str().is_none() => one(mistyped_string(at, &subject(), node, text)),
+        ValidationErrorKind::Enum { options } => {
+            let names: Vec<&str> =
+                options.as_array().map(|o| o.iter().filter_map(Json::as_str).collect()).unwrap_or_default();
+            one(invalid_value::not_one_of(at, field, shown, &names))
+        }
+        ValidationErrorKind::Pattern { pattern } => match field {
+            "case_type" => None, // A003 reports case types HQ does not accept.
+            "domain" => one(invalid_value::domain(at, shown)),
+            "commcare_version" => one(invalid_value::version(at, node.as_str().unwrap_or(shown))),
+            _ => one(invalid_value::diagnostic(
+                at,
+                format!("`{field}` value `{shown}` does not match `{pattern}`"),
+                format!("write a value matching `{pattern}`"),
+            )),
+        },
+        ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
+            let schema = resolve(&c.schema, &parent(e.schema_path()));
+            // An optional enum (`anyOf: [enum, null]`): the enum is what failed.
+            let options = optional_enum(schema, &c.schema);
+            match options {
+                Some(_) if node.as_str().is_none() => one(mistyped_string(at, &subject(), node, text)),
+                Some(options) => one(invalid_value::not_one_of(at, field, shown, &options)),
+                None if field == "apps" => {
+                    one(wrong_type::diagnostic(at, "`apps` must be `all` or a list of app ids".to_string()))
+                }
+                None => {
+                    let accepted = alternatives(schema, &c.schema).unwrap_or_else(|| "a value of another shape".into());
+                    one(wrong_type::none_of(at, field, &accepted, &found))
+                }
+            }
+        }
+        ValidationErrorKind::Constant { .. } if field == "format_version" => None, // F001
+        _ => {
+            let key = segs.iter().fold(String::new(), |mut out, s| {
+                match s {
+                    Seg::Key(k) => out = k.clone(),
+                    Seg::Index(i) => out.push_str(&format!("[{i}]")),
+                }
+                out
+            });
+            one(invalid_value::diagnostic(at, format!("`{key}`: {e}"), "see the schema of this file".into()))
+        }
     }
 }
 
-/// What a diagnostic is about, for [`merge`]: a wrong type and a wrong value of
-/// the same value are one problem.
-/// Missing keys of one mapping share its span: the label names the key.
+/// Whether a `type` keyword allows `t`.
+fn expects(kind: &TypeKind, t: JsonType) -> bool {
+    match kind {
+        TypeKind::Single(x) => *x == t,
+        TypeKind::Multiple(set) => set.contains(t),
+    }
+}
+
+/// How YAML read a number written as a version (`2.10` is 2.1, `2.0` is 2.0).
+fn number_read(value: &Value, written: &str) -> String {
+    match value {
+        Value::Float(f) if f.fract() == 0.0 => format!("{f:.1}"),
+        Value::Float(f) => f.to_string(),
+        Value::Int(i) => i.to_string(),
+        _ => written.to_string(),
+    }
+}
+
+/// S003 where a string belongs.
+fn mistyped_string(at: Place, subject: &str, node: &Node, text: &str) -> Diagnostic {
+    let found = describe(&node.value, node, text);
+    if matches!(node.value, Value::Int(_) | Value::Float(_) | Value::Bool(_)) {
+        wrong_type::must_be_string(at, subject, &found, node.source(text))
+    } else {
+        wrong_type::must_be(at, subject, "a string", &found)
+    }
+}
+
+/// What a diagnostic is about: a wrong type and a wrong value of the same value
+/// are one problem. Missing keys of one mapping share its span: the label names the key.
 fn problem(d: &Diagnostic) -> (FileId, &'static str, usize, &str) {
     match d.code() {
         "S003" | "S004" | "Y004" | "Y005" => (d.file, "value", d.span.start, ""),
         "S002" => (d.file, "S002", d.span.start, d.label.as_str()),
         code => (d.file, code, d.span.start, ""),
     }
-}
-
-/// Adds the schema's diagnostics to the typed conversion's, once per problem: a
-/// schema diagnostic about a key or value already reported is dropped.
-pub fn merge(found: &mut Vec<Diagnostic>, schema: Vec<Diagnostic>) {
-    let seen: HashSet<(FileId, &'static str, usize, &str)> = found.iter().map(problem).collect();
-    let new: Vec<Diagnostic> = schema.into_iter().filter(|d| !seen.contains(&problem(d))).collect();
-    found.extend(new);
 }
 
 #[cfg(test)]
@@ -370,6 +431,8 @@ mod tests {
     fn yaml_rules_keep_their_values() {
         let text = "format_version: 2\nname: A\ncommcare_version: 2.10\ncase_sharing: on\n";
         let root = crate::yaml::parse(text).expect("parses");
-        assert!(validate(FileKind::App, 0, &root, text).is_empty());
+        let found: Vec<&str> =
+            validate(FileKind::App, 0, &root, text, "apps/a.yaml").iter().map(|d| d.code()).collect();
+        assert_eq!(found, ["Y004", "Y005"]);
     }
 }

@@ -81,7 +81,7 @@ pub fn apply(files: &[SourceFile], diagnostics: Vec<Diagnostic>, complete: bool)
     let mut kept = Vec::with_capacity(diagnostics.len());
     let mut not_loaded = vec![false; files.len()];
     for d in diagnostics {
-        if matches!(d.code(), "Y001" | "Y002" | "Y003" | "F001" | "F002" | "F003" | "F004") {
+        if d.rule.stops_loading() {
             not_loaded[d.file] = true;
         }
         let line = files[d.file].line_index(d.span.start.min(files[d.file].text.len()));
@@ -106,19 +106,11 @@ pub fn apply(files: &[SourceFile], diagnostics: Vec<Diagnostic>, complete: bool)
         }
         for (a, allow) in file_allows.iter().enumerate() {
             for (c, (code, span)) in allow.codes.iter().enumerate() {
-                let per_file = code.starts_with(['Y', 'F', 'S']);
+                let per_file = crate::rules::by_code(code).map_or(code.starts_with(['Y', 'F', 'S']), |r| r.per_file());
                 if used[file][a][c] || !(complete || per_file) {
                     continue;
                 }
-                kept.push(
-                    Diagnostic::new(
-                        &unused_suppression::RULE,
-                        Place::new(file, span.clone()),
-                        format!("`allow {code}` suppresses nothing"),
-                    )
-                    .label("no such diagnostic on this line or the next")
-                    .help("remove the suppression"),
-                );
+                kept.push(unused_suppression::diagnostic(Place::new(file, span.clone()), code));
             }
         }
     }

@@ -76,8 +76,7 @@ fn owners_follow_hq_case_sharing_assertions() {
 fn shadow_modules_inherit_and_advanced_opens_keep_their_relationships() {
     let shadow = imported("shadow_module_cases");
     let result = check_memory(&[("project.yaml", "format_version: 2\ndomain: hq\n"), ("apps/s.yaml", &shadow)]);
-    let mut sink = Vec::new();
-    let index = caseshare::index::Index::build(&result.project, &mut sink);
+    let index = caseshare::index::Index::build(&result.project);
     let facts = &index.apps[0];
     let shadow_module = facts.modules_in_order.iter().find(|m| m.source_module.is_some()).expect("a shadow module");
     assert!(shadow_module.case_type.is_none());

@@ -168,8 +168,7 @@ fn owner_count(user_locations: &str, groups: &str) -> usize {
         ("users/u.yaml", &users),
         ("locations/d.yaml", LOCATIONS),
     ]);
-    let mut sink = Vec::new();
-    let index = Index::build(&r.project, &mut sink);
+    let index = Index::build(&r.project);
     let user = index.user_by_name["u"];
     index.owners(user).expect("known locations").count()
 }

@@ -34,7 +34,8 @@ pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) ->
         .map(|d| {
             let head = d.root.span.start
                 ..d.text[d.root.span.start..].find('\n').map_or(d.text.len(), |i| d.root.span.start + i);
-            crate::load::legacy(d.id, head).help("run `caseshare migrate --write` first, then enable case sharing")
+            crate::rules::legacy_format::diagnostic(crate::diagnostic::Place::new(d.id, head))
+                .help("run `caseshare migrate --write` first, then enable case sharing")
         })
         .collect();
     if !legacy.is_empty() {
@@ -52,8 +53,7 @@ pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) ->
         parsed.docs.iter().map(|d| (parsed.files[d.id].rel.as_str(), d)).collect();
     let doc_of = |file: usize| -> &Doc { docs_by_rel[project.files[file].rel.as_str()] };
     let mut plan = Plan { splices: vec![Vec::new(); parsed.files.len()], problems: Vec::new(), created: Vec::new() };
-    let mut index_diags = Vec::new();
-    let ix = Index::build(project, &mut index_diags);
+    let ix = Index::build(project);
     let two = Version::parse("2.0").expect("2.0 is a version");
 
     // The apps.
@@ -237,8 +237,7 @@ fn verify(
     let checked = crate::check_bytes(&tree);
     let mut new: Vec<String> = errors(&checked).into_iter().filter(|e| !before.contains(e)).collect();
     new.sort();
-    let mut diags = Vec::new();
-    let ix = Index::build(&checked.project, &mut diags);
+    let ix = Index::build(&checked.project);
     let two = Version::parse("2.0").expect("2.0 is a version");
     let listed: Vec<&str> = apps.iter().map(String::as_str).collect();
     let mut wrong: Vec<String> = Vec::new();

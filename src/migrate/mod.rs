@@ -31,7 +31,7 @@ use rayon::prelude::*;
 
 use crate::diagnostic::{Diagnostic, Place, Related};
 use crate::discover;
-use crate::rules::{invalid_value, unsupported_format_version, wrong_type};
+use crate::rules::{invalid_value, wrong_type};
 use crate::source::{FileId, FileKind, SourceFile, Span};
 use crate::yaml::{Node, Value};
 use crate::{CheckResult, Error, Project};
@@ -163,7 +163,7 @@ fn parse_one(id: FileId, input: &Input, kind: FileKind) -> (SourceFile, Option<D
     let (text, utf8): (Arc<str>, bool) = match std::str::from_utf8(&input.bytes) {
         Ok(t) => (t.into(), true),
         Err(e) => {
-            problems.push(crate::load::not_utf8_at(id, e.valid_up_to()));
+            problems.push(crate::rules::not_utf8::diagnostic(id, e.valid_up_to()));
             (String::from_utf8_lossy(&input.bytes).into(), false)
         }
     };
@@ -172,7 +172,7 @@ fn parse_one(id: FileId, input: &Input, kind: FileKind) -> (SourceFile, Option<D
         return (file, None, problems);
     }
     if input.bytes.len() as u64 > crate::load::MAX_FILE_BYTES {
-        problems.push(crate::load::too_large(id, input.bytes.len() as u64));
+        problems.push(crate::rules::yaml_limits::too_large(id, input.bytes.len() as u64, crate::load::MAX_FILE_BYTES));
         return (file, None, problems);
     }
     let Some(root) = crate::load::parse(id, &text, &mut problems) else { return (file, None, problems) };
@@ -180,35 +180,20 @@ fn parse_one(id: FileId, input: &Input, kind: FileKind) -> (SourceFile, Option<D
         Value::Null => return (file, None, problems),
         Value::Map(_) => {}
         other => {
-            problems.push(
-                Diagnostic::new(
-                    &wrong_type::RULE,
-                    Place::new(id, root.span.clone()),
-                    format!("the file holds {}, not a mapping", other.kind()),
-                )
-                .label("expected a mapping")
-                .help("write the definitions as `key: value` lines"),
-            );
+            problems.push(wrong_type::must_be(
+                Place::new(id, root.span.clone()),
+                &format!("`{}`", input.rel),
+                "a mapping",
+                other.kind(),
+            ));
             return (file, None, problems);
         }
     }
-    let legacy = match edit::entry(&root, "format_version").map(|(_, _, v)| v) {
-        None => true,
-        Some(v) if v.value == Value::Int(1) => true,
-        Some(v) if v.value == Value::Int(2) => false,
-        Some(v) => {
-            problems.push(
-                Diagnostic::new(
-                    &unsupported_format_version::RULE,
-                    Place::new(id, v.span.clone()),
-                    format!(
-                        "format_version `{}` is not supported; caseshare migrates format 1 to format 2",
-                        v.source(&text).trim()
-                    ),
-                )
-                .label("unknown format")
-                .help("write `format_version: 1` if the file is format 1, or upgrade caseshare"),
-            );
+    let legacy = match crate::load::format_of(&root, &text) {
+        crate::load::Format::Current => false,
+        crate::load::Format::Legacy(_) => true,
+        crate::load::Format::Unsupported(v) => {
+            problems.push(crate::load::unsupported(id, v, &text));
             return (file, None, problems);
         }
     };
@@ -398,26 +383,18 @@ pub fn legacy_bool(node: &Node, text: &str) -> Option<bool> {
 
 /// S004 for a format 1 yes/no key whose value is neither.
 pub fn not_yes_no(doc: &Doc, key: &str, value: &Node) -> Diagnostic {
-    Diagnostic::new(
-        &invalid_value::RULE,
-        Place::new(doc.id, value.span.clone()),
-        format!("`{key}` is `{}`, not yes or no", value.source(&doc.text).trim()),
-    )
-    .label("expected yes or no")
-    .help(format!("write `{key}: yes` or `{key}: no`"))
+    invalid_value::not_yes_no(Place::new(doc.id, value.span.clone()), key, value.source(&doc.text).trim())
 }
 
 /// Y002 for a format 1 key whose format 2 name the mapping already has.
 pub fn both_keys(doc: &Doc, old: &Node, new: &Node) -> Diagnostic {
     let (o, n) = (old.as_str().unwrap_or(""), new.as_str().unwrap_or(""));
-    Diagnostic::new(
-        &crate::rules::duplicate_key::RULE,
+    crate::rules::duplicate_key::renamed_twice(
         Place::new(doc.id, old.span.clone()),
-        format!("`{o}` becomes `{n}` in format 2, and this mapping has `{n}` already"),
+        Place::new(doc.id, new.span.clone()),
+        o,
+        n,
     )
-    .label(format!("becomes `{n}`"))
-    .also(Place::new(doc.id, new.span.clone()), format!("`{n}` is here"))
-    .help(format!("keep one of the two, then migrate: format 2 has only `{n}`"))
 }
 
 /// The list items of `key` in a mapping, as maps (e.g. the groups of a groups file).

@@ -147,17 +147,17 @@ pub struct Opens {
 }
 
 pub const KEYS: &[&str] = &["format_version", "id", "name", "domain", "commcare_version", "case_sharing", "modules"];
-pub(crate) const MODULE_KEYS: &[&str] = &["id", "name", "kind", "case_type", "source_module", "forms"];
-pub(crate) const FORM_KEYS: &[&str] = &["id", "name", "requires", "opens", "updates"];
-pub(crate) const OPENS_KEYS: &[&str] = &["case_type", "owner", "relationship"];
+pub const MODULE_KEYS: &[&str] = &["id", "name", "kind", "case_type", "source_module", "forms"];
+pub const FORM_KEYS: &[&str] = &["id", "name", "requires", "opens", "updates"];
+pub const OPENS_KEYS: &[&str] = &["case_type", "owner", "relationship"];
 
 pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>, stem: &str) -> App {
     f.entry("format_version");
     let head = f.head(cx.text);
     let id = cx.opt_string(&mut f, "id").unwrap_or_else(|| Sp::new(stem.to_string(), head));
-    let name = cx.required_string(&mut f, "name", "an app");
+    let name = cx.required_string(&mut f, "name");
     let domain = cx.opt_string(&mut f, "domain");
-    cx.require(&mut f, "commcare_version", "an app");
+    cx.require(&mut f, "commcare_version");
     let commcare_version = cx.version(&mut f, "commcare_version");
     let case_sharing = cx.boolean(&mut f, "case_sharing");
     let modules = cx.list(&mut f, "modules").iter().filter_map(|n| module(cx, n)).collect();
@@ -178,8 +178,8 @@ fn id_or_slug(cx: &mut Conv<'_>, m: &mut Fields<'_>, name: &Option<Sp<String>>) 
 }
 
 fn module(cx: &mut Conv<'_>, node: &Node) -> Option<Module> {
-    let mut m = cx.map(node, "a module")?;
-    let name = cx.required_string(&mut m, "name", "a module");
+    let mut m = cx.map(node)?;
+    let name = cx.required_string(&mut m, "name");
     let id = id_or_slug(cx, &mut m, &name);
     let kind = cx
         .choice(
@@ -196,8 +196,8 @@ fn module(cx: &mut Conv<'_>, node: &Node) -> Option<Module> {
 }
 
 fn form(cx: &mut Conv<'_>, node: &Node) -> Option<Form> {
-    let mut m = cx.map(node, "a form")?;
-    let name = cx.required_string(&mut m, "name", "a form");
+    let mut m = cx.map(node)?;
+    let name = cx.required_string(&mut m, "name");
     let id = id_or_slug(cx, &mut m, &name);
     let requires = cx
         .choice(&mut m, "requires", &[("none", Requires::None), ("case", Requires::Case)])
@@ -209,7 +209,7 @@ fn form(cx: &mut Conv<'_>, node: &Node) -> Option<Form> {
 }
 
 fn opens(cx: &mut Conv<'_>, node: &Node) -> Option<Opens> {
-    let mut m = cx.map(node, "an `opens` entry")?;
+    let mut m = cx.map(node)?;
     let case_type = cx.opt_string(&mut m, "case_type").filter(|c| !c.value.is_empty());
     let owner = cx
         .choice(&mut m, "owner", &[("auto", Owner::Auto), ("explicit", Owner::Explicit)])

@@ -56,12 +56,14 @@ impl Group {
     }
 }
 
-pub(crate) const KEYS: &[&str] = &["name", "id", "case_sharing", "reporting", "members"];
+/// The keys of the file itself.
+pub const FILE_KEYS: &[&str] = &["format_version", "groups"];
+pub const KEYS: &[&str] = &["name", "id", "case_sharing", "reporting", "members"];
 
 /// The groups of a file, and whether its `groups:` list was there to read.
 pub fn convert(cx: &mut Conv<'_>, f: Fields<'_>) -> (Vec<Group>, bool) {
-    top_list(cx, f, "groups", "a group", |cx, mut m, node| {
-        let name = cx.required_string(&mut m, "name", "a group");
+    top_list(cx, f, "groups", |cx, mut m, node| {
+        let name = cx.required_string(&mut m, "name");
         let id = cx.opt_string(&mut m, "id");
         let case_sharing = cx.boolean(&mut m, "case_sharing");
         let reporting = cx.boolean(&mut m, "reporting").is_none_or(|b| b.value);

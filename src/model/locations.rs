@@ -35,14 +35,16 @@ pub struct Location {
     pub parent: Option<Sp<String>>,
 }
 
-pub(crate) const KEYS: &[&str] = &["code", "name", "type", "parent"];
+/// The keys of the file itself.
+pub const FILE_KEYS: &[&str] = &["format_version", "locations"];
+pub const KEYS: &[&str] = &["code", "name", "type", "parent"];
 
 /// The locations of a file, and whether its `locations:` list was there to read.
 pub fn convert(cx: &mut Conv<'_>, f: Fields<'_>) -> (Vec<Location>, bool) {
-    top_list(cx, f, "locations", "a location", |cx, mut m, _| {
-        let code = cx.required_string(&mut m, "code", "a location");
-        let name = cx.required_string(&mut m, "name", "a location");
-        let location_type = cx.required_string(&mut m, "type", "a location");
+    top_list(cx, f, "locations", |cx, mut m, _| {
+        let code = cx.required_string(&mut m, "code");
+        let name = cx.required_string(&mut m, "name");
+        let location_type = cx.required_string(&mut m, "type");
         let parent = cx.opt_string(&mut m, "parent");
         cx.finish(m, KEYS);
         Some(Location { file: cx.file, code: code?, name, location_type, parent })

@@ -1,6 +1,7 @@
 //! The typed format-2 model, one file per file kind, and the conversion from the
-//! spanned YAML tree. Conversion never stops at the first problem: each value that
-//! does not fit is reported (S001–S004, Y004, Y005) and takes its default.
+//! spanned YAML tree. The schema check before it has reported every value that
+//! does not fit (S001–S004, Y004, Y005); the conversion gives such a value its
+//! default and reports nothing.
 
 pub mod app;
 pub mod groups;
@@ -14,8 +15,7 @@ use std::fmt;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
-use crate::diagnostic::{Diagnostic, Place, did_you_mean};
-use crate::rules::{invalid_value, missing_field, unknown_field, unquoted_version, wrong_type, yaml11_boolean};
+use crate::diagnostic::did_you_mean;
 use crate::source::{FileId, Span};
 use crate::yaml::{Node, Value};
 
@@ -183,13 +183,15 @@ pub fn yaml11_bool(s: &str) -> Option<bool> {
     }
 }
 
-/// Converts nodes of one file, collecting what does not fit.
+/// Converts the nodes of one file into the model. It reports nothing: the schema
+/// check has reported every value that does not fit, and such a value takes its
+/// default here. It notes which keys those were ([`Conv::take_trouble`]), so the
+/// rules that would only repeat the problem can skip them.
 pub struct Conv<'a> {
     pub file: FileId,
     pub text: &'a str,
-    pub diags: &'a mut Vec<Diagnostic>,
-    /// Keys whose value was reported (S001 suggestions, S003, S004) since the last
-    /// [`Conv::take_trouble`]: rules that would only repeat the problem skip them.
+    /// Keys whose value did not fit (or the key a misspelt one was likely meant
+    /// to be) since the last [`Conv::take_trouble`].
     pub trouble: Vec<String>,
 }
 
@@ -231,110 +233,57 @@ impl<'n> Fields<'n> {
 }
 
 impl<'a> Conv<'a> {
-    pub fn new(file: FileId, text: &'a str, diags: &'a mut Vec<Diagnostic>) -> Self {
-        Conv { file, text, diags, trouble: Vec::new() }
-    }
-
-    fn at(&self, span: &Span) -> Place {
-        Place::new(self.file, span.clone())
+    pub fn new(file: FileId, text: &'a str) -> Self {
+        Conv { file, text, trouble: Vec::new() }
     }
 
     fn trouble(&mut self, key: &str) {
         self.trouble.push(key.to_string());
     }
 
-    /// The keys reported since the last call.
+    /// The keys whose value did not fit since the last call.
     pub fn take_trouble(&mut self) -> Vec<String> {
         std::mem::take(&mut self.trouble)
     }
 
-    /// The mapping in `node`; S003 when it is something else.
-    pub fn map<'n>(&mut self, node: &'n Node, what: &str) -> Option<Fields<'n>> {
+    /// The mapping in `node`, if it is one.
+    pub fn map<'n>(&mut self, node: &'n Node) -> Option<Fields<'n>> {
         match &node.value {
             Value::Map(entries) => Some(Fields { span: node.span.clone(), entries, used: vec![false; entries.len()] }),
-            other => {
-                self.wrong_type(node, &format!("{what} must be a mapping, found {}", describe(other, node, self.text)));
-                None
-            }
+            _ => None,
         }
     }
 
-    /// S001 for every key not taken.
+    /// Notes the key that each key not taken was likely meant to be.
     pub fn finish(&mut self, fields: Fields<'_>, allowed: &[&str]) {
         for (i, (k, _)) in fields.entries.iter().enumerate() {
             if fields.used[i] {
                 continue;
             }
             let name = k.as_str().map_or_else(|| k.source(self.text).to_string(), str::to_string);
-            let mut d = Diagnostic::new(&unknown_field::RULE, self.at(&k.span), format!("unknown key `{name}`"))
-                .label("not allowed here");
-            d = match did_you_mean(&name, allowed.iter().copied()) {
-                Some(s) => {
-                    self.trouble.push(s.to_string());
-                    d.help(format!("did you mean `{s}`?"))
-                }
-                None => d.help(format!("remove it; allowed keys: {}", allowed.join(", "))),
-            };
-            self.diags.push(d);
+            if let Some(s) = did_you_mean(&name, allowed.iter().copied()) {
+                self.trouble.push(s.to_string());
+            }
         }
     }
 
-    /// S002 for a missing required key.
-    pub fn missing(&mut self, fields: &Fields<'_>, key: &str, what: &str) {
-        let head = fields.head(self.text);
-        self.diags.push(
-            Diagnostic::new(
-                &missing_field::RULE,
-                self.at(&head),
-                format!("{what} is missing the required key `{key}`"),
-            )
-            .label(format!("this mapping has no `{key}`"))
-            .help(format!("add `{key}:`")),
-        );
-    }
-
-    pub fn wrong_type(&mut self, node: &Node, message: &str) {
-        self.diags.push(
-            Diagnostic::new(&wrong_type::RULE, self.at(&node.span), message.to_string())
-                .label("wrong type")
-                .help("change the value to the expected type"),
-        );
-    }
-
-    pub fn invalid_value(&mut self, node: &Node, message: String, help: String) {
-        self.diags.push(
-            Diagnostic::new(&invalid_value::RULE, self.at(&node.span), message).label("invalid value").help(help),
-        );
-    }
-
-    /// A string value; other scalars are S003.
+    /// A string value; other scalars are trouble.
     pub fn string(&mut self, node: &Node, key: &str) -> Option<Sp<String>> {
         match &node.value {
             Value::Str(s) => Some(Sp::new(s.clone(), node.span.clone())),
-            other => {
-                let help_quote = matches!(other, Value::Int(_) | Value::Float(_) | Value::Bool(_));
-                let mut msg = format!("`{key}` must be a string, found {}", describe(other, node, self.text));
-                if help_quote {
-                    msg.push_str(&format!("; quote it: `\"{}\"`", node.source(self.text)));
-                }
+            _ => {
                 self.trouble(key);
-                self.wrong_type(node, &msg);
                 None
             }
         }
     }
 
-    /// Reports a required key that is absent (S002) or has no value (S003);
-    /// returns whether it has one.
-    pub fn require(&mut self, fields: &mut Fields<'_>, key: &str, what: &str) -> bool {
+    /// Whether a required key has a value (null is trouble).
+    pub fn require(&mut self, fields: &mut Fields<'_>, key: &str) -> bool {
         match fields.entry(key) {
-            None => {
-                self.missing(fields, key, what);
-                false
-            }
+            None => false,
             Some((_, v)) if v.value == Value::Null => {
                 self.trouble(key);
-                self.wrong_type(v, &format!("`{key}` must have a value, found null"));
                 false
             }
             Some(_) => true,
@@ -342,18 +291,14 @@ impl<'a> Conv<'a> {
     }
 
     /// A required string field.
-    pub fn required_string(&mut self, fields: &mut Fields<'_>, key: &str, what: &str) -> Option<Sp<String>> {
+    pub fn required_string(&mut self, fields: &mut Fields<'_>, key: &str) -> Option<Sp<String>> {
         match fields.entry(key) {
             Some((_, v)) if v.value != Value::Null => self.string(v, key),
-            Some((_, v)) => {
+            Some(_) => {
                 self.trouble(key);
-                self.wrong_type(v, &format!("`{key}` must be a string, found null"));
                 None
             }
-            None => {
-                self.missing(fields, key, what);
-                None
-            }
+            None => None,
         }
     }
 
@@ -361,73 +306,29 @@ impl<'a> Conv<'a> {
         fields.get(key).and_then(|v| self.string(v, key))
     }
 
-    /// A boolean; `on`/`yes`/… are Y004 and read with their YAML 1.1 meaning.
+    /// A boolean; `on`/`yes`/… (Y004) read with their YAML 1.1 meaning.
     pub fn boolean(&mut self, fields: &mut Fields<'_>, key: &str) -> Option<Sp<bool>> {
         let node = fields.get(key)?;
         match &node.value {
             Value::Bool(b) => Some(Sp::new(*b, node.span.clone())),
             Value::Str(s) if node.is_plain(self.text) && yaml11_bool(s).is_some() => {
-                let b = yaml11_bool(s).unwrap_or(false);
-                self.diags.push(
-                    Diagnostic::new(
-                        &yaml11_boolean::RULE,
-                        self.at(&node.span),
-                        format!("`{key}: {s}` is a YAML 1.1 boolean; YAML 1.2 tools read `{s}` as a string"),
-                    )
-                    .label(format!("read as `{b}` here"))
-                    .edit(node.span.clone(), b.to_string())
-                    .help(format!("write `{key}: {b}`")),
-                );
-                Some(Sp::new(b, node.span.clone()))
+                Some(Sp::new(yaml11_bool(s).unwrap_or(false), node.span.clone()))
             }
-            other => {
+            _ => {
                 self.trouble(key);
-                self.wrong_type(
-                    node,
-                    &format!("`{key}` must be `true` or `false`, found {}", describe(other, node, self.text)),
-                );
                 None
             }
         }
     }
 
-    /// A version string; a number is Y005 and read as written.
+    /// A version string; a number written as a version (Y005) is read as written.
     pub fn version(&mut self, fields: &mut Fields<'_>, key: &str) -> Option<Sp<Version>> {
         let node = fields.get(key)?;
         let text = match &node.value {
             Value::Str(s) => s.clone(),
-            // Y005 only where quoting gives a version; `1e3` is S004 below.
-            Value::Int(_) | Value::Float(_)
-                if node.is_plain(self.text) && Version::parse(node.source(self.text).trim()).is_some() =>
-            {
-                let written = node.source(self.text).trim().to_string();
-                let read = match &node.value {
-                    Value::Float(f) if f.fract() == 0.0 => format!("{f:.1}"),
-                    Value::Float(f) => f.to_string(),
-                    Value::Int(i) => i.to_string(),
-                    _ => written.clone(),
-                };
-                let how = if read == written {
-                    format!("YAML reads it as the number {read}")
-                } else {
-                    format!("YAML reads it as {read}")
-                };
-                self.diags.push(
-                    Diagnostic::new(
-                        &unquoted_version::RULE,
-                        self.at(&node.span),
-                        format!("version `{written}` is written as a number; {how}"),
-                    )
-                    .label(format!("the number {read}"))
-                    .edit(node.span.clone(), format!("\"{written}\""))
-                    .help(format!("quote it: `{key}: \"{written}\"`")),
-                );
-                written
-            }
             Value::Int(_) | Value::Float(_) => node.source(self.text).trim().to_string(),
-            other => {
+            _ => {
                 self.trouble(key);
-                self.wrong_type(node, &format!("`{key}` must be a string, found {}", describe(other, node, self.text)));
                 return None;
             }
         };
@@ -435,11 +336,6 @@ impl<'a> Conv<'a> {
             Some(v) => Some(Sp::new(v, node.span.clone())),
             None => {
                 self.trouble(key);
-                self.invalid_value(
-                    node,
-                    format!("`{text}` is not a version"),
-                    "write the CommCare version as dot-separated numbers, e.g. \"2.53.0\"".into(),
-                );
                 None
             }
         }
@@ -450,9 +346,8 @@ impl<'a> Conv<'a> {
         let Some(node) = fields.get(key) else { return &[] };
         match &node.value {
             Value::Seq(items) => items,
-            other => {
+            _ => {
                 self.trouble(key);
-                self.wrong_type(node, &format!("`{key}` must be a list, found {}", describe(other, node, self.text)));
                 &[]
             }
         }
@@ -464,20 +359,14 @@ impl<'a> Conv<'a> {
         items.iter().filter_map(|n| self.string(n, key)).collect()
     }
 
-    /// One of a fixed set of words; S004 otherwise.
+    /// One of a fixed set of words; anything else is trouble.
     pub fn choice<T: Copy>(&mut self, fields: &mut Fields<'_>, key: &str, choices: &[(&str, T)]) -> Option<Sp<T>> {
         let node = fields.get(key)?;
         let s = self.string(node, key)?;
         if let Some((_, v)) = choices.iter().find(|(name, _)| *name == s.value) {
             return Some(Sp::new(*v, s.span));
         }
-        let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
-        let help = match did_you_mean(&s.value, names.iter().copied()) {
-            Some(m) => format!("did you mean `{m}`?"),
-            None => format!("use one of: {}", names.join(", ")),
-        };
         self.trouble(key);
-        self.invalid_value(node, format!("`{key}: {}` is not one of {}", s.value, names.join(", ")), help);
         None
     }
 }
@@ -490,21 +379,15 @@ pub fn top_list<'n, T>(
     cx: &mut Conv<'_>,
     mut f: Fields<'n>,
     key: &str,
-    what: &str,
     mut item: impl FnMut(&mut Conv<'_>, Fields<'n>, &'n Node) -> Option<T>,
 ) -> (Vec<T>, bool) {
     f.entry("format_version");
-    match f.entry(key) {
-        None => cx.missing(&f, key, &format!("a {key} file")),
-        Some((_, v)) if v.value == Value::Null => cx.wrong_type(v, &format!("`{key}` must be a list, found null")),
-        Some(_) => {}
-    }
     let complete = matches!(f.get(key).map(|n| &n.value), Some(Value::Seq(_)));
     let items = cx.list(&mut f, key);
     cx.take_trouble();
     let mut out = Vec::with_capacity(items.len());
     for node in items {
-        if let Some(m) = cx.map(node, what) {
+        if let Some(m) = cx.map(node) {
             out.extend(item(cx, m, node));
         }
     }

@@ -114,26 +114,14 @@ pub struct SharedCaseType {
     pub apps: Vec<Sp<String>>,
 }
 
-pub(crate) const LOCATION_TYPE_KEYS: &[&str] = &["name", "parent", "view_descendants", "shares_cases"];
-pub(crate) const SHARED_CASE_TYPE_KEYS: &[&str] = &["case_type", "apps"];
-pub(crate) const ROLE_KEYS: &[&str] = &["apps"];
+pub const LOCATION_TYPE_KEYS: &[&str] = &["name", "parent", "view_descendants", "shares_cases"];
+pub const SHARED_CASE_TYPE_KEYS: &[&str] = &["case_type", "apps"];
+pub const ROLE_KEYS: &[&str] = &["apps"];
 pub const KEYS: &[&str] = &["format_version", "domain", "case_sharing", "roles", "location_types", "shared_case_types"];
 
 pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> ProjectDef {
     f.entry("format_version");
-    let domain = cx.required_string(&mut f, "domain", "project.yaml");
-    if let Some(d) = &domain {
-        let ok =
-            !d.value.is_empty() && d.value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !ok {
-            let node = Node { span: d.span.clone(), value: Value::Str(d.value.clone()) };
-            cx.invalid_value(
-                &node,
-                format!("domain `{}` may only hold lowercase letters, digits and `-`", d.value),
-                format!("write it as `{}`", super::slug(&d.value)),
-            );
-        }
-    }
+    let domain = cx.required_string(&mut f, "domain");
     let case_sharing = cx.boolean(&mut f, "case_sharing");
     let roles = match f.get("roles") {
         Some(node) => roles(cx, node),
@@ -143,8 +131,8 @@ pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> ProjectDef {
         .list(&mut f, "location_types")
         .iter()
         .filter_map(|n| {
-            let mut m = cx.map(n, "a location type")?;
-            let name = cx.required_string(&mut m, "name", "a location type");
+            let mut m = cx.map(n)?;
+            let name = cx.required_string(&mut m, "name");
             let parent = cx.opt_string(&mut m, "parent");
             let view_descendants = cx.boolean(&mut m, "view_descendants").is_some_and(|b| b.value);
             let shares_cases = cx.boolean(&mut m, "shares_cases").is_some_and(|b| b.value);
@@ -156,9 +144,9 @@ pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> ProjectDef {
         .list(&mut f, "shared_case_types")
         .iter()
         .filter_map(|n| {
-            let mut m = cx.map(n, "a shared case type")?;
-            let case_type = cx.required_string(&mut m, "case_type", "a shared case type");
-            cx.require(&mut m, "apps", "a shared case type");
+            let mut m = cx.map(n)?;
+            let case_type = cx.required_string(&mut m, "case_type");
+            cx.require(&mut m, "apps");
             let apps = cx.string_list(&mut m, "apps");
             cx.finish(m, SHARED_CASE_TYPE_KEYS);
             Some(SharedCaseType { case_type: case_type?, apps })
@@ -181,27 +169,22 @@ pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> ProjectDef {
 
 fn roles(cx: &mut Conv<'_>, node: &Node) -> Vec<Role> {
     let Some(entries) = node.as_map() else {
-        cx.wrong_type(node, "`roles` must be a mapping of role names to `{apps: [...]}`");
         return Vec::new();
     };
     let mut out = Vec::new();
     for (k, v) in entries {
-        let Some(name) = cx.string(k, "role name") else {
-            continue;
-        };
-        let role = Sp::new(name.value.clone(), k.span.clone());
-        let Some(mut m) = cx.map(v, &format!("role `{}`", name.value)) else {
+        // The name as the schema sees it: the key's text, whatever its type.
+        let name =
+            Sp::new(k.as_str().map_or_else(|| k.source(cx.text).trim().to_string(), str::to_string), k.span.clone());
+        let role = name.clone();
+        let Some(mut m) = cx.map(v) else {
             out.push(Role { name: role, apps: RoleApps::Unknown });
             continue;
         };
-        let present = cx.require(&mut m, "apps", &format!("role `{}`", name.value));
+        cx.require(&mut m, "apps");
         let apps = match m.get("apps").map(|a| (a, &a.value)) {
             Some((_, Value::Str(s))) if s == "all" => RoleApps::All,
             Some((_, Value::Seq(items))) => RoleApps::List(items.iter().filter_map(|n| cx.string(n, "apps")).collect()),
-            Some((a, _)) if present => {
-                cx.wrong_type(a, "`apps` must be `all` or a list of app ids");
-                RoleApps::Unknown
-            }
             _ => RoleApps::Unknown,
         };
         cx.finish(m, ROLE_KEYS);

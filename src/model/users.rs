@@ -40,12 +40,14 @@ pub struct User {
     pub span: Span,
 }
 
-pub(crate) const KEYS: &[&str] = &["username", "role", "locations", "is_active"];
+/// The keys of the file itself.
+pub const FILE_KEYS: &[&str] = &["format_version", "users"];
+pub const KEYS: &[&str] = &["username", "role", "locations", "is_active"];
 
 /// The users of a file, and whether its `users:` list was there to read.
 pub fn convert(cx: &mut Conv<'_>, f: Fields<'_>) -> (Vec<User>, bool) {
-    top_list(cx, f, "users", "a user", |cx, mut m, node| {
-        let username = cx.required_string(&mut m, "username", "a user");
+    top_list(cx, f, "users", |cx, mut m, node| {
+        let username = cx.required_string(&mut m, "username");
         let role = cx.opt_string(&mut m, "role");
         let locations = cx.string_list(&mut m, "locations");
         let is_active = cx.boolean(&mut m, "is_active").is_none_or(|b| b.value);

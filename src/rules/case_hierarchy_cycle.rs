@@ -37,10 +37,10 @@ declare_rule! {
     ///     case_type: child
     ///     forms: [{name: Visit, requires: case}]
     /// ```
-    pub static RULE = "A004", "case-hierarchy-cycle", Error, summary = "child/extension relationships between case types form a cycle", check = check;
+    pub static RULE = "A004", "case-hierarchy-cycle", Error, Project, summary = "child/extension relationships between case types form a cycle";
 }
 
-fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     // child type → [(parent type, where the relationship is declared)]
     let mut edges: HashMap<&str, Vec<(&str, Place)>> = HashMap::new();
     let mut order: Vec<&str> = Vec::new();

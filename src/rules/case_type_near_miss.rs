@@ -32,7 +32,7 @@ declare_rule! {
     /// modules:
     ///   - {name: Referrals, case_type: referral}
     /// ```
-    pub static RULE = "C002", "case-type-near-miss", Warning, summary = "two apps with case sharing on use case types that differ only by case, `-`/`_`/space, a plural `s`, or an edit distance of 1–2", check = check;
+    pub static RULE = "C002", "case-type-near-miss", Warning, Project, summary = "two apps with case sharing on use case types that differ only by case, `-`/`_`/space, a plural `s`, or an edit distance of 1–2";
 }
 
 struct Spelling<'p> {
@@ -84,7 +84,7 @@ fn deletions(s: &str, out: &mut Vec<String>) {
     }
 }
 
-fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     let mut spellings: Vec<Spelling> = Vec::new();
     let mut by_text: HashMap<&str, usize> = HashMap::new();
     for (i, facts) in ix.apps.iter().enumerate().filter(|(_, f)| f.app.case_sharing()) {

@@ -34,10 +34,10 @@ declare_rule! {
     ///     case_type: referral
     ///     forms: [{name: Follow up referral, requires: case}]
     /// ```
-    pub static RULE = "C004", "case-type-never-listed", Warning, summary = "a form opens cases of a type that no module of any app lists", check = check;
+    pub static RULE = "C004", "case-type-never-listed", Warning, Project, summary = "a form opens cases of a type that no module of any app lists";
 }
 
-fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     // The module that lists the type may be in an apps file that did not load.
     if ix.project.kind_failed(FileKind::App) {
         return;

@@ -32,10 +32,10 @@ declare_rule! {
     ///   - name: Register pregnancy
     ///     opens: [{owner: explicit}]
     /// ```
-    pub static RULE = "G002", "creator-in-multiple-owners", Error, summary = "an active user with more than one case owner who can create cases with an automatic owner", check = check;
+    pub static RULE = "G002", "creator-in-multiple-owners", Error, Project, summary = "an active user with more than one case owner who can create cases with an automatic owner";
 }
 
-fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     for c in ix.owner_checks.iter().filter(|c| c.creator_with_many_owners()) {
         let Some((app_index, creation_index)) = c.reach.creator else {
             continue;

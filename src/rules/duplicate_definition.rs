@@ -1,5 +1,7 @@
-//! D001: two definitions with one name. Found while building the index
-//! ([`crate::index::Index::build`]).
+//! D001: two definitions with one name. The index keeps the first of each name
+//! and records the others ([`crate::index::Index::duplicates`]).
+use crate::diagnostic::Diagnostic;
+use crate::index::Index;
 
 declare_rule! {
     /// ### What it does
@@ -29,5 +31,17 @@ declare_rule! {
     /// groups:
     ///   - {name: Village A, case_sharing: true, members: [david, maria]}
     /// ```
-    pub static RULE = "D001", "duplicate-definition", Error, summary = "two apps with one id, two modules or forms with one id in an app, two groups with one name, two users with one username, two locations with one code";
+    pub static RULE = "D001", "duplicate-definition", Error, Project, summary = "two apps with one id, two modules or forms with one id in an app, two groups with one name, two users with one username, two locations with one code";
+}
+
+pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+    for d in &ix.duplicates {
+        let first_file = &ix.project.files[d.first.file].display;
+        out.push(
+            Diagnostic::new(&RULE, d.again.clone(), format!("{} `{}` is defined twice", d.what, d.name))
+                .label("defined again here")
+                .related(d.first.clone(), format!("first defined here, in {first_file}"))
+                .help("rename or remove one of the two; only the first takes part in the other checks"),
+        );
+    }
 }

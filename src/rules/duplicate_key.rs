@@ -1,4 +1,5 @@
 //! Y002: a mapping repeats a key.
+use crate::diagnostic::{Diagnostic, Place};
 
 declare_rule! {
     /// ### What it does
@@ -23,5 +24,21 @@ declare_rule! {
     /// name: CHW App
     /// case_sharing: true
     /// ```
-    pub static RULE = "Y002", "duplicate-key", Error, summary = "a mapping repeats a key";
+    pub static RULE = "Y002", "duplicate-key", Error, Parse, summary = "a mapping repeats a key";
+}
+
+/// Y002 for `key`, labelled at both entries.
+pub fn diagnostic(again: Place, first: Place, key: &str) -> Diagnostic {
+    Diagnostic::new(&RULE, again, format!("duplicate key `{key}`"))
+        .label("repeated here")
+        .also(first, "first defined here")
+        .help("remove one of the two entries: YAML does not allow repeated keys")
+}
+
+/// Y002 for a format 1 key `old` whose format 2 name `new` the mapping has already.
+pub fn renamed_twice(old_at: Place, new_at: Place, old: &str, new: &str) -> Diagnostic {
+    Diagnostic::new(&RULE, old_at, format!("`{old}` becomes `{new}` in format 2, and this mapping has `{new}` already"))
+        .label(format!("becomes `{new}`"))
+        .also(new_at, format!("`{new}` is here"))
+        .help(format!("keep one of the two, then migrate: format 2 has only `{new}`"))
 }

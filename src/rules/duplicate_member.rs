@@ -28,10 +28,10 @@ declare_rule! {
     /// groups:
     ///   - {name: Village A, case_sharing: true, members: [david, maria]}
     /// ```
-    pub static RULE = "G006", "duplicate-member", Warning, summary = "a group lists a user twice", check = check, fixable = true;
+    pub static RULE = "G006", "duplicate-member", Warning, Project, summary = "a group lists a user twice", fixable = true;
 }
 
-fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     for g in &ix.groups {
         let text = ix.file_text(g.file);
         let mut seen: HashMap<&str, &Sp<String>> = HashMap::with_capacity(g.members.len());

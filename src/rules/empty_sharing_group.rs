@@ -23,10 +23,10 @@ declare_rule! {
     /// groups:
     ///   - {name: Village C, case_sharing: true, members: [amina]}
     /// ```
-    pub static RULE = "G005", "empty-sharing-group", Warning, summary = "a case-sharing group with no members", check = check;
+    pub static RULE = "G005", "empty-sharing-group", Warning, Project, summary = "a case-sharing group with no members";
 }
 
-fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     for g in ix.groups.iter().filter(|g| g.case_sharing() && g.members.is_empty() && g.members_doubt.is_none()) {
         out.push(
             Diagnostic::new(

@@ -29,7 +29,7 @@ declare_rule! {
     ///   - name: Pregnancy
     ///     case_type: pregnant_woman
     /// ```
-    pub static RULE = "A003", "invalid-case-type", Error, summary = "a case type not matching `^[\\w-]+$`, or `commcare-user` outside an advanced module", check = check;
+    pub static RULE = "A003", "invalid-case-type", Error, Project, summary = "a case type not matching `^[\\w-]+$`, or `commcare-user` outside an advanced module";
 }
 
 /// Whether HQ accepts the string as a case type (`^[\w-]+$`, Unicode `\w`).
@@ -37,7 +37,7 @@ pub fn valid_case_type(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
-fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     for facts in &ix.apps {
         let file = facts.app.file;
         for m in &facts.modules_in_order {

@@ -1,4 +1,5 @@
 //! F002: a format 1 (legacy) file.
+use crate::diagnostic::{Diagnostic, Place};
 
 declare_rule! {
     /// ### What it does
@@ -23,5 +24,19 @@ declare_rule! {
     /// domain: demo-district
     /// case_sharing: true
     /// ```
-    pub static RULE = "F002", "legacy-format", Error, summary = "a format 1 file";
+    pub static RULE = "F002", "legacy-format", Error, Format, summary = "a format 1 file";
+}
+
+/// F002 for a format 1 file.
+pub fn diagnostic(at: Place) -> Diagnostic {
+    Diagnostic::new(&RULE, at, "this is a format 1 (legacy) file")
+        .label("format 1")
+        .help("run `caseshare migrate` to rewrite it to format 2")
+}
+
+/// F002 for an empty file: it has no `format_version`.
+pub fn empty(at: Place) -> Diagnostic {
+    Diagnostic::new(&RULE, at, "the file is empty: it has no `format_version`")
+        .label("format 1")
+        .help("add `format_version: 2` and the definitions, or delete the file")
 }

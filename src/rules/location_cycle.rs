@@ -27,7 +27,7 @@ declare_rule! {
     ///   - {name: district}
     ///   - {name: village, parent: district}
     /// ```
-    pub static RULE = "L001", "location-cycle", Error, summary = "location types or locations form a parent cycle", check = check;
+    pub static RULE = "L001", "location-cycle", Error, Project, summary = "location types or locations form a parent cycle";
 }
 
 /// A node of a parent graph: its name, where its `parent` is written, and the parent.
@@ -37,7 +37,7 @@ struct Link<'a> {
     parent: &'a str,
 }
 
-fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     // First definitions only (D001 reports the others).
     let types: Vec<(&str, Link)> = ix
         .def

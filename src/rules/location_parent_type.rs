@@ -26,10 +26,10 @@ declare_rule! {
     ///   - {code: district-1, name: District 1, type: district}
     ///   - {code: village-a, name: Village A, type: village, parent: district-1}
     /// ```
-    pub static RULE = "L002", "location-parent-type", Error, summary = "a location's parent is not of its type's parent type", check = check;
+    pub static RULE = "L002", "location-parent-type", Error, Project, summary = "a location's parent is not of its type's parent type";
 }
 
-fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     for l in &ix.locations {
         let Some(ty) = l.location_type.as_ref().and_then(|t| ix.location_types.get(t.as_str())) else {
             continue;

@@ -1,4 +1,5 @@
 //! S002: a required key is missing.
+use crate::diagnostic::{Diagnostic, Place};
 
 declare_rule! {
     /// ### What it does
@@ -22,5 +23,12 @@ declare_rule! {
     ///   - username: david
     ///     role: chw
     /// ```
-    pub static RULE = "S002", "missing-field", Error, summary = "a required key is missing";
+    pub static RULE = "S002", "missing-field", Error, Schema, summary = "a required key is missing";
+}
+
+/// S002: `what` (`an app`, `a group`, …) has no `key`; labelled at the mapping's first line.
+pub fn diagnostic(at: Place, what: &str, key: &str) -> Diagnostic {
+    Diagnostic::new(&RULE, at, format!("{what} is missing the required key `{key}`"))
+        .label(format!("this mapping has no `{key}`"))
+        .help(format!("add `{key}:`"))
 }

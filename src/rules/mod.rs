@@ -1,49 +1,49 @@
 //! The rule catalogue (SPEC section 3): one rule per file, each declared with its
-//! code, name, default severity and documentation in clippy's template.
+//! code, name, default severity, stage and documentation in clippy's template,
+//! and owning the messages of its diagnostics. The stage that finds a problem
+//! builds the diagnostic with its rule's functions: the Y, F and S rules while a
+//! file is loaded ([`crate::load`], [`crate::schema_check`]); the others run on
+//! the [`crate::index::Index`], in the order of [`REGISTRY`].
 //!
-//! Rules of the Y, F and S groups are found while files are loaded
-//! ([`crate::load`]); the others run on the loaded [`crate::Project`] and its
-//! [`crate::index::Index`], in the order of [`REGISTRY`].
+//! Adding a rule: its file here, a `mod` line and a [`registry!`] line below, and
+//! its fixtures in `fixtures/rules/<CODE>/`.
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::index::Index;
-
-/// A rule of the catalogue.
-#[derive(Debug)]
-pub struct Rule {
-    pub code: &'static str,
-    pub name: &'static str,
-    pub severity: Severity,
-    /// One line for `caseshare rules` (SPEC section 3's "what").
-    pub summary: &'static str,
-    /// Whether `--fix` can repair it.
-    pub fixable: bool,
-    /// The documentation that `caseshare explain` prints (markdown).
-    pub doc: &'static str,
-    /// The cross-file check; `None` for rules found while loading files.
-    pub check: Option<fn(&Index, &mut Vec<Diagnostic>)>,
-}
+pub use crate::rule::{Rule, Severity, Stage};
 
 /// Declares a rule: its doc comment becomes the text of `caseshare explain`.
 macro_rules! declare_rule {
     (
         $(#[doc = $doc:literal])+
-        pub static $id:ident = $code:literal, $name:literal, $sev:ident, summary = $summary:literal
-            $(, check = $check:path)? $(, fixable = $fixable:literal)?;
+        pub static $id:ident = $code:literal, $name:literal, $sev:ident, $stage:ident, summary = $summary:literal
+            $(, fixable = $fixable:literal)?;
     ) => {
         $(#[doc = $doc])+
-        pub static $id: $crate::rules::Rule = $crate::rules::Rule {
+        pub static $id: $crate::rule::Rule = $crate::rule::Rule {
             code: $code,
             name: $name,
-            severity: $crate::diagnostic::Severity::$sev,
+            severity: $crate::rule::Severity::$sev,
+            stage: $crate::rule::Stage::$stage,
             summary: $summary,
             fixable: false $(|| $fixable)?,
             doc: concat!($($doc, "\n"),+),
-            check: declare_rule!(@check $($check)?),
         };
     };
-    (@check) => { None };
-    (@check $check:path) => { Some($check) };
+}
+
+/// The registry: every rule module, sorted by code; `=> check` for the rules that
+/// run on the index.
+macro_rules! registry {
+    ($($module:ident $(=> $check:ident)?),* $(,)?) => {
+        /// Every rule, sorted by code.
+        pub static REGISTRY: &[&Rule] = &[$(&$module::RULE),*];
+
+        /// Runs every cross-file rule.
+        pub fn run(index: &Index, out: &mut Vec<Diagnostic>) {
+            $($($module::$check(index, out);)?)*
+        }
+    };
 }
 
 pub mod case_hierarchy_cycle;
@@ -81,56 +81,46 @@ pub mod yaml11_boolean;
 pub mod yaml_limits;
 pub mod yaml_syntax;
 
-/// Every rule, sorted by code.
-pub static REGISTRY: &[&Rule] = &[
-    &sharing_app_version::RULE,
-    &sharing_app_domain::RULE,
-    &invalid_case_type::RULE,
-    &case_hierarchy_cycle::RULE,
-    &module_without_case_type::RULE,
-    &shared_case_type_missing::RULE,
-    &case_type_near_miss::RULE,
-    &sharing_off_for_shared_type::RULE,
-    &case_type_never_listed::RULE,
-    &duplicate_definition::RULE,
-    &unsupported_format_version::RULE,
-    &legacy_format::RULE,
-    &unknown_file::RULE,
-    &not_utf8::RULE,
-    &user_without_case_owner::RULE,
-    &creator_in_multiple_owners::RULE,
-    &not_exactly_one_owner::RULE,
-    &sharing_group_without_sharing_app::RULE,
-    &empty_sharing_group::RULE,
-    &duplicate_member::RULE,
-    &sharing_setting_off::RULE,
-    &location_cycle::RULE,
-    &location_parent_type::RULE,
-    &unknown_reference::RULE,
-    &unknown_field::RULE,
-    &missing_field::RULE,
-    &wrong_type::RULE,
-    &invalid_value::RULE,
-    &unused_suppression::RULE,
-    &yaml_syntax::RULE,
-    &duplicate_key::RULE,
-    &yaml_limits::RULE,
-    &yaml11_boolean::RULE,
-    &unquoted_version::RULE,
-];
+registry! {
+    sharing_app_version => check,
+    sharing_app_domain => check,
+    invalid_case_type => check,
+    case_hierarchy_cycle => check,
+    module_without_case_type => check,
+    shared_case_type_missing => check,
+    case_type_near_miss => check,
+    sharing_off_for_shared_type => check,
+    case_type_never_listed => check,
+    duplicate_definition => check,
+    unsupported_format_version,
+    legacy_format,
+    unknown_file,
+    not_utf8,
+    user_without_case_owner => check,
+    creator_in_multiple_owners => check,
+    not_exactly_one_owner => check,
+    sharing_group_without_sharing_app => check,
+    empty_sharing_group => check,
+    duplicate_member => check,
+    sharing_setting_off => check,
+    location_cycle => check,
+    location_parent_type => check,
+    unknown_reference => check,
+    unknown_field,
+    missing_field,
+    wrong_type,
+    invalid_value,
+    unused_suppression,
+    yaml_syntax,
+    duplicate_key,
+    yaml_limits,
+    yaml11_boolean,
+    unquoted_version,
+}
 
 /// The rule with this code (case-insensitive).
 pub fn by_code(code: &str) -> Option<&'static Rule> {
     REGISTRY.iter().copied().find(|r| r.code.eq_ignore_ascii_case(code))
-}
-
-/// Runs every cross-file rule.
-pub fn run(index: &Index, out: &mut Vec<Diagnostic>) {
-    for rule in REGISTRY {
-        if let Some(check) = rule.check {
-            check(index, out);
-        }
-    }
 }
 
 #[cfg(test)]

@@ -27,10 +27,10 @@ declare_rule! {
     ///     forms:
     ///       - {name: Register pregnancy, opens: [{}]}
     /// ```
-    pub static RULE = "A005", "module-without-case-type", Error, summary = "a module whose forms open or update cases but which has no case type", check = check;
+    pub static RULE = "A005", "module-without-case-type", Error, Project, summary = "a module whose forms open or update cases but which has no case type";
 }
 
-fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     for facts in &ix.apps {
         let app = facts.app;
         for m in &facts.modules_in_order {

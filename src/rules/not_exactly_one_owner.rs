@@ -29,10 +29,10 @@ declare_rule! {
     ///   # caseshare: allow G003 -- Grace reviews both villages and creates no cases
     ///   - {username: grace, role: supervisor}
     /// ```
-    pub static RULE = "G003", "not-exactly-one-owner", Warning, summary = "only when the project setting `case_sharing` is true: any active user with other than exactly one case owner", check = check;
+    pub static RULE = "G003", "not-exactly-one-owner", Warning, Project, summary = "only when the project setting `case_sharing` is true: any active user with other than exactly one case owner";
 }
 
-fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     if !ix.def.case_sharing() {
         return;
     }

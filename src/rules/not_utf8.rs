@@ -1,4 +1,6 @@
 //! F004: the file is not UTF-8 text.
+use crate::diagnostic::{Diagnostic, Place};
+use crate::source::FileId;
 
 declare_rule! {
     /// ### What it does
@@ -21,5 +23,12 @@ declare_rule! {
     /// ```yaml
     /// format_version: 2
     /// ```
-    pub static RULE = "F004", "not-utf8", Error, summary = "the file is not UTF-8 text";
+    pub static RULE = "F004", "not-utf8", Error, Read, summary = "the file is not UTF-8 text";
+}
+
+/// F004 at the first byte that is not UTF-8.
+pub fn diagnostic(file: FileId, at: usize) -> Diagnostic {
+    Diagnostic::new(&RULE, Place::new(file, at..at), "the file is not UTF-8 text")
+        .label("this byte is not UTF-8")
+        .help("save the file as UTF-8")
 }

@@ -26,10 +26,10 @@ declare_rule! {
     /// shared_case_types:
     ///   - {case_type: referral, apps: [chw, clinic]}
     /// ```
-    pub static RULE = "C001", "shared-case-type-missing", Error, summary = "a `shared_case_types` entry names an app that does not use that case type", check = check;
+    pub static RULE = "C001", "shared-case-type-missing", Error, Project, summary = "a `shared_case_types` entry names an app that does not use that case type";
 }
 
-fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     for entry in &ix.def.shared_case_types {
         let ct = entry.case_type.as_str();
         for app_ref in &entry.apps {

@@ -28,10 +28,10 @@ declare_rule! {
     /// domain: demo-district
     /// commcare_version: "2.53.0"
     /// ```
-    pub static RULE = "A002", "sharing-app-domain", Error, summary = "an app whose `domain` differs from the project's", check = check;
+    pub static RULE = "A002", "sharing-app-domain", Error, Project, summary = "an app whose `domain` differs from the project's";
 }
 
-fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     let Some(project_domain) = &ix.def.domain else { return };
     for facts in &ix.apps {
         let app = facts.app;

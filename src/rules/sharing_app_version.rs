@@ -27,10 +27,10 @@ declare_rule! {
     /// commcare_version: "2.0"
     /// case_sharing: true
     /// ```
-    pub static RULE = "A001", "sharing-app-version", Error, summary = "an app with `case_sharing: true` whose `commcare_version` is below 2.0", check = check;
+    pub static RULE = "A001", "sharing-app-version", Error, Project, summary = "an app with `case_sharing: true` whose `commcare_version` is below 2.0";
 }
 
-fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     let two = Version::parse("2.0").expect("2.0 is a version");
     for facts in &ix.apps {
         let app = facts.app;

@@ -27,10 +27,10 @@ declare_rule! {
     /// commcare_version: "2.53.0"
     /// case_sharing: true
     /// ```
-    pub static RULE = "G004", "sharing-group-without-sharing-app", Warning, summary = "each group with case sharing on, while no app has case sharing on", check = check;
+    pub static RULE = "G004", "sharing-group-without-sharing-app", Warning, Project, summary = "each group with case sharing on, while no app has case sharing on";
 }
 
-fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     let sharing_or_unsure = |f: &crate::index::AppFacts| f.app.case_sharing() || f.app.case_sharing_doubt;
     if ix.project.kind_failed(FileKind::App) || ix.apps.iter().any(sharing_or_unsure) {
         return;

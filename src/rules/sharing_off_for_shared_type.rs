@@ -34,10 +34,10 @@ declare_rule! {
     /// case_sharing: true
     /// modules: [{name: Referrals, case_type: referral}]
     /// ```
-    pub static RULE = "C003", "sharing-off-for-shared-type", Warning, summary = "an app with case sharing off uses a case type that an app with case sharing on also uses", check = check;
+    pub static RULE = "C003", "sharing-off-for-shared-type", Warning, Project, summary = "an app with case sharing off uses a case type that an app with case sharing on also uses";
 }
 
-fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     // The first use of each case type by an app with sharing on.
     let mut shared: HashMap<&str, (&str, &CaseUse)> = HashMap::new();
     for facts in ix.apps.iter().filter(|f| f.app.case_sharing()) {

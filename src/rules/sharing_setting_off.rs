@@ -25,10 +25,10 @@ declare_rule! {
     /// domain: demo-district
     /// case_sharing: true
     /// ```
-    pub static RULE = "G007", "sharing-setting-off", Info, summary = "some app has case sharing on but the project setting is off: turning it on adds the G003 checks", check = check;
+    pub static RULE = "G007", "sharing-setting-off", Info, Project, summary = "some app has case sharing on but the project setting is off: turning it on adds the G003 checks";
 }
 
-fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     if ix.def.case_sharing() || ix.def.case_sharing_doubt {
         return;
     }

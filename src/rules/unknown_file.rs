@@ -1,4 +1,5 @@
 //! F003: a YAML file outside the known folders.
+use crate::diagnostic::{Diagnostic, Place};
 
 declare_rule! {
     /// ### What it does
@@ -25,5 +26,12 @@ declare_rule! {
     /// groups:
     ///   - {name: Village A, case_sharing: true, members: [david]}
     /// ```
-    pub static RULE = "F003", "unknown-file", Warning, summary = "a YAML file outside the known folders";
+    pub static RULE = "F003", "unknown-file", Warning, Format, summary = "a YAML file outside the known folders";
+}
+
+/// F003 for the file `rel`, labelled at its first line.
+pub fn diagnostic(at: Place, rel: &str) -> Diagnostic {
+    Diagnostic::new(&RULE, at, format!("`{rel}` is outside the known folders"))
+        .label("not checked")
+        .help("move it to apps/, groups/, users/ or locations/, or rename it if it is not a definition file")
 }

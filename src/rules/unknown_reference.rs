@@ -31,10 +31,10 @@ declare_rule! {
     /// groups:
     ///   - {name: Village A, case_sharing: true, members: [david]}
     /// ```
-    pub static RULE = "R001", "unknown-reference", Error, summary = "a reference to an app, role, module, user, location or location type that is not defined", check = check;
+    pub static RULE = "R001", "unknown-reference", Error, Project, summary = "a reference to an app, role, module, user, location or location type that is not defined";
 }
 
-fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     let p = ix.project;
     let def = ix.def;
     let apps_known = !p.kind_failed(FileKind::App);

@@ -1,4 +1,5 @@
 //! Y005: a version written as a number.
+use crate::diagnostic::{Diagnostic, Place};
 
 declare_rule! {
     /// ### What it does
@@ -23,5 +24,19 @@ declare_rule! {
     /// name: CHW App
     /// commcare_version: "2.10"
     /// ```
-    pub static RULE = "Y005", "unquoted-version", Error, summary = "a version written as a number", fixable = true;
+    pub static RULE = "Y005", "unquoted-version", Error, Schema, summary = "a version written as a number", fixable = true;
+}
+
+/// Y005 for a version `written` as a number that YAML reads as `read`; the fix quotes it.
+pub fn diagnostic(at: Place, key: &str, written: &str, read: &str) -> Diagnostic {
+    let how = if read == written {
+        format!("YAML reads it as the number {read}")
+    } else {
+        format!("YAML reads it as {read}")
+    };
+    let span = at.span.clone();
+    Diagnostic::new(&RULE, at, format!("version `{written}` is written as a number; {how}"))
+        .label(format!("the number {read}"))
+        .edit(span, format!("\"{written}\""))
+        .help(format!("quote it: `{key}: \"{written}\"`"))
 }

@@ -1,4 +1,5 @@
 //! F001: a `format_version` this tool does not know.
+use crate::diagnostic::{Diagnostic, Place};
 
 declare_rule! {
     /// ### What it does
@@ -22,5 +23,21 @@ declare_rule! {
     /// name: CHW App
     /// commcare_version: "2.53.0"
     /// ```
-    pub static RULE = "F001", "unsupported-format-version", Error, summary = "`format_version` newer or other than this tool knows";
+    pub static RULE = "F001", "unsupported-format-version", Error, Format, summary = "`format_version` newer or other than this tool knows";
+}
+
+/// F001 for `format_version: shown`; `as_text` when it is 2 written as a string or float.
+pub fn diagnostic(at: Place, shown: &str, as_text: bool) -> Diagnostic {
+    let help = if as_text {
+        "write `format_version: 2`, an integer"
+    } else {
+        "upgrade caseshare, or write `format_version: 2`"
+    };
+    Diagnostic::new(
+        &RULE,
+        at,
+        format!("format_version `{shown}` is not supported; caseshare reads format 2 and migrates format 1"),
+    )
+    .label("unknown format")
+    .help(help)
 }

@@ -1,4 +1,5 @@
 //! X001: an `allow` comment that suppressed nothing.
+use crate::diagnostic::{Diagnostic, Place};
 
 declare_rule! {
     /// ### What it does
@@ -21,5 +22,12 @@ declare_rule! {
     /// users:
     ///   - {username: david}
     /// ```
-    pub static RULE = "X001", "unused-suppression", Warning, summary = "an `allow` comment that suppressed nothing";
+    pub static RULE = "X001", "unused-suppression", Warning, Suppress, summary = "an `allow` comment that suppressed nothing";
+}
+
+/// X001 for `allow CODE` at `at`.
+pub fn diagnostic(at: Place, code: &str) -> Diagnostic {
+    Diagnostic::new(&RULE, at, format!("`allow {code}` suppresses nothing"))
+        .label("no such diagnostic on this line or the next")
+        .help("remove the suppression")
 }

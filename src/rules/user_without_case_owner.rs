@@ -29,10 +29,10 @@ declare_rule! {
     /// groups:
     ///   - {name: Village A, case_sharing: true, members: [david]}
     /// ```
-    pub static RULE = "G001", "user-without-case-owner", Error, summary = "an active user who can reach an app with case sharing on has no case owner", check = check;
+    pub static RULE = "G001", "user-without-case-owner", Error, Project, summary = "an active user who can reach an app with case sharing on has no case owner";
 }
 
-fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     for c in ix.owner_checks.iter().filter(|c| c.without_owner()) {
         let Some(app_index) = c.reach.sharing_app else { continue };
         let app = ix.apps[app_index].app;

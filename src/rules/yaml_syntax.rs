@@ -1,4 +1,5 @@
 //! Y001: the file is not valid YAML.
+use crate::diagnostic::{Diagnostic, Place};
 
 declare_rule! {
     /// ### What it does
@@ -22,5 +23,10 @@ declare_rule! {
     /// name: CHW App
     /// modules: [ {name: Pregnancy} ]
     /// ```
-    pub static RULE = "Y001", "yaml-syntax", Error, summary = "the file is not valid YAML";
+    pub static RULE = "Y001", "yaml-syntax", Error, Parse, summary = "the file is not valid YAML";
+}
+
+/// Y001 with the parser's message.
+pub fn diagnostic(at: Place, message: &str) -> Diagnostic {
+    Diagnostic::new(&RULE, at, format!("invalid YAML: {message}")).label("here").help("fix the YAML syntax")
 }
