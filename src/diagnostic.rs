@@ -1,5 +1,6 @@
 //! Diagnostics as data: what the rules produce and the reporters print.
 
+use crate::edit::Edit;
 use crate::rule::Rule;
 pub use crate::rule::Severity;
 use crate::source::{FileId, Span};
@@ -19,14 +20,6 @@ pub struct Related {
     pub message: String,
 }
 
-/// A replacement of a byte range of one file; a fix is a set of them.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Edit {
-    pub file: FileId,
-    pub span: Span,
-    pub replacement: String,
-}
-
 /// One problem found in the project.
 #[derive(Clone, Debug)]
 pub struct Diagnostic {
@@ -40,7 +33,7 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     pub help: Option<String>,
     pub related: Vec<Related>,
-    /// Edits that repair it, for `--fix`.
+    /// Edits of the primary file that repair it, for `--fix`.
     pub fix: Vec<Edit>,
 }
 
@@ -106,7 +99,7 @@ impl Diagnostic {
 
     /// An edit that repairs the problem (`--fix`).
     pub fn edit(mut self, span: Span, replacement: impl Into<String>) -> Self {
-        self.fix.push(Edit { file: self.file, span, replacement: replacement.into() });
+        self.fix.push(Edit::new(span, replacement));
         self
     }
 

@@ -26,44 +26,100 @@ pub struct Entry {
     pub rel: String,
     pub abs: PathBuf,
     pub kind: FileKind,
+    /// The file, or the folder `via` on its path, is a symbolic link that leads
+    /// outside the project (F005): it is not read.
+    pub outside: Option<Outside>,
+}
+
+/// How an entry leads outside the project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outside {
+    /// The file itself is a link out.
+    File,
+    /// The entry is a folder that links out; nothing below it is listed.
+    Folder,
 }
 
 /// Every YAML file below `root` that caseshare looks at, sorted by relative path
-/// (byte order), skipping dot-files and dot-folders. Errors while walking (a
-/// folder that cannot be read, a symlink loop) are returned beside the entries.
+/// (byte order), skipping dot-files and dot-folders. Symbolic links are followed
+/// while they stay inside the project: a link (to a file or a folder) that leads
+/// outside is an entry marked [`Entry::outside`], and nothing below or behind it
+/// is read or listed. Errors while walking (a folder that cannot be read) are
+/// returned beside the entries.
 pub fn walk(root: &Path) -> (Vec<Entry>, Vec<(String, String)>) {
-    let mut entries = Vec::new();
-    let mut errors = Vec::new();
-    let walker = walkdir::WalkDir::new(root)
-        .follow_links(false)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-    for item in walker {
-        match item {
-            Ok(e) => {
-                if e.file_type().is_dir() {
-                    continue;
-                }
-                let Ok(rel) = e.path().strip_prefix(root) else { continue };
-                let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-                // A symlink to a folder is not followed.
-                if e.path_is_symlink() && e.path().is_dir() {
-                    continue;
-                }
-                if let Some(kind) = FileKind::of(&rel) {
-                    entries.push(Entry { rel, abs: e.path().to_path_buf(), kind });
-                }
+    let mut w = Walk {
+        root: std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()),
+        entries: Vec::new(),
+        errors: Vec::new(),
+        visited: Vec::new(),
+    };
+    w.folder(root, "");
+    w.entries.sort_by(|a, b| a.rel.as_bytes().cmp(b.rel.as_bytes()));
+    (w.entries, w.errors)
+}
+
+struct Walk {
+    /// The root, resolved: links must resolve below it.
+    root: PathBuf,
+    entries: Vec<Entry>,
+    errors: Vec<(String, String)>,
+    /// Folders walked, resolved: a link back to one of them is not walked again.
+    visited: Vec<PathBuf>,
+}
+
+impl Walk {
+    fn folder(&mut self, dir: &Path, rel: &str) {
+        if let Ok(real) = std::fs::canonicalize(dir) {
+            if self.visited.contains(&real) {
+                return;
             }
-            Err(err) => {
-                let path =
-                    err.path().map(|p| p.strip_prefix(root).unwrap_or(p).display().to_string()).unwrap_or_default();
-                errors.push((path, err.to_string()));
+            self.visited.push(real);
+        }
+        let read = match std::fs::read_dir(dir) {
+            Ok(r) => r,
+            Err(e) => {
+                self.errors.push((rel.to_string(), e.to_string()));
+                return;
+            }
+        };
+        let mut children: Vec<(String, PathBuf)> = Vec::new();
+        for item in read {
+            match item {
+                Ok(e) => children.push((e.file_name().to_string_lossy().into_owned(), e.path())),
+                Err(e) => self.errors.push((rel.to_string(), e.to_string())),
+            }
+        }
+        children.sort();
+        for (name, path) in children {
+            if name.starts_with('.') {
+                continue;
+            }
+            let child_rel = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+            let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+            let (is_dir, outside) = if meta.file_type().is_symlink() {
+                match std::fs::canonicalize(&path) {
+                    Ok(target) => (target.is_dir(), !target.starts_with(&self.root)),
+                    // A loop or a dangling link: reading it reports why.
+                    Err(_) => (false, false),
+                }
+            } else {
+                (meta.is_dir(), false)
+            };
+            match (is_dir, outside) {
+                (true, false) => self.folder(&path, &child_rel),
+                (true, true) => {
+                    let kind = FileKind::of_folder(&child_rel);
+                    self.entries.push(Entry { rel: child_rel, abs: path, kind, outside: Some(Outside::Folder) });
+                }
+                (false, outside) => {
+                    if let Some(kind) = FileKind::of(&child_rel) {
+                        let outside = outside.then_some(Outside::File);
+                        self.entries.push(Entry { rel: child_rel, abs: path, kind, outside });
+                    }
+                }
             }
         }
     }
-    entries.sort_by(|a, b| a.rel.as_bytes().cmp(b.rel.as_bytes()));
-    (entries, errors)
 }
 
 /// `path` relative to `base` (both absolute), e.g. `../demo/apps/chw.yaml`.

@@ -2,9 +2,10 @@
 //! the JSON Schemas with `yaml-language-server` modelines, a VS Code mapping of
 //! the folders to the schemas, `caseshare.toml` and a pre-commit configuration.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::Error;
+use crate::error::Error;
+use crate::write::Change;
 
 const PROJECT: &str = "# yaml-language-server: $schema=schemas/project.schema.json
 format_version: 2
@@ -106,21 +107,21 @@ pub fn files() -> Vec<(&'static str, String)> {
     out
 }
 
-/// Writes a new project into `dir`; refuses when it holds a project already, or
-/// when any file it would write exists (nothing is overwritten).
-pub fn init(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+/// The files of a new project in `dir`, for the writer; refuses when any of them
+/// exists (nothing is overwritten).
+pub fn init(dir: &Path) -> Result<Vec<Change>, Error> {
     let files = files();
     if let Some((existing, _)) = files.iter().find(|(rel, _)| dir.join(rel).exists()) {
         return Err(Error::Exists(dir.join(existing)));
     }
-    let mut written = Vec::with_capacity(files.len());
-    for (rel, text) in files {
-        let path = dir.join(rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| Error::Io { path: parent.to_path_buf(), source })?;
-        }
-        std::fs::write(&path, text).map_err(|source| Error::Io { path: path.clone(), source })?;
-        written.push(path);
-    }
-    Ok(written)
+    Ok(files
+        .into_iter()
+        .map(|(rel, after)| Change {
+            rel: rel.to_string(),
+            display: dir.join(rel).display().to_string(),
+            abs: dir.join(rel),
+            before: None,
+            after,
+        })
+        .collect())
 }

@@ -1,25 +1,18 @@
-//! Reading, parsing and converting the files of a project. Every file is loaded on
-//! its own: a file that fails is reported and the others still take part.
-
-use std::path::Path;
-use std::sync::Arc;
+//! The per-file stage: parsing, schema-checking and converting each file that was
+//! read. Every file is loaded on its own: a file that fails is reported and the
+//! others still take part.
 
 use rayon::prelude::*;
 
-use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Place};
-use crate::discover::{self, relative_to};
+use crate::error::IoProblem;
 use crate::model::{self, Conv};
-use crate::rules::{
-    duplicate_key, legacy_format, not_utf8, unknown_file, unsupported_format_version, yaml_limits, yaml_syntax,
-};
+use crate::project::Project;
+use crate::read::Sources;
+use crate::rules::{duplicate_key, legacy_format, unknown_file, unsupported_format_version, yaml_limits, yaml_syntax};
 use crate::schema_check;
 use crate::source::{FileId, FileKind, SourceFile, Span};
 use crate::yaml::{self, Node, ParseError, Value};
-use crate::{IoProblem, Project};
-
-/// Files larger than this are not parsed (Y003).
-pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// What a file held, once converted.
 enum Loaded {
@@ -30,125 +23,30 @@ enum Loaded {
     Locations((Vec<model::Location>, bool)),
 }
 
-/// Loads the project at `root`; paths are shown relative to `cwd`. Files are
-/// read, parsed and converted in parallel, then gathered in path order, so the
-/// result does not depend on the number of threads.
-pub fn load(root: &Path, cwd: &Path, config: &Config) -> (Project, Vec<Diagnostic>, Vec<IoProblem>) {
-    let (entries, walk_errors) = discover::walk(root);
-    let mut loader = Loader {
-        project: Project { root: root.to_path_buf(), ..Project::default() },
-        diags: Vec::new(),
-        io: Vec::new(),
-    };
-    for (path, message) in walk_errors {
-        loader.io.push(IoProblem { path: relative_to(&root.join(&path), cwd), message });
-    }
-    let entries: Vec<discover::Entry> = entries.into_iter().filter(|e| !config.excluded(&e.rel)).collect();
-    let contents: Vec<Result<Read, String>> = entries.par_iter().map(|e| read(&e.abs)).collect();
-    // Paths are shown relative to the working directory: the root's, then the file's.
-    let base = relative_to(root, cwd);
-    let inputs = number(entries.into_iter().zip(contents).map(|(e, c)| {
-        let display = if base == "." || base.is_empty() { e.rel.clone() } else { format!("{base}/{}", e.rel) };
-        (e.rel, display, e.abs, e.kind, c)
-    }));
-    let prepared: Vec<Prepared> = inputs.into_par_iter().map(prepare).collect();
-    for p in prepared {
-        loader.merge(p);
-    }
-    (loader.project, loader.diags, loader.io)
-}
-
-/// Loads a project from in-memory files `(path relative to the root, content)`;
-/// paths that caseshare ignores are skipped, as on disk.
-pub fn load_memory(files: &[(&str, &[u8])]) -> (Project, Vec<Diagnostic>) {
-    let mut sorted: Vec<&(&str, &[u8])> = files.iter().collect();
-    sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    let mut loader = Loader { project: Project::default(), diags: Vec::new(), io: Vec::new() };
-    let inputs = number(sorted.into_iter().filter_map(|(rel, bytes)| {
-        let kind = FileKind::of(rel)?;
-        Some((rel.to_string(), rel.to_string(), std::path::PathBuf::from(rel), kind, Ok(decode(bytes.to_vec()))))
-    }));
-    let prepared: Vec<Prepared> = inputs.into_par_iter().map(prepare).collect();
-    for p in prepared {
-        loader.merge(p);
-    }
-    (loader.project, loader.diags)
-}
-
-/// A file to load: its id (none when it could not be read), paths, kind and content.
-type Input = (Option<FileId>, String, String, std::path::PathBuf, FileKind, Result<Read, String>);
-
-/// Numbers the files that were read, in order: their ids in `Project::files`.
-fn number(
-    files: impl Iterator<Item = (String, String, std::path::PathBuf, FileKind, Result<Read, String>)>,
-) -> Vec<Input> {
-    let mut next = 0;
-    files
-        .map(|(rel, display, abs, kind, content)| {
-            let id = content.is_ok().then(|| {
-                next += 1;
-                next - 1
-            });
-            (id, rel, display, abs, kind, content)
+/// Loads the files that were read: each is parsed, checked and converted on its
+/// own, in parallel, then gathered in path order, so the result does not depend
+/// on the number of threads. A file that cannot be loaded is reported, and the
+/// kinds of names it could define are noted in [`Project::failed`].
+pub fn load(sources: Sources) -> (Project, Vec<Diagnostic>, Vec<IoProblem>) {
+    let readable = sources.readable();
+    let mut project = Project { root: sources.root.clone().unwrap_or_default(), ..Project::default() };
+    let mut diags = sources.problems;
+    let loaded: Vec<(Vec<Diagnostic>, Option<Loaded>)> = sources
+        .files
+        .par_iter()
+        .enumerate()
+        .map(|(i, file)| {
+            let mut diags = Vec::new();
+            let loaded = if readable[i] { load_text(FileId::new(i), file, &mut diags) } else { None };
+            (diags, loaded)
         })
-        .collect()
-}
-
-/// One file, loaded on its own.
-struct Prepared {
-    kind: FileKind,
-    file: Option<SourceFile>,
-    diags: Vec<Diagnostic>,
-    loaded: Option<Loaded>,
-    io: Option<IoProblem>,
-}
-
-fn prepare((id, rel, display, abs, kind, content): Input) -> Prepared {
-    let mut p = Prepared { kind, file: None, diags: Vec::new(), loaded: None, io: None };
-    let (Some(file_id), Ok(content)) = (id, content.as_ref().map_err(Clone::clone)) else {
-        if let Err(message) = content {
-            p.io = Some(IoProblem { path: display, message });
-        }
-        return p;
-    };
-    let text = match content {
-        Read::Text(t) => t.clone(),
-        Read::NotUtf8 { lossy, at } => {
-            p.file = Some(SourceFile::new(rel, display, abs, kind, lossy.as_str().into()));
-            p.diags.push(not_utf8::diagnostic(file_id, *at));
-            return p;
-        }
-        Read::TooLarge(len) => {
-            p.file = Some(SourceFile::new(rel, display, abs, kind, Arc::from("")));
-            p.diags.push(yaml_limits::too_large(file_id, *len, MAX_FILE_BYTES));
-            return p;
-        }
-    };
-    let file = SourceFile::new(rel, display, abs, kind, text);
-    p.loaded = load_text(file_id, &file, &mut p.diags);
-    p.file = Some(file);
-    p
-}
-
-struct Loader {
-    project: Project,
-    diags: Vec<Diagnostic>,
-    io: Vec<IoProblem>,
-}
-
-impl Loader {
-    /// Gathers one loaded file (files come in path order).
-    fn merge(&mut self, p: Prepared) {
-        let project = &mut self.project;
-        self.diags.extend(p.diags);
-        if let Some(io) = p.io {
-            self.io.push(io);
-            fail(project, p.kind);
-            return;
-        }
-        let Some(file) = p.file else { return };
-        project.files.push(file);
-        let complete = match p.loaded {
+        .collect();
+    for kind in sources.io.iter().filter_map(|p| p.kind) {
+        fail(&mut project, kind);
+    }
+    for (file, (file_diags, loaded)) in sources.files.iter().zip(loaded) {
+        diags.extend(file_diags);
+        let complete = match loaded {
             Some(Loaded::Project(def)) => {
                 project.def = Some(def);
                 true
@@ -169,45 +67,19 @@ impl Loader {
                 project.locations.extend(l);
                 complete
             }
-            None => p.kind == FileKind::Unknown,
+            None => file.kind == FileKind::Unknown,
         };
         if !complete {
-            fail(project, p.kind);
+            fail(&mut project, file.kind);
         }
     }
+    project.files = sources.files;
+    (project, diags, sources.io)
 }
 
 fn fail(project: &mut Project, kind: FileKind) {
     if !project.failed.contains(&kind) {
         project.failed.push(kind);
-    }
-}
-
-enum Read {
-    Text(Arc<str>),
-    NotUtf8 { lossy: String, at: usize },
-    TooLarge(u64),
-}
-
-fn read(path: &Path) -> Result<Read, String> {
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    if !meta.is_file() {
-        return Err("not a regular file".into());
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Ok(Read::TooLarge(meta.len()));
-    }
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    Ok(decode(bytes))
-}
-
-fn decode(bytes: Vec<u8>) -> Read {
-    match String::from_utf8(bytes) {
-        Ok(s) => Read::Text(s.into()),
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            Read::NotUtf8 { lossy: String::from_utf8_lossy(e.as_bytes()).into_owned(), at }
-        }
     }
 }
 

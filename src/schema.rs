@@ -136,13 +136,13 @@ pub fn schemas() -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Writes the schemas into `dir`.
-pub fn write(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    for (name, text) in schemas() {
-        std::fs::write(dir.join(name), text)?;
-    }
-    Ok(())
+/// The schema files of `dir` as changes, for the writer.
+pub fn changes(dir: &Path) -> std::io::Result<Vec<crate::write::Change>> {
+    schemas()
+        .into_iter()
+        .map(|(name, text)| crate::write::Change::to(dir.join(name), name, dir.join(name).display().to_string(), text))
+        .filter(|c| c.as_ref().map_or(true, |c| c.before.as_deref() != Some(c.after.as_str())))
+        .collect()
 }
 
 /// The schema files in `dir` that are missing or differ from the generated ones.

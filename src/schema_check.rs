@@ -432,7 +432,7 @@ mod tests {
         let text = "format_version: 2\nname: A\ncommcare_version: 2.10\ncase_sharing: on\n";
         let root = crate::yaml::parse(text).expect("parses");
         let found: Vec<&str> =
-            validate(FileKind::App, 0, &root, text, "apps/a.yaml").iter().map(|d| d.code()).collect();
+            validate(FileKind::App, FileId::new(0), &root, text, "apps/a.yaml").iter().map(|d| d.code()).collect();
         assert_eq!(found, ["Y004", "Y005"]);
     }
 }

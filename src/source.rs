@@ -4,8 +4,35 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Index of a file in [`crate::Project::files`].
-pub type FileId = usize;
+/// A file of a project: its index in [`crate::Project::files`] (and in every
+/// list of a project's files, which are kept in path order).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub u32);
+
+impl FileId {
+    pub fn new(index: usize) -> FileId {
+        FileId(u32::try_from(index).expect("fewer than 2^32 files"))
+    }
+
+    /// The index, for lists that run parallel to the project's files.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl std::ops::Index<FileId> for [SourceFile] {
+    type Output = SourceFile;
+    fn index(&self, id: FileId) -> &SourceFile {
+        &self[id.index()]
+    }
+}
+
+impl std::ops::Index<FileId> for Vec<SourceFile> {
+    type Output = SourceFile;
+    fn index(&self, id: FileId) -> &SourceFile {
+        &self[id.index()]
+    }
+}
 
 /// A byte range into a file's text.
 pub type Span = Range<usize>;
@@ -44,6 +71,20 @@ impl FileKind {
             "locations" if nested => FileKind::Locations,
             _ => FileKind::Unknown,
         })
+    }
+}
+
+impl FileKind {
+    /// The kind of what a folder (relative to the root) would hold: `apps/…` apps,
+    /// and so on; anything else is [`FileKind::Unknown`].
+    pub fn of_folder(rel: &str) -> FileKind {
+        match rel.split('/').next().unwrap_or("") {
+            "apps" => FileKind::App,
+            "groups" => FileKind::Groups,
+            "users" => FileKind::Users,
+            "locations" => FileKind::Locations,
+            _ => FileKind::Unknown,
+        }
     }
 }
 

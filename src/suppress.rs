@@ -3,7 +3,7 @@
 
 use crate::diagnostic::{Diagnostic, Place};
 use crate::rules::unused_suppression;
-use crate::source::{SourceFile, Span};
+use crate::source::{FileId, SourceFile, Span};
 
 const MARKER: &str = "caseshare: allow";
 
@@ -82,15 +82,15 @@ pub fn apply(files: &[SourceFile], diagnostics: Vec<Diagnostic>, complete: bool)
     let mut not_loaded = vec![false; files.len()];
     for d in diagnostics {
         if d.rule.stops_loading() {
-            not_loaded[d.file] = true;
+            not_loaded[d.file.index()] = true;
         }
         let line = files[d.file].line_index(d.span.start.min(files[d.file].text.len()));
         let mut suppressed = false;
-        for (a, allow) in allows[d.file].iter().enumerate() {
+        for (a, allow) in allows[d.file.index()].iter().enumerate() {
             if allow.line == line || allow.line + 1 == line {
                 for (c, (code, _)) in allow.codes.iter().enumerate() {
                     if code == d.code() {
-                        used[d.file][a][c] = true;
+                        used[d.file.index()][a][c] = true;
                         suppressed = true;
                     }
                 }
@@ -110,7 +110,7 @@ pub fn apply(files: &[SourceFile], diagnostics: Vec<Diagnostic>, complete: bool)
                 if used[file][a][c] || !(complete || per_file) {
                     continue;
                 }
-                kept.push(unused_suppression::diagnostic(Place::new(file, span.clone()), code));
+                kept.push(unused_suppression::diagnostic(Place::new(FileId::new(file), span.clone()), code));
             }
         }
     }

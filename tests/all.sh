@@ -7,5 +7,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --all-targets
 bash tests/schemas.sh
-bash tests/lsp.sh
+bash tests/yaml-language-server.sh
 bash tests/pre-commit.sh

@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+mod common;
+
 fn bin() -> Command {
     Command::cargo_bin("caseshare").expect("binary")
 }
@@ -31,7 +33,7 @@ fn demo_exits_zero_with_no_diagnostics() {
 #[test]
 fn errors_exit_one_and_concise_lines_have_the_spec_shape() {
     let (code, out, _) =
-        stdout(bin().current_dir(fixture("rules/G002/invalid")).args(["check", "--format", "concise"]));
+        stdout(bin().current_dir(common::rule_fixture("G002", "invalid")).args(["check", "--format", "concise"]));
     assert_eq!(code, 1, "{out}");
     let line = out.lines().find(|l| l.contains("[G002]")).expect("a G002 line");
     // path:line:col: severity[CODE] message
@@ -45,14 +47,15 @@ fn errors_exit_one_and_concise_lines_have_the_spec_shape() {
 
 #[test]
 fn warnings_alone_exit_zero() {
-    let (code, out, _) = stdout(bin().args(["check", "--format", "concise"]).arg(fixture("rules/G005/invalid")));
+    let (code, out, _) =
+        stdout(bin().args(["check", "--format", "concise"]).arg(common::rule_fixture("G005", "invalid")));
     assert!(out.contains("warning[G005]"), "{out}");
     assert_eq!(code, 0, "{out}");
 }
 
 #[test]
 fn a_file_path_checks_its_whole_project() {
-    let file = fixture("rules/G002/invalid/project.yaml");
+    let file = common::rule_fixture("G002", "invalid").join("project.yaml");
     let (code, out, _) = stdout(bin().args(["check", "--format", "concise"]).arg(file));
     assert_eq!(code, 1);
     assert!(out.contains("[G002]"), "{out}");

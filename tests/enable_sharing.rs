@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use caseshare::migrate::enable_sharing::{Planned, enable_sharing};
-use caseshare::migrate::{Change, Input, Refusal};
+use caseshare::migrate::{Change, Refusal, Sources};
 
 const PROJECT: &str =
     "# District\nformat_version: 2\ndomain: d1\nroles:\n  chw: {apps: [chw]}\n  clinic: {apps: [clinic]}\n";
@@ -32,7 +32,8 @@ fn run(tree: &BTreeMap<String, String>, apps: &[&str], group: Option<&str>) -> R
 }
 
 fn planned(tree: &BTreeMap<String, String>, apps: &[&str], group: Option<&str>) -> Result<Planned, Refusal> {
-    let inputs: Vec<Input> = tree.iter().map(|(r, t)| Input::memory(r, t)).collect();
+    let files: Vec<(&str, &[u8])> = tree.iter().map(|(r, t)| (r.as_str(), t.as_bytes())).collect();
+    let inputs = Sources::memory(&files);
     let apps: Vec<String> = apps.iter().map(|a| a.to_string()).collect();
     enable_sharing(&inputs, &apps, group)
 }

@@ -11,6 +11,8 @@ fn bin() -> Command {
     c
 }
 
+mod common;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -47,12 +49,9 @@ fn temp(name: &str) -> PathBuf {
 /// Every project tree of the fixtures.
 fn fixture_roots() -> Vec<PathBuf> {
     let mut roots = vec![root().join("fixtures/demo"), root().join("fixtures/multibyte")];
-    let mut rules: Vec<PathBuf> =
-        std::fs::read_dir(root().join("fixtures/rules")).expect("rules").map(|e| e.expect("e").path()).collect();
-    rules.sort();
-    for r in rules {
-        roots.push(r.join("invalid"));
-        roots.push(r.join("valid"));
+    for rule in caseshare::rules::REGISTRY {
+        roots.push(common::rule_fixture(rule.code, "invalid"));
+        roots.push(common::rule_fixture(rule.code, "valid"));
     }
     roots
 }
@@ -83,7 +82,7 @@ fn sarif_validates_against_the_sarif_2_1_0_schema() {
 
 #[test]
 fn json_has_the_documented_fields() {
-    let (code, out, _) = run(&root().join("fixtures/rules/G002/invalid"), &["check", "--format", "json"]);
+    let (code, out, _) = run(&common::rule_fixture("G002", "invalid"), &["check", "--format", "json"]);
     assert_eq!(code, 1);
     let doc: Value = serde_json::from_str(&out).expect("JSON");
     assert_eq!(doc["version"], 1);
@@ -154,7 +153,7 @@ fn multibyte_names_give_the_right_positions_in_every_format() {
 
 #[test]
 fn deny_warnings_statistics_and_quiet() {
-    let dir = root().join("fixtures/rules/G005/invalid");
+    let dir = common::rule_fixture("G005", "invalid");
     assert_eq!(run(&dir, &["check"]).0, 0);
     assert_eq!(run(&dir, &["check", "--deny-warnings"]).0, 1);
     let (_, stats, _) = run(&dir, &["check", "--statistics", "--quiet"]);
@@ -167,7 +166,7 @@ fn deny_warnings_statistics_and_quiet() {
 #[test]
 fn configuration_sets_levels_and_excludes_files() {
     let dir = temp("config");
-    copy_dir(&root().join("fixtures/rules/G005/invalid"), &dir);
+    copy_dir(&common::rule_fixture("G005", "invalid"), &dir);
     std::fs::write(dir.join("caseshare.toml"), "[rules]\nG005 = \"error\"\n").expect("write");
     let (code, out, _) = run(&dir, &["check", "--format", "concise"]);
     assert_eq!(code, 1, "{out}");
@@ -231,7 +230,7 @@ fn fixes_apply_once_and_leave_every_other_byte() {
 #[test]
 fn fixing_a_version_quotes_it_as_written() {
     let dir = temp("fixversion");
-    copy_dir(&root().join("fixtures/rules/Y005/invalid"), &dir);
+    copy_dir(&common::rule_fixture("Y005", "invalid"), &dir);
     let (code, _, _) = run(&dir, &["check", "--fix"]);
     assert_eq!(code, 0);
     let app = std::fs::read_to_string(dir.join("apps/chw.yaml")).expect("read");

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use caseshare::migrate::{self, Input, Refusal};
+use caseshare::migrate::{self, Refusal, Sources};
 
 fn cases() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/migrate");
@@ -28,10 +28,9 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-fn inputs(tree: &BTreeMap<String, Vec<u8>>) -> Vec<Input> {
-    tree.iter()
-        .map(|(rel, bytes)| Input { rel: rel.clone(), display: rel.clone(), abs: rel.into(), bytes: bytes.clone() })
-        .collect()
+fn inputs(tree: &BTreeMap<String, Vec<u8>>) -> Sources {
+    let files: Vec<(&str, &[u8])> = tree.iter().map(|(r, b)| (r.as_str(), b.as_slice())).collect();
+    Sources::memory(&files)
 }
 
 fn migrated(tree: &BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Vec<u8>> {

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use caseshare::migrate::{self, write};
+use caseshare::migrate;
+use caseshare::write;
 
 fn fixture(case: &str, side: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/migrate").join(case).join(side)
@@ -61,6 +62,11 @@ fn caseshare(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("caseshare").unwrap();
     cmd.current_dir(dir).env("NO_COLOR", "1");
     cmd
+}
+
+/// The project at `dir`, read whole.
+fn read(dir: &std::path::Path) -> caseshare::read::Sources {
+    caseshare::read::read_project(dir, dir, &caseshare::config::Config::load(dir).unwrap())
 }
 
 #[test]
@@ -144,11 +150,11 @@ fn a_failure_between_two_renames_restores_the_tree() {
     for failing in [1, 2, 3] {
         let dir = copy("user-groups", &format!("rename-{failing}"));
         let before = snapshot(&dir);
-        let inputs = migrate::read_project(&dir, &dir).unwrap();
+        let inputs = read(&dir);
         let changes = migrate::migrate(&inputs).unwrap();
         assert_eq!(changes.len(), 4);
         let mut renamed = 0;
-        let result = write::commit_with(&migrate::writes(&changes), &mut |step| {
+        let result = write::commit_files_with(&dir, &write::files_of(&changes), &mut |step| {
             if let write::Step::Rename(i) = step {
                 if i == failing {
                     return Err(std::io::Error::other("injected failure"));
@@ -169,8 +175,8 @@ fn a_failure_between_two_renames_restores_the_tree() {
 fn a_failure_while_staging_leaves_no_temporary_file() {
     let dir = copy("user-groups", "stage");
     let before = snapshot(&dir);
-    let changes = migrate::migrate(&migrate::read_project(&dir, &dir).unwrap()).unwrap();
-    let result = write::commit_with(&migrate::writes(&changes), &mut |step| match step {
+    let changes = migrate::migrate(&read(&dir)).unwrap();
+    let result = write::commit_files_with(&dir, &write::files_of(&changes), &mut |step| match step {
         write::Step::Stage(3) => Err(std::io::Error::other("disk full")),
         _ => Ok(()),
     });
@@ -231,14 +237,14 @@ fn a_failed_enable_sharing_removes_the_folder_it_created() {
         ],
     );
     let before = snapshot(&dir);
-    let inputs = migrate::read_project(&dir, &dir).unwrap();
+    let inputs = read(&dir);
     let changes = migrate::enable_sharing::enable_sharing(&inputs, &["chw".to_string()], Some("Village A"))
         .expect("planned")
         .changes;
     // The new groups file (and its folder) comes last: fail there, after the others moved in.
     let last = changes.len() - 1;
     assert!(changes[last].before.is_none() && last > 0, "{changes:#?}");
-    let result = write::commit_with(&migrate::writes(&changes), &mut |step| match step {
+    let result = write::commit_files_with(&dir, &write::files_of(&changes), &mut |step| match step {
         write::Step::Rename(i) if i == last => Err(std::io::Error::other("injected")),
         _ => Ok(()),
     });
@@ -266,9 +272,11 @@ fn enable_sharing_never_overwrites_a_file_it_was_not_shown() {
     assert_eq!(std::fs::read(dir.join("groups/field-team.yaml")).unwrap(), drafts);
     assert!(std::fs::read_to_string(dir.join("groups/field-team-2.yaml")).unwrap().contains("- name: Field Team\n"));
     // And the writer itself refuses to create over an existing file.
-    let e =
-        write::commit(&[write::FileWrite { path: dir.join("project.yaml"), contents: b"x".to_vec(), create: true }])
-            .expect_err("exists");
+    let e = write::commit_files(
+        &dir,
+        &[write::FileWrite { path: dir.join("project.yaml"), contents: b"x".to_vec(), create: true }],
+    )
+    .expect_err("exists");
     assert!(e.to_string().contains("exists already; nothing was written"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -34,7 +34,8 @@ files() {
 
 passed=0
 failed=0
-valid_roots=(fixtures/demo fixtures/rules/*/valid)
+# Rule fixtures are overlays on fixtures/rules/base: the base and every valid overlay.
+valid_roots=(fixtures/demo fixtures/rules/base fixtures/rules/*/valid)
 for kind in project app groups users locations; do
   mapfile -t list < <(files "$kind" "${valid_roots[@]}")
   if check-jsonschema --schemafile "schemas/$kind.schema.json" "${list[@]}" >/tmp/caseshare-schemas.log 2>&1; then

@@ -15,6 +15,8 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
+use crate::yaml::edit::scalar;
+
 use crate::model::slug;
 
 /// Why an export cannot be imported.
@@ -38,18 +40,6 @@ pub struct Imported {
     pub yaml: String,
     /// Things the user should know (a CommCare 1.0 app, …).
     pub warnings: Vec<String>,
-}
-
-/// A plain YAML scalar when that is safe, else a double-quoted one.
-pub(crate) fn scalar(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-        && !matches!(
-            s.to_ascii_lowercase().as_str(),
-            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n" | "~" | ".inf" | ".nan"
-        );
-    if plain { s.to_string() } else { serde_json::to_string(s).unwrap_or_default() }
 }
 
 /// The text of a translated name (`{"en": "Register"}`) in the app's first language.
@@ -331,15 +321,6 @@ pub fn import(json: &str, source: &str) -> Result<Imported, ImportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn scalars_are_quoted_when_yaml_would_read_them_otherwise() {
-        assert_eq!(scalar("pregnancy"), "pregnancy");
-        assert_eq!(scalar("on"), "\"on\"");
-        assert_eq!(scalar("2.9.0"), "\"2.9.0\"");
-        assert_eq!(scalar("Untitled Module"), "\"Untitled Module\"");
-        assert_eq!(scalar("a: b"), "\"a: b\"");
-    }
 
     #[test]
     fn refuses_what_it_cannot_import() {

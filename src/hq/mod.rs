@@ -1,4 +1,89 @@
-//! CommCare HQ interop: app source exports to `apps/*.yaml`.
+//! CommCare HQ interop: app source exports to `apps/*.yaml` ([`app`]), and the
+//! bulk user workbook to and from `users/` and `groups/` ([`users`]). The
+//! functions here read the inputs and plan the files as [`Change`]s; the writer
+//! writes them.
 
 pub mod app;
 pub mod users;
+
+use std::path::{Path, PathBuf};
+
+use crate::project::Project;
+use crate::source::FileKind;
+use crate::write::Change;
+
+/// Why an import or export could not be done.
+#[derive(Debug, thiserror::Error)]
+pub enum HqError {
+    #[error("cannot read `{}`: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("`{}`: {source}", path.display())]
+    App { path: PathBuf, source: app::ImportError },
+    #[error("`{}`: {source}", path.display())]
+    Workbook { path: PathBuf, source: users::WorkbookError },
+    #[error("some users or groups files do not load; run `caseshare check` and fix them first")]
+    NotLoaded,
+}
+
+/// What an import plans, and what the user should know about it.
+#[derive(Debug)]
+pub struct Import {
+    pub changes: Vec<Change>,
+    /// Warnings and notes, one line each.
+    pub notes: Vec<String>,
+}
+
+/// HQ app source exports to `apps/<slug>.yaml` under `project`.
+pub fn import_apps(files: &[PathBuf], project: &Path) -> Result<Import, HqError> {
+    let mut out = Import { changes: Vec::new(), notes: Vec::new() };
+    for file in files {
+        let text = std::fs::read_to_string(file).map_err(|source| HqError::Read { path: file.clone(), source })?;
+        let source = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let imported = app::import(&text, &source).map_err(|source| HqError::App { path: file.clone(), source })?;
+        out.notes.extend(imported.warnings.iter().map(|w| format!("warning: {}: {w}", file.display())));
+        let rel = format!("apps/{}.yaml", imported.slug);
+        out.changes.push(planned(project, &rel, imported.yaml)?);
+    }
+    out.changes.retain(changes_something);
+    Ok(out)
+}
+
+/// An HQ bulk user workbook to `users/hq-users.yaml` and `groups/hq-groups.yaml`.
+pub fn import_users(file: &Path, project: &Path) -> Result<Import, HqError> {
+    let bytes = std::fs::read(file).map_err(|source| HqError::Read { path: file.to_path_buf(), source })?;
+    let sheets = users::read_xlsx(&bytes).map_err(|source| HqError::Workbook { path: file.to_path_buf(), source })?;
+    let notes = sheets
+        .left_out
+        .iter()
+        .map(|c| format!("note: column {c} has no place in the definitions and is left out"))
+        .collect();
+    let source = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let (users, groups) = users::to_yaml(&sheets, &source);
+    let mut changes =
+        vec![planned(project, "users/hq-users.yaml", users)?, planned(project, "groups/hq-groups.yaml", groups)?];
+    changes.retain(changes_something);
+    Ok(Import { changes, notes })
+}
+
+/// The project's users and groups as an HQ bulk user workbook, with the numbers
+/// of users and groups in it.
+pub fn export_users(project: &Project) -> Result<(Vec<u8>, usize, usize), HqError> {
+    if project.kind_failed(FileKind::Users) || project.kind_failed(FileKind::Groups) {
+        return Err(HqError::NotLoaded);
+    }
+    let sheets = users::from_project(project);
+    let bytes = users::write_xlsx(&sheets)
+        .map_err(|source| HqError::Workbook { path: PathBuf::from("the workbook"), source })?;
+    Ok((bytes, sheets.users.len(), sheets.groups.len()))
+}
+
+fn changes_something(c: &Change) -> bool {
+    c.before.as_deref() != Some(c.after.as_str())
+}
+
+/// The change that writes `rel` under `project`, shown as that path.
+fn planned(project: &Path, rel: &str, after: String) -> Result<Change, HqError> {
+    let abs = project.join(rel);
+    let display = abs.display().to_string();
+    Change::to(abs.clone(), rel, display, after).map_err(|source| HqError::Read { path: abs, source })
+}

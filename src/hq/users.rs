@@ -10,8 +10,8 @@ use std::io::Cursor;
 use calamine::{Data, Reader, Xlsx};
 use rust_xlsxwriter::Workbook;
 
-use super::app::scalar;
 use crate::Project;
+use crate::yaml::edit::scalar;
 
 /// A user row.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

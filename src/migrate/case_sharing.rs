@@ -3,10 +3,10 @@
 //! spellings, go the same way: format 1 read them as booleans too, and left as
 //! they are they would fail the check (Y004) right after the migration.
 
-use super::edit::{Splice, entry};
 use super::{Doc, Plan, maps_under};
 use crate::model::yaml11_bool;
 use crate::source::FileKind;
+use crate::yaml::edit::{Edit, entry};
 use crate::yaml::{Node, Value};
 
 pub fn plan(docs: &[Doc], plan: &mut Plan) {
@@ -21,7 +21,7 @@ pub fn plan(docs: &[Doc], plan: &mut Plan) {
                 && value.is_plain(&doc.text)
                 && let Some(b) = yaml11_bool(s)
             {
-                plan.edit(doc, [Splice::new(value.span.clone(), b.to_string())]);
+                plan.edit(doc, [Edit::new(value.span.clone(), b.to_string())]);
             }
         }
     }

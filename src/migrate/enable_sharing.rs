@@ -5,14 +5,17 @@
 //! (created, with case sharing on, when no file defines it). Afterwards `check`
 //! reports no A001 or G001 for those apps.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use super::edit::{Splice, entry, insert_entry, items, scalar};
-use super::{Change, Doc, Input, Plan, Refusal, parse, refuse};
+use super::{Change, Doc, Plan, Refusal, Sources, parse, refuse};
+use crate::check::{CheckResult, check_sources};
+use crate::config::Config;
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::index::Index;
 use crate::model::{RoleApps, User, Version};
+use crate::source::FileId;
 use crate::yaml::Node;
+use crate::yaml::edit::{Edit, entry, insert_entry, items, scalar};
 
 /// The planned change, and what the user should know about it (warnings).
 #[derive(Debug)]
@@ -22,8 +25,8 @@ pub struct Planned {
 }
 
 /// Plans the change; `group` is needed only when some user has no case owner.
-pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) -> Result<Planned, Refusal> {
-    let parsed = parse(inputs);
+pub fn enable_sharing(sources: &Sources, apps: &[String], group: Option<&str>) -> Result<Planned, Refusal> {
+    let parsed = parse(sources);
     if !parsed.problems.is_empty() {
         return Err(refuse(parsed.files, parsed.problems));
     }
@@ -41,18 +44,17 @@ pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) ->
     if !legacy.is_empty() {
         return Err(refuse(parsed.files, legacy));
     }
-    let tree: Vec<(&str, &[u8])> = inputs.iter().map(|i| (i.rel.as_str(), i.bytes.as_slice())).collect();
-    let checked = crate::check_bytes(&tree);
-    let blocking = checked.diagnostics.iter().any(|d| super::GATE.contains(&d.code()));
+    let checked = check_sources(sources.clone(), &Config::default());
+    let blocking = checked.diagnostics.iter().any(|d| d.rule.blocks_rewrite());
     if blocking || checked.project.def.is_none() {
-        let diagnostics = checked.diagnostics.iter().filter(|d| super::GATE.contains(&d.code())).cloned().collect();
-        return Err(Refusal::Problems(Box::new(crate::CheckResult { diagnostics, ..checked })));
+        let diagnostics = checked.diagnostics.iter().filter(|d| d.rule.blocks_rewrite()).cloned().collect();
+        return Err(Refusal::Problems(Box::new(CheckResult { diagnostics, ..checked })));
     }
     let project = &checked.project;
-    let docs_by_rel: std::collections::HashMap<&str, &Doc> =
-        parsed.docs.iter().map(|d| (parsed.files[d.id].rel.as_str(), d)).collect();
-    let doc_of = |file: usize| -> &Doc { docs_by_rel[project.files[file].rel.as_str()] };
-    let mut plan = Plan { splices: vec![Vec::new(); parsed.files.len()], problems: Vec::new(), created: Vec::new() };
+    // The check read the same sources: its file ids are the parsed files' ids.
+    let docs_by_id: HashMap<FileId, &Doc> = parsed.docs.iter().map(|d| (d.id, d)).collect();
+    let doc_of = |file: FileId| -> &Doc { docs_by_id[&file] };
+    let mut plan = Plan::new(parsed.files.len());
     let ix = Index::build(project);
     let two = Version::parse("2.0").expect("2.0 is a version");
 
@@ -73,7 +75,7 @@ pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) ->
         if let Some(v) = &app.commcare_version
             && v.value < two
         {
-            plan.edit(doc, [Splice::new(v.span.clone(), "\"2.0\"")]);
+            plan.edit(doc, [Edit::new(v.span.clone(), "\"2.0\"")]);
         }
         turn_on(doc, &doc.root, &["modules"], &mut plan);
     }
@@ -108,7 +110,7 @@ pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) ->
                 let doc = doc_of(g.file);
                 let node = group_node(doc, &g.name.span).expect("a loaded group has a mapping");
                 if let Some((_, key, list)) = entry(node, "members")
-                    && super::edit::shared_list(&doc.text, key, list)
+                    && crate::yaml::edit::shared_list(&doc.text, key, list)
                 {
                     return Err(Refusal::Usage(format!(
                         "the members of group `{name}` are a YAML anchor or alias, so adding users would change other lists too; write the list out in full, or choose another group"
@@ -118,7 +120,7 @@ pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) ->
                 let new: Vec<String> =
                     names.iter().filter(|n| !present.contains(n.as_str())).map(|n| scalar(n)).collect();
                 match entry(node, "members") {
-                    Some((_, key, list)) => plan.edit(doc, super::edit::append_items(key, list, &new, &doc.text)),
+                    Some((_, key, list)) => plan.edit(doc, crate::yaml::edit::append_items(key, list, &new, &doc.text)),
                     None => plan
                         .edit(doc, [insert_entry(node, None, "members", &format!("[{}]", new.join(", ")), &doc.text)]),
                 }
@@ -133,8 +135,8 @@ pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) ->
                     s => s.to_string(),
                 };
                 // A name no file has, on disk too (excluded files are not among the inputs).
-                let taken: HashSet<&str> = inputs.iter().map(|i| i.rel.as_str()).collect();
-                let root = super::root_of(&parsed.files);
+                let taken: HashSet<&str> = sources.files.iter().map(|f| f.rel.as_str()).collect();
+                let root = &sources.root;
                 let rel = (1..)
                     .map(|n| if n == 1 { format!("groups/{stem}.yaml") } else { format!("groups/{stem}-{n}.yaml") })
                     .find(|r| {
@@ -153,7 +155,7 @@ pub fn enable_sharing(inputs: &[Input], apps: &[String], group: Option<&str>) ->
     }
     let before: HashSet<String> = errors(&checked);
     let changes = super::finish(parsed, plan)?;
-    let new = verify(inputs, &changes, apps, &before)?;
+    let new = verify(sources, &changes, apps, &before)?;
     if !new.is_empty() && turned_on_group {
         return Err(Refusal::Usage(format!(
             "turning case sharing on for group `{}` would add {}: {}; choose another group",
@@ -176,7 +178,7 @@ fn count(n: usize, what: &str) -> String {
 fn turn_on(doc: &Doc, map: &Node, before: &[&str], plan: &mut Plan) {
     match entry(map, "case_sharing") {
         Some((_, _, v)) if v.value == crate::yaml::Value::Bool(true) && v.source(&doc.text) == "true" => {}
-        Some((_, k, v)) => plan.edit(doc, [super::edit::replace_value(&doc.text, k, v, "true")]),
+        Some((_, k, v)) => plan.edit(doc, [crate::yaml::edit::replace_value(&doc.text, k, v, "true")]),
         None => {
             let at = before.iter().filter_map(|k| entry(map, k).map(|(i, _, _)| i)).min();
             plan.edit(doc, [insert_entry(map, at, "case_sharing", "true", &doc.text)]);
@@ -209,7 +211,7 @@ fn without_owner<'p>(ix: &Index<'p>, apps: &[&str]) -> Vec<&'p User> {
 }
 
 /// The errors of a checked project, as `CODE message` lines.
-fn errors(checked: &crate::CheckResult) -> HashSet<String> {
+fn errors(checked: &CheckResult) -> HashSet<String> {
     checked
         .diagnostics
         .iter()
@@ -222,19 +224,12 @@ fn errors(checked: &crate::CheckResult) -> HashSet<String> {
 /// case sharing on, and none of their users without a case owner.
 /// Returns the errors the change adds (sorted), for the user to know.
 fn verify(
-    inputs: &[Input],
+    sources: &Sources,
     changes: &[Change],
     apps: &[String],
     before: &HashSet<String>,
 ) -> Result<Vec<String>, Refusal> {
-    let changed: HashSet<&str> = changes.iter().map(|c| c.rel.as_str()).collect();
-    let mut tree: Vec<(&str, &[u8])> = inputs
-        .iter()
-        .filter(|i| !changed.contains(i.rel.as_str()))
-        .map(|i| (i.rel.as_str(), i.bytes.as_slice()))
-        .collect();
-    tree.extend(changes.iter().map(|c| (c.rel.as_str(), c.after.as_bytes())));
-    let checked = crate::check_bytes(&tree);
+    let checked = check_sources(sources.with_changes(changes), &Config::default());
     let mut new: Vec<String> = errors(&checked).into_iter().filter(|e| !before.contains(e)).collect();
     new.sort();
     let ix = Index::build(&checked.project);

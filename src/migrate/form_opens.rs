@@ -4,13 +4,13 @@
 //! subcase, and `owner: explicit` on every entry of a form that sets the owner.
 //! The new `opens` takes the place of the first of these keys; the others go.
 
-use super::edit::{
-    append_items, entry, insert_entry, items, remove_entries, replace_entry, replace_value, scalar, with_properties,
-};
 use super::{Doc, Plan, legacy_bool, maps_under, not_yes_no};
 use crate::diagnostic::{Diagnostic, Place};
 use crate::rules::wrong_type;
 use crate::source::FileKind;
+use crate::yaml::edit::{
+    append_items, entry, insert_entry, items, remove_entries, replace_entry, replace_value, scalar, with_properties,
+};
 use crate::yaml::{Node, Value};
 
 const LEGACY: &[&str] = &["registration", "subcases", "sets_owner"];

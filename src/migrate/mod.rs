@@ -2,7 +2,7 @@
 //!
 //! The flow is one way: read every definition file → parse with spans (a file
 //! that does not parse stops everything) → each migration plans its edits as
-//! data ([`edit::Splice`]s on the original text) → apply them in memory → load
+//! data ([`edit::Edit`]s on the original text) → apply them in memory → load
 //! the new tree as format 2 and refuse if a changed file would not pass (its
 //! problems are mapped back to the original text) → print a diff, or write every
 //! file or none ([`write`]).
@@ -14,56 +14,29 @@
 
 pub mod app_version;
 pub mod case_sharing;
-pub mod edit;
+
 pub mod enable_sharing;
 pub mod form_opens;
 pub mod format_version;
 pub mod group_users;
 pub mod project_space;
 pub mod user_groups;
-pub mod write;
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::check::CheckResult;
 use crate::diagnostic::{Diagnostic, Place, Related};
-use crate::discover;
+use crate::project::Project;
+pub use crate::read::Sources;
 use crate::rules::{invalid_value, wrong_type};
 use crate::source::{FileId, FileKind, SourceFile, Span};
+pub use crate::write::Change;
+use crate::yaml::edit::{self, Edit};
 use crate::yaml::{Node, Value};
-use crate::{CheckResult, Error, Project};
-use edit::Splice;
-
-/// A file of the project as read from disk (or given by a test).
-#[derive(Debug, Clone)]
-pub struct Input {
-    /// The path relative to the project root, with `/`.
-    pub rel: String,
-    /// The path as shown to the user.
-    pub display: String,
-    pub abs: PathBuf,
-    pub bytes: Vec<u8>,
-}
-
-impl Input {
-    pub fn memory(rel: &str, text: &str) -> Input {
-        Input { rel: rel.into(), display: rel.into(), abs: PathBuf::from(rel), bytes: text.as_bytes().to_vec() }
-    }
-}
-
-/// The new content of one file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Change {
-    pub rel: String,
-    pub display: String,
-    pub abs: PathBuf,
-    /// `None` for a file that does not exist yet.
-    pub before: Option<String>,
-    pub after: String,
-}
 
 /// Why nothing can be changed.
 #[derive(Debug)]
@@ -91,8 +64,8 @@ pub struct Doc {
 
 /// The edits and refusals gathered from the migrations.
 pub struct Plan {
-    /// Splices per file (indexed by `FileId`).
-    pub splices: Vec<Vec<Splice>>,
+    /// Edits per file (indexed by `FileId`).
+    pub edits: Vec<Vec<Edit>>,
     /// Problems that stop the migration.
     pub problems: Vec<Diagnostic>,
     /// Files to create, `(path relative to the root, content)`.
@@ -100,93 +73,66 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn edit(&mut self, doc: &Doc, splices: impl IntoIterator<Item = Splice>) {
-        self.splices[doc.id].extend(splices);
+    pub fn new(files: usize) -> Plan {
+        Plan { edits: vec![Vec::new(); files], problems: Vec::new(), created: Vec::new() }
+    }
+
+    pub fn edit(&mut self, doc: &Doc, edits: impl IntoIterator<Item = Edit>) {
+        self.edits[doc.id.index()].extend(edits);
     }
 }
 
 /// The parsed project: its files (for diagnostics) and the definition files that loaded.
 pub struct Parsed {
+    /// The project root; `None` in memory.
+    pub root: Option<PathBuf>,
     pub files: Vec<SourceFile>,
     pub docs: Vec<Doc>,
     pub problems: Vec<Diagnostic>,
 }
 
-/// Reads every file of the project at `root`, showing paths relative to `cwd`;
-/// files excluded by `caseshare.toml` and files outside the known folders are left
-/// out. An unreadable file stops the migration: it might hold memberships.
-pub fn read_project(root: &Path, cwd: &Path) -> Result<Vec<Input>, Error> {
-    let config = crate::config::Config::load(root)?;
-    let (entries, walk_errors) = discover::walk(root);
-    if let Some((path, message)) = walk_errors.into_iter().next() {
-        return Err(Error::Io { path: root.join(path), source: std::io::Error::other(message) });
-    }
-    let base = discover::relative_to(root, cwd);
-    let mut inputs = Vec::new();
-    for e in entries {
-        if config.excluded(&e.rel) || e.kind == FileKind::Unknown {
-            continue;
-        }
-        let meta = std::fs::metadata(&e.abs).map_err(|source| Error::Io { path: e.abs.clone(), source })?;
-        if !meta.is_file() {
-            let source = std::io::Error::other("not a regular file");
-            return Err(Error::Io { path: e.abs.clone(), source });
-        }
-        let bytes = std::fs::read(&e.abs).map_err(|source| Error::Io { path: e.abs.clone(), source })?;
-        let display = if base == "." || base.is_empty() { e.rel.clone() } else { format!("{base}/{}", e.rel) };
-        inputs.push(Input { rel: e.rel, display, abs: e.abs, bytes });
-    }
-    Ok(inputs)
-}
-
-/// Parses the definition files: Y001–Y003, F001 and F004 are problems; empty files
-/// have nothing to migrate and are left out.
-pub fn parse(inputs: &[Input]) -> Parsed {
-    let mut sorted: Vec<(&Input, FileKind)> = inputs
-        .iter()
-        .filter_map(|i| FileKind::of(&i.rel).filter(|k| *k != FileKind::Unknown).map(|k| (i, k)))
+/// Parses the definition files: a file that cannot be read as text or parsed
+/// (F004, Y001–Y003) or has an unknown `format_version` (F001) is a problem;
+/// empty files have nothing to migrate and are left out. Files outside the known
+/// folders are not migrated.
+pub fn parse(sources: &Sources) -> Parsed {
+    let readable = sources.readable();
+    let each: Vec<(Option<Doc>, Vec<Diagnostic>)> = sources
+        .files
+        .par_iter()
+        .enumerate()
+        .map(|(i, file)| {
+            if file.kind == FileKind::Unknown || !readable[i] {
+                return (None, Vec::new());
+            }
+            parse_one(FileId::new(i), file)
+        })
         .collect();
-    sorted.sort_by(|a, b| a.0.rel.as_bytes().cmp(b.0.rel.as_bytes()));
-    let each: Vec<(SourceFile, Option<Doc>, Vec<Diagnostic>)> =
-        sorted.into_par_iter().enumerate().map(|(id, (input, kind))| parse_one(id, input, kind)).collect();
-    let mut parsed = Parsed { files: Vec::with_capacity(each.len()), docs: Vec::new(), problems: Vec::new() };
-    for (file, doc, problems) in each {
-        parsed.files.push(file);
-        parsed.docs.extend(doc);
-        parsed.problems.extend(problems);
+    let mut problems: Vec<Diagnostic> =
+        sources.problems.iter().filter(|d| sources.files[d.file].kind != FileKind::Unknown).cloned().collect();
+    let mut docs = Vec::new();
+    for (doc, p) in each {
+        docs.extend(doc);
+        problems.extend(p);
     }
-    parsed
+    Parsed { root: sources.root.clone(), files: sources.files.clone(), docs, problems }
 }
 
-fn parse_one(id: FileId, input: &Input, kind: FileKind) -> (SourceFile, Option<Doc>, Vec<Diagnostic>) {
+fn parse_one(id: FileId, file: &SourceFile) -> (Option<Doc>, Vec<Diagnostic>) {
     let mut problems = Vec::new();
-    let (text, utf8): (Arc<str>, bool) = match std::str::from_utf8(&input.bytes) {
-        Ok(t) => (t.into(), true),
-        Err(e) => {
-            problems.push(crate::rules::not_utf8::diagnostic(id, e.valid_up_to()));
-            (String::from_utf8_lossy(&input.bytes).into(), false)
-        }
-    };
-    let file = SourceFile::new(input.rel.clone(), input.display.clone(), input.abs.clone(), kind, text.clone());
-    if !utf8 {
-        return (file, None, problems);
-    }
-    if input.bytes.len() as u64 > crate::load::MAX_FILE_BYTES {
-        problems.push(crate::rules::yaml_limits::too_large(id, input.bytes.len() as u64, crate::load::MAX_FILE_BYTES));
-        return (file, None, problems);
-    }
-    let Some(root) = crate::load::parse(id, &text, &mut problems) else { return (file, None, problems) };
+    let text = file.text.clone();
+    let Some(root) = crate::load::parse(id, &text, &mut problems) else { return (None, problems) };
     match &root.value {
-        Value::Null => return (file, None, problems),
+        Value::Null => return (None, problems),
         Value::Map(_) => {}
         other => {
             problems.push(wrong_type::must_be(
                 Place::new(id, root.span.clone()),
-                &format!("`{}`", input.rel),
+                &format!("`{}`", file.rel),
                 "a mapping",
                 other.kind(),
             ));
-            return (file, None, problems);
+            return (None, problems);
         }
     }
     let legacy = match crate::load::format_of(&root, &text) {
@@ -194,23 +140,19 @@ fn parse_one(id: FileId, input: &Input, kind: FileKind) -> (SourceFile, Option<D
         crate::load::Format::Legacy(_) => true,
         crate::load::Format::Unsupported(v) => {
             problems.push(crate::load::unsupported(id, v, &text));
-            return (file, None, problems);
+            return (None, problems);
         }
     };
-    (file, Some(Doc { id, kind, text, root, legacy }), problems)
+    (Some(Doc { id, kind: file.kind, text, root, legacy }), problems)
 }
 
-/// The codes that a changed file must not have once migrated: it would not load
-/// as format 2.
-const GATE: &[&str] = &["Y001", "Y002", "Y003", "F001", "F002", "F004", "S001", "S002", "S003", "S004"];
-
 /// Plans the migration of a project: the files that change, or why nothing can.
-pub fn migrate(inputs: &[Input]) -> Result<Vec<Change>, Refusal> {
-    let parsed = parse(inputs);
+pub fn migrate(sources: &Sources) -> Result<Vec<Change>, Refusal> {
+    let parsed = parse(sources);
     if !parsed.problems.is_empty() {
         return Err(refuse(parsed.files, parsed.problems));
     }
-    let mut plan = Plan { splices: vec![Vec::new(); parsed.files.len()], problems: Vec::new(), created: Vec::new() };
+    let mut plan = Plan::new(parsed.files.len());
     let docs = &parsed.docs;
     format_version::plan(docs, &mut plan);
     project_space::plan(docs, &mut plan);
@@ -228,11 +170,11 @@ pub fn finish(parsed: Parsed, plan: Plan) -> Result<Vec<Change>, Refusal> {
         return Err(refuse(parsed.files, plan.problems));
     }
     let mut changes = Vec::new();
-    for (file, splices) in parsed.files.iter().zip(&plan.splices) {
-        if splices.is_empty() {
+    for (file, edits) in parsed.files.iter().zip(&plan.edits) {
+        if edits.is_empty() {
             continue;
         }
-        let after = edit::apply(&file.text, splices)
+        let after = edit::apply(&file.text, edits)
             .map_err(|e| Refusal::Internal(format!("{}: {e}; please report this bug", file.display)))?;
         if after != *file.text {
             changes.push(Change {
@@ -244,40 +186,31 @@ pub fn finish(parsed: Parsed, plan: Plan) -> Result<Vec<Change>, Refusal> {
             });
         }
     }
-    let root = root_of(&parsed.files);
     // Shown like the other files: from the working folder.
     let prefix = parsed.files.first().and_then(|f| f.display.strip_suffix(f.rel.as_str())).unwrap_or("");
     for (rel, after) in &plan.created {
-        let abs = root.as_ref().map_or_else(|| PathBuf::from(rel), |r| r.join(rel));
+        let abs = parsed.root.as_ref().map_or_else(|| PathBuf::from(rel), |r| r.join(rel));
         let display = format!("{prefix}{rel}");
         changes.push(Change { rel: rel.clone(), display, abs, before: None, after: after.clone() });
     }
-    gate(&parsed.files, &plan.splices, &changes)?;
+    gate(&parsed.files, &plan.edits, &changes)?;
     Ok(changes)
-}
-
-/// The project root, from a file's absolute and relative paths (`None` in memory).
-pub fn root_of(files: &[SourceFile]) -> Option<PathBuf> {
-    files.first().and_then(|f| {
-        let depth = f.rel.split('/').count();
-        f.abs.ancestors().nth(depth).map(Path::to_path_buf)
-    })
 }
 
 /// Loads the changed files as format 2: a changed file that would not load, or
 /// not pass the schema, stops the migration. Problems are shown at the original text.
-fn gate(files: &[SourceFile], splices: &[Vec<Splice>], changes: &[Change]) -> Result<(), Refusal> {
+fn gate(files: &[SourceFile], edits: &[Vec<Edit>], changes: &[Change]) -> Result<(), Refusal> {
     let changed: HashSet<&str> = changes.iter().map(|c| c.rel.as_str()).collect();
-    let ids: HashMap<&str, FileId> = files.iter().enumerate().map(|(i, f)| (f.rel.as_str(), i)).collect();
-    // The gate's codes are about one file each: loading the changed files is enough.
+    let ids: HashMap<&str, FileId> = files.iter().enumerate().map(|(i, f)| (f.rel.as_str(), FileId::new(i))).collect();
+    // What blocks a rewrite is about one file each: loading the changed files is enough.
     let tree: Vec<(&str, &[u8])> = changes.iter().map(|c| (c.rel.as_str(), c.after.as_bytes())).collect();
-    let (project, diags) = crate::load::load_memory(&tree);
+    let (project, diags, _) = crate::load::load(Sources::memory(&tree));
     let original = |rel: &str| ids.get(rel).copied();
     let back = |file: FileId, span: &Span| -> (FileId, Span, bool) {
         let rel = &project.files[file].rel;
         match original(rel) {
             Some(id) => {
-                let s = &splices[id];
+                let s = &edits[id.index()];
                 (id, edit::map_back(s, span.start)..edit::map_back(s, span.end), !s.is_empty())
             }
             None => (file, span.clone(), false),
@@ -285,7 +218,7 @@ fn gate(files: &[SourceFile], splices: &[Vec<Splice>], changes: &[Change]) -> Re
     };
     let mut problems = Vec::new();
     let mut new_files = Vec::new();
-    for d in diags.iter().filter(|d| GATE.contains(&d.code())) {
+    for d in diags.iter().filter(|d| d.rule.blocks_rewrite()) {
         let rel = &project.files[d.file].rel;
         if !changed.contains(rel.as_str()) {
             continue;
@@ -331,44 +264,14 @@ fn refuse(files: Vec<SourceFile>, diagnostics: Vec<Diagnostic>) -> Refusal {
         (&files[a.file].rel, a.span.start, a.code()).cmp(&(&files[b.file].rel, b.span.start, b.code()))
     });
     diagnostics.dedup_by(|a, b| a.file == b.file && a.span == b.span && a.message == b.message);
-    let root = PathBuf::new();
-    let project = Project { root, files, ..Project::default() };
+    let project = Project { files, ..Project::default() };
     Refusal::Problems(Box::new(CheckResult { project, diagnostics, io_problems: Vec::new() }))
-}
-
-/// Writes the changes: every file or none ([`write::commit`]).
-pub fn apply(changes: &[Change]) -> Result<(), write::WriteError> {
-    write::commit(&writes(changes))
-}
-
-/// The changes as files to write.
-pub fn writes(changes: &[Change]) -> Vec<write::FileWrite> {
-    changes
-        .iter()
-        .map(|c| write::FileWrite {
-            path: c.abs.clone(),
-            contents: c.after.as_bytes().to_vec(),
-            create: c.before.is_none(),
-        })
-        .collect()
 }
 
 /// [`migrate`] for in-memory files `(path relative to the root, content)`.
 pub fn migrate_memory(files: &[(&str, &str)]) -> Result<Vec<Change>, Refusal> {
-    let inputs: Vec<Input> = files.iter().map(|(p, t)| Input::memory(p, t)).collect();
-    migrate(&inputs)
-}
-
-/// A unified diff of the changes (`/dev/null` for created files).
-pub fn diff(changes: &[Change]) -> String {
-    let mut out = String::new();
-    for c in changes {
-        let before = c.before.as_deref().unwrap_or("");
-        let old = if c.before.is_some() { format!("a/{}", c.display) } else { "/dev/null".to_string() };
-        let d = similar::TextDiff::from_lines(before, &c.after);
-        out.push_str(&d.unified_diff().context_radius(3).header(&old, &format!("b/{}", c.display)).to_string());
-    }
-    out
+    let bytes: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
+    migrate(&Sources::memory(&bytes))
 }
 
 /// Yes/no in format 1: a boolean, or `yes`/`no`/`on`/`off`/`y`/`n` in any case.

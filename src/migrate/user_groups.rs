@@ -5,11 +5,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::edit::{append_items, entry, insert_entry, items, remove_entry, scalar, shared_list};
 use super::{Doc, Plan, maps_under};
 use crate::diagnostic::{Diagnostic, Place, did_you_mean};
 use crate::rules::{invalid_value, missing_field, unknown_reference, wrong_type};
 use crate::source::FileKind;
+use crate::yaml::edit::{append_items, entry, insert_entry, items, remove_entry, scalar, shared_list};
 use crate::yaml::{Node, Value};
 
 /// A group definition: its file (index into the docs) and mapping.

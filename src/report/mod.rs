@@ -14,7 +14,7 @@ use crate::CheckResult;
 use crate::diagnostic::Severity;
 
 /// The output formats of `caseshare check`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// miette's graphical report: source lines with labels.
     Human,

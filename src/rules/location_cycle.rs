@@ -3,7 +3,7 @@ use std::collections::HashMap;
 
 use crate::diagnostic::{Diagnostic, Place};
 use crate::index::Index;
-use crate::source::Span;
+use crate::source::{FileId, Span};
 
 declare_rule! {
     /// ### What it does
@@ -32,7 +32,7 @@ declare_rule! {
 
 /// A node of a parent graph: its name, where its `parent` is written, and the parent.
 struct Link<'a> {
-    file: usize,
+    file: FileId,
     parent_span: Span,
     parent: &'a str,
 }

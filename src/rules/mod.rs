@@ -54,6 +54,7 @@ pub mod duplicate_definition;
 pub mod duplicate_key;
 pub mod duplicate_member;
 pub mod empty_sharing_group;
+pub mod interrupted_write;
 pub mod invalid_case_type;
 pub mod invalid_value;
 pub mod legacy_format;
@@ -63,6 +64,7 @@ pub mod missing_field;
 pub mod module_without_case_type;
 pub mod not_exactly_one_owner;
 pub mod not_utf8;
+pub mod outside_project;
 pub mod shared_case_type_missing;
 pub mod sharing_app_domain;
 pub mod sharing_app_version;
@@ -96,6 +98,8 @@ registry! {
     legacy_format,
     unknown_file,
     not_utf8,
+    outside_project,
+    interrupted_write,
     user_without_case_owner => check,
     creator_in_multiple_owners => check,
     not_exactly_one_owner => check,

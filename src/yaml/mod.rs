@@ -12,6 +12,7 @@ use serde_saphyr::{Location, Spanned};
 
 use crate::source::Span;
 
+pub mod edit;
 pub mod fast;
 
 /// A YAML node and the bytes it came from.

@@ -1,0 +1,113 @@
+//! `check`: the whole pipeline for one project, from its root (or from files in
+//! memory) to sorted diagnostics: read → load (parse, schema, model) → index →
+//! rules → levels and suppressions.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::error::{Error, IoProblem};
+use crate::project::Project;
+use crate::read::{self, Sources};
+use crate::rules::interrupted_write;
+use crate::source::{FileId, FileKind, SourceFile};
+use crate::write::journal;
+use crate::{discover, index, load, rules, suppress};
+
+/// The outcome of checking one project.
+#[derive(Debug)]
+pub struct CheckResult {
+    pub project: Project,
+    pub diagnostics: Vec<Diagnostic>,
+    pub io_problems: Vec<IoProblem>,
+}
+
+impl CheckResult {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.diagnostics.iter().filter(|d| d.severity == severity).count()
+    }
+}
+
+/// Checks the project that contains each path (one result per distinct project).
+pub fn check_paths(paths: &[PathBuf]) -> Result<Vec<CheckResult>, Error> {
+    let cwd = std::env::current_dir().map_err(|source| Error::Io { path: ".".into(), source })?;
+    let mut roots: Vec<PathBuf> = Vec::new();
+    let defaults = [PathBuf::from(".")];
+    let paths = if paths.is_empty() { &defaults[..] } else { paths };
+    for p in paths {
+        let root = discover::find_root(p)?;
+        if !roots.contains(&root) {
+            roots.push(root);
+        }
+    }
+    roots.iter().map(|root| check_root(root, &cwd)).collect()
+}
+
+/// Checks the project at `root` with its `caseshare.toml`, showing paths relative to `cwd`.
+pub fn check_root(root: &Path, cwd: &Path) -> Result<CheckResult, Error> {
+    if journal::pending(root) {
+        return Ok(interrupted(root, cwd));
+    }
+    let config = Config::load(root)?;
+    Ok(check_sources(read::read_project(root, cwd, &config), &config))
+}
+
+/// A project with a left-over journal is half-written: F006, and nothing else.
+fn interrupted(root: &Path, cwd: &Path) -> CheckResult {
+    let rel = format!("{}/{}", journal::DIR, journal::FILE);
+    let base = discover::relative_to(root, cwd);
+    let display = if base == "." || base.is_empty() { rel.clone() } else { format!("{base}/{rel}") };
+    let file = SourceFile::new(rel, display, journal::path(root), FileKind::Unknown, "".into());
+    let project = Project { root: root.to_path_buf(), files: vec![file], ..Project::default() };
+    let diagnostics = vec![interrupted_write::diagnostic(FileId::new(0))];
+    CheckResult { project, diagnostics, io_problems: Vec::new() }
+}
+
+/// Checks a project given as in-memory files `(path relative to the root, content)`.
+pub fn check_memory(files: &[(&str, &str)]) -> CheckResult {
+    let bytes: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
+    check_bytes(&bytes)
+}
+
+/// [`check_memory`] for contents that may not be UTF-8 (F004).
+pub fn check_bytes(files: &[(&str, &[u8])]) -> CheckResult {
+    check_sources(Sources::memory(files), &Config::default())
+}
+
+/// Checks a project that was read.
+pub fn check_sources(sources: Sources, config: &Config) -> CheckResult {
+    let (project, diagnostics, io_problems) = load::load(sources);
+    finish(project, diagnostics, io_problems, config)
+}
+
+fn finish(
+    project: Project,
+    mut diagnostics: Vec<Diagnostic>,
+    io_problems: Vec<IoProblem>,
+    config: &Config,
+) -> CheckResult {
+    if project.def.is_some() {
+        let index = index::Index::build(&project);
+        rules::run(&index, &mut diagnostics);
+    }
+    let diagnostics = config.apply(diagnostics);
+    // Cross-file rules skip what they cannot know when a file did not load: their
+    // `allow` comments are then not reported as unused.
+    let complete = project.def.is_some() && project.failed.is_empty();
+    let diagnostics = config.apply(suppress::apply(&project.files, diagnostics, complete));
+    let mut result = CheckResult { project, diagnostics, io_problems };
+    sort(&mut result);
+    result
+}
+
+fn sort(result: &mut CheckResult) {
+    let files = &result.project.files;
+    result.diagnostics.sort_by(|a, b| {
+        (&files[a.file].rel, a.span.start, a.code(), &a.message).cmp(&(
+            &files[b.file].rel,
+            b.span.start,
+            b.code(),
+            &b.message,
+        ))
+    });
+}

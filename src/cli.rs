@@ -1,0 +1,197 @@
+//! The command line's shape (clap): commands, arguments and their help. The
+//! library knows nothing of clap; `main` maps these to library calls.
+
+use std::path::PathBuf;
+
+use caseshare::report::Format;
+use caseshare::rules::REGISTRY;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "caseshare", version, about = "Validate CommCare project definitions kept as YAML in git")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Validate the project containing each PATH (default: the current folder).
+    Check(CheckArgs),
+    /// Print a rule's documentation.
+    Explain {
+        /// A rule code, e.g. G002.
+        code: String,
+    },
+    /// List every rule.
+    Rules,
+    /// Create a new project: an example that checks clean, JSON Schemas with editor
+    /// modelines, a VS Code mapping, caseshare.toml and a pre-commit configuration.
+    Init {
+        /// The folder of the new project (created if missing).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Write the JSON Schemas of the definition files (for editors), or check a copy.
+    Schema {
+        /// Where to write them.
+        #[arg(long, default_value = "schemas", conflicts_with = "check")]
+        out: PathBuf,
+        /// Fail (exit 1) when the schemas in DIR differ from this caseshare's.
+        #[arg(long, value_name = "DIR")]
+        check: Option<PathBuf>,
+    },
+    /// Rewrite format 1 (legacy) files to format 2: shows a unified diff; `--write`
+    /// applies it to every file or none; `--check` exits with 1 when anything would change.
+    Migrate {
+        /// A folder or file inside the project (default: the current folder).
+        path: Option<PathBuf>,
+        #[command(flatten)]
+        mode: Mode,
+    },
+    /// Turn case sharing on for apps, the wiki's way: raise them to CommCare 2.0,
+    /// turn app and project case sharing on, and put every active user of those apps
+    /// who has no case owner into group NAME. Shows a diff; `--write` applies it.
+    EnableSharing {
+        /// The id of an app (repeat for several).
+        #[arg(long = "app", value_name = "ID", required = true, num_args = 1..)]
+        apps: Vec<String>,
+        /// The case sharing group for users without a case owner (created if missing).
+        #[arg(long, value_name = "NAME")]
+        group: Option<String>,
+        /// A folder inside the project (default: the current folder).
+        #[arg(long, default_value = ".")]
+        project: PathBuf,
+        #[command(flatten)]
+        mode: Mode,
+    },
+    /// Import definitions from CommCare HQ.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Export definitions for CommCare HQ.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Finish (or with --rollback, undo) a write that was interrupted: a killed
+    /// `migrate --write`, `enable-sharing --write`, `check --fix` or import.
+    Recover {
+        /// A folder inside the project (default: the current folder).
+        path: Option<PathBuf>,
+        /// Undo the write instead of finishing it.
+        #[arg(long)]
+        rollback: bool,
+    },
+    /// Print shell completions.
+    Completions {
+        /// The shell: bash, elvish, fish, powershell or zsh.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// HQ app source exports (JSON) to `apps/<slug>.yaml`: shows each new file, or a
+    /// diff against the existing one; `--write` writes them.
+    HqApp {
+        /// App source exports (`/a/<domain>/apps/source/<app_id>/`).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The project to import into.
+        #[arg(long, default_value = ".")]
+        project: PathBuf,
+        /// Write the files.
+        #[arg(long)]
+        write: bool,
+    },
+    /// An HQ bulk user upload workbook (sheets `users` and `groups`) to
+    /// `users/hq-users.yaml` and `groups/hq-groups.yaml`: shows them, or a diff;
+    /// `--write` writes them.
+    HqUsers {
+        file: PathBuf,
+        /// The project to import into.
+        #[arg(long, default_value = ".")]
+        project: PathBuf,
+        /// Write the files.
+        #[arg(long)]
+        write: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ExportCommand {
+    /// The project's users and groups as an HQ bulk user upload workbook.
+    HqUsers {
+        /// A folder inside the project (default: the current one).
+        path: Option<PathBuf>,
+        /// The workbook to write (.xlsx).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Show a diff (default), write, or check.
+#[derive(clap::Args)]
+pub struct Mode {
+    /// Write the changes: every file or none.
+    #[arg(long, conflicts_with = "check")]
+    pub write: bool,
+    /// Write nothing; exit with 1 when anything would change (for CI).
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// Files or folders inside the project; the whole project is always checked.
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+    /// Exit with 1 when there are warnings, not only errors.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Show how many diagnostics each rule raised instead of the diagnostics.
+    #[arg(long)]
+    pub statistics: bool,
+    /// Print the diagnostics only, without the summary line.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Apply the fixes of fixable diagnostics, then report what remains.
+    #[arg(long, conflicts_with = "diff", long_help = fix_help())]
+    pub fix: bool,
+    /// Show the fixes as a unified diff, without writing; exit with 1 when there are any.
+    #[arg(long)]
+    pub diff: bool,
+}
+
+/// The output formats of `caseshare check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// miette's graphical report: source lines with labels.
+    Human,
+    /// `path:line:col: severity[CODE] message`, one line each.
+    Concise,
+    /// A versioned JSON document (docs/json-format.md).
+    Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+}
+
+impl From<OutputFormat> for Format {
+    fn from(f: OutputFormat) -> Format {
+        match f {
+            OutputFormat::Human => Format::Human,
+            OutputFormat::Concise => Format::Concise,
+            OutputFormat::Json => Format::Json,
+            OutputFormat::Sarif => Format::Sarif,
+            OutputFormat::Github => Format::Github,
+        }
+    }
+}
+
+/// `--fix`'s long help, naming the fixable rules from the registry.
+fn fix_help() -> String {
+    let codes: Vec<&str> = REGISTRY.iter().filter(|r| r.fixable).map(|r| r.code).collect();
+    format!("Apply the fixes of fixable diagnostics ({}), then report what remains.", codes.join(", "))
+}

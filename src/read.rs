@@ -1,0 +1,155 @@
+//! The one project reader: which files make up a project, and each file's bytes
+//! as text, or why they cannot be (F004 not UTF-8, Y003 too large, an I/O error).
+//! `check`, `migrate`, `enable-sharing` and the other commands all read through
+//! here, so a file is read, decoded and refused the same way everywhere.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::diagnostic::Diagnostic;
+use crate::discover::{self, Entry, Outside, relative_to};
+use crate::error::IoProblem;
+use crate::rules::{not_utf8, outside_project, yaml_limits};
+use crate::source::{FileId, FileKind, SourceFile};
+
+/// Files larger than this are not parsed (Y003).
+pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// The files of a project, read: in path order (byte order), each with its id.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    /// The project root; `None` for a project given in memory.
+    pub root: Option<PathBuf>,
+    pub files: Vec<SourceFile>,
+    /// Files that were read but cannot be parsed (F004, Y003): their text is
+    /// lossy or empty.
+    pub problems: Vec<Diagnostic>,
+    /// Files that could not be read at all; they have no id.
+    pub io: Vec<IoProblem>,
+}
+
+impl Sources {
+    /// Whether a file was read as UTF-8 text of a size that can be parsed.
+    pub fn readable(&self) -> Vec<bool> {
+        let mut ok = vec![true; self.files.len()];
+        for d in &self.problems {
+            ok[d.file.index()] = false;
+        }
+        ok
+    }
+
+    /// A project given as in-memory files `(path relative to the root, content)`;
+    /// paths that caseshare ignores are skipped, as on disk.
+    pub fn memory(files: &[(&str, &[u8])]) -> Sources {
+        let mut sorted: Vec<&(&str, &[u8])> = files.iter().collect();
+        sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        let mut sources = Sources::default();
+        for (rel, bytes) in sorted {
+            let Some(kind) = FileKind::of(rel) else { continue };
+            let entry = Entry { rel: rel.to_string(), abs: PathBuf::from(rel), kind, outside: None };
+            sources.push(&entry, rel.to_string(), Ok(decode(bytes.to_vec())));
+        }
+        sources
+    }
+
+    /// The project as it would be after the changes: changed files hold their new
+    /// text, created files are added in path order.
+    pub fn with_changes(&self, changes: &[crate::write::Change]) -> Sources {
+        let mut tree: Vec<(&str, &[u8])> = self
+            .files
+            .iter()
+            .filter(|f| !changes.iter().any(|c| c.rel == f.rel))
+            .map(|f| (f.rel.as_str(), f.text.as_bytes()))
+            .collect();
+        tree.extend(changes.iter().map(|c| (c.rel.as_str(), c.after.as_bytes())));
+        let mut out = Sources::memory(&tree);
+        out.root.clone_from(&self.root);
+        out
+    }
+
+    /// Adds one file as read, in path order.
+    fn push(&mut self, entry: &Entry, display: String, content: Result<Content, String>) {
+        let content = match content {
+            Ok(c) => c,
+            Err(message) => {
+                self.io.push(IoProblem { path: display, message, kind: Some(entry.kind) });
+                return;
+            }
+        };
+        let id = FileId::new(self.files.len());
+        let (text, problem): (Arc<str>, _) = match content {
+            Content::Text(t) => (t, None),
+            Content::NotUtf8 { lossy, at } => (lossy.into(), Some(not_utf8::diagnostic(id, at))),
+            Content::TooLarge(len) => (Arc::from(""), Some(yaml_limits::too_large(id, len, MAX_FILE_BYTES))),
+            Content::Outside => {
+                let folder = entry.outside == Some(Outside::Folder);
+                (Arc::from(""), Some(outside_project::diagnostic(id, &entry.rel, folder)))
+            }
+        };
+        self.files.push(SourceFile::new(entry.rel.clone(), display, entry.abs.clone(), entry.kind, text));
+        self.problems.extend(problem);
+    }
+}
+
+/// Reads the project at `root` (its files not excluded by `config`), in parallel;
+/// paths are shown relative to `cwd`. A folder that cannot be walked is an I/O
+/// problem beside the files.
+pub fn read_project(root: &Path, cwd: &Path, config: &Config) -> Sources {
+    let (entries, walk_errors) = discover::walk(root);
+    let mut sources = Sources { root: Some(root.to_path_buf()), ..Sources::default() };
+    for (path, message) in walk_errors {
+        sources.io.push(IoProblem { path: relative_to(&root.join(&path), cwd), message, kind: None });
+    }
+    let entries: Vec<Entry> = entries.into_iter().filter(|e| !config.excluded(&e.rel)).collect();
+    let contents: Vec<Result<Content, String>> =
+        entries.par_iter().map(|e| if e.outside.is_some() { Ok(Content::Outside) } else { read(&e.abs) }).collect();
+    // Paths are shown relative to the working directory: the root's, then the file's.
+    let base = relative_to(root, cwd);
+    for (e, content) in entries.iter().zip(contents) {
+        let display = if base == "." || base.is_empty() { e.rel.clone() } else { format!("{base}/{}", e.rel) };
+        sources.push(e, display, content);
+    }
+    sources
+}
+
+/// What a file holds, as far as reading can tell.
+pub enum Content {
+    Text(Arc<str>),
+    NotUtf8 {
+        lossy: String,
+        at: usize,
+    },
+    TooLarge(u64),
+    /// A link out of the project (F005): not read.
+    Outside,
+}
+
+/// Reads one file; `Err` with the reason when it cannot be read.
+pub fn read(path: &Path) -> Result<Content, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Ok(Content::TooLarge(meta.len()));
+    }
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    Ok(decode(bytes))
+}
+
+/// Bytes as text: UTF-8, or the lossy text and the offset of the first bad byte.
+pub fn decode(bytes: Vec<u8>) -> Content {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Content::TooLarge(bytes.len() as u64);
+    }
+    match String::from_utf8(bytes) {
+        Ok(s) => Content::Text(s.into()),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            Content::NotUtf8 { lossy: String::from_utf8_lossy(e.as_bytes()).into_owned(), at }
+        }
+    }
+}
