@@ -149,6 +149,16 @@ fn recover_first(root: &Path) -> Result<(), String> {
 }
 
 fn check(args: &cli::CheckArgs) -> ExitCode {
+    if args.fix {
+        // `--fix` writes: an interrupted write is finished first, as every writer does.
+        let defaults = [PathBuf::from(".")];
+        let paths = if args.paths.is_empty() { &defaults[..] } else { &args.paths[..] };
+        for path in paths {
+            if let Err(e) = discover::find_root(path).map_err(|e| e.to_string()).and_then(|root| recover_first(&root)) {
+                return fail(&e);
+            }
+        }
+    }
     let mut results = match caseshare::check_paths(&args.paths) {
         Ok(r) => r,
         Err(e) => return fail(&e.to_string()),
@@ -161,10 +171,8 @@ fn check(args: &cli::CheckArgs) -> ExitCode {
             return if changes.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) };
         }
         for (result, changes) in results.iter().zip(&changes) {
-            if let Err(e) = recover_first(&result.project.root).and_then(|()| {
-                write::commit(&result.project.root, changes).map_err(|e| format!("cannot write the fixes: {e}"))
-            }) {
-                return fail(&e);
+            if let Err(e) = write::commit(&result.project.root, changes) {
+                return fail(&format!("cannot write the fixes: {e}"));
             }
         }
         let files: usize = changes.iter().map(Vec::len).sum();

@@ -160,3 +160,49 @@ fn a_10_000_member_group() {
     let (code, out, _) = tree.check();
     assert_eq!((code, out.trim()), (0, "checked 4 files: no problems found"));
 }
+
+/// A pull request can add links; a link out of the project is F005, and nothing
+/// of its target (a line, a file name inside a linked folder) is printed in any
+/// format. Links inside the project keep working.
+#[cfg(unix)]
+#[test]
+fn links_out_of_the_project_show_nothing_of_their_target() {
+    let tree = Tree::new("outside");
+    let secret_dir = std::env::temp_dir().join(format!("caseshare-secret-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&secret_dir);
+    std::fs::create_dir_all(secret_dir.join("zq-private")).expect("mkdir");
+    std::fs::write(secret_dir.join("token.yaml"), "secret-token-XYZ: 1\n").expect("write");
+    std::fs::write(secret_dir.join("zq-private/leaked-name.yaml"), "secret-token-XYZ: 2\n").expect("write");
+    std::os::unix::fs::symlink(secret_dir.join("token.yaml"), tree.0.join("groups/x.yaml")).expect("link");
+    std::os::unix::fs::symlink(secret_dir.join("zq-private"), tree.0.join("locations/remote")).expect("link");
+    // A link inside the project, to a file under a dot-folder caseshare does not read itself.
+    std::fs::create_dir_all(tree.0.join(".shared")).expect("mkdir");
+    tree.write(".shared/users.yaml", "format_version: 2\nusers:\n  - {username: david}\n");
+    std::os::unix::fs::symlink("../.shared/users.yaml", tree.0.join("users/linked.yaml")).expect("link");
+    for format in ["human", "concise", "json", "sarif", "github"] {
+        let out = Command::cargo_bin("caseshare")
+            .expect("binary")
+            .args(["check", "--format", format])
+            .arg(&tree.0)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("runs");
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(1), "{format}: {text}");
+        assert!(text.contains("F005"), "{format}: {text}");
+        for leak in ["secret-token", "XYZ", "leaked-name", "zq-private", "caseshare-secret"] {
+            assert!(!text.contains(leak), "{format} shows `{leak}`:\n{text}");
+        }
+    }
+    let (_, out, _) = tree.check();
+    assert!(
+        out.contains("groups/x.yaml:1:1: error[F005] `groups/x.yaml` is a symbolic link to a file outside"),
+        "{out}"
+    );
+    assert!(
+        out.contains("locations/remote:1:1: error[F005] `locations/remote` is a symbolic link to a folder"),
+        "{out}"
+    );
+    assert_eq!(out.matches("error[").count(), 2, "the link inside the project loads: {out}");
+    let _ = std::fs::remove_dir_all(&secret_dir);
+}

@@ -123,8 +123,19 @@ pub enum WriteError {
 }
 
 /// Writes every file or none ([`commit_files_with`] without a hook).
+///
+/// `CASESHARE_WRITE_PACE_US`, when set, waits that many microseconds before each
+/// step (staging a file, renaming a file). It changes nothing of what is written;
+/// the kill tests use it so that kills land in every phase of a write, not only
+/// in the longest one.
 pub fn commit_files(root: &Path, files: &[FileWrite]) -> Result<(), WriteError> {
-    commit_files_with(root, files, &mut |_| Ok(()))
+    let pace = std::env::var("CASESHARE_WRITE_PACE_US").ok().and_then(|v| v.parse().ok());
+    commit_files_with(root, files, &mut |_| {
+        if let Some(us) = pace {
+            std::thread::sleep(std::time::Duration::from_micros(us));
+        }
+        Ok(())
+    })
 }
 
 /// Writes every file or none, calling `hook` before each step; an error from the
