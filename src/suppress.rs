@@ -1,6 +1,8 @@
 //! Inline suppressions: `# caseshare: allow CODE[, CODE…] -- reason` on the
 //! offending line or the line above it. One that suppresses nothing is X001.
 
+use std::collections::HashMap;
+
 use crate::diagnostic::{Diagnostic, Place};
 use crate::rules::unused_suppression;
 use crate::source::{FileId, SourceFile, Span};
@@ -71,27 +73,44 @@ fn comment_start(line: &str) -> Option<usize> {
 }
 
 /// Drops suppressed diagnostics and adds X001 for each code that suppressed
-/// nothing. Files whose diagnostics show they were not loaded are not asked for
-/// X001 (their rules did not run); when the project is not `complete` (a file did
-/// not load), only the per-file codes (Y, F, S) are.
+/// nothing. A diagnostic is suppressed by an `allow` of its code on, or on the
+/// line above, any line it labels: its primary place, a secondary label, or a
+/// related place in another file (the user puts the `allow` beside the place they
+/// consider intended). Files whose diagnostics show they were not loaded are not
+/// asked for X001 (their rules did not run); when the project is not `complete`
+/// (a file did not load), only the per-file codes (Y, F, S) are.
 pub fn apply(files: &[SourceFile], diagnostics: Vec<Diagnostic>, complete: bool) -> Vec<Diagnostic> {
     let mut allows: Vec<Vec<Allow>> = files.iter().map(parse).collect();
     let mut used: Vec<Vec<Vec<bool>>> =
         allows.iter().map(|a| a.iter().map(|x| vec![false; x.codes.len()]).collect()).collect();
+    // The allows that cover each line: (file, line) → (allow index).
+    let mut covering: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
+    for (file, list) in allows.iter().enumerate() {
+        for (a, allow) in list.iter().enumerate() {
+            covering.entry((file, allow.line)).or_default().push(a);
+            covering.entry((file, allow.line + 1)).or_default().push(a);
+        }
+    }
     let mut kept = Vec::with_capacity(diagnostics.len());
     let mut not_loaded = vec![false; files.len()];
     for d in diagnostics {
         if d.rule.stops_loading() {
             not_loaded[d.file.index()] = true;
         }
-        let line = files[d.file].line_index(d.span.start.min(files[d.file].text.len()));
         let mut suppressed = false;
-        for (a, allow) in allows[d.file.index()].iter().enumerate() {
-            if allow.line == line || allow.line + 1 == line {
-                for (c, (code, _)) in allow.codes.iter().enumerate() {
-                    if code == d.code() {
-                        used[d.file.index()][a][c] = true;
-                        suppressed = true;
+        if d.rule.suppressible() && !covering.is_empty() {
+            let places = std::iter::once((d.file, d.span.start))
+                .chain(d.labels.iter().map(|l| (d.file, l.span.start)))
+                .chain(d.related.iter().map(|r| (r.file, r.span.start)));
+            for (file, offset) in places {
+                let src = &files[file];
+                let line = src.line_index(offset.min(src.text.len()));
+                for &a in covering.get(&(file.index(), line)).map_or(&[][..], Vec::as_slice) {
+                    for (c, (code, _)) in allows[file.index()][a].codes.iter().enumerate() {
+                        if code == d.code() {
+                            used[file.index()][a][c] = true;
+                            suppressed = true;
+                        }
                     }
                 }
             }

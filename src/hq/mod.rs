@@ -4,6 +4,7 @@
 //! writes them.
 
 pub mod app;
+pub mod bounds;
 pub mod users;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +22,8 @@ pub enum HqError {
     App { path: PathBuf, source: app::ImportError },
     #[error("`{}`: {source}", path.display())]
     Workbook { path: PathBuf, source: users::WorkbookError },
+    #[error("`{}`: {source}", path.display())]
+    OverCap { path: PathBuf, source: bounds::OverCap },
     #[error("some users or groups files do not load; run `caseshare check` and fix them first")]
     NotLoaded,
 }
@@ -37,6 +40,9 @@ pub struct Import {
 pub fn import_apps(files: &[PathBuf], project: &Path) -> Result<Import, HqError> {
     let mut out = Import { changes: Vec::new(), notes: Vec::new() };
     for file in files {
+        let len = std::fs::metadata(file).map_err(|source| HqError::Read { path: file.clone(), source })?.len();
+        bounds::file_size(len, bounds::MAX_APP_EXPORT_BYTES)
+            .map_err(|source| HqError::OverCap { path: file.clone(), source })?;
         let text = std::fs::read_to_string(file).map_err(|source| HqError::Read { path: file.clone(), source })?;
         let source = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
         let imported = app::import(&text, &source).map_err(|source| HqError::App { path: file.clone(), source })?;
@@ -50,6 +56,9 @@ pub fn import_apps(files: &[PathBuf], project: &Path) -> Result<Import, HqError>
 
 /// An HQ bulk user workbook to `users/hq-users.yaml` and `groups/hq-groups.yaml`.
 pub fn import_users(file: &Path, project: &Path) -> Result<Import, HqError> {
+    let len = std::fs::metadata(file).map_err(|source| HqError::Read { path: file.to_path_buf(), source })?.len();
+    bounds::file_size(len, bounds::MAX_WORKBOOK_BYTES)
+        .map_err(|source| HqError::OverCap { path: file.to_path_buf(), source })?;
     let bytes = std::fs::read(file).map_err(|source| HqError::Read { path: file.to_path_buf(), source })?;
     let sheets = users::read_xlsx(&bytes).map_err(|source| HqError::Workbook { path: file.to_path_buf(), source })?;
     let notes = sheets

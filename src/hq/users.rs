@@ -10,6 +10,7 @@ use std::io::Cursor;
 use calamine::{Data, Reader, Xlsx};
 use rust_xlsxwriter::Workbook;
 
+use super::bounds::{self, OverCap};
 use crate::Project;
 use crate::yaml::edit::scalar;
 
@@ -53,6 +54,8 @@ pub enum WorkbookError {
     NotYesNo { sheet: &'static str, row: usize, column: String, value: String },
     #[error("cannot write the workbook: {0}")]
     Write(String),
+    #[error(transparent)]
+    OverCap(#[from] OverCap),
 }
 
 /// The rows of a project's users and groups (first definitions, file order).
@@ -160,12 +163,15 @@ fn parse_yes_no(
     }
 }
 
-/// Reads a bulk user workbook.
+/// Reads a bulk user workbook, within the caps of [`super::bounds`]: the archive
+/// is measured before it is inflated, then rows and cells are counted.
 pub fn read_xlsx(bytes: &[u8]) -> Result<Sheets, WorkbookError> {
+    bounds::workbook(bytes)?;
     let mut book: Xlsx<Cursor<&[u8]>> = calamine::open_workbook_from_rs(Cursor::new(bytes))
         .map_err(|e: calamine::XlsxError| WorkbookError::NotXlsx(e.to_string()))?;
     let mut sheets = Sheets::default();
-    let users = book.worksheet_range("users").map_err(|_| WorkbookError::NoSheet("users"))?;
+    let users = book.worksheet_range("users").map_err(|e| sheet_error(e, "users"))?;
+    within_caps("users", &users)?;
     let mut rows = users.rows();
     let header: Vec<String> = rows.next().map(|r| r.iter().map(cell).collect()).unwrap_or_default();
     let col = |name: &str| header.iter().position(|h| h == name);
@@ -206,7 +212,13 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Sheets, WorkbookError> {
             locations: pick(&location_cols),
         });
     }
-    if let Ok(groups) = book.worksheet_range("groups") {
+    let groups = match book.worksheet_range("groups") {
+        Ok(groups) => Some(groups),
+        Err(calamine::XlsxError::WorksheetNotFound(_)) => None,
+        Err(e) => return Err(sheet_error(e, "groups")),
+    };
+    if let Some(groups) = groups {
+        within_caps("groups", &groups)?;
         let mut rows = groups.rows();
         let header: Vec<String> = rows.next().map(|r| r.iter().map(cell).collect()).unwrap_or_default();
         let col = |name: &str| header.iter().position(|h| h == name);
@@ -233,6 +245,50 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Sheets, WorkbookError> {
         }
     }
     Ok(sheets)
+}
+
+/// A sheet that is missing, or a workbook whose parts do not read (a broken
+/// archive).
+fn sheet_error(e: calamine::XlsxError, sheet: &'static str) -> WorkbookError {
+    match e {
+        calamine::XlsxError::WorksheetNotFound(_) => WorkbookError::NoSheet(sheet),
+        e => WorkbookError::NotXlsx(e.to_string()),
+    }
+}
+
+/// A sheet within [`bounds::MAX_ROWS`] rows of cells of at most
+/// [`bounds::MAX_CELL_CHARS`] characters; an error names the sheet, row and column.
+fn within_caps(sheet: &str, range: &calamine::Range<Data>) -> Result<(), OverCap> {
+    if range.height() > bounds::MAX_ROWS {
+        return Err(OverCap::Rows(sheet.to_string()));
+    }
+    let header: Vec<String> = range.rows().next().map(|r| r.iter().map(cell).collect()).unwrap_or_default();
+    for (r, row) in range.rows().enumerate() {
+        for (c, value) in row.iter().enumerate() {
+            if let Data::String(s) = value
+                && s.chars().count() > bounds::MAX_CELL_CHARS
+            {
+                let column =
+                    header.get(c).filter(|h| !h.is_empty() && r > 0).cloned().unwrap_or_else(|| column_letter(c));
+                return Err(OverCap::Cell { sheet: sheet.to_string(), row: r + 1, column });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A spreadsheet column's letters: 0 → `A`, 26 → `AA`.
+fn column_letter(mut c: usize) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'A' + (c % 26) as u8);
+        if c < 26 {
+            break;
+        }
+        c = c / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// `users/<name>.yaml` and `groups/<name>.yaml` texts for the rows. Groups named
