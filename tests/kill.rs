@@ -169,15 +169,31 @@ impl Scenario {
         for i in 0..self.kills {
             copy(template, &work);
             // A third each: before the journal (reading, planning), while staging
-            // (before the commit line), and while renaming (after it).
-            let (from, to) = match i % 3 {
-                0 => (Duration::ZERO, journal_at),
-                1 => (journal_at, commit_at),
-                _ => (commit_at, done_at),
-            };
-            let at = from + (to.saturating_sub(from)).mul_f64(rng.next());
+            // (before the commit line), and while renaming (after it). The last two
+            // wait for their phase to begin, so a loaded machine moves the moments
+            // with the run instead of missing the phase.
             let mut child = command(&work, write_args).stderr(Stdio::null()).spawn().expect("spawns");
+            let journal = work.join(".caseshare/journal");
+            let started = Instant::now();
+            let wait_for = |ready: &dyn Fn() -> bool, child: &mut std::process::Child| {
+                while !ready() && child.try_wait().expect("waits").is_none() {
+                    std::thread::sleep(Duration::from_micros(100));
+                }
+            };
+            let at = match i % 3 {
+                0 => journal_at.mul_f64(rng.next()),
+                1 => {
+                    wait_for(&|| journal.exists(), &mut child);
+                    (commit_at - journal_at).mul_f64(rng.next())
+                }
+                _ => {
+                    let committed = || std::fs::read_to_string(&journal).is_ok_and(|j| j.contains("\"commit\""));
+                    wait_for(&committed, &mut child);
+                    (done_at - commit_at).mul_f64(rng.next())
+                }
+            };
             std::thread::sleep(at);
+            let at = started.elapsed();
             let _ = child.kill(); // SIGKILL
             let _ = child.wait();
 
