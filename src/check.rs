@@ -49,7 +49,8 @@ pub fn check_root(root: &Path, cwd: &Path) -> Result<CheckResult, Error> {
         return Ok(interrupted(root, cwd));
     }
     let config = Config::load(root)?;
-    Ok(check_sources(read::read_project(root, cwd, &config), &config))
+    let (project, diagnostics, io_problems) = load::load_listing(read::list(root, cwd, &config));
+    Ok(finish(project, diagnostics, io_problems, &config))
 }
 
 /// A project with a left-over journal is half-written: F006, and nothing else.
@@ -89,6 +90,19 @@ fn finish(
     if project.def.is_some() {
         let index = index::Index::build(&project);
         rules::run(&index, &mut diagnostics);
+    }
+    // Files whose text was set aside and that a cross-file rule reports in are read again.
+    let mut io_problems = io_problems;
+    let mut project = project;
+    let mut needed = vec![false; project.files.len()];
+    for d in &diagnostics {
+        needed[d.file.index()] = true;
+        d.related.iter().for_each(|r| needed[r.file.index()] = true);
+    }
+    for (file, _) in project.files.iter_mut().zip(needed).filter(|(f, n)| *n && f.set_aside) {
+        if let Err(message) = file.restore() {
+            io_problems.push(IoProblem { path: file.display.clone(), message, kind: Some(file.kind) });
+        }
     }
     let diagnostics = config.apply(diagnostics);
     // Cross-file rules skip what they cannot know when a file did not load: their

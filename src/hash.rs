@@ -5,3 +5,42 @@
 pub type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 /// A hash set of names from the project.
 pub type Set<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+
+use std::hash::BuildHasher;
+
+/// Positions in a list, found by the name of the item there: a hash table that
+/// stores only the 4-byte position (the names stay in the list), where a map
+/// from name to position would store a 16-byte name reference beside each. For
+/// half a million users that is 5 MB instead of 26.
+#[derive(Debug, Default)]
+pub struct NameTable {
+    table: hashbrown::HashTable<u32>,
+    state: foldhash::fast::RandomState,
+}
+
+impl NameTable {
+    pub fn with_capacity(n: usize) -> NameTable {
+        NameTable { table: hashbrown::HashTable::with_capacity(n), state: Default::default() }
+    }
+
+    /// The position of `name`; `key` gives the name at a position.
+    pub fn find<'a>(&self, name: &str, key: impl Fn(u32) -> &'a str) -> Option<u32> {
+        let hash = self.state.hash_one(name);
+        self.table.find(hash, |&i| key(i) == name).copied()
+    }
+
+    /// Records `name` at `position` (the name must not be there yet).
+    pub fn insert<'a>(&mut self, name: &str, position: u32, key: impl Fn(u32) -> &'a str) {
+        let hash = self.state.hash_one(name);
+        let state = &self.state;
+        self.table.insert_unique(hash, position, |&i| state.hash_one(key(i)));
+    }
+
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+}

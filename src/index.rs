@@ -3,12 +3,12 @@
 //! what each app uses and creates, and what each role reaches. Every rule reads it;
 //! nothing in it scans all groups or all users per user.
 
-use crate::hash::{Map, Set};
+use crate::hash::{Map, NameTable, Set};
 
 use crate::Project;
 use crate::diagnostic::Place;
 use crate::model::{
-    App, Form, Group, Location, LocationType, Module, ModuleKind, Opens, Owner, ProjectDef, Relationship, Role,
+    App, Form, Group, Location, LocationType, Module, ModuleKind, Name, Opens, Owner, ProjectDef, Relationship, Role,
     RoleApps, Sp, User,
 };
 use crate::near::NearIndex;
@@ -102,14 +102,14 @@ pub struct Reach {
 pub struct Membership<'p> {
     pub group: &'p Group,
     /// The username in the group's `members`.
-    pub member: &'p Sp<String>,
+    pub member: &'p Sp<Name>,
 }
 
 /// A case owner that comes from an assigned location.
 #[derive(Debug, Clone)]
 pub struct LocationOwner<'p> {
     /// The location code in the user's `locations`.
-    pub assigned: &'p Sp<String>,
+    pub assigned: &'p Sp<Name>,
     pub location: &'p Location,
     /// The assigned location itself owns cases (its type `shares_cases`).
     pub owns: bool,
@@ -140,13 +140,16 @@ pub struct Index<'p> {
     pub groups: Vec<&'p Group>,
     pub group_by_name: Map<&'p str, &'p Group>,
     pub users: Vec<&'p User>,
-    pub user_by_name: Map<&'p str, &'p User>,
+    /// Each username's position in `users` ([`Index::user`]).
+    user_by_name: NameTable,
     pub locations: Vec<&'p Location>,
     pub location_by_code: Map<&'p str, &'p Location>,
     pub location_types: Map<&'p str, &'p LocationType>,
     pub roles: Map<&'p str, &'p Role>,
-    /// Case-sharing group memberships by username (a user listed twice in a group counts once).
-    pub memberships: Map<&'p str, Vec<Membership<'p>>>,
+    /// Case-sharing group memberships of each user (a user listed twice in a
+    /// group counts once): those of `users[i]` are `memberships[member_start[i]..member_start[i + 1]]`.
+    memberships: Vec<Membership<'p>>,
+    member_start: Vec<u32>,
     /// Each location's place in the tree, with the case-owning locations below it.
     pub tree: Map<&'p str, Tree>,
     /// Users whose case sharing memberships are in doubt: the likely intended name
@@ -184,33 +187,58 @@ impl<'p> Index<'p> {
         let def = project.def.as_ref().expect("index needs project.yaml");
         let mut dups = Dups { found: Vec::new() };
 
-        let mut apps = Vec::new();
-        let mut app_by_id = Map::default();
-        let mut seen = Map::default();
-        for app in &project.apps {
-            if dups.first(&mut seen, &app.id, app.file, "app id") {
-                app_by_id.insert(app.id.as_str(), apps.len());
-                apps.push(app_facts(app, &mut dups));
-            }
+        let (app_list, _) =
+            dups.firsts_indexed(project.apps.iter(), project.apps.len(), "app id", |a| &a.id, |a| a.file);
+        let mut app_by_id = Map::with_capacity_and_hasher(app_list.len(), Default::default());
+        let mut apps = Vec::with_capacity(app_list.len());
+        for app in app_list {
+            app_by_id.insert(app.id.as_str(), apps.len());
+            apps.push(app_facts(app, &mut dups));
         }
-        let (groups, group_by_name) = dups.firsts(project.groups.iter().map(|g| (g, &g.name, g.file)), "group name");
-        let (users, user_by_name) = dups.firsts(project.users.iter().map(|u| (u, &u.username, u.file)), "username");
+        let (groups, group_by_name) =
+            dups.firsts(project.groups.iter(), project.groups.len(), "group name", |g| &g.name, |g| g.file);
+        let (users, user_by_name) =
+            dups.firsts_indexed(project.users.iter(), project.users.len(), "username", |u| &u.username, |u| u.file);
         let (locations, location_by_code) =
-            dups.firsts(project.locations.iter().map(|l| (l, &l.code, l.file)), "location code");
-        let (_, location_types) =
-            dups.firsts(def.location_types.iter().map(|t| (t, &t.name, def.file)), "location type");
+            dups.firsts(project.locations.iter(), project.locations.len(), "location code", |l| &l.code, |l| l.file);
+        let (_, location_types) = dups.firsts(
+            def.location_types.iter(),
+            def.location_types.len(),
+            "location type",
+            |t| &t.name,
+            |_| def.file,
+        );
         let roles = def.roles.iter().map(|r| (r.name.as_str(), r)).collect();
 
-        let mut memberships: Map<&str, Vec<Membership>> = Map::default();
-        for g in groups.iter().filter(|g| g.case_sharing()) {
-            for m in &g.members {
-                let list = memberships.entry(m.as_str()).or_default();
-                // G006 reports the repeat; it is one membership.
-                if !list.last().is_some_and(|l| std::ptr::eq(l.group, *g)) {
-                    list.push(Membership { group: g, member: m });
+        // Memberships by user, in one list (counted, then placed): most users
+        // have one, and a list per user would cost an allocation each. A member
+        // listed twice in a group is one membership (G006 reports the repeat).
+        let sharing: Vec<&Group> = groups.iter().copied().filter(|g| g.case_sharing()).collect();
+        let each = |f: &mut dyn FnMut(usize, &'p Group, &'p Sp<Name>)| {
+            let mut last_group = vec![usize::MAX; users.len()];
+            for (gi, g) in sharing.iter().enumerate() {
+                for m in &g.members {
+                    let Some(u) = user_by_name.find(m.as_str(), |i| users[i as usize].username.as_str()) else {
+                        continue;
+                    };
+                    if std::mem::replace(&mut last_group[u as usize], gi) != gi {
+                        f(u as usize, g, m);
+                    }
                 }
             }
+        };
+        let mut member_start = vec![0u32; users.len() + 1];
+        each(&mut |u, _, _| member_start[u + 1] += 1);
+        for i in 1..member_start.len() {
+            member_start[i] += member_start[i - 1];
         }
+        let mut next: Vec<u32> = member_start[..users.len()].to_vec();
+        let mut slots: Vec<Option<Membership>> = vec![None; *member_start.last().unwrap_or(&0) as usize];
+        each(&mut |u, group, member| {
+            slots[next[u] as usize] = Some(Membership { group, member });
+            next[u] += 1;
+        });
+        let memberships: Vec<Membership> = slots.into_iter().flatten().collect();
 
         let tree = location_tree(&locations, &location_by_code, &location_types);
         // One suggestion per distinct unknown member name (R001 shows it too).
@@ -219,7 +247,7 @@ impl<'p> Index<'p> {
             .iter()
             .flat_map(|g| &g.members)
             .map(|m| m.as_str())
-            .filter(|m| !user_by_name.contains_key(m))
+            .filter(|m| user_by_name.find(m, |i| users[i as usize].username.as_str()).is_none())
             .collect();
         if !unknown.is_empty() {
             let near = NearIndex::new(users.iter().map(|u| u.username.as_str()));
@@ -229,7 +257,11 @@ impl<'p> Index<'p> {
         }
         let mut in_doubt: Set<&str> = Set::default();
         for g in &groups {
-            let user_key = |n: &str| user_by_name.get_key_value(n).map(|(k, _)| *k);
+            let user_key = |n: &str| {
+                user_by_name
+                    .find(n, |i| users[i as usize].username.as_str())
+                    .map(|i| users[i as usize].username.as_str())
+            };
             if g.case_sharing_doubt {
                 // Whether the group shares cases is unknown: so is every member's count.
                 in_doubt.extend(g.members.iter().filter_map(|m| user_key(m.as_str())));
@@ -240,7 +272,7 @@ impl<'p> Index<'p> {
             if let Some(names) = &g.members_doubt {
                 in_doubt.extend(names.iter().filter_map(|n| user_key(n.as_str())));
             }
-            for m in g.members.iter().filter(|m| !user_by_name.contains_key(m.as_str())) {
+            for m in g.members.iter().filter(|m| user_key(m.as_str()).is_none()) {
                 in_doubt.extend(member_guess.get(m.as_str()).copied().flatten());
             }
         }
@@ -258,6 +290,7 @@ impl<'p> Index<'p> {
             location_types,
             roles,
             memberships,
+            member_start,
             tree,
             in_doubt,
             member_guess,
@@ -312,7 +345,7 @@ impl<'p> Index<'p> {
     /// The user's case owners; `None` when one of their locations, or a location
     /// type that decides their count, is not defined (R001) or was reported.
     pub fn owners(&self, user: &'p User) -> Option<Owners<'p>> {
-        let groups = self.memberships.get(user.username.as_str()).cloned().unwrap_or_default();
+        let groups = self.memberships_of(user.username.as_str()).to_vec();
         let mut seen: Set<&str> = Set::with_capacity_and_hasher(user.locations.len(), Default::default());
         let mut assigned = Vec::with_capacity(user.locations.len());
         for code in &user.locations {
@@ -349,6 +382,26 @@ impl<'p> Index<'p> {
             })
             .collect();
         Some(Owners { groups, locations })
+    }
+
+    /// The case-sharing group memberships of a user (first definitions).
+    pub fn memberships_of(&self, username: &str) -> &[Membership<'p>] {
+        match self.user_position(username) {
+            Some(i) => {
+                let (from, to) = (self.member_start[i as usize], self.member_start[i as usize + 1]);
+                &self.memberships[from as usize..to as usize]
+            }
+            None => &[],
+        }
+    }
+
+    /// The user of a username (first definition).
+    pub fn user(&self, username: &str) -> Option<&'p User> {
+        self.user_position(username).map(|i| self.users[i as usize])
+    }
+
+    fn user_position(&self, username: &str) -> Option<u32> {
+        self.user_by_name.find(username, |i| self.users[i as usize].username.as_str())
     }
 
     pub fn file_text(&self, file: FileId) -> &'p str {
@@ -414,9 +467,15 @@ fn location_tree<'p>(
 
 fn app_facts<'p>(app: &'p App, dups: &mut Dups<'p>) -> AppFacts<'p> {
     let (modules_in_order, modules) =
-        dups.firsts(app.modules.iter().map(|m| (m, &m.id, app.file)), "module id in this app");
-    let (first_forms, _) = dups
-        .firsts(modules_in_order.iter().flat_map(|m| &m.forms).map(|f| (f, &f.id, app.file)), "form id in this app");
+        dups.firsts(app.modules.iter(), app.modules.len(), "module id in this app", |m| &m.id, |_| app.file);
+    let form_count = modules_in_order.iter().map(|m| m.forms.len()).sum();
+    let (first_forms, _) = dups.firsts_indexed(
+        modules_in_order.iter().flat_map(|m| &m.forms),
+        form_count,
+        "form id in this app",
+        |f| &f.id,
+        |_| app.file,
+    );
     let first_forms: Set<*const Form> = first_forms.into_iter().map(|f| f as *const Form).collect();
     let forms: Vec<(&Module, &Form)> = modules_in_order
         .iter()
@@ -435,12 +494,7 @@ fn app_facts<'p>(app: &'p App, dups: &mut Dups<'p>) -> AppFacts<'p> {
     for m in facts.modules_in_order.clone() {
         let module_type = facts.module_case_type(m);
         if let Some(ct) = &m.case_type {
-            facts.uses.push(CaseUse {
-                case_type: ct.as_str(),
-                file: app.file,
-                span: ct.span.clone(),
-                kind: UseKind::Module,
-            });
+            facts.uses.push(CaseUse { case_type: ct.as_str(), file: app.file, span: ct.span(), kind: UseKind::Module });
         }
         for f in m.forms.iter().filter(|f| first_forms.contains(&(*f as *const Form))) {
             for o in &f.opens {
@@ -453,7 +507,7 @@ fn app_facts<'p>(app: &'p App, dups: &mut Dups<'p>) -> AppFacts<'p> {
                     },
                 );
                 if let Some(ct) = case_type {
-                    let span = o.case_type.as_ref().map_or(o.span.clone(), |c| c.span.clone());
+                    let span = o.case_type.as_ref().map_or(o.span.clone(), |c| c.span());
                     facts.uses.push(CaseUse { case_type: ct, file: app.file, span, kind: UseKind::Opens });
                 }
                 facts.creations.push(Creation {
@@ -469,7 +523,7 @@ fn app_facts<'p>(app: &'p App, dups: &mut Dups<'p>) -> AppFacts<'p> {
                 facts.uses.push(CaseUse {
                     case_type: u.as_str(),
                     file: app.file,
-                    span: u.span.clone(),
+                    span: u.span(),
                     kind: UseKind::Updates,
                 });
             }
@@ -488,47 +542,57 @@ struct Dups<'p> {
 }
 
 impl<'p> Dups<'p> {
-    /// Records `name` unless taken; records a duplicate and returns false when taken.
-    fn first(
+    /// The first definition of each name, in order, and each name's index in that
+    /// list; each later definition of a taken name is recorded as a duplicate
+    /// (D001). `count` is how many items there are, to size the map once.
+    fn firsts_indexed<T: 'p>(
         &mut self,
-        seen: &mut Map<&'p str, (FileId, Span)>,
-        name: &'p Sp<String>,
-        file: FileId,
+        items: impl Iterator<Item = &'p T>,
+        count: usize,
         what: &'static str,
-    ) -> bool {
-        // A name made up for a definition without one (S002) is not a duplicate.
-        if name.value.is_empty() {
-            return true;
-        }
-        if let Some((first_file, first_span)) = seen.get(name.as_str()) {
-            self.found.push(Duplicate {
-                what,
-                name: name.as_str(),
-                first: Place::new(*first_file, first_span.clone()),
-                again: Place::new(file, name.span.clone()),
-            });
-            false
-        } else {
-            seen.insert(name.as_str(), (file, name.span.clone()));
-            true
-        }
-    }
-
-    /// The first definition of each name, in order, and a map by name.
-    fn firsts<T: 'p>(
-        &mut self,
-        items: impl Iterator<Item = (&'p T, &'p Sp<String>, FileId)>,
-        what: &'static str,
-    ) -> (Vec<&'p T>, Map<&'p str, &'p T>) {
-        let mut seen = Map::default();
-        let mut list = Vec::new();
-        let mut by_name = Map::default();
-        for (item, name, file) in items {
-            if self.first(&mut seen, name, file, what) {
+        name_of: impl Fn(&'p T) -> &'p Sp<Name>,
+        file_of: impl Fn(&T) -> FileId,
+    ) -> (Vec<&'p T>, NameTable) {
+        let mut list: Vec<&T> = Vec::with_capacity(count);
+        let mut by_name = NameTable::with_capacity(count);
+        for item in items {
+            let name = name_of(item);
+            // A name made up for a definition without one (S002) is not a duplicate.
+            if name.value.is_empty() {
                 list.push(item);
-                by_name.insert(name.as_str(), item);
+                continue;
+            }
+            match by_name.find(name.as_str(), |i| name_of(list[i as usize]).as_str()) {
+                Some(i) => {
+                    let first = list[i as usize];
+                    self.found.push(Duplicate {
+                        what,
+                        name: name.as_str(),
+                        first: Place::new(file_of(first), name_of(first).span()),
+                        again: Place::new(file_of(item), name.span()),
+                    });
+                }
+                None => {
+                    by_name.insert(name.as_str(), list.len() as u32, |i| name_of(list[i as usize]).as_str());
+                    list.push(item);
+                }
             }
         }
+        (list, by_name)
+    }
+
+    /// [`Dups::firsts_indexed`], with a map to the definitions themselves.
+    fn firsts<T: 'p>(
+        &mut self,
+        items: impl Iterator<Item = &'p T>,
+        count: usize,
+        what: &'static str,
+        name_of: impl Fn(&'p T) -> &'p Sp<Name>,
+        file_of: impl Fn(&T) -> FileId,
+    ) -> (Vec<&'p T>, Map<&'p str, &'p T>) {
+        let (list, _) = self.firsts_indexed(items, count, what, &name_of, file_of);
+        let mut by_name = Map::with_capacity_and_hasher(list.len(), Default::default());
+        by_name.extend(list.iter().map(|&t| (name_of(t).as_str(), t)));
         (list, by_name)
     }
 }
@@ -574,7 +638,7 @@ impl<'p> Index<'p> {
                 continue;
             }
             // The common case, one group and no location, needs nothing more.
-            if user.locations.is_empty() && self.memberships.get(name).is_some_and(|m| m.len() == 1) {
+            if user.locations.is_empty() && self.memberships_of(name).len() == 1 {
                 continue;
             }
             let (Some(reach), Some(owners)) = (self.reach(user), self.owners(user)) else { continue };
@@ -594,13 +658,13 @@ impl<'p> Index<'p> {
             .iter()
             .map(|m| {
                 (
-                    Place::new(m.group.file, m.member.span.clone()),
+                    Place::new(m.group.file, m.member.span()),
                     format!("member of case sharing group `{}`", m.group.name.value),
                 )
             })
             .collect();
         for l in &check.owners.locations {
-            let place = Place::new(check.user.file, l.assigned.span.clone());
+            let place = Place::new(check.user.file, l.assigned.span());
             let code = l.location.code.as_str();
             match (l.owns, l.below) {
                 (false, 0) => {}

@@ -8,11 +8,11 @@ use crate::diagnostic::{Diagnostic, Place};
 use crate::error::IoProblem;
 use crate::model::{self, Conv};
 use crate::project::Project;
-use crate::read::Sources;
+use crate::read::{self, Listing, Sources};
 use crate::rules::{duplicate_key, legacy_format, unknown_file, unsupported_format_version, yaml_limits, yaml_syntax};
-use crate::schema_check;
 use crate::source::{FileId, FileKind, SourceFile, Span};
 use crate::yaml::{self, Node, ParseError, Value};
+use crate::{schema_check, suppress};
 
 /// What a file held, once converted.
 enum Loaded {
@@ -23,58 +23,131 @@ enum Loaded {
     Locations((Vec<model::Location>, bool)),
 }
 
+impl Loaded {
+    /// Gives the models the id of the file they came from (known once the files
+    /// are gathered in order).
+    fn set_file(&mut self, id: FileId) {
+        match self {
+            Loaded::Project(def) => def.file = id,
+            Loaded::App(a) => a.file = id,
+            Loaded::Groups((g, _)) => g.iter_mut().for_each(|g| g.file = id),
+            Loaded::Users((u, _)) => u.iter_mut().for_each(|u| u.file = id),
+            Loaded::Locations((l, _)) => l.iter_mut().for_each(|l| l.file = id),
+        }
+    }
+}
+
+/// One file after the per-file stage.
+struct Staged {
+    file: SourceFile,
+    diags: Vec<Diagnostic>,
+    loaded: Option<Loaded>,
+}
+
 /// Loads the files that were read: each is parsed, checked and converted on its
 /// own, in parallel, then gathered in path order, so the result does not depend
 /// on the number of threads. A file that cannot be loaded is reported, and the
 /// kinds of names it could define are noted in [`Project::failed`].
 pub fn load(sources: Sources) -> (Project, Vec<Diagnostic>, Vec<IoProblem>) {
     let readable = sources.readable();
-    let mut project = Project { root: sources.root.clone().unwrap_or_default(), ..Project::default() };
-    let mut diags = sources.problems;
-    let loaded: Vec<(Vec<Diagnostic>, Option<Loaded>)> = sources
+    let staged: Vec<Result<Staged, IoProblem>> = sources
         .files
-        .par_iter()
+        .into_par_iter()
         .enumerate()
         .map(|(i, file)| {
             let mut diags = Vec::new();
-            let loaded = if readable[i] { load_text(FileId::new(i), file, &mut diags) } else { None };
-            (diags, loaded)
+            let loaded = if readable[i] { load_text(FileId::new(i), &file, &mut diags) } else { None };
+            Ok(Staged { file, diags, loaded })
         })
         .collect();
-    for kind in sources.io.iter().filter_map(|p| p.kind) {
-        fail(&mut project, kind);
-    }
-    for (file, (file_diags, loaded)) in sources.files.iter().zip(loaded) {
-        diags.extend(file_diags);
+    gather(sources.root, staged, sources.problems, sources.io)
+}
+
+/// Reads and loads the project listed, streaming: each file is read, parsed,
+/// checked and converted in one step, in parallel, and then only its model is
+/// kept. Its text is set aside too, unless the file has diagnostics or `allow`
+/// comments: a cross-file diagnostic in it reads it again ([`SourceFile::restore`]).
+pub fn load_listing(listing: Listing) -> (Project, Vec<Diagnostic>, Vec<IoProblem>) {
+    let staged: Vec<Result<Staged, IoProblem>> = listing
+        .entries
+        .into_par_iter()
+        .map(|(entry, display)| {
+            // The file's id is known once the files are gathered: stage it as file 0.
+            let (mut file, problem) = read::source(FileId(0), &entry, display.clone(), read::content(&entry))
+                .map_err(|message| IoProblem { path: display, message, kind: Some(entry.kind) })?;
+            let mut diags: Vec<Diagnostic> = problem.into_iter().collect();
+            let loaded = if diags.is_empty() { load_text(FileId(0), &file, &mut diags) } else { None };
+            if diags.is_empty() && !suppress::has_allows(&file.text) {
+                file.set_aside();
+            }
+            Ok(Staged { file, diags, loaded })
+        })
+        .collect();
+    gather(Some(listing.root), staged, Vec::new(), listing.io)
+}
+
+/// Gathers the staged files in order: ids, models, failed kinds.
+fn gather(
+    root: Option<std::path::PathBuf>,
+    staged: Vec<Result<Staged, IoProblem>>,
+    mut diags: Vec<Diagnostic>,
+    mut io: Vec<IoProblem>,
+) -> (Project, Vec<Diagnostic>, Vec<IoProblem>) {
+    let mut project = Project { root: root.unwrap_or_default(), ..Project::default() };
+    let files = staged.iter().flatten().count();
+    project.files.reserve_exact(files);
+    for staged in staged {
+        let Staged { file, diags: file_diags, loaded } = match staged {
+            Ok(s) => s,
+            Err(problem) => {
+                io.push(problem);
+                continue;
+            }
+        };
+        let id = FileId::new(project.files.len());
+        diags.extend(file_diags.into_iter().map(|mut d| {
+            d.file = id;
+            d.related.iter_mut().for_each(|r| r.file = id);
+            d
+        }));
+        let kind = file.kind;
+        project.files.push(file);
         let complete = match loaded {
-            Some(Loaded::Project(def)) => {
-                project.def = Some(def);
-                true
+            Some(mut loaded) => {
+                loaded.set_file(id);
+                match loaded {
+                    Loaded::Project(def) => {
+                        project.def = Some(def);
+                        true
+                    }
+                    Loaded::App(a) => {
+                        project.apps.push(a);
+                        true
+                    }
+                    Loaded::Groups((g, complete)) => {
+                        project.groups.push_file(g);
+                        complete
+                    }
+                    Loaded::Users((u, complete)) => {
+                        project.users.push_file(u);
+                        complete
+                    }
+                    Loaded::Locations((l, complete)) => {
+                        project.locations.push_file(l);
+                        complete
+                    }
+                }
             }
-            Some(Loaded::App(a)) => {
-                project.apps.push(a);
-                true
-            }
-            Some(Loaded::Groups((g, complete))) => {
-                project.groups.extend(g);
-                complete
-            }
-            Some(Loaded::Users((u, complete))) => {
-                project.users.extend(u);
-                complete
-            }
-            Some(Loaded::Locations((l, complete))) => {
-                project.locations.extend(l);
-                complete
-            }
-            None => file.kind == FileKind::Unknown,
+            None => kind == FileKind::Unknown,
         };
         if !complete {
-            fail(&mut project, file.kind);
+            fail(&mut project, kind);
         }
     }
-    project.files = sources.files;
-    (project, diags, sources.io)
+    for kind in io.iter().filter_map(|p| p.kind) {
+        fail(&mut project, kind);
+    }
+    (project, diags, io)
 }
 
 fn fail(project: &mut Project, kind: FileKind) {

@@ -12,9 +12,9 @@ pub struct Project {
     pub files: Vec<SourceFile>,
     pub def: Option<ProjectDef>,
     pub apps: Vec<App>,
-    pub groups: Vec<Group>,
-    pub users: Vec<User>,
-    pub locations: Vec<Location>,
+    pub groups: Chunks<Group>,
+    pub users: Chunks<User>,
+    pub locations: Chunks<Location>,
     /// Kinds of which some file could not be loaded: references to names of these
     /// kinds are not reported as unknown (the definition may be in that file).
     pub failed: Vec<FileKind>,
@@ -23,5 +23,82 @@ pub struct Project {
 impl Project {
     pub fn kind_failed(&self, kind: FileKind) -> bool {
         self.failed.contains(&kind)
+    }
+}
+
+/// Definitions kept as their files gave them, one list per file, in file order:
+/// gathering a project moves each file's list in, instead of copying every
+/// definition into one list (which, for a project of half a million users, held
+/// them twice at once).
+#[derive(Debug, Clone)]
+pub struct Chunks<T> {
+    chunks: Vec<Vec<T>>,
+    len: usize,
+}
+
+impl<T> Default for Chunks<T> {
+    fn default() -> Self {
+        Chunks { chunks: Vec::new(), len: 0 }
+    }
+}
+
+impl<T> Chunks<T> {
+    /// Adds a file's definitions after the others.
+    pub fn push_file(&mut self, items: Vec<T>) {
+        if !items.is_empty() {
+            self.len += items.len();
+            self.chunks.push(items);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &T> + Clone {
+        self.chunks.iter().flatten()
+    }
+
+    /// The `i`-th definition, in file order (a walk over the files' lists).
+    pub fn get(&self, mut i: usize) -> Option<&T> {
+        for c in &self.chunks {
+            if i < c.len() {
+                return c.get(i);
+            }
+            i -= c.len();
+        }
+        None
+    }
+
+    /// The first definition, if any.
+    pub fn first(&self) -> Option<&T> {
+        self.iter().next()
+    }
+}
+
+impl<T> From<Vec<T>> for Chunks<T> {
+    fn from(items: Vec<T>) -> Self {
+        let mut c = Chunks::default();
+        c.push_file(items);
+        c
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Chunks<T> {
+    type Item = &'a T;
+    type IntoIter = std::iter::Flatten<std::slice::Iter<'a, Vec<T>>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.chunks.iter().flatten()
+    }
+}
+
+impl<T> std::ops::Index<usize> for Chunks<T> {
+    type Output = T;
+    fn index(&self, i: usize) -> &T {
+        self.get(i).expect("an index below len()")
     }
 }

@@ -72,45 +72,81 @@ impl Sources {
 
     /// Adds one file as read, in path order.
     fn push(&mut self, entry: &Entry, display: String, content: Result<Content, String>) {
-        let content = match content {
-            Ok(c) => c,
-            Err(message) => {
-                self.io.push(IoProblem { path: display, message, kind: Some(entry.kind) });
-                return;
+        match source(FileId::new(self.files.len()), entry, display.clone(), content) {
+            Ok((file, problem)) => {
+                self.files.push(file);
+                self.problems.extend(problem);
             }
-        };
-        let id = FileId::new(self.files.len());
-        let (text, problem): (Arc<str>, _) = match content {
-            Content::Text(t) => (t, None),
-            Content::NotUtf8 { lossy, at } => (lossy.into(), Some(not_utf8::diagnostic(id, at))),
-            Content::TooLarge(len) => (Arc::from(""), Some(yaml_limits::too_large(id, len, MAX_FILE_BYTES))),
-            Content::Outside => {
-                let folder = entry.outside == Some(Outside::Folder);
-                (Arc::from(""), Some(outside_project::diagnostic(id, &entry.rel, folder)))
-            }
-        };
-        self.files.push(SourceFile::new(entry.rel.clone(), display, entry.abs.clone(), entry.kind, text));
-        self.problems.extend(problem);
+            Err(message) => self.io.push(IoProblem { path: display, message, kind: Some(entry.kind) }),
+        }
     }
+}
+
+/// A file as read: its source (lossy or empty text when it cannot be parsed) and
+/// why it cannot be (F004, F005, Y003); `Err` with the reason when it could not
+/// be read at all.
+pub fn source(
+    id: FileId,
+    entry: &Entry,
+    display: String,
+    content: Result<Content, String>,
+) -> Result<(SourceFile, Option<Diagnostic>), String> {
+    let (text, problem): (Arc<str>, _) = match content? {
+        Content::Text(t) => (t, None),
+        Content::NotUtf8 { lossy, at } => (lossy.into(), Some(not_utf8::diagnostic(id, at))),
+        Content::TooLarge(len) => (Arc::from(""), Some(yaml_limits::too_large(id, len, MAX_FILE_BYTES))),
+        Content::Outside => {
+            let folder = entry.outside == Some(Outside::Folder);
+            (Arc::from(""), Some(outside_project::diagnostic(id, &entry.rel, folder)))
+        }
+    };
+    Ok((SourceFile::new(entry.rel.clone(), display, entry.abs.clone(), entry.kind, text), problem))
+}
+
+/// The files of a project, not read yet: each with the path shown for it.
+#[derive(Debug)]
+pub struct Listing {
+    pub root: PathBuf,
+    pub entries: Vec<(Entry, String)>,
+    /// Folders that could not be walked.
+    pub io: Vec<IoProblem>,
+}
+
+/// Lists the project at `root` (its files not excluded by `config`); paths are
+/// shown relative to `cwd`.
+pub fn list(root: &Path, cwd: &Path, config: &Config) -> Listing {
+    let (entries, walk_errors) = discover::walk(root);
+    let io = walk_errors
+        .into_iter()
+        .map(|(path, message)| IoProblem { path: relative_to(&root.join(&path), cwd), message, kind: None })
+        .collect();
+    // Paths are shown relative to the working directory: the root's, then the file's.
+    let base = relative_to(root, cwd);
+    let entries = entries
+        .into_iter()
+        .filter(|e| !config.excluded(&e.rel))
+        .map(|e| {
+            let display = if base == "." || base.is_empty() { e.rel.clone() } else { format!("{base}/{}", e.rel) };
+            (e, display)
+        })
+        .collect();
+    Listing { root: root.to_path_buf(), entries, io }
+}
+
+/// What an entry holds: a link out of the project is not read.
+pub fn content(entry: &Entry) -> Result<Content, String> {
+    if entry.outside.is_some() { Ok(Content::Outside) } else { read(&entry.abs) }
 }
 
 /// Reads the project at `root` (its files not excluded by `config`), in parallel;
 /// paths are shown relative to `cwd`. A folder that cannot be walked is an I/O
 /// problem beside the files.
 pub fn read_project(root: &Path, cwd: &Path, config: &Config) -> Sources {
-    let (entries, walk_errors) = discover::walk(root);
-    let mut sources = Sources { root: Some(root.to_path_buf()), ..Sources::default() };
-    for (path, message) in walk_errors {
-        sources.io.push(IoProblem { path: relative_to(&root.join(&path), cwd), message, kind: None });
-    }
-    let entries: Vec<Entry> = entries.into_iter().filter(|e| !config.excluded(&e.rel)).collect();
-    let contents: Vec<Result<Content, String>> =
-        entries.par_iter().map(|e| if e.outside.is_some() { Ok(Content::Outside) } else { read(&e.abs) }).collect();
-    // Paths are shown relative to the working directory: the root's, then the file's.
-    let base = relative_to(root, cwd);
-    for (e, content) in entries.iter().zip(contents) {
-        let display = if base == "." || base.is_empty() { e.rel.clone() } else { format!("{base}/{}", e.rel) };
-        sources.push(e, display, content);
+    let listing = list(root, cwd, config);
+    let contents: Vec<Result<Content, String>> = listing.entries.par_iter().map(|(e, _)| content(e)).collect();
+    let mut sources = Sources { root: Some(listing.root), io: listing.io, ..Sources::default() };
+    for ((e, display), content) in listing.entries.into_iter().zip(contents) {
+        sources.push(&e, display, content);
     }
     sources
 }

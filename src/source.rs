@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A file of a project: its index in [`crate::Project::files`] (and in every
 /// list of a project's files, which are kept in path order).
@@ -97,16 +97,54 @@ pub struct SourceFile {
     pub display: String,
     pub abs: PathBuf,
     pub kind: FileKind,
-    /// The text; empty when the file could not be read as UTF-8.
+    /// The text; empty when the file could not be read as UTF-8, or while it is
+    /// set aside (see [`SourceFile::set_aside`]).
     pub text: Arc<str>,
-    line_starts: Vec<usize>,
+    /// The text's length in bytes as read, kept when the text is set aside.
+    pub len: usize,
+    /// Whether the text was set aside after the file was loaded: a file without
+    /// diagnostics is not kept in memory, and is read again only if a cross-file
+    /// rule reports something in it.
+    pub set_aside: bool,
+    /// Byte offsets where lines start, computed when first asked.
+    line_starts: OnceLock<Box<[u32]>>,
 }
 
 impl SourceFile {
     pub fn new(rel: String, display: String, abs: PathBuf, kind: FileKind, text: Arc<str>) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
-        SourceFile { rel, display, abs, kind, text, line_starts }
+        let len = text.len();
+        SourceFile { rel, display, abs, kind, text, len, set_aside: false, line_starts: OnceLock::new() }
+    }
+
+    /// Drops the text from memory (its length is kept); [`SourceFile::restore`]
+    /// reads it again.
+    pub fn set_aside(&mut self) {
+        self.text = Arc::from("");
+        self.line_starts = OnceLock::new();
+        self.set_aside = true;
+    }
+
+    /// Reads a set-aside text again; fails when the file changed in between (its
+    /// length differs) or cannot be read.
+    pub fn restore(&mut self) -> Result<(), String> {
+        if !self.set_aside {
+            return Ok(());
+        }
+        let text = std::fs::read_to_string(&self.abs).map_err(|e| e.to_string())?;
+        if text.len() != self.len {
+            return Err("the file changed while it was being checked".into());
+        }
+        self.text = text.into();
+        self.set_aside = false;
+        Ok(())
+    }
+
+    fn line_starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| {
+            let mut starts = vec![0u32];
+            starts.extend(memchr_lines(self.text.as_bytes()));
+            starts.into_boxed_slice()
+        })
     }
 
     /// The file stem (`apps/chw.yaml` → `chw`).
@@ -117,7 +155,8 @@ impl SourceFile {
 
     /// 0-based line index of a byte offset.
     pub fn line_index(&self, offset: usize) -> usize {
-        match self.line_starts.binary_search(&offset) {
+        let offset = u32::try_from(offset).unwrap_or(u32::MAX);
+        match self.line_starts().binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i - 1,
         }
@@ -134,7 +173,7 @@ impl SourceFile {
     }
 
     fn line_start_after_bom(&self, line: usize) -> usize {
-        let start = self.line_starts[line];
+        let start = self.line_starts()[line] as usize;
         if line == 0 && self.text.starts_with('\u{feff}') { start + '\u{feff}'.len_utf8() } else { start }
     }
 
@@ -147,7 +186,7 @@ impl SourceFile {
 
     /// The byte offset where a 0-based line starts (the text's end past the last line).
     pub fn line_start(&self, line: usize) -> usize {
-        self.line_starts.get(line).copied().unwrap_or(self.text.len())
+        self.line_starts().get(line).map_or(self.text.len(), |s| *s as usize)
     }
 
     /// An offset moved back onto a character boundary inside the text.
@@ -158,6 +197,11 @@ impl SourceFile {
         }
         o
     }
+}
+
+/// The offsets just after each `\n` (files are under 4 GiB: the read caps them).
+fn memchr_lines(bytes: &[u8]) -> impl Iterator<Item = u32> + '_ {
+    bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| (i + 1) as u32)
 }
 
 #[cfg(test)]

@@ -17,6 +17,11 @@ pub struct Allow {
     pub codes: Vec<(String, Span)>,
 }
 
+/// Whether a text may hold `allow` comments.
+pub fn has_allows(text: &str) -> bool {
+    text.contains(MARKER)
+}
+
 /// The `allow` comments of a text.
 pub fn parse(file: &SourceFile) -> Vec<Allow> {
     let text = &*file.text;

@@ -733,7 +733,7 @@ fn actual(project: &caseshare::Project) -> Meaning {
                 .modules
                 .iter()
                 .map(|m| {
-                    let own = m.case_type.as_ref().map(|c| c.value.clone());
+                    let own = m.case_type.as_ref().map(|c| c.value.to_string());
                     let forms = m
                         .forms
                         .iter()
@@ -742,7 +742,7 @@ fn actual(project: &caseshare::Project) -> Meaning {
                                 .opens
                                 .iter()
                                 .map(|o| {
-                                    let ct = o.case_type.as_ref().map(|c| c.value.clone());
+                                    let ct = o.case_type.as_ref().map(|c| c.value.to_string());
                                     // The relationship's default: none for the module's own type.
                                     let rel = o.relationship.as_ref().map(|r| r.value).unwrap_or(
                                         if ct.is_none() || ct == own {
@@ -755,42 +755,42 @@ fn actual(project: &caseshare::Project) -> Meaning {
                                 })
                                 .collect();
                             FormM {
-                                id: f.id.value.clone(),
-                                name: f.name.as_ref().map(|n| n.value.clone()).unwrap_or_default(),
+                                id: f.id.value.to_string(),
+                                name: f.name.as_ref().map(|n| n.value.to_string()).unwrap_or_default(),
                                 requires_case: f.requires == Requires::Case,
                                 opens,
                             }
                         })
                         .collect();
                     ModuleM {
-                        id: m.id.value.clone(),
-                        name: m.name.as_ref().map(|n| n.value.clone()).unwrap_or_default(),
+                        id: m.id.value.to_string(),
+                        name: m.name.as_ref().map(|n| n.value.to_string()).unwrap_or_default(),
                         case_type: own,
                         forms,
                     }
                 })
                 .collect();
             let app = AppM {
-                name: a.name.as_ref().map(|n| n.value.clone()).unwrap_or_default(),
+                name: a.name.as_ref().map(|n| n.value.to_string()).unwrap_or_default(),
                 version: a.commcare_version.as_ref().map(|v| v.value.text.clone()).unwrap_or_default(),
                 case_sharing: a.case_sharing(),
                 modules,
             };
-            (a.id.value.clone(), app)
+            (a.id.value.to_string(), app)
         })
         .collect();
     let mut members = BTreeSet::new();
     for g in &project.groups {
         for m in &g.members {
-            members.insert((g.name.value.clone(), m.value.clone()));
+            members.insert((g.name.value.to_string(), m.value.to_string()));
         }
     }
     Meaning {
-        domain: def.domain.as_ref().map(|d| d.value.clone()).unwrap_or_default(),
+        domain: def.domain.as_ref().map(|d| d.value.to_string()).unwrap_or_default(),
         case_sharing: def.case_sharing(),
         apps,
-        users: project.users.iter().map(|u| (u.username.value.clone(), u.is_active)).collect(),
-        groups: project.groups.iter().map(|g| (g.name.value.clone(), g.case_sharing())).collect(),
+        users: project.users.iter().map(|u| (u.username.value.to_string(), u.is_active)).collect(),
+        groups: project.groups.iter().map(|g| (g.name.value.to_string(), g.case_sharing())).collect(),
         members,
     }
 }

@@ -167,7 +167,7 @@ fn owner_count(user_locations: &str, groups: &str) -> usize {
         ("locations/d.yaml", LOCATIONS),
     ]);
     let index = Index::build(&r.project);
-    let user = index.user_by_name["u"];
+    let user = index.user("u").expect("defined");
     index.owners(user).expect("known locations").count()
 }
 

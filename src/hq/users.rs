@@ -64,8 +64,8 @@ pub fn from_project(project: &Project) -> Sheets {
     for g in &project.groups {
         for m in &g.members {
             let list = memberships.entry(m.as_str()).or_default();
-            if !list.contains(&g.name.value) {
-                list.push(g.name.value.clone());
+            if !list.iter().any(|n| g.name.value == *n) {
+                list.push(g.name.value.to_string());
             }
         }
     }
@@ -73,19 +73,19 @@ pub fn from_project(project: &Project) -> Sheets {
         .users
         .iter()
         .map(|u| UserRow {
-            username: u.username.value.clone(),
-            role: u.role.as_ref().map(|r| r.value.clone()),
+            username: u.username.value.to_string(),
+            role: u.role.as_ref().map(|r| r.value.to_string()),
             is_active: u.is_active,
             groups: memberships.get(u.username.as_str()).cloned().unwrap_or_default(),
-            locations: u.locations.iter().map(|l| l.value.clone()).collect(),
+            locations: u.locations.iter().map(|l| l.value.to_string()).collect(),
         })
         .collect();
     let groups = project
         .groups
         .iter()
         .map(|g| GroupRow {
-            id: g.id.as_ref().map(|i| i.value.clone()),
-            name: g.name.value.clone(),
+            id: g.id.as_ref().map(|i| i.value.to_string()),
+            name: g.name.value.to_string(),
             case_sharing: g.case_sharing(),
             reporting: g.reporting,
         })

@@ -75,7 +75,7 @@ pub fn enable_sharing(sources: &Sources, apps: &[String], group: Option<&str>) -
         if let Some(v) = &app.commcare_version
             && v.value < two
         {
-            plan.edit(doc, [Edit::new(v.span.clone(), "\"2.0\"")]);
+            plan.edit(doc, [Edit::new(v.span(), "\"2.0\"")]);
         }
         turn_on(doc, &doc.root, &["modules"], &mut plan);
     }
@@ -104,11 +104,11 @@ pub fn enable_sharing(sources: &Sources, apps: &[String], group: Option<&str>) -
                 shown.join(", ")
             )));
         };
-        let names: Vec<String> = homeless.iter().map(|u| u.username.value.clone()).collect();
+        let names: Vec<String> = homeless.iter().map(|u| u.username.value.to_string()).collect();
         match ix.group_by_name.get(name) {
             Some(g) => {
                 let doc = doc_of(g.file);
-                let node = group_node(doc, &g.name.span).expect("a loaded group has a mapping");
+                let node = group_node(doc, &g.name.span()).expect("a loaded group has a mapping");
                 if let Some((_, key, list)) = entry(node, "members")
                     && crate::yaml::edit::shared_list(&doc.text, key, list)
                 {

@@ -2,7 +2,7 @@
 
 use schemars::JsonSchema;
 
-use super::{Conv, Fields, FormatVersion, Sp, Version, slug};
+use super::{Conv, Fields, FormatVersion, Name, Sp, Version, slug};
 use crate::source::{FileId, Span};
 use crate::yaml::Node;
 
@@ -17,12 +17,12 @@ pub struct App {
     pub format_version: FormatVersion,
     /// The app's id, unique in the project; defaults to the file name without `.yaml`.
     #[schemars(example = &"chw")]
-    pub id: Sp<String>,
+    pub id: Sp<Name>,
     /// The app's name, as HQ shows it.
     #[schemars(required, example = &"CHW App")]
-    pub name: Option<Sp<String>>,
+    pub name: Option<Sp<Name>>,
     /// The project space; when present it must equal project.yaml's `domain`.
-    pub domain: Option<Sp<String>>,
+    pub domain: Option<Sp<Name>>,
     /// The CommCare build version (HQ's `build_spec.version`), as a quoted string:
     /// case sharing needs 2.0 or later.
     #[schemars(required)]
@@ -58,17 +58,17 @@ pub enum ModuleKind {
 #[schemars(transform = super::Optional(&["id", "kind", "forms"]))]
 pub struct Module {
     /// Unique in the app; defaults to the name in lowercase with `-` for other characters.
-    pub id: Sp<String>,
+    pub id: Sp<Name>,
     #[schemars(required, example = &"Pregnancy")]
-    pub name: Option<Sp<String>>,
+    pub name: Option<Sp<Name>>,
     #[schemars(extend("default" = "basic"))]
     pub kind: ModuleKind,
     /// The case list of the module; absent or empty for a survey module. It must
     /// match between apps that share these cases.
     #[schemars(regex(pattern = r"^[\w-]+$"), example = &"pregnancy")]
-    pub case_type: Option<Sp<String>>,
+    pub case_type: Option<Sp<Name>>,
     /// Shadow modules only: the id of the module whose case type and forms it inherits.
-    pub source_module: Option<Sp<String>>,
+    pub source_module: Option<Sp<Name>>,
     pub forms: Vec<Form>,
     #[schemars(skip)]
     pub span: Span,
@@ -88,15 +88,15 @@ pub enum Requires {
 #[schemars(transform = super::Optional(&["id", "requires", "opens", "updates"]))]
 pub struct Form {
     /// Unique in the app; defaults to the name in lowercase with `-` for other characters.
-    pub id: Sp<String>,
+    pub id: Sp<Name>,
     #[schemars(required, example = &"Register pregnancy")]
-    pub name: Option<Sp<String>>,
+    pub name: Option<Sp<Name>>,
     #[schemars(extend("default" = "none"))]
     pub requires: Requires,
     /// The cases this form creates.
     pub opens: Vec<Opens>,
     /// The case types this form updates.
-    pub updates: Vec<Sp<String>>,
+    pub updates: Vec<Sp<Name>>,
     #[schemars(skip)]
     pub span: Span,
 }
@@ -138,7 +138,7 @@ pub struct Opens {
     pub span: Span,
     /// The new case's type; defaults to the module's case type.
     #[schemars(regex(pattern = r"^[\w-]+$"))]
-    pub case_type: Option<Sp<String>>,
+    pub case_type: Option<Sp<Name>>,
     #[schemars(extend("default" = "auto"))]
     pub owner: Owner,
     /// Defaults to `none` for the module's own case type and `child` for any other:
@@ -154,7 +154,7 @@ pub const OPENS_KEYS: &[&str] = &["case_type", "owner", "relationship"];
 pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>, stem: &str) -> App {
     f.entry("format_version");
     let head = f.head(cx.text);
-    let id = cx.opt_string(&mut f, "id").unwrap_or_else(|| Sp::new(stem.to_string(), head));
+    let id = cx.opt_string(&mut f, "id").unwrap_or_else(|| Sp::name(stem, head));
     let name = cx.required_string(&mut f, "name");
     let domain = cx.opt_string(&mut f, "domain");
     cx.require(&mut f, "commcare_version");
@@ -169,11 +169,11 @@ pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>, stem: &str) -> App {
 }
 
 /// An id: given, or the slug of the name.
-fn id_or_slug(cx: &mut Conv<'_>, m: &mut Fields<'_>, name: &Option<Sp<String>>) -> Sp<String> {
+fn id_or_slug(cx: &mut Conv<'_>, m: &mut Fields<'_>, name: &Option<Sp<Name>>) -> Sp<Name> {
     let head = m.head(cx.text);
     cx.opt_string(m, "id").unwrap_or_else(|| match name {
-        Some(n) => Sp::new(slug(&n.value), n.span.clone()),
-        None => Sp::new(String::new(), head),
+        Some(n) => Sp::new(Name::from(slug(&n.value)), n.span()),
+        None => Sp::name("", head),
     })
 }
 

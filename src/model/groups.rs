@@ -2,7 +2,7 @@
 
 use schemars::JsonSchema;
 
-use super::{Conv, Fields, FormatVersion, Sp, top_list};
+use super::{Conv, Fields, FormatVersion, Name, Sp, top_list};
 use crate::source::{FileId, Span};
 use crate::yaml::{Node, Value};
 
@@ -25,9 +25,9 @@ pub struct Group {
     pub file: FileId,
     /// The group's name, unique in the project.
     #[schemars(example = &"Village A")]
-    pub name: Sp<String>,
+    pub name: Sp<Name>,
     /// The HQ group id, if known.
-    pub id: Option<Sp<String>>,
+    pub id: Option<Sp<Name>>,
     /// The group setting "Case Sharing": members share one case list. A user who
     /// creates cases with an automatic owner must be in exactly one such group
     /// (or case-owning location).
@@ -38,7 +38,7 @@ pub struct Group {
     pub reporting: bool,
     /// Usernames of the members.
     #[schemars(example = ["david", "maria"])]
-    pub members: Vec<Sp<String>>,
+    pub members: Vec<Sp<Name>>,
     /// `members` (or an entry of it) was reported: the scalars written there, users
     /// whose membership is in doubt.
     #[schemars(skip)]

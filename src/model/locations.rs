@@ -2,7 +2,7 @@
 
 use schemars::JsonSchema;
 
-use super::{Conv, Fields, FormatVersion, Sp, top_list};
+use super::{Conv, Fields, FormatVersion, Name, Sp, top_list};
 use crate::source::FileId;
 
 /// `locations/<file>.yaml`: the location tree.
@@ -23,16 +23,16 @@ pub struct Location {
     pub file: FileId,
     /// The location code, unique in the project.
     #[schemars(example = &"village-a")]
-    pub code: Sp<String>,
+    pub code: Sp<Name>,
     /// The location's name, as HQ shows it.
     #[schemars(required, example = &"Village A")]
-    pub name: Option<Sp<String>>,
+    pub name: Option<Sp<Name>>,
     /// A location type of project.yaml's `location_types`.
     #[serde(rename = "type")]
     #[schemars(required, example = &"village")]
-    pub location_type: Option<Sp<String>>,
+    pub location_type: Option<Sp<Name>>,
     /// The code of the parent location, of the type's parent type.
-    pub parent: Option<Sp<String>>,
+    pub parent: Option<Sp<Name>>,
 }
 
 /// The keys of the file itself.

@@ -25,16 +25,108 @@ pub use locations::Location;
 pub use project::{LocationType, ProjectDef, Role, RoleApps, SharedCaseType};
 pub use users::User;
 
-/// A value and the bytes it came from.
+/// A name or other short string of a definition, kept inline when it is short
+/// (up to 24 bytes) rather than allocated: a project of half a million users
+/// holds a million of them.
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Name(compact_str::CompactString);
+
+impl Name {
+    pub fn new(s: &str) -> Name {
+        Name(compact_str::CompactString::new(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Name {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for Name {
+    fn from(s: &str) -> Name {
+        Name::new(s)
+    }
+}
+
+impl From<String> for Name {
+    fn from(s: String) -> Name {
+        Name(compact_str::CompactString::from(s))
+    }
+}
+
+impl PartialEq<str> for Name {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Name {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Name {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl std::borrow::Borrow<str> for Name {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+/// A name has the schema of a string.
+impl JsonSchema for Name {
+    fn schema_name() -> Cow<'static, str> {
+        String::schema_name()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        String::json_schema(generator)
+    }
+    fn inline_schema() -> bool {
+        String::inline_schema()
+    }
+}
+
+/// A value and the bytes it came from (kept as two 32-bit offsets: files are
+/// far smaller than 4 GiB, and a project holds millions of these).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sp<T> {
     pub value: T,
-    pub span: Span,
+    start: u32,
+    end: u32,
 }
 
 impl<T> Sp<T> {
     pub fn new(value: T, span: Span) -> Self {
-        Sp { value, span }
+        let at = |o: usize| u32::try_from(o).unwrap_or(u32::MAX);
+        Sp { value, start: at(span.start), end: at(span.end) }
+    }
+
+    /// The bytes the value came from.
+    pub fn span(&self) -> Span {
+        self.start as usize..self.end as usize
     }
 }
 
@@ -104,9 +196,16 @@ impl JsonSchema for Version {
 /// The pattern HQ requires of case types (`CASE_TYPE_REGEX`).
 pub const CASE_TYPE_PATTERN: &str = r"^[\w-]+$";
 
-impl Sp<String> {
+impl Sp<Name> {
     pub fn as_str(&self) -> &str {
         &self.value
+    }
+}
+
+impl Sp<Name> {
+    /// A name at a span.
+    pub fn name(value: &str, span: Span) -> Self {
+        Sp::new(Name::new(value), span)
     }
 }
 
@@ -268,9 +367,9 @@ impl<'a> Conv<'a> {
     }
 
     /// A string value; other scalars are trouble.
-    pub fn string(&mut self, node: &Node, key: &str) -> Option<Sp<String>> {
+    pub fn string(&mut self, node: &Node, key: &str) -> Option<Sp<Name>> {
         match &node.value {
-            Value::Str(s) => Some(Sp::new(s.clone(), node.span.clone())),
+            Value::Str(s) => Some(Sp::name(s, node.span.clone())),
             _ => {
                 self.trouble(key);
                 None
@@ -291,7 +390,7 @@ impl<'a> Conv<'a> {
     }
 
     /// A required string field.
-    pub fn required_string(&mut self, fields: &mut Fields<'_>, key: &str) -> Option<Sp<String>> {
+    pub fn required_string(&mut self, fields: &mut Fields<'_>, key: &str) -> Option<Sp<Name>> {
         match fields.entry(key) {
             Some((_, v)) if v.value != Value::Null => self.string(v, key),
             Some(_) => {
@@ -302,7 +401,7 @@ impl<'a> Conv<'a> {
         }
     }
 
-    pub fn opt_string(&mut self, fields: &mut Fields<'_>, key: &str) -> Option<Sp<String>> {
+    pub fn opt_string(&mut self, fields: &mut Fields<'_>, key: &str) -> Option<Sp<Name>> {
         fields.get(key).and_then(|v| self.string(v, key))
     }
 
@@ -354,7 +453,7 @@ impl<'a> Conv<'a> {
     }
 
     /// A list of strings.
-    pub fn string_list(&mut self, fields: &mut Fields<'_>, key: &str) -> Vec<Sp<String>> {
+    pub fn string_list(&mut self, fields: &mut Fields<'_>, key: &str) -> Vec<Sp<Name>> {
         let items = self.list(fields, key);
         items.iter().filter_map(|n| self.string(n, key)).collect()
     }
@@ -363,8 +462,8 @@ impl<'a> Conv<'a> {
     pub fn choice<T: Copy>(&mut self, fields: &mut Fields<'_>, key: &str, choices: &[(&str, T)]) -> Option<Sp<T>> {
         let node = fields.get(key)?;
         let s = self.string(node, key)?;
-        if let Some((_, v)) = choices.iter().find(|(name, _)| *name == s.value) {
-            return Some(Sp::new(*v, s.span));
+        if let Some((_, v)) = choices.iter().find(|(name, _)| s.value == *name) {
+            return Some(Sp::new(*v, s.span()));
         }
         self.trouble(key);
         None

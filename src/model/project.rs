@@ -2,7 +2,7 @@
 
 use schemars::JsonSchema;
 
-use super::{Conv, Fields, FormatVersion, Sp};
+use super::{Conv, Fields, FormatVersion, Name, Sp};
 use crate::source::FileId;
 use crate::yaml::{Node, Value};
 
@@ -18,7 +18,7 @@ pub struct ProjectDef {
     pub format_version: FormatVersion,
     /// The CommCare project space (domain): lowercase letters, digits and `-`.
     #[schemars(required, regex(pattern = r"^[a-z0-9-]+$"), example = &"demo-district")]
-    pub domain: Option<Sp<String>>,
+    pub domain: Option<Sp<Name>>,
     /// The project setting "Case Sharing". When true, caseshare also checks that
     /// every active user has exactly one case owner (G003), as HQ's users page does.
     #[schemars(extend("default" = false))]
@@ -46,7 +46,7 @@ impl ProjectDef {
 #[serde(deny_unknown_fields)]
 pub struct Role {
     #[schemars(skip)]
-    pub name: Sp<String>,
+    pub name: Sp<Name>,
     pub apps: RoleApps,
 }
 
@@ -56,7 +56,7 @@ pub enum RoleApps {
     All,
     /// `apps` was missing or misshapen (reported): users of the role are not checked.
     Unknown,
-    List(Vec<Sp<String>>),
+    List(Vec<Sp<Name>>),
 }
 
 impl JsonSchema for RoleApps {
@@ -90,9 +90,9 @@ fn roles_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
 #[schemars(transform = super::Optional(&["view_descendants", "shares_cases"]))]
 pub struct LocationType {
     /// The type's name, as locations' `type` names it.
-    pub name: Sp<String>,
+    pub name: Sp<Name>,
     /// The type one level up; absent for the top level.
-    pub parent: Option<Sp<String>>,
+    pub parent: Option<Sp<Name>>,
     /// HQ's "View Child Data": users at a location of this type also own the
     /// case-owning locations below it.
     #[schemars(extend("default" = false))]
@@ -109,9 +109,9 @@ pub struct LocationType {
 pub struct SharedCaseType {
     /// The case type, spelt the same in every app.
     #[schemars(regex(pattern = r"^[\w-]+$"))]
-    pub case_type: Sp<String>,
+    pub case_type: Sp<Name>,
     /// The ids of the apps that share it; each must use the case type.
-    pub apps: Vec<Sp<String>>,
+    pub apps: Vec<Sp<Name>>,
 }
 
 pub const LOCATION_TYPE_KEYS: &[&str] = &["name", "parent", "view_descendants", "shares_cases"];
@@ -174,9 +174,7 @@ fn roles(cx: &mut Conv<'_>, node: &Node) -> Vec<Role> {
     let mut out = Vec::new();
     for (k, v) in entries {
         // The name as the schema sees it: the key's text, whatever its type.
-        let name =
-            Sp::new(k.as_str().map_or_else(|| k.source(cx.text).trim().to_string(), str::to_string), k.span.clone());
-        let role = name.clone();
+        let role = Sp::name(k.as_str().unwrap_or_else(|| k.source(cx.text).trim()), k.span.clone());
         let Some(mut m) = cx.map(v) else {
             out.push(Role { name: role, apps: RoleApps::Unknown });
             continue;

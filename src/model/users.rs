@@ -2,7 +2,7 @@
 
 use schemars::JsonSchema;
 
-use super::{Conv, Fields, FormatVersion, Sp, top_list};
+use super::{Conv, Fields, FormatVersion, Name, Sp, top_list};
 use crate::source::{FileId, Span};
 
 /// `users/<file>.yaml`: mobile workers.
@@ -24,12 +24,12 @@ pub struct User {
     pub file: FileId,
     /// The username, unique in the project.
     #[schemars(example = &"david")]
-    pub username: Sp<String>,
+    pub username: Sp<Name>,
     /// A role of project.yaml's `roles`; a user with no role can reach every app.
     #[schemars(example = &"chw")]
-    pub role: Option<Sp<String>>,
+    pub role: Option<Sp<Name>>,
     /// Codes of the locations the user is assigned to.
-    pub locations: Vec<Sp<String>>,
+    pub locations: Vec<Sp<Name>>,
     /// Inactive users are not checked for case sharing membership.
     #[schemars(extend("default" = true))]
     pub is_active: bool,

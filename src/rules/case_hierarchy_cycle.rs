@@ -52,7 +52,7 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
             if c.relationship == Relationship::None || child == parent {
                 continue;
             }
-            let span = c.opens.case_type.as_ref().map_or(c.opens.span.clone(), |t| t.span.clone());
+            let span = c.opens.case_type.as_ref().map_or(c.opens.span.clone(), |t| t.span());
             let list = edges.entry(child).or_default();
             if list.is_empty() {
                 order.push(child);

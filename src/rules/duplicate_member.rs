@@ -1,7 +1,7 @@
 //! G006: a group lists a user twice.
 use std::collections::HashMap;
 
-use crate::model::Sp;
+use crate::model::{Name, Sp};
 use crate::source::Span;
 
 use crate::diagnostic::{Diagnostic, Place};
@@ -34,7 +34,7 @@ declare_rule! {
 pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     for g in &ix.groups {
         let text = ix.file_text(g.file);
-        let mut seen: HashMap<&str, &Sp<String>> = HashMap::with_capacity(g.members.len());
+        let mut seen: HashMap<&str, &Sp<Name>> = HashMap::with_capacity(g.members.len());
         for m in &g.members {
             let Some(first) = seen.get(m.as_str()) else {
                 seen.insert(m.as_str(), m);
@@ -42,13 +42,13 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
             };
             let mut d = Diagnostic::new(
                 &RULE,
-                Place::new(g.file, m.span.clone()),
+                Place::new(g.file, m.span()),
                 format!("user `{}` is listed twice in group `{}`", m.value, g.name.value),
             )
             .label("listed again")
-            .also(Place::new(g.file, first.span.clone()), "first listed here")
+            .also(Place::new(g.file, first.span()), "first listed here")
             .help("remove the repeated entry");
-            if let Some(span) = removal(text, &m.span) {
+            if let Some(span) = removal(text, &m.span()) {
                 d = d.edit(span, "");
             }
             out.push(d);

@@ -31,7 +31,7 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
         out.push(
             Diagnostic::new(
                 &RULE,
-                Place::new(g.file, g.name.span.clone()),
+                Place::new(g.file, g.name.span()),
                 format!("case sharing group `{}` has no members", g.name.value),
             )
             .label("no members")

@@ -1,7 +1,7 @@
 //! A003: a case type HQ does not accept.
 use crate::diagnostic::{Diagnostic, Place};
 use crate::index::Index;
-use crate::model::{ModuleKind, Sp};
+use crate::model::{ModuleKind, Name, Sp};
 use crate::source::FileId;
 
 declare_rule! {
@@ -60,14 +60,14 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn report(out: &mut Vec<Diagnostic>, file: FileId, ct: &Sp<String>, advanced: bool) {
+fn report(out: &mut Vec<Diagnostic>, file: FileId, ct: &Sp<Name>, advanced: bool) {
     if !valid_case_type(&ct.value) {
         let fixed: String =
             ct.value.trim().chars().map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' }).collect();
         out.push(
             Diagnostic::new(
                 &RULE,
-                Place::new(file, ct.span.clone()),
+                Place::new(file, ct.span()),
                 format!("case type `{}` has characters HQ does not allow", ct.value),
             )
             .label("only letters, digits, `_` and `-`")
@@ -77,7 +77,7 @@ fn report(out: &mut Vec<Diagnostic>, file: FileId, ct: &Sp<String>, advanced: bo
         out.push(
             Diagnostic::new(
                 &RULE,
-                Place::new(file, ct.span.clone()),
+                Place::new(file, ct.span()),
                 "case type `commcare-user` is the user case, allowed only in advanced modules",
             )
             .label("outside an advanced module")

@@ -46,7 +46,7 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
         .filter(|t| ix.location_types.get(t.name.as_str()).is_some_and(|first| std::ptr::eq(*first, *t)))
         .filter_map(|t| {
             let p = t.parent.as_ref()?;
-            Some((t.name.as_str(), Link { file: ix.def.file, parent_span: p.span.clone(), parent: p.as_str() }))
+            Some((t.name.as_str(), Link { file: ix.def.file, parent_span: p.span(), parent: p.as_str() }))
         })
         .collect();
     report_cycles(out, "location types", &types);
@@ -55,7 +55,7 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
         .iter()
         .filter_map(|l| {
             let p = l.parent.as_ref()?;
-            Some((l.code.as_str(), Link { file: l.file, parent_span: p.span.clone(), parent: p.as_str() }))
+            Some((l.code.as_str(), Link { file: l.file, parent_span: p.span(), parent: p.as_str() }))
         })
         .collect();
     report_cycles(out, "locations", &locations);

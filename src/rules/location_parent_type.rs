@@ -42,11 +42,11 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
             (None, Some(p)) => out.push(
                 Diagnostic::new(
                     &RULE,
-                    Place::new(l.file, l.code.span.clone()),
+                    Place::new(l.file, l.code.span()),
                     format!("location `{code}` of type `{ty_name}` has no parent"),
                 )
                 .label(format!("needs a parent of type `{p}`"))
-                .also(Place::new(ix.def.file, ty.name.span.clone()), format!("type `{ty_name}` has parent type `{p}`"))
+                .also(Place::new(ix.def.file, ty.name.span()), format!("type `{ty_name}` has parent type `{p}`"))
                 .help(format!("add `parent:` with the code of a `{p}` location")),
             ),
             (Some(parent), expected) => {
@@ -71,14 +71,14 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
                 out.push(
                     Diagnostic::new(
                         &RULE,
-                        Place::new(l.file, parent.span.clone()),
+                        Place::new(l.file, parent.span()),
                         format!(
                             "location `{code}` of type `{ty_name}` has parent `{}` of type `{actual}`",
                             parent.value
                         ),
                     )
                     .label(label)
-                    .also(Place::new(ix.def.file, ty.name.span.clone()), format!("type `{ty_name}` is defined here"))
+                    .also(Place::new(ix.def.file, ty.name.span()), format!("type `{ty_name}` is defined here"))
                     .help(help),
                 );
             }

@@ -42,12 +42,12 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
                     return Some((f.span.clone(), "this form follows up a case".to_string()));
                 }
                 if let Some(u) = f.updates.first() {
-                    return Some((u.span.clone(), "this form updates cases".to_string()));
+                    return Some((u.span(), "this form updates cases".to_string()));
                 }
                 f.opens.first().map(|o| (o.span.clone(), "this form opens a case".to_string()))
             });
             if let Some((span, why)) = offending {
-                let at = m.name.as_ref().map_or(m.span.clone(), |n| n.span.clone());
+                let at = m.name.as_ref().map_or(m.span.clone(), |n| n.span());
                 out.push(
                     Diagnostic::new(
                         &RULE,

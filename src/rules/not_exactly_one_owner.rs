@@ -46,7 +46,7 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
         } else {
             format!("user `{name}` has {} case owners; the project expects exactly one", c.count)
         };
-        let mut d = Diagnostic::new(&RULE, Place::new(c.user.file, c.user.username.span.clone()), message)
+        let mut d = Diagnostic::new(&RULE, Place::new(c.user.file, c.user.username.span()), message)
             .label(format!("{} case owners", c.count))
             .help("keep the user in exactly one case sharing group, or allow it for a reviewer: `# caseshare: allow G003 -- reason`");
         for (place, label) in ix.owner_places(c) {

@@ -42,7 +42,7 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
             }
             let mut d = Diagnostic::new(
                 &RULE,
-                Place::new(ix.def.file, app_ref.span.clone()),
+                Place::new(ix.def.file, app_ref.span()),
                 format!("app `{}` does not use case type `{ct}`", app_ref.value),
             )
             .label(format!("shares `{ct}`, but uses no such case type"));

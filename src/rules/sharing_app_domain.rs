@@ -40,14 +40,14 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
             out.push(
                 Diagnostic::new(
                     &RULE,
-                    Place::new(app.file, domain.span.clone()),
+                    Place::new(app.file, domain.span()),
                     format!(
                         "app `{}` is in domain `{}`, not the project's `{}`",
                         app.id.value, domain.value, project_domain.value
                     ),
                 )
                 .label("another project space")
-                .also(Place::new(ix.def.file, project_domain.span.clone()), "the project's domain")
+                .also(Place::new(ix.def.file, project_domain.span()), "the project's domain")
                 .help(format!("set `domain: {}`, or remove the key", project_domain.value)),
             );
         }

@@ -41,11 +41,11 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
             out.push(
                 Diagnostic::new(
                     &RULE,
-                    Place::new(app.file, version.span.clone()),
+                    Place::new(app.file, version.span()),
                     format!("app `{}` shares cases but targets CommCare `{}`, below 2.0", app.id.value, version.value),
                 )
                 .label("below 2.0")
-                .also(Place::new(app.file, sharing.span.clone()), "case sharing turned on here")
+                .also(Place::new(app.file, sharing.span()), "case sharing turned on here")
                 .help("set `commcare_version` to \"2.0\" or later, or turn case sharing off"),
             );
         }

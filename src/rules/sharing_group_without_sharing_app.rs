@@ -36,7 +36,7 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
         return;
     }
     for g in ix.groups.iter().filter(|g| g.case_sharing()) {
-        let span = g.case_sharing.as_ref().map_or(g.name.span.clone(), |c| c.span.clone());
+        let span = g.case_sharing.as_ref().map_or(g.name.span(), |c| c.span());
         out.push(
             Diagnostic::new(
                 &RULE,

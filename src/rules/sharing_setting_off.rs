@@ -36,12 +36,8 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
         return;
     };
     let def = ix.def;
-    let span = def
-        .case_sharing
-        .as_ref()
-        .map(|c| c.span.clone())
-        .or_else(|| def.domain.as_ref().map(|d| d.span.clone()))
-        .unwrap_or(0..0);
+    let span =
+        def.case_sharing.as_ref().map(|c| c.span()).or_else(|| def.domain.as_ref().map(|d| d.span())).unwrap_or(0..0);
     let mut d = Diagnostic::new(
         &RULE,
         Place::new(def.file, span),
@@ -50,7 +46,7 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     .label("project setting off")
     .help("set `case_sharing: true` in project.yaml to check that every user has exactly one case owner");
     if let Some(c) = &facts.app.case_sharing {
-        d = d.also(Place::new(facts.app.file, c.span.clone()), format!("app `{}` shares cases", facts.app.id.value));
+        d = d.also(Place::new(facts.app.file, c.span()), format!("app `{}` shares cases", facts.app.id.value));
     }
     out.push(d);
 }

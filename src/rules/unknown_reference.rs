@@ -3,7 +3,7 @@ use std::cell::OnceCell;
 
 use crate::diagnostic::{Diagnostic, Place, did_you_mean};
 use crate::index::Index;
-use crate::model::{RoleApps, Sp};
+use crate::model::{Name, RoleApps, Sp};
 use crate::near::NearIndex;
 use crate::source::{FileId, FileKind};
 
@@ -75,7 +75,7 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     }
     if users_known {
         for g in &ix.groups {
-            for m in g.members.iter().filter(|m| !ix.user_by_name.contains_key(m.as_str())) {
+            for m in g.members.iter().filter(|m| ix.user(m.as_str()).is_none()) {
                 let guess = ix.member_guess.get(m.as_str()).copied().flatten();
                 r.report("user", m, g.file, guess, "users/");
             }
@@ -108,8 +108,8 @@ struct Refs<'o> {
 }
 
 impl Refs<'_> {
-    fn report(&mut self, what: &str, name: &Sp<String>, file: FileId, guess: Option<&str>, defined_in: &str) {
-        let d = Diagnostic::new(&RULE, Place::new(file, name.span.clone()), format!("unknown {what} `{}`", name.value))
+    fn report(&mut self, what: &str, name: &Sp<Name>, file: FileId, guess: Option<&str>, defined_in: &str) {
+        let d = Diagnostic::new(&RULE, Place::new(file, name.span()), format!("unknown {what} `{}`", name.value))
             .label(format!("no {what} has this name"));
         let d = match guess {
             Some(s) => d.help(format!("did you mean `{s}`?")),

@@ -38,13 +38,13 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
         let app = ix.apps[app_index].app;
         let mut d = Diagnostic::new(
             &RULE,
-            Place::new(c.user.file, c.user.username.span.clone()),
+            Place::new(c.user.file, c.user.username.span()),
             format!("user `{}` can use app `{}`, which shares cases, but has no case owner", c.user.username.value, app.id.value),
         )
         .label("in no case sharing group and no case-owning location")
         .help("add the user to exactly one group with `case_sharing: true`, or assign one location whose type has `shares_cases: true`");
         if let Some(sharing) = &app.case_sharing {
-            d = d.related(Place::new(app.file, sharing.span.clone()), format!("app `{}` turns case sharing on here; on the phone: \"This user must be in exactly one case sharing group\"", app.id.value));
+            d = d.related(Place::new(app.file, sharing.span()), format!("app `{}` turns case sharing on here; on the phone: \"This user must be in exactly one case sharing group\"", app.id.value));
         }
         out.push(d);
     }
