@@ -114,13 +114,17 @@ fn a_zip_bomb_workbook_is_refused_fast_and_small() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A users sheet of `rows` rows (the header included): usernames, and `cell` in
+/// the `name` column.
 fn workbook(rows: usize, cell: &str) -> Vec<u8> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name("users").expect("name");
     sheet.write_string(0, 0, "username").expect("write");
+    sheet.write_string(0, 1, "name").expect("write");
     for r in 1..rows {
-        sheet.write_string(r as u32, 0, cell).expect("write");
+        sheet.write_string(r as u32, 0, format!("u{r}")).expect("write");
+        sheet.write_string(r as u32, 1, cell).expect("write");
     }
     book.save_to_buffer().expect("saves")
 }
@@ -130,7 +134,7 @@ fn rows_and_cells_have_caps() {
     let long = "d".repeat(MAX_CELL_CHARS + 1);
     assert_eq!(
         read_xlsx(&workbook(3, &long)),
-        Err(WorkbookError::OverCap(OverCap::Cell { sheet: "users".into(), row: 2, column: "username".into() }))
+        Err(WorkbookError::OverCap(OverCap::Cell { sheet: "users".into(), row: 2, column: "name".into() }))
     );
     assert!(read_xlsx(&workbook(3, &"d".repeat(MAX_CELL_CHARS))).is_ok());
     assert_eq!(read_xlsx(&workbook(MAX_ROWS + 1, "u")), Err(WorkbookError::OverCap(OverCap::Rows("users".into()))));
@@ -140,8 +144,72 @@ fn rows_and_cells_have_caps() {
     let (code, out, _, _) = measured(&["import", "hq-users", "long.xlsx"], &dir);
     assert_eq!(code, 2, "{out}");
     assert!(
-        out.contains("sheet `users`, row 2, column `username`: the cell holds more than 1000 characters (the cap)"),
+        out.contains("sheet `users`, row 2, column `name`: the cell holds more than 1000 characters (the cap)"),
         "{out}"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Usernames, group names and location codes that HQ's upload refuses
+/// (`generate_mobile_username`, duplicate group rows, `site_code` length), named
+/// by sheet, row and column; HQ's own test cases among them.
+#[test]
+fn names_hq_refuses_are_errors_naming_sheet_row_and_column() {
+    use caseshare::hq::users::{read_xlsx_for, username_problem};
+    // HQ's tests: `..bad username` and `test%user` are refused, `test-user-1` and `123` accepted.
+    for bad in ["..bad username", "test%user", "o'brien", "a..b", ".amina", "amina.", "é", "a,b"] {
+        assert!(username_problem(bad, Some("demo")).is_some(), "{bad}");
+    }
+    for good in ["test-user-1", "123", "Amina", "amina  b", "a+b", "a_b", "amina@demo.commcarehq.org"] {
+        assert_eq!(username_problem(good, Some("demo")), None, "{good}");
+    }
+    assert!(username_problem("amina@other.commcarehq.org", Some("demo")).is_some());
+    assert!(username_problem(&"u".repeat(81), None).is_some());
+    // A 40-character project space leaves 72 characters for usernames.
+    assert!(username_problem(&"u".repeat(73), Some(&"d".repeat(40))).is_some());
+    assert!(username_problem(&"u".repeat(72), Some(&"d".repeat(40))).is_none());
+
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let users = book.add_worksheet();
+    users.set_name("users").expect("name");
+    for (r, row) in [
+        ["username", "group 1", "location_code 1"],
+        ["david", "Village A", "v-a"],
+        ["test%user", "", ""],
+        ["David", "", ""],
+        ["maria", "", &"x".repeat(256)],
+    ]
+    .iter()
+    .enumerate()
+    {
+        for (c, v) in row.iter().enumerate() {
+            users.write_string(r as u32, c as u16, *v).expect("write");
+        }
+    }
+    let groups = book.add_worksheet();
+    groups.set_name("groups").expect("name");
+    for (r, row) in [["name", "case-sharing?"], ["Village A", "yes"], ["Village A", "no"]].iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            groups.write_string(r as u32, c as u16, *v).expect("write");
+        }
+    }
+    let bytes = book.save_to_buffer().expect("saves");
+    let Err(WorkbookError::Refused(lines)) = read_xlsx_for(&bytes, Some("demo")) else { panic!("refused") };
+    assert_eq!(lines.len(), 4, "{lines:#?}");
+    assert!(
+        lines[0].starts_with("sheet `users`, row 3, column `username`: HQ refuses the username `test%user`"),
+        "{lines:#?}"
+    );
+    assert!(
+        lines[1].starts_with("sheet `users`, row 4, column `username`: the username `David` is the user of row 2"),
+        "{lines:#?}"
+    );
+    assert!(
+        lines[2].starts_with("sheet `users`, row 5, column `location_code 1`: HQ's location codes hold at most 255"),
+        "{lines:#?}"
+    );
+    assert!(
+        lines[3].starts_with("sheet `groups`, row 3, column `name`: the group `Village A` is also on row 2"),
+        "{lines:#?}"
+    );
 }

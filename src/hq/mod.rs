@@ -60,7 +60,9 @@ pub fn import_users(file: &Path, project: &Path) -> Result<Import, HqError> {
     bounds::file_size(len, bounds::MAX_WORKBOOK_BYTES)
         .map_err(|source| HqError::OverCap { path: file.to_path_buf(), source })?;
     let bytes = std::fs::read(file).map_err(|source| HqError::Read { path: file.to_path_buf(), source })?;
-    let sheets = users::read_xlsx(&bytes).map_err(|source| HqError::Workbook { path: file.to_path_buf(), source })?;
+    let domain = project_domain(project);
+    let sheets = users::read_xlsx_for(&bytes, domain.as_deref())
+        .map_err(|source| HqError::Workbook { path: file.to_path_buf(), source })?;
     let notes = sheets
         .left_out
         .iter()
@@ -84,6 +86,15 @@ pub fn export_users(project: &Project) -> Result<(Vec<u8>, usize, usize), HqErro
     let bytes = users::write_xlsx(&sheets)
         .map_err(|source| HqError::Workbook { path: PathBuf::from("the workbook"), source })?;
     Ok((bytes, sheets.users.len(), sheets.groups.len()))
+}
+
+/// The project space (`domain`) of the project at `project`, when its
+/// `project.yaml` names one.
+fn project_domain(project: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(project.join("project.yaml")).ok()?;
+    let root = crate::yaml::parse(&text).ok()?;
+    let entries = root.as_map()?;
+    entries.iter().find(|(k, _)| k.as_str() == Some("domain")).and_then(|(_, v)| v.as_str()).map(str::to_string)
 }
 
 fn changes_something(c: &Change) -> bool {

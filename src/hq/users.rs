@@ -56,7 +56,59 @@ pub enum WorkbookError {
     Write(String),
     #[error(transparent)]
     OverCap(#[from] OverCap),
+    /// Values HQ's upload would refuse, one line each (sheet, row, column).
+    #[error("{}", .0.join("\n"))]
+    Refused(Vec<String>),
 }
+
+/// Why HQ's bulk upload refuses a username (`users/util.py:generate_mobile_username`
+/// and `users/validation.py:validate_mobile_username`): without `@` it is
+/// lowercased with runs of white space as `.`; the part before `@` must be dots
+/// between runs of ASCII letters, digits and `+ - / = ? ^ _`; a full address must
+/// end in `@<domain>.commcarehq.org`; and the lowercased part before `@` may hold at
+/// most `min(112 - len(domain), 80)` characters (`users/forms.py`). `None` when HQ
+/// accepts it.
+pub fn username_problem(username: &str, domain: Option<&str>) -> Option<String> {
+    let raw = username.trim();
+    let folded;
+    let local = match raw.rsplit_once('@') {
+        Some((local, at)) => {
+            if let Some(d) = domain
+                && at != format!("{d}.commcarehq.org")
+            {
+                return Some(format!("its address must end in `@{d}.commcarehq.org`"));
+            }
+            local
+        }
+        None => {
+            folded = raw.split_whitespace().collect::<Vec<_>>().join(".").to_lowercase();
+            &folded
+        }
+    };
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "+-/=?^_".contains(c);
+    if local.is_empty() || local.split('.').any(|part| part.is_empty() || !part.chars().all(allowed)) {
+        return Some("HQ allows letters, digits and `+ - / = ? ^ _`, with single dots between them".into());
+    }
+    let max = domain.map_or(80, |d| 80.min(112usize.saturating_sub(d.len())));
+    if local.chars().count() > max {
+        return Some(format!("HQ allows at most {max} characters before the `@`"));
+    }
+    None
+}
+
+/// How HQ folds a username without `@` (lowercase, white space as `.`): two
+/// usernames that fold alike are one user in HQ.
+pub fn folded_username(username: &str) -> String {
+    let raw = username.trim();
+    if raw.contains('@') {
+        raw.to_string()
+    } else {
+        raw.split_whitespace().collect::<Vec<_>>().join(".").to_lowercase()
+    }
+}
+
+/// HQ's `SQLLocation.site_code` holds at most this many characters.
+const MAX_SITE_CODE: usize = 255;
 
 /// The rows of a project's users and groups (first definitions, file order).
 pub fn from_project(project: &Project) -> Sheets {
@@ -166,10 +218,19 @@ fn parse_yes_no(
 /// Reads a bulk user workbook, within the caps of [`super::bounds`]: the archive
 /// is measured before it is inflated, then rows and cells are counted.
 pub fn read_xlsx(bytes: &[u8]) -> Result<Sheets, WorkbookError> {
+    read_xlsx_for(bytes, None)
+}
+
+/// [`read_xlsx`] for the project space `domain` (when known): usernames, group
+/// names and location codes that HQ's upload would refuse are errors naming
+/// their sheet, row and column.
+pub fn read_xlsx_for(bytes: &[u8], domain: Option<&str>) -> Result<Sheets, WorkbookError> {
     bounds::workbook(bytes)?;
     let mut book: Xlsx<Cursor<&[u8]>> = calamine::open_workbook_from_rs(Cursor::new(bytes))
         .map_err(|e: calamine::XlsxError| WorkbookError::NotXlsx(e.to_string()))?;
     let mut sheets = Sheets::default();
+    let mut refused: Vec<String> = Vec::new();
+    let mut folded_rows: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let users = book.worksheet_range("users").map_err(|e| sheet_error(e, "users"))?;
     within_caps("users", &users)?;
     let mut rows = users.rows();
@@ -201,9 +262,27 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Sheets, WorkbookError> {
         if name.is_empty() {
             continue;
         }
+        let at = |column: &str| format!("sheet `users`, row {}, column `{column}`", r + 2);
+        if let Some(why) = username_problem(&name, domain) {
+            refused.push(format!("{}: HQ refuses the username `{name}`: {why}", at("username")));
+        } else if let Some(first) = folded_rows.insert(folded_username(&name), r + 2) {
+            refused.push(format!(
+                "{}: the username `{name}` is the user of row {first} in HQ, which folds usernames to lowercase",
+                at("username")
+            ));
+        }
         let role = get(role);
         let is_active = parse_yes_no("users", r + 2, "is_active", &get(active), true)?;
         let pick = |cols: &[usize]| cols.iter().map(|c| get(Some(*c))).filter(|v| !v.is_empty()).collect::<Vec<_>>();
+        for (n, c) in location_cols.iter().enumerate() {
+            let code = get(Some(*c));
+            if code.chars().count() > MAX_SITE_CODE {
+                refused.push(format!(
+                    "{}: HQ's location codes hold at most {MAX_SITE_CODE} characters",
+                    at(&header.get(*c).cloned().unwrap_or_else(|| format!("location_code {}", n + 1)))
+                ));
+            }
+        }
         sheets.users.push(UserRow {
             username: name,
             role: (!role.is_empty()).then_some(role),
@@ -217,6 +296,7 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Sheets, WorkbookError> {
         Err(calamine::XlsxError::WorksheetNotFound(_)) => None,
         Err(e) => return Err(sheet_error(e, "groups")),
     };
+    let mut group_rows: Vec<usize> = Vec::new();
     if let Some(groups) = groups {
         within_caps("groups", &groups)?;
         let mut rows = groups.rows();
@@ -236,6 +316,14 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Sheets, WorkbookError> {
                 continue;
             }
             let group_id = get(id);
+            if let Some(first) = sheets.groups.iter().position(|g| g.name == group_name) {
+                refused.push(format!(
+                    "sheet `groups`, row {}, column `name`: the group `{group_name}` is also on row {}; HQ's upload would keep only the first",
+                    r + 2,
+                    group_rows[first]
+                ));
+            }
+            group_rows.push(r + 2);
             sheets.groups.push(GroupRow {
                 id: (!group_id.is_empty()).then_some(group_id),
                 name: group_name,
@@ -243,6 +331,9 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Sheets, WorkbookError> {
                 reporting: parse_yes_no("groups", r + 2, "reporting?", &get(reporting), true)?,
             });
         }
+    }
+    if !refused.is_empty() {
+        return Err(WorkbookError::Refused(refused));
     }
     Ok(sheets)
 }
