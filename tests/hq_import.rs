@@ -1,5 +1,5 @@
 //! `caseshare import hq-app` on the real CommCare HQ app exports in
-//! `fixtures/hq/commcare-hq` (copied from `../shared/hq-fixtures`; BSD-3-Clause, see
+//! `fixtures/hq/commcare-hq` (copies of test fixtures of dimagi/commcare-hq; BSD-3-Clause, see
 //! its SOURCES.txt and LICENSE.txt) and on the
 //! hand-written pre/post-2022 twins in `fixtures/hq`.
 

@@ -2,7 +2,7 @@
 //! `/a/<domain>/apps/source/<app_id>/`) to a format-2 `apps/<slug>.yaml`.
 //!
 //! What matters for case sharing is read as HQ itself decides it (see
-//! `shared/domain/commcare-hq-notes.md`): an active `open_case` opens the
+//! `docs/hq-fidelity.md`): an active `open_case` opens the
 //! module's case type, with an explicit owner when `owner_id` is among
 //! `update_case.update`'s keys; each active subcase opens a child (or extension)
 //! case, explicit when `owner_id` is among its case properties; an advanced

@@ -122,6 +122,45 @@ registry! {
     unquoted_version,
 }
 
+/// The rules as a markdown table: code, name, severity and summary (README's table).
+pub fn table_markdown() -> String {
+    let mut out = String::from("| code | name | severity | what |\n|---|---|---|---|\n");
+    for r in REGISTRY {
+        out.push_str(&format!("| {} | {} | {} | {} |\n", r.code, r.name, r.severity.as_str(), r.summary));
+    }
+    out
+}
+
+/// The rules reference (`docs/rules.md`): every rule's documentation, as
+/// `caseshare explain` prints it, generated from the rules themselves.
+pub fn reference_markdown() -> String {
+    let mut out = String::from(
+        "# Rules reference\n\n<!-- Generated from the rules' documentation (src/rules/); `CASESHARE_BLESS=1 cargo test --test docs` rewrites it. -->\n\n",
+    );
+    out.push_str(&table_markdown());
+    for r in REGISTRY {
+        let fixable = if r.fixable { ", fixable" } else { "" };
+        out.push_str(&format!(
+            "\n## {} `{}`\n\nDefault severity: {}{fixable}.\n\n",
+            r.code,
+            r.name,
+            r.severity.as_str()
+        ));
+        let doc: Vec<&str> = r.doc.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect();
+        // The doc's own headings sit one level below the rule's.
+        for line in doc {
+            match line.strip_prefix("### ") {
+                Some(h) => out.push_str(&format!("#### {h}\n")),
+                None => {
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The rule with this code (case-insensitive).
 pub fn by_code(code: &str) -> Option<&'static Rule> {
     REGISTRY.iter().copied().find(|r| r.code.eq_ignore_ascii_case(code))
