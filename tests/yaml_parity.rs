@@ -57,6 +57,27 @@ fn fixtures_parse_alike_and_mostly_take_the_fast_path() {
     }
 }
 
+/// Every fixture with Windows line ends (as `git config core.autocrlf true`
+/// checks them out): the fast path takes the same files as with LF, and gives
+/// serde-saphyr's tree, spans included (byte-exact, the `\r` outside every value).
+#[test]
+fn fixtures_with_crlf_parse_alike_on_the_fast_path() {
+    let mut files = Vec::new();
+    yaml_files(Path::new("fixtures"), &mut files);
+    let (mut lf_fast, mut crlf_fast) = (0, 0);
+    for path in &files {
+        let Ok(text) = std::fs::read_to_string(path) else { continue };
+        let crlf = text.replace("\r\n", "\n").replace('\n', "\r\n");
+        lf_fast += usize::from(parse_fast(&text.replace("\r\n", "\n")).is_some());
+        if let Some(node) = parse_fast(&crlf) {
+            crlf_fast += 1;
+            assert_eq!(parse_general(&crlf), Ok(node), "{} with CRLF", path.display());
+        }
+    }
+    assert_eq!(crlf_fast, lf_fast, "the fast path takes a file with CRLF exactly when it takes it with LF");
+    assert!(crlf_fast > 150, "only {crlf_fast} fixtures with CRLF took the fast path");
+}
+
 /// Scalars as written, chosen to sit on the edges of YAML's typing: mostly ones
 /// the fast path reads, some it must leave to serde-saphyr.
 fn scalar() -> impl Strategy<Value = String> {
@@ -358,17 +379,25 @@ fn check(text: &str) -> Result<bool, TestCaseError> {
     Ok(true)
 }
 
+/// The text with its line breaks as `\r\n` when `crlf`.
+fn line_ends(text: String, crlf: bool) -> String {
+    if crlf { text.replace('\n', "\r\n") } else { text }
+}
+
 #[test]
 fn generated_documents_parse_alike() {
-    property(3000, 0.25, (doc(), style()), |(d, s)| check(&render(&d, &s)));
+    property(3000, 0.25, (doc(), style(), any::<bool>()), |(d, s, crlf)| check(&line_ends(render(&d, &s), crlf)));
 }
 
 #[test]
 fn mutated_documents_parse_alike() {
     let edits = prop::collection::vec((any::<usize>(), any::<u8>(), any::<usize>()), 1..4);
-    property(3000, 0.1, (doc(), style(), edits), |(d, s, e): (_, _, Vec<(usize, u8, usize)>)| {
-        check(&mutate(&render(&d, &s), &e))
-    });
+    property(
+        3000,
+        0.1,
+        (doc(), style(), edits, any::<bool>()),
+        |(d, s, e, crlf): (_, _, Vec<(usize, u8, usize)>, bool)| check(&mutate(&line_ends(render(&d, &s), crlf), &e)),
+    );
 }
 
 #[test]
@@ -382,7 +411,8 @@ fn what_the_fast_path_leaves_to_serde_saphyr() {
         "a: \"x\ny\"\n",
         "a: \"\\t\"\n",
         "a:\tb\n",
-        "a: b\r\n",
+        "a: b\rc: d\n",
+        "a: \"x\r\ny\"\r\n",
         "\u{feff}a: b\n",
         "a: b\n---\nc: d\n",
         "a: b\n...\n",

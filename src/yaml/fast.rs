@@ -38,13 +38,15 @@ pub fn parse(text: &str) -> Option<Node> {
 }
 
 /// False when the text holds a character the fast path leaves to serde-saphyr:
-/// tabs, carriage returns, control characters, a byte order mark, NEL, the
-/// Unicode line and paragraph separators, and non-characters.
+/// tabs, carriage returns other than in a CRLF line break, control characters, a
+/// byte order mark, NEL, the Unicode line and paragraph separators, and
+/// non-characters.
 fn printable(s: &[u8]) -> bool {
     let mut i = 0;
     while i < s.len() {
         match s[i] {
             b'\n' | 0x20..=0x7e => {}
+            b'\r' if s.get(i + 1) == Some(&b'\n') => {}
             0..=0x1f | 0x7f => return false,
             0xc2 if matches!(s.get(i + 1), Some(0x80..=0x9f)) => return false,
             0xe2 if s.get(i + 1) == Some(&0x80) && matches!(s.get(i + 2), Some(0xa8 | 0xa9)) => return false,
@@ -86,8 +88,10 @@ impl<'t> Parser<'t> {
         (self.nodes <= MAX_NODES).then_some(Node { span: start..end, value })
     }
 
+    /// Whether `i` is at a line break (`\n`, or the `\r` of `\r\n`: a lone `\r`
+    /// never reaches the fast path) or the end.
     fn at_eol(&self, i: usize) -> bool {
-        i >= self.s.len() || self.s[i] == b'\n'
+        i >= self.s.len() || matches!(self.s[i], b'\n' | b'\r')
     }
 
     /// The start of the line after the one holding `i`.
@@ -118,7 +122,7 @@ impl<'t> Parser<'t> {
 
     /// The position of the line break ending the line that holds `i` (or the end).
     fn line_end(&self, i: usize) -> usize {
-        self.s[i..].iter().position(|b| *b == b'\n').map_or(self.s.len(), |n| i + n)
+        self.s[i..].iter().position(|b| matches!(b, b'\n' | b'\r')).map_or(self.s.len(), |n| i + n)
     }
 
     /// The next line with content (blank and comment lines skipped), from `pos`;
@@ -138,7 +142,7 @@ impl<'t> Parser<'t> {
             if indent == 0 {
                 let head = &self.s[c..];
                 if (head.starts_with(b"---") || head.starts_with(b"..."))
-                    && matches!(head.get(3), None | Some(b' ' | b'\n'))
+                    && matches!(head.get(3), None | Some(b' ' | b'\n' | b'\r'))
                 {
                     // `---` on a line of its own may open the document.
                     if self.started || head[0] == b'.' {
@@ -369,8 +373,8 @@ impl<'t> Parser<'t> {
         let mut doubled = false;
         loop {
             match self.s.get(j) {
-                None | Some(b'\n' | b'\\') if quote == b'"' => return None,
-                None | Some(b'\n') => return None,
+                None | Some(b'\n' | b'\r' | b'\\') if quote == b'"' => return None,
+                None | Some(b'\n' | b'\r') => return None,
                 Some(&q) if q == quote => {
                     if quote == b'\'' && self.s.get(j + 1) == Some(&b'\'') {
                         doubled = true;
@@ -425,7 +429,7 @@ impl<'t> Parser<'t> {
                     Some(b',') => {
                         j = self.skip_spaces(j + 1);
                         // A trailing comma, or the next item on another line.
-                        if matches!(self.s.get(j), None | Some(b'\n' | b']' | b'}' | b',')) {
+                        if matches!(self.s.get(j), None | Some(b'\n' | b'\r' | b']' | b'}' | b',')) {
                             return None;
                         }
                     }
@@ -468,7 +472,7 @@ impl<'t> Parser<'t> {
         let mut k = j;
         loop {
             match self.s.get(k) {
-                None | Some(b'\n' | b'[' | b'{' | b'#') => return None,
+                None | Some(b'\n' | b'\r' | b'[' | b'{' | b'#') => return None,
                 Some(b',' | b']' | b'}') => break,
                 Some(b':') => {
                     if matches!(self.s.get(k + 1), Some(b' ' | b',' | b']' | b'}')) {
