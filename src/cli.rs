@@ -80,6 +80,9 @@ pub enum Command {
         #[arg(long)]
         rollback: bool,
     },
+    /// The language server, over stdio: the project's diagnostics as you type,
+    /// go to definition, references, completion, hover, quick fixes and rename.
+    Lsp,
     /// Print shell completions.
     Completions {
         /// The shell: bash, elvish, fish, powershell or zsh.

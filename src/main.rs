@@ -72,6 +72,10 @@ fn main() -> ExitCode {
         }
         Command::Export(ExportCommand::HqUsers { path, out }) => export_hq_users(path.as_deref(), &out),
         Command::Recover { path, rollback } => recover(path.as_deref(), rollback),
+        Command::Lsp => match caseshare::lsp::run_stdio() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&format!("the language server stopped: {e}")),
+        },
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "caseshare", &mut out);
