@@ -9,5 +9,6 @@ cd "$(dirname "$0")/.."
 cargo test --all-targets
 bash tests/schemas.sh
 bash tests/yaml-language-server.sh
+bash tests/neovim.sh
 bash tests/wheel.sh
 bash tests/pre-commit.sh

@@ -355,20 +355,39 @@ fn show_message(sender: &Sender<Message>, text: &str) {
 }
 
 /// Publishes the diagnostics of every file that has some, and empty lists for
-/// the files that had some last time and have none now.
+/// the files that had some last time and have none now. A diagnostic stands at
+/// each place it labels (a G002 on every membership line, a D001 on both
+/// definitions), in whichever file, each with the others as related information.
 fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Message>) {
     let project = snapshot.project();
-    let mut by_file: std::collections::BTreeMap<FileId, Vec<&Diagnostic>> = std::collections::BTreeMap::new();
-    for d in &snapshot.diagnostics {
-        by_file.entry(d.file).or_default().push(d);
-    }
     let mut texts: HashMap<FileId, Arc<str>> = HashMap::new();
-    let mut text_of = |f: FileId| texts.entry(f).or_insert_with(|| snapshot.text(f)).clone();
-    for (&file, list) in &by_file {
-        let text = text_of(file);
-        let lines = Lines::new(&text);
-        let diagnostics = list.iter().map(|d| to_lsp(d, &lines, project, &mut text_of)).collect();
-        send_diagnostics(sender, &project.files[file].abs, diagnostics);
+    let mut by_file: std::collections::BTreeMap<FileId, Vec<lsp_types::Diagnostic>> = std::collections::BTreeMap::new();
+    for d in &snapshot.diagnostics {
+        let places = places(d);
+        let located: Vec<(FileId, Location, &str)> = places
+            .iter()
+            .map(|(file, span, message)| {
+                let text = texts.entry(*file).or_insert_with(|| snapshot.text(*file));
+                let range = Lines::new(text).range(span);
+                (*file, Location { uri: uri(&project.files[*file].abs), range }, *message)
+            })
+            .collect();
+        let labelled = 1 + d.labels.len() + d.related.iter().filter(|r| r.label).count();
+        for (i, (file, location, _)) in located.iter().enumerate().take(labelled) {
+            let related: Vec<DiagnosticRelatedInformation> = located
+                .iter()
+                .enumerate()
+                .filter(|(j, (_, _, message))| *j != i && !message.is_empty())
+                .map(|(_, (_, location, message))| DiagnosticRelatedInformation {
+                    location: location.clone(),
+                    message: message.to_string(),
+                })
+                .collect();
+            by_file.entry(*file).or_default().push(to_lsp(d, location.range, related));
+        }
+    }
+    for (&file, diagnostics) in &mut by_file {
+        send_diagnostics(sender, &project.files[file].abs, std::mem::take(diagnostics));
     }
     // Open files without diagnostics get an empty list (clients wait for one),
     // and so do files that had some last time.
@@ -381,6 +400,16 @@ fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Messag
     state.published = now;
 }
 
+/// Every place of a diagnostic with its text: the primary place, the labels in
+/// its file, the labels in other files, then the notes.
+fn places(d: &Diagnostic) -> Vec<(FileId, crate::source::Span, &str)> {
+    let mut out = vec![(d.file, d.span.clone(), d.label.as_str())];
+    out.extend(d.labels.iter().map(|l| (d.file, l.span.clone(), l.text.as_str())));
+    out.extend(d.related.iter().filter(|r| r.label).map(|r| (r.file, r.span.clone(), r.message.as_str())));
+    out.extend(d.related.iter().filter(|r| !r.label).map(|r| (r.file, r.span.clone(), r.message.as_str())));
+    out
+}
+
 fn send_diagnostics(sender: &Sender<Message>, path: &Path, diagnostics: Vec<lsp_types::Diagnostic>) {
     let params = PublishDiagnosticsParams { uri: uri(path), diagnostics, version: None };
     let _ = sender.send(Message::Notification(Notification::new(
@@ -389,48 +418,24 @@ fn send_diagnostics(sender: &Sender<Message>, path: &Path, diagnostics: Vec<lsp_
     )));
 }
 
-/// A diagnostic as the protocol carries it: labels and related places become
-/// related information (in any file).
+/// A diagnostic as the protocol carries it, at one of its places.
 fn to_lsp(
     d: &Diagnostic,
-    lines: &Lines<'_>,
-    project: &crate::project::Project,
-    text_of: &mut dyn FnMut(FileId) -> Arc<str>,
+    range: lsp_types::Range,
+    related: Vec<DiagnosticRelatedInformation>,
 ) -> lsp_types::Diagnostic {
     let severity = match d.severity {
         Severity::Error => DiagnosticSeverity::ERROR,
         Severity::Warning => DiagnosticSeverity::WARNING,
         Severity::Info => DiagnosticSeverity::INFORMATION,
     };
-    let mut related: Vec<DiagnosticRelatedInformation> = Vec::new();
-    let here = &project.files[d.file].abs;
-    if !d.label.is_empty() && !d.labels.is_empty() {
-        related.push(DiagnosticRelatedInformation {
-            location: Location { uri: uri(here), range: lines.range(&d.span) },
-            message: d.label.clone(),
-        });
-    }
-    for l in &d.labels {
-        related.push(DiagnosticRelatedInformation {
-            location: Location { uri: uri(here), range: lines.range(&l.span) },
-            message: l.text.clone(),
-        });
-    }
-    for r in &d.related {
-        let text = text_of(r.file);
-        let range = Lines::new(&text).range(&r.span);
-        related.push(DiagnosticRelatedInformation {
-            location: Location { uri: uri(&project.files[r.file].abs), range },
-            message: r.message.clone(),
-        });
-    }
     let mut message = d.message.clone();
     if let Some(help) = &d.help {
         message.push_str(&format!("\nhelp: {help}"));
     }
     let href = format!("{RULES_URL}#{}-{}", d.code().to_ascii_lowercase(), d.rule.name);
     lsp_types::Diagnostic {
-        range: lines.range(&d.span),
+        range,
         severity: Some(severity),
         code: Some(NumberOrString::String(d.code().to_string())),
         code_description: href.parse().ok().map(|href| lsp_types::CodeDescription { href }),
