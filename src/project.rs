@@ -79,6 +79,11 @@ impl<T> Chunks<T> {
         self.chunks.iter().flat_map(|c| c.iter())
     }
 
+    /// The files' lists, in order (shared with whoever else holds them).
+    pub fn lists(&self) -> &[Arc<Vec<T>>] {
+        &self.chunks
+    }
+
     /// The `i`-th definition, in file order (a walk over the files' lists).
     pub fn get(&self, mut i: usize) -> Option<&T> {
         for c in &self.chunks {

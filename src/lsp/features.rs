@@ -209,7 +209,7 @@ fn hover(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
 
 /// What hover says of a name: a user's case owners and apps, a case type's apps.
 fn describe(t: &Token, snap: &Snapshot) -> Option<String> {
-    snap.analysis.with_dependent(|project, index| {
+    snap.analysis.as_ref()?.with_dependent(|project, index| {
         let ix = index.as_ref()?;
         match &t.kind {
             Kind::User => {

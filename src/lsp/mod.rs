@@ -12,7 +12,7 @@
 
 mod features;
 mod position;
-mod state;
+pub mod state;
 pub mod transport;
 
 use std::collections::HashMap;
@@ -320,6 +320,13 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
                 dirty.remove(0);
                 continue;
             };
+            // The index of the last analysis is let go before the next is built.
+            if let Ok(mut all) = snapshots.write()
+                && let Some(old) = all.get(&root)
+            {
+                let light = Arc::new(old.without_index());
+                all.insert(root.clone(), light);
+            }
             // A newer change makes this analysis stale: stop, take it, start over.
             let cancelled = || !events.is_empty();
             match state.analyze(&cancelled) {

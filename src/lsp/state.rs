@@ -14,7 +14,7 @@ use crate::check::diagnose;
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::error::IoProblem;
-use crate::index::Index;
+use crate::index::{Index, UserCache};
 use crate::load::{self, Loaded};
 use crate::project::Project;
 use crate::read::{self, Content};
@@ -48,12 +48,14 @@ pub struct ProjectState {
     dirty: BTreeSet<FileId>,
     /// Files whose diagnostics were published last time (to clear them).
     pub published: BTreeSet<FileId>,
+    /// The usernames' table, kept while no users file changes.
+    users: UserCache,
 }
 
 self_cell::self_cell!(
     /// A project and its index (none when `project.yaml` did not load).
     pub struct Analysis {
-        owner: Project,
+        owner: Arc<Project>,
         #[not_covariant]
         dependent: MaybeIndex,
     }
@@ -63,14 +65,28 @@ type MaybeIndex<'p> = Option<Index<'p>>;
 
 /// The state of a project after an analysis: what requests read.
 pub struct Snapshot {
-    pub analysis: Analysis,
+    project: Arc<Project>,
+    /// The index, until a newer analysis starts: it is let go then, so that two
+    /// indexes are never held at once (the server uses no more memory than
+    /// `check`); requests meanwhile answer from the project alone.
+    pub analysis: Option<Analysis>,
     pub diagnostics: Vec<Diagnostic>,
     pub by_rel: BTreeMap<String, FileId>,
 }
 
 impl Snapshot {
     pub fn project(&self) -> &Project {
-        self.analysis.borrow_owner()
+        &self.project
+    }
+
+    /// This snapshot without its index.
+    pub fn without_index(&self) -> Snapshot {
+        Snapshot {
+            project: self.project.clone(),
+            analysis: None,
+            diagnostics: self.diagnostics.clone(),
+            by_rel: self.by_rel.clone(),
+        }
     }
 
     /// A file's text: kept in memory, or read again from disk when it was set aside.
@@ -117,6 +133,7 @@ impl ProjectState {
             io: listing.io,
             dirty: BTreeSet::new(),
             published: BTreeSet::new(),
+            users: UserCache::default(),
         };
         for slot in slots {
             match slot {
@@ -233,13 +250,15 @@ impl ProjectState {
             project.fail(kind);
         }
         let config = &self.config;
-        let analysis = Analysis::new(project, |p| p.def.as_ref().map(|_| Index::build(p)));
+        let users = &mut self.users;
+        let project = Arc::new(project);
+        let analysis = Analysis::new(project.clone(), |p| p.def.as_ref().map(|_| Index::build_with(p, users)));
         if cancelled() {
             return None;
         }
         let diagnostics =
             analysis.with_dependent(|project, index| diagnose(project, index.as_ref(), diagnostics, config));
-        Some(Snapshot { analysis, diagnostics, by_rel: self.by_rel.clone() })
+        Some(Snapshot { project, analysis: Some(analysis), diagnostics, by_rel: self.by_rel.clone() })
     }
 }
 
