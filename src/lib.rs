@@ -24,6 +24,7 @@ pub mod model;
 pub mod near;
 pub mod project;
 pub mod read;
+pub mod rename;
 pub mod report;
 pub mod rule;
 pub mod rules;
