@@ -284,7 +284,8 @@ impl fmt::Display for RenameError {
             RenameError::Unsupported { at, reason, .. } => write!(f, "cannot rename the value at {at}: {reason}"),
             RenameError::Problems(result) => {
                 let n = result.diagnostics.len();
-                write!(f, "{n} problem{} in the project's files stop the rename", plural(n))
+                let verb = if n == 1 { "stops" } else { "stop" };
+                write!(f, "{n} problem{} in the project's files {verb} the rename", plural(n))
             }
             RenameError::NewErrors(errors) => {
                 write!(f, "the rename would add {} error{}: {}", errors.len(), plural(errors.len()), errors.join("; "))
@@ -652,19 +653,20 @@ pub fn rename(sources: &Sources, kind: NameKind, old: &str, new: &str) -> Result
             "after the rename, {left} tokens still read `{old}` and {renamed} of {planned} read `{new}`"
         )));
     }
-    // Messages name the old name before and the new one after.
-    let rename = |message: &str| message.replace(&format!("`{old}`"), &format!("`{new}`"));
+    // A diagnostic may name the old name before and the new one after: both
+    // are one placeholder when they are compared.
+    let (old_q, new_q) = (format!("`{old}`"), format!("`{new}`"));
+    let key = |d: &Diagnostic| format!("{} {}", d.code(), d.message.replace(&old_q, "`\0`").replace(&new_q, "`\0`"));
     let added = |severity: Severity| {
         let mut before: HashMap<String, usize> = HashMap::new();
         for d in checked.diagnostics.iter().filter(|d| d.severity == severity) {
-            *before.entry(format!("{} {}", d.code(), rename(&d.message))).or_default() += 1;
+            *before.entry(key(d)).or_default() += 1;
         }
         let mut added = Vec::new();
         for d in after.diagnostics.iter().filter(|d| d.severity == severity) {
-            let line = format!("{} {}", d.code(), d.message);
-            match before.get_mut(&line) {
+            match before.get_mut(&key(d)) {
                 Some(n) if *n > 0 => *n -= 1,
-                _ => added.push(line),
+                _ => added.push(format!("{} {}", d.code(), d.message)),
             }
         }
         added
