@@ -709,7 +709,8 @@ fn blocking(checked: &CheckResult, kind: NameKind, old: &str) -> Vec<Diagnostic>
         })
         .cloned()
         .map(|d| match d.code() {
-            "F002" => d.help("run `caseshare migrate --write` first, then rename"),
+            // An empty file keeps its own help (migrate leaves it as it is).
+            "F002" if !blank(&files[d.file].text) => d.help("run `caseshare migrate --write` first, then rename"),
             c if c.starts_with('S') => {
                 let help = format!(
                     "{}; this value may hold a reference to `{old}` that the rename would miss, so fix it first",
@@ -722,14 +723,20 @@ fn blocking(checked: &CheckResult, kind: NameKind, old: &str) -> Vec<Diagnostic>
         .collect()
 }
 
-/// Whether a file's top list (`users:`, …) was missing or misshapen, so that the
-/// names it holds were not read.
+/// Whether a text holds no YAML value (nothing, or only comments).
+fn blank(text: &str) -> bool {
+    matches!(yaml::parse(text), Ok(Node { value: Value::Null, .. }))
+}
+
+/// Whether a file's definitions were not all read: it did not load, or its top
+/// list (`users:`, …) was missing or misshapen.
 fn incomplete(id: FileId, file: &crate::source::SourceFile) -> bool {
     use crate::load::Loaded;
-    matches!(
-        crate::load::stage(id, file).1,
-        Some(Loaded::Groups(_, false) | Loaded::Users(_, false) | Loaded::Locations(_, false))
-    )
+    match crate::load::stage(id, file).1 {
+        None => true,
+        Some(Loaded::Groups(_, complete) | Loaded::Users(_, complete) | Loaded::Locations(_, complete)) => !complete,
+        Some(Loaded::Project(_) | Loaded::App(_)) => false,
+    }
 }
 
 /// The span of the innermost mapping that holds `offset` (the whole text's when none).

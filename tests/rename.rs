@@ -421,6 +421,13 @@ fn files_that_do_not_load_stop_a_rename_of_names_they_could_hold() {
     assert_eq!(codes(&e), ["F002"]);
     let RenameError::Problems(result) = &e else { unreachable!() };
     assert!(result.diagnostics[0].help.as_deref().unwrap().contains("caseshare migrate --write"));
+    // An empty file (F002 too) keeps its own help: migrate leaves it as it is.
+    let e = refused(&with(&tree, "users/empty.yaml", "# nobody yet\n"), NameKind::User, "david", "dave");
+    let RenameError::Problems(result) = &e else { panic!("{e:?}") };
+    assert_eq!(
+        result.diagnostics[0].help.as_deref(),
+        Some("add `format_version: 2` and the definitions, or delete the file")
+    );
 }
 
 #[test]
@@ -438,6 +445,13 @@ fn a_misshapen_value_that_mentions_the_name_stops_it() {
     let nameless =
         with(&tree, "groups/more.yaml", "format_version: 2\ngroups:\n  - {case_sharing: false, members: [david]}\n");
     assert_eq!(codes(&refused(&nameless, NameKind::User, "david", "dave")), ["S002"]);
+    // A file whose names were not read at all: a stub without `users:`, a list at the top.
+    let stub = with(&tree, "users/stub.yaml", "format_version: 2\n");
+    assert_eq!(codes(&refused(&stub, NameKind::Role, "chw", "c")), ["S002"]);
+    let list = with(&tree, "users/list.yaml", "- format_version: 2\n");
+    assert_eq!(codes(&refused(&list, NameKind::Location, "village-a", "v")), ["S003"]);
+    // Users hold no case types (a file that does not load could be format 1, whose users named groups).
+    assert!(run(&list, NameKind::CaseType, "household", "family").is_ok());
 }
 
 #[test]
@@ -492,6 +506,16 @@ fn the_language_server_renames_on_its_own_loaded_project() {
     let e = token_edits(project, text, NameKind::Group, "Village A", "Supervision").unwrap_err();
     let RenameError::Exists { file, span, .. } = &e else { panic!("{e:?}") };
     assert_eq!(&project.files[*file].text[span.clone()], "Supervision");
+
+    // A buffer that does not parse: its names cannot be seen, so they are not renamed.
+    let broken = with(&tree, "groups/more.yaml", "format_version: 2\ngroups: [\n");
+    let files: Vec<(&str, &str)> = broken.iter().map(|(r, t)| (r.as_str(), t.as_str())).collect();
+    let checked = caseshare::check_memory(&files);
+    let project = &checked.project;
+    let text = |f: caseshare::source::FileId| -> Arc<str> { project.files[f].text.clone() };
+    let e = token_edits(project, text, NameKind::User, "maria", "mary").unwrap_err();
+    assert_eq!(e.to_string(), "files in groups/ did not load, so the names in them cannot be renamed; fix them first");
+    assert!(token_edits(project, text, NameKind::Role, "chw", "c").is_ok());
 }
 
 // On disk, through the binary.
