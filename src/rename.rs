@@ -435,15 +435,20 @@ pub fn token_edits(
         }
         let after = edit::apply(&text, &edits)
             .map_err(|e| RenameError::Internal(format!("{}: {e}", project.files[file].display)))?;
-        if let Err(at) = same_but_tokens(&text, &after, &edits, old, new) {
-            let back = edit::map_back(&edits, at.start);
-            let span = back..back;
-            return Err(unsupported(
-                &span,
-                format!(
-                    "renaming `{old}` would change this value too: YAML takes it from a renamed one (an anchor `&` with an alias `*` or a merge key `<<`); write it out in full first"
-                ),
-            ));
+        match same_but_tokens(&text, &after, &edits, old, new) {
+            Ok(()) => {}
+            Err(Mismatch::Value(at)) => {
+                let back = edit::map_back(&edits, at.start);
+                return Err(unsupported(
+                    &(back..back),
+                    format!(
+                        "renaming `{old}` would change this value too: YAML takes it from a renamed one (an anchor `&` with an alias `*` or a merge key `<<`); write it out in full first"
+                    ),
+                ));
+            }
+            Err(Mismatch::Token(why)) => {
+                return Err(RenameError::Internal(format!("{}: {why}", project.files[file].display)));
+            }
         }
         out.push((file, edits));
     }
@@ -556,51 +561,77 @@ fn token(style: Style, old: &str, new: &str) -> String {
     }
 }
 
-/// Checks that the edited text reads as the original with only the renamed
-/// tokens changed: parsed again, every value equals the original's, except the
-/// tokens at the edits' spans, which read `new` (where they read `old`). `Err`
-/// holds the span (in the edited text) of the first value that differs.
-fn same_but_tokens(before: &str, after: &str, edits: &[Edit], old: &str, new: &str) -> Result<(), Span> {
-    let (Ok(b), Ok(a)) = (yaml::parse(before), yaml::parse(after)) else {
-        return Err(0..0);
-    };
-    let spans: Vec<&Span> = edits.iter().map(|e| &e.span).collect();
-    let mut renamed = 0;
-    same(&b, &a, before, &spans, old, new, &mut renamed)?;
-    if renamed == spans.len() { Ok(()) } else { Err(0..0) }
+/// How an edited file differs from the original beyond the renamed tokens.
+#[derive(Debug)]
+enum Mismatch {
+    /// A value other than the renamed tokens reads differently (at this span of
+    /// the edited text): YAML took it from a renamed token.
+    Value(Span),
+    /// A renamed token does not read back as the new name, or an edit is not at
+    /// a token that read the old name, or a text does not parse: a bug, or a
+    /// text that is not the one the project was loaded from.
+    Token(String),
 }
 
-fn same(
-    b: &Node,
-    a: &Node,
-    text: &str,
-    spans: &[&Span],
-    old: &str,
-    new: &str,
-    renamed: &mut usize,
-) -> Result<(), Span> {
-    let differ = || Err(a.span.clone());
-    if spans.binary_search_by_key(&(b.span.start, b.span.end), |s| (s.start, s.end)).is_ok() {
-        let was_old = b.as_str().map_or_else(|| b.source(text).trim() == old, |s| s == old);
-        *renamed += 1;
-        return if was_old && a.as_str() == Some(new) { Ok(()) } else { differ() };
+/// Checks that the edited text reads as the original with only the renamed
+/// tokens changed: parsed again, every value equals the original's, except the
+/// tokens at the edits' spans, which read `new` where they read `old`.
+fn same_but_tokens(before: &str, after: &str, edits: &[Edit], old: &str, new: &str) -> Result<(), Mismatch> {
+    let b = yaml::parse(before).map_err(|e| Mismatch::Token(format!("the file does not parse: {e}")))?;
+    let a = yaml::parse(after).map_err(|e| Mismatch::Token(format!("the renamed file would not parse: {e}")))?;
+    let mut walk = Compare { text: before, spans: edits.iter().map(|e| &e.span).collect(), old, new, renamed: 0 };
+    walk.same(&b, &a)?;
+    if walk.renamed == walk.spans.len() {
+        Ok(())
+    } else {
+        Err(Mismatch::Token(format!(
+            "{} of {} edits are not at a value",
+            walk.spans.len() - walk.renamed,
+            walk.spans.len()
+        )))
     }
-    match (&b.value, &a.value) {
-        (Value::Seq(bs), Value::Seq(as_)) if bs.len() == as_.len() => {
-            bs.iter().zip(as_).try_for_each(|(b, a)| same(b, a, text, spans, old, new, renamed))
+}
+
+/// A walk over the original tree and the edited one, side by side.
+struct Compare<'a> {
+    text: &'a str,
+    /// The edits' spans, sorted.
+    spans: Vec<&'a Span>,
+    old: &'a str,
+    new: &'a str,
+    /// The edited tokens met so far.
+    renamed: usize,
+}
+
+impl Compare<'_> {
+    fn same(&mut self, b: &Node, a: &Node) -> Result<(), Mismatch> {
+        if self.spans.binary_search_by_key(&(b.span.start, b.span.end), |s| (s.start, s.end)).is_ok() {
+            self.renamed += 1;
+            // A key that is not a string (a role `1:`) is named by its text.
+            let was_old = b.as_str().map_or_else(|| b.source(self.text).trim() == self.old, |s| s == self.old);
+            return match (was_old, a.as_str() == Some(self.new)) {
+                (true, true) => Ok(()),
+                (false, _) => Err(Mismatch::Token(format!("the value at byte {} is not `{}`", b.span.start, self.old))),
+                (true, false) => Err(Mismatch::Token(format!("`{}` does not read back as itself", self.new))),
+            };
         }
-        (Value::Map(bm), Value::Map(am)) if bm.len() == am.len() => {
-            bm.iter().zip(am).try_for_each(|((bk, bv), (ak, av))| {
-                same(bk, ak, text, spans, old, new, renamed)?;
-                same(bv, av, text, spans, old, new, renamed)
-            })
+        match (&b.value, &a.value) {
+            (Value::Seq(bs), Value::Seq(as_)) if bs.len() == as_.len() => {
+                bs.iter().zip(as_).try_for_each(|(b, a)| self.same(b, a))
+            }
+            (Value::Map(bm), Value::Map(am)) if bm.len() == am.len() => {
+                bm.iter().zip(am).try_for_each(|((bk, bv), (ak, av))| {
+                    self.same(bk, ak)?;
+                    self.same(bv, av)
+                })
+            }
+            (Value::Float(x), Value::Float(y)) if x.to_bits() == y.to_bits() => Ok(()),
+            (Value::Null, Value::Null) => Ok(()),
+            (Value::Bool(x), Value::Bool(y)) if x == y => Ok(()),
+            (Value::Int(x), Value::Int(y)) if x == y => Ok(()),
+            (Value::Str(x), Value::Str(y)) if x == y => Ok(()),
+            _ => Err(Mismatch::Value(a.span.clone())),
         }
-        (Value::Float(x), Value::Float(y)) if x.to_bits() == y.to_bits() => Ok(()),
-        (Value::Null, Value::Null) => Ok(()),
-        (Value::Bool(x), Value::Bool(y)) if x == y => Ok(()),
-        (Value::Int(x), Value::Int(y)) if x == y => Ok(()),
-        (Value::Str(x), Value::Str(y)) if x == y => Ok(()),
-        _ => differ(),
     }
 }
 
@@ -774,6 +805,22 @@ mod tests {
         // Quotes that OLD needed are not kept for a NEW that needs none.
         assert_eq!(token(Style::Double, "yes", "david"), "david");
         assert_eq!(token(Style::Single, "yes", "no"), "'no'");
+    }
+
+    #[test]
+    fn an_edit_that_does_not_read_back_is_caught() {
+        let text = "a: [david, x]\nb: david\n";
+        let check = |edits: &[Edit]| {
+            let after = edit::apply(text, edits).unwrap();
+            same_but_tokens(text, &after, edits, "david", "true")
+        };
+        // Written plain, `true` is a boolean.
+        let plain = [Edit::new(4..9, "true"), Edit::new(17..22, "true")];
+        assert!(matches!(check(&plain), Err(Mismatch::Token(_))));
+        let quoted = [Edit::new(4..9, "\"true\""), Edit::new(17..22, "\"true\"")];
+        assert!(check(&quoted).is_ok());
+        // An edit that is not at a value that read the old name.
+        assert!(matches!(check(&[Edit::new(11..12, "\"true\"")]), Err(Mismatch::Token(_))));
     }
 
     #[test]

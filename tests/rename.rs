@@ -468,6 +468,14 @@ fn aliases_and_anchors_that_share_a_token_are_refused() {
     let groups = "format_version: 2\ngroups:\n  - name: Village A\n    case_sharing: true\n    members: [&d david, maria]\n  - name: Supervision\n    id: *d\n    members: [joseph]\n";
     let e = refused(&with(&tree, "groups/villages.yaml", groups), NameKind::User, "david", "dave");
     assert!(e.to_string().contains("it is anchored as `&d` and used again as `*d`"), "{e}");
+    // An anchored list used again where no username goes (an `id`, S003): the
+    // file read again after the edit differs there, so the rename is refused.
+    let groups = "format_version: 2\ngroups:\n  - name: Village A\n    case_sharing: true\n    members: &m [david, maria]\n  - name: Supervision\n    id: *m\n    members: [joseph]\n";
+    let e = refused(&with(&tree, "groups/villages.yaml", groups), NameKind::User, "david", "dave");
+    assert_eq!(
+        e.to_string(),
+        "cannot rename the value at groups/villages.yaml:7:9: renaming `david` would change this value too: YAML takes it from a renamed one (an anchor `&` with an alias `*` or a merge key `<<`); write it out in full first"
+    );
     // An anchor nobody uses is harmless.
     let groups = "format_version: 2\ngroups:\n  - name: Village A\n    case_sharing: true\n    members: [&d david, maria]\n  - name: Supervision\n    members: [joseph]\n";
     let (after, _) = renamed(&with(&tree, "groups/villages.yaml", groups), NameKind::User, "david", "dave");
