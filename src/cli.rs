@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use caseshare::rename::NameKind;
 use caseshare::report::Format;
 use caseshare::rules::REGISTRY;
 use clap::{Parser, Subcommand};
@@ -62,6 +63,22 @@ pub enum Command {
         /// A folder inside the project (default: the current folder).
         #[arg(long, default_value = ".")]
         project: PathBuf,
+        #[command(flatten)]
+        mode: Mode,
+    },
+    /// Rename a user, group, case type, role or location code in every file that
+    /// defines or refers to it, changing only those names: shows a unified diff;
+    /// `--write` applies it to every file or none; `--check` exits with 1 when
+    /// anything would change.
+    Rename {
+        /// What the name is.
+        kind: NameKindArg,
+        /// The name now.
+        old: String,
+        /// The new name; no name of the kind may have it yet.
+        new: String,
+        /// A folder or file inside the project (default: the current folder).
+        path: Option<PathBuf>,
         #[command(flatten)]
         mode: Mode,
     },
@@ -129,6 +146,33 @@ pub enum ExportCommand {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+/// The kinds of names `caseshare rename` renames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum NameKindArg {
+    /// A username (`username`, groups' `members`).
+    User,
+    /// A group name.
+    Group,
+    /// A case type, in every app and in `shared_case_types`.
+    CaseType,
+    /// A role (a key of project.yaml `roles`, users' `role`).
+    Role,
+    /// A location code (`code`, `parent`, users' `locations`).
+    Location,
+}
+
+impl From<NameKindArg> for NameKind {
+    fn from(k: NameKindArg) -> NameKind {
+        match k {
+            NameKindArg::User => NameKind::User,
+            NameKindArg::Group => NameKind::Group,
+            NameKindArg::CaseType => NameKind::CaseType,
+            NameKindArg::Role => NameKind::Role,
+            NameKindArg::Location => NameKind::Location,
+        }
+    }
 }
 
 /// Show a diff (default), write, or check.

@@ -26,6 +26,7 @@ pub mod names;
 pub mod near;
 pub mod project;
 pub mod read;
+pub mod rename;
 pub mod report;
 pub mod rule;
 pub mod rules;

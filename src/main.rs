@@ -64,6 +64,13 @@ fn main() -> ExitCode {
                 migrate::enable_sharing::enable_sharing(sources, &apps, group.as_deref()).map(|p| (p.changes, p.notes))
             })
         }
+        Command::Rename { kind, old, new, path, mode } => {
+            let path = path.unwrap_or_else(|| PathBuf::from("."));
+            rewrite(&path, &mode, "rename", |sources| {
+                let renamed = caseshare::rename::rename(sources, kind.into(), &old, &new)?;
+                Ok((renamed.changes, renamed.notes))
+            })
+        }
         Command::Import(ImportCommand::HqApp { files, project, write }) => {
             import(&project, write, |p| hq::import_apps(&files, p))
         }
