@@ -150,7 +150,7 @@ pub struct Index<'p> {
     pub group_by_name: Map<&'p str, &'p Group>,
     pub users: Vec<&'p User>,
     /// Each username's position in `users` ([`Index::user`]).
-    user_by_name: NameTable,
+    user_by_name: Arc<NameTable>,
     pub locations: Vec<&'p Location>,
     /// Locations by folded site code ([`Index::location`]).
     location_by_code: Map<Cow<'p, str>, &'p Location>,
@@ -657,7 +657,7 @@ pub struct UserCache {
     lists: Vec<Arc<Vec<User>>>,
     /// Per groups file: its groups' members resolved to positions in `users`.
     resolved: Vec<(Arc<Vec<Group>>, Positions)>,
-    table: NameTable,
+    table: Arc<NameTable>,
     /// Positions, among all users in order, of the first definitions.
     firsts: Vec<u32>,
     /// (first, again) positions among all users of each username defined twice.
@@ -667,7 +667,7 @@ pub struct UserCache {
 impl UserCache {
     /// The first definitions of users and their table; duplicates go to `dups`.
     /// With `keep`, the table stays in the cache for the next build.
-    fn users<'p>(&mut self, project: &'p Project, dups: &mut Dups<'p>, keep: bool) -> (Vec<&'p User>, NameTable) {
+    fn users<'p>(&mut self, project: &'p Project, dups: &mut Dups<'p>, keep: bool) -> (Vec<&'p User>, Arc<NameTable>) {
         let all: Vec<&User> = project.users.iter().collect();
         let lists = project.users.lists();
         let same = !self.lists.is_empty()
@@ -675,7 +675,7 @@ impl UserCache {
             && lists.iter().zip(&self.lists).all(|(a, b)| std::sync::Arc::ptr_eq(a, b));
         if !same {
             // Positions among all users, not references, so that they outlive this project.
-            self.table = NameTable::with_capacity(all.len());
+            let mut table = NameTable::with_capacity(all.len());
             self.firsts = Vec::with_capacity(all.len());
             self.twice.clear();
             for (i, u) in all.iter().enumerate() {
@@ -687,11 +687,12 @@ impl UserCache {
                 let name = fold::username(u.username.as_str());
                 let firsts = &self.firsts;
                 let key = |j: u32| fold::username(all[firsts[j as usize] as usize].username.as_str());
-                match self.table.find_or_insert(&name, firsts.len() as u32, key) {
+                match table.find_or_insert(&name, firsts.len() as u32, key) {
                     Some(j) => self.twice.push((self.firsts[j as usize], i as u32)),
                     None => self.firsts.push(i as u32),
                 }
             }
+            self.table = Arc::new(table);
             self.lists = if keep { lists.to_vec() } else { Vec::new() };
             // Positions changed: every groups file is resolved again.
             self.resolved.clear();
@@ -707,6 +708,7 @@ impl UserCache {
             });
         }
         let users = self.firsts.iter().map(|&p| all[p as usize]).collect();
+        // Shared with the cache, not copied: the index and the cache hold one table.
         let table = if keep { self.table.clone() } else { std::mem::take(&mut self.table) };
         (users, table)
     }
