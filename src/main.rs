@@ -72,6 +72,7 @@ fn main() -> ExitCode {
         }
         Command::Export(ExportCommand::HqUsers { path, out }) => export_hq_users(path.as_deref(), &out),
         Command::Recover { path, rollback } => recover(path.as_deref(), rollback),
+        Command::Diff(args) => diff(&args),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "caseshare", &mut out);
@@ -346,6 +347,45 @@ fn recover(path: Option<&Path>, rollback: bool) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e.to_string()),
+    }
+}
+
+/// `caseshare diff`: exit 1 only when the change introduces an error.
+fn diff(args: &cli::DiffArgs) -> ExitCode {
+    use caseshare::diff::{self, Target};
+    let target = match (&args.paths[..], &args.base, &args.head) {
+        ([old, new], None, None) => Target::Folders { old: old.clone(), new: new.clone() },
+        ([_, _], _, _) => return fail("--base and --head compare git revisions; with two folders, give neither"),
+        (paths, base, head) => Target::Git {
+            path: paths.first().cloned().unwrap_or_else(|| PathBuf::from(".")),
+            base: base.clone().unwrap_or_else(|| "HEAD".into()),
+            head: head.clone(),
+        },
+    };
+    let cwd = match std::env::current_dir() {
+        Ok(c) => c,
+        Err(e) => return fail(&format!("cannot read `.`: {e}")),
+    };
+    let result = match diff::run(&target, &cwd) {
+        Ok(r) => r,
+        Err(e) => return fail(&e.to_string()),
+    };
+    out(&match args.format {
+        cli::DiffFormat::Human => diff::human::render(&result, color(&std::io::stdout())),
+        cli::DiffFormat::Markdown => diff::markdown::render(&result),
+        cli::DiffFormat::Json => diff::json::render(&result),
+    });
+    let mut io_failed = false;
+    for p in result.base.io_problems.iter().chain(&result.head.io_problems) {
+        err(&format!("error: cannot read `{}`: {}", p.path, p.message));
+        io_failed = true;
+    }
+    if io_failed {
+        ExitCode::from(2)
+    } else if result.introduces_error() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

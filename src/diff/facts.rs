@@ -1,0 +1,303 @@
+//! What one side of a diff knows about case sharing, taken from the index while
+//! it is alive and kept in a compact, owned form: each user's case owners (ids
+//! into one sorted list of owners), role and activity; each role's apps and
+//! whether its users can create cases with an automatic owner; groups; apps and
+//! the places where they use case types. The project and its index are dropped
+//! afterwards, so two sides cost one project plus two of these.
+
+use std::collections::BTreeSet;
+
+use crate::hash::Map;
+use crate::index::{Index, UseKind};
+use crate::model::{Form, Location, Name, RoleApps, User, Version};
+
+/// What owns cases: a case sharing group, or a case-owning location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OwnerKind {
+    Group,
+    Location,
+}
+
+/// A case owner: a group by name, a location by code.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Owner {
+    pub kind: OwnerKind,
+    pub name: Name,
+}
+
+/// One user (the first definition of the username).
+#[derive(Debug, Clone)]
+pub struct UserFacts {
+    pub username: Name,
+    /// Index into [`Facts::roles`].
+    pub role: u32,
+    pub is_active: bool,
+    /// Whether the user's case owners are known: an undefined location (R001)
+    /// makes them unknown.
+    pub owners_known: bool,
+}
+
+/// What a role gives its users.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleFacts {
+    /// The role's name; `None` for users with no role (they reach every app).
+    pub name: Option<Name>,
+    /// The ids of the apps it reaches, sorted; `None` when unknown (an undefined
+    /// role, or a role whose `apps` was reported).
+    pub apps: Option<Vec<Name>>,
+    /// Whether its users can create cases with an automatic owner; `None` when
+    /// unknown (as for `apps`, or an app whose `case_sharing` was reported).
+    pub can_create: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupFacts {
+    pub name: Name,
+    pub case_sharing: bool,
+    pub members: usize,
+}
+
+/// A place where an app uses a case type, by ids rather than by position in a
+/// file: a module's `case_type`, or the `n`-th `opens` or `updates` entry of a form.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UsePlace {
+    pub module: Name,
+    pub form: Option<Name>,
+    pub kind: u8,
+    pub ordinal: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppFacts {
+    pub id: Name,
+    pub case_sharing: bool,
+    pub commcare_version: Option<Version>,
+    /// Every use of a case type, with its place.
+    pub uses: Vec<(UsePlace, Name)>,
+}
+
+impl AppFacts {
+    /// The case types the app uses (SPEC section 3, C rules).
+    pub fn case_types(&self) -> BTreeSet<&str> {
+        self.uses.iter().map(|(_, t)| t.as_str()).collect()
+    }
+}
+
+/// One side's facts.
+#[derive(Debug, Default)]
+pub struct Facts {
+    /// Users in the index's order (file order).
+    pub users: Vec<UserFacts>,
+    pub roles: Vec<RoleFacts>,
+    /// Every case owner, sorted by kind and name: owner ids sort as owners do.
+    pub owners: Vec<Owner>,
+    /// The owners of `users[i]` are `owner_ids[owner_start[i]..owner_start[i + 1]]`, sorted, distinct.
+    owner_start: Vec<u32>,
+    owner_ids: Vec<u32>,
+    pub groups: Vec<GroupFacts>,
+    pub apps: Vec<AppFacts>,
+}
+
+impl Facts {
+    /// The owner ids of the `i`-th user.
+    pub fn owners_of(&self, i: usize) -> &[u32] {
+        &self.owner_ids[self.owner_start[i] as usize..self.owner_start[i + 1] as usize]
+    }
+
+    /// Reads the facts off a project's index.
+    pub fn of(ix: &Index) -> Facts {
+        let owning = |l: &Location| {
+            l.location_type.as_ref().and_then(|t| ix.location_types.get(t.as_str())).is_some_and(|t| t.shares_cases)
+        };
+        let mut owners: Vec<Owner> = ix
+            .groups
+            .iter()
+            .filter(|g| g.case_sharing())
+            .map(|g| Owner { kind: OwnerKind::Group, name: g.name.value.clone() })
+            .chain(
+                ix.locations
+                    .iter()
+                    .filter(|l| owning(l))
+                    .map(|l| Owner { kind: OwnerKind::Location, name: l.code.value.clone() }),
+            )
+            .collect();
+        owners.sort_unstable();
+        owners.dedup();
+
+        let mut users = Vec::with_capacity(ix.users.len());
+        let mut roles: Vec<RoleFacts> = Vec::new();
+        let mut owner_start: Vec<u32> = Vec::with_capacity(ix.users.len() + 1);
+        let mut owner_ids: Vec<u32> = Vec::with_capacity(ix.users.len());
+        owner_start.push(0);
+        {
+            let mut id_of: Map<(OwnerKind, &str), u32> =
+                Map::with_capacity_and_hasher(owners.len(), Default::default());
+            for (i, o) in owners.iter().enumerate() {
+                id_of.insert((o.kind, o.name.as_str()), i as u32);
+            }
+            let mut role_ids: Map<Option<&str>, u32> = Map::default();
+            let mut tree: Option<Preorder> = None;
+            for &u in &ix.users {
+                let role = *role_ids.entry(u.role.as_ref().map(|r| r.as_str())).or_insert_with(|| {
+                    roles.push(role_facts(ix, u));
+                    roles.len() as u32 - 1
+                });
+                let start = owner_ids.len();
+                for m in ix.memberships_of(u.username.as_str()) {
+                    owner_ids.extend(id_of.get(&(OwnerKind::Group, m.group.name.as_str())));
+                }
+                let mut owners_known = true;
+                if !u.locations.is_empty() {
+                    match ix.owners(u) {
+                        Some(o) => {
+                            for l in &o.locations {
+                                let code = l.location.code.as_str();
+                                if l.owns {
+                                    owner_ids.extend(id_of.get(&(OwnerKind::Location, code)));
+                                }
+                                if l.below > 0 {
+                                    let tree = tree.get_or_insert_with(|| Preorder::of(ix, owning));
+                                    for below in tree.owning_below(ix, code) {
+                                        owner_ids.extend(id_of.get(&(OwnerKind::Location, below)));
+                                    }
+                                }
+                            }
+                        }
+                        None => owners_known = false,
+                    }
+                }
+                let list = &mut owner_ids[start..];
+                if list.len() > 1 {
+                    list.sort_unstable();
+                    let mut kept = 1;
+                    for k in 1..list.len() {
+                        if list[k] != list[kept - 1] {
+                            list[kept] = list[k];
+                            kept += 1;
+                        }
+                    }
+                    owner_ids.truncate(start + kept);
+                }
+                owner_start.push(owner_ids.len() as u32);
+                users.push(UserFacts {
+                    username: u.username.value.clone(),
+                    role,
+                    is_active: u.is_active,
+                    owners_known,
+                });
+            }
+        }
+        let groups = ix
+            .groups
+            .iter()
+            .map(|g| GroupFacts {
+                name: g.name.value.clone(),
+                case_sharing: g.case_sharing(),
+                members: g.members.len(),
+            })
+            .collect();
+        let apps = ix.apps.iter().map(app_facts).collect();
+        Facts { users, roles, owners, owner_start, owner_ids, groups, apps }
+    }
+}
+
+/// What the role of `user` gives: the apps it reaches and whether it can create
+/// cases with an automatic owner ([`Index::reach`]).
+fn role_facts(ix: &Index, user: &User) -> RoleFacts {
+    let all = || ix.apps.iter().map(|a| a.app.id.value.clone()).collect::<Vec<_>>();
+    let apps = match &user.role {
+        None => Some(all()),
+        Some(r) => match ix.roles.get(r.as_str()).map(|r| &r.apps) {
+            None | Some(RoleApps::Unknown) => None,
+            Some(RoleApps::All) => Some(all()),
+            Some(RoleApps::List(ids)) => Some(
+                ids.iter().filter(|id| ix.app_by_id.contains_key(id.as_str())).map(|id| id.value.clone()).collect(),
+            ),
+        },
+    };
+    let apps = apps.map(|mut a| {
+        a.sort_unstable();
+        a.dedup();
+        a
+    });
+    RoleFacts {
+        name: user.role.as_ref().map(|r| r.value.clone()),
+        apps,
+        can_create: ix.reach(user).map(|r| r.creator.is_some()),
+    }
+}
+
+fn app_facts(f: &crate::index::AppFacts) -> AppFacts {
+    let kind = |k: UseKind| match k {
+        UseKind::Module => 0,
+        UseKind::Opens => 1,
+        UseKind::Updates => 2,
+    };
+    let mut uses = Vec::new();
+    for m in &f.modules_in_order {
+        if let Some(ct) = &m.case_type {
+            let place = UsePlace { module: m.id.value.clone(), form: None, kind: kind(UseKind::Module), ordinal: 0 };
+            uses.push((place, ct.value.clone()));
+        }
+    }
+    // Creations come form by form, in the order of each form's `opens`.
+    let mut last: Option<&Form> = None;
+    let mut ordinal = 0;
+    for c in &f.creations {
+        ordinal = if last.is_some_and(|l| std::ptr::eq(l, c.form)) { ordinal + 1 } else { 0 };
+        last = Some(c.form);
+        if let Some(ct) = c.case_type {
+            let place = UsePlace {
+                module: c.module.id.value.clone(),
+                form: Some(c.form.id.value.clone()),
+                kind: kind(UseKind::Opens),
+                ordinal,
+            };
+            uses.push((place, Name::new(ct)));
+        }
+    }
+    for (m, form) in &f.forms {
+        for (i, u) in form.updates.iter().enumerate() {
+            let place = UsePlace {
+                module: m.id.value.clone(),
+                form: Some(form.id.value.clone()),
+                kind: kind(UseKind::Updates),
+                ordinal: i as u32,
+            };
+            uses.push((place, u.value.clone()));
+        }
+    }
+    AppFacts {
+        id: f.app.id.value.clone(),
+        case_sharing: f.app.case_sharing(),
+        commcare_version: f.app.commcare_version.as_ref().map(|v| v.value.clone()),
+        uses,
+    }
+}
+
+/// The location tree in pre-order (the index's numbering): the case-owning
+/// locations below one are a range.
+struct Preorder<'p> {
+    codes: Vec<&'p str>,
+    owning: Vec<bool>,
+}
+
+impl<'p> Preorder<'p> {
+    fn of(ix: &Index<'p>, owning: impl Fn(&Location) -> bool) -> Preorder<'p> {
+        let mut codes = vec![""; ix.tree.len()];
+        let mut own = vec![false; ix.tree.len()];
+        for (code, t) in &ix.tree {
+            if let Some(slot) = codes.get_mut(t.enter as usize) {
+                *slot = code;
+                own[t.enter as usize] = ix.location_by_code.get(code).is_some_and(|l| owning(l));
+            }
+        }
+        Preorder { codes, owning: own }
+    }
+
+    /// The codes of the case-owning locations strictly below `code`.
+    fn owning_below<'a>(&'a self, ix: &Index<'p>, code: &str) -> impl Iterator<Item = &'p str> + 'a {
+        let range = ix.tree.get(code).map_or(0..0, |t| (t.enter as usize + 1)..(t.exit as usize));
+        range.filter(|&i| self.owning.get(i) == Some(&true)).map(|i| self.codes[i])
+    }
+}

@@ -1,0 +1,121 @@
+//! One side of a diff: the project at one revision (or in one folder), through
+//! the pipeline of `check` (config, rules, levels, suppressions), reduced to its
+//! diagnostics and its [`Facts`].
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::check;
+use crate::config::Config;
+use crate::diagnostic::Diagnostic;
+use crate::error::IoProblem;
+use crate::index::Index;
+use crate::project::Project;
+use crate::read::{self, Sources};
+use crate::source::SourceFile;
+use crate::write::journal;
+use crate::{load, rules, suppress};
+
+use super::facts::Facts;
+
+/// Where a side's project came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A git revision: as given, the commit it names, and the project's folder
+    /// relative to the repository's top (`.` at the top).
+    Git { rev: String, commit: String, project: String },
+    /// The working tree of that repository, uncommitted and untracked files included.
+    WorkTree { project: String },
+    /// A folder given on the command line.
+    Folder { path: String },
+}
+
+/// One side, checked.
+#[derive(Debug)]
+pub struct Side {
+    pub origin: Origin,
+    /// The project's files; the texts of those no diagnostic points at are dropped.
+    pub files: Vec<SourceFile>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub io_problems: Vec<IoProblem>,
+    /// `None` when project.yaml did not load (then only diagnostics are compared)
+    /// or the tree is half-written (F006).
+    pub facts: Option<Facts>,
+    /// Whether project.yaml loaded: else only the side's diagnostics are known.
+    pub loaded: bool,
+}
+
+impl Side {
+    /// Checks the project in the folder `root`, as `caseshare check` does:
+    /// streaming, with its `caseshare.toml`; paths are shown relative to `cwd`.
+    pub fn from_folder(root: &Path, cwd: &Path, origin: Origin) -> Result<Side, crate::Error> {
+        if journal::pending(root) {
+            // F006 and nothing else, as check reports a half-written tree.
+            let result = check::check_root(root, cwd)?;
+            let (files, diagnostics, io_problems) = (result.project.files, result.diagnostics, result.io_problems);
+            return Ok(Side { origin, files, diagnostics, io_problems, facts: None, loaded: false });
+        }
+        let config = Config::load(root)?;
+        let (project, diagnostics, io) = load::load_listing(read::list(root, cwd, &config));
+        Ok(finish(origin, project, diagnostics, io, &config))
+    }
+
+    /// Checks a project that was read (from git) with its `caseshare.toml`.
+    pub fn from_sources(sources: Sources, config: &Config, origin: Origin) -> Side {
+        let (project, diagnostics, io) = load::load(sources);
+        finish(origin, project, diagnostics, io, config)
+    }
+}
+
+/// `check`'s last steps (src/check.rs `finish`), keeping the facts that the index
+/// knows before it is dropped: building the index once is a third of a check of
+/// a large project. `tests/diff.rs` holds the two to the same diagnostics on
+/// every fixture.
+fn finish(
+    origin: Origin,
+    mut project: Project,
+    mut diagnostics: Vec<Diagnostic>,
+    mut io_problems: Vec<IoProblem>,
+    config: &Config,
+) -> Side {
+    let mut facts = None;
+    if project.def.is_some() {
+        let index = Index::build(&project);
+        rules::run(&index, &mut diagnostics);
+        facts = Some(Facts::of(&index));
+    }
+    let mut needed = vec![false; project.files.len()];
+    for d in &diagnostics {
+        needed[d.file.index()] = true;
+        d.related.iter().for_each(|r| needed[r.file.index()] = true);
+    }
+    for (file, _) in project.files.iter_mut().zip(&needed).filter(|(f, n)| **n && f.set_aside) {
+        if let Err(message) = file.restore() {
+            io_problems.push(IoProblem { path: file.display.clone(), message, kind: Some(file.kind) });
+        }
+    }
+    let diagnostics = config.apply(diagnostics);
+    let complete = project.def.is_some() && project.failed.is_empty();
+    let mut diagnostics = config.apply(suppress::apply(&project.files, diagnostics, complete));
+    let mut files = std::mem::take(&mut project.files);
+    drop(project);
+    diagnostics.sort_by(|a, b| {
+        (&files[a.file].rel, a.span.start, a.code(), &a.message).cmp(&(
+            &files[b.file].rel,
+            b.span.start,
+            b.code(),
+            &b.message,
+        ))
+    });
+    // Only the files that a diagnostic points at are shown: the others' texts go.
+    let mut shown = vec![false; files.len()];
+    for d in &diagnostics {
+        shown[d.file.index()] = true;
+        d.related.iter().for_each(|r| shown[r.file.index()] = true);
+    }
+    for (file, _) in files.iter_mut().zip(shown).filter(|(_, s)| !*s) {
+        file.text = Arc::from("");
+    }
+    let loaded = facts.is_some();
+    Side { origin, files, diagnostics, io_problems, facts, loaded }
+}
