@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::hash::{Map, NameTable};
 use crate::model::{Name, Version};
 
-use super::facts::{AppFacts, Facts, GroupFacts, Owner, RoleFacts, UsePlace};
+use super::facts::{AppFacts, Facts, GroupFacts, Owner, RoleFacts, UseAt, UsePlace};
 use super::side::Side;
 use super::subject::{self, Key};
 
@@ -415,20 +415,21 @@ fn sharing(base: &[AppFacts], head: &[AppFacts]) -> Vec<Sharing> {
 
 /// Renamed case types: an app that stops using `from` and starts using `to`, where
 /// every place of the app that used `from` (a module's `case_type`, a form's
-/// `opens` or `updates` entry, by module and form id) uses `to` instead. Other
-/// parts of the app may change too.
+/// `opens` or `updates` entry, found by module and form id, or else by their
+/// positions) uses `to` instead. Other parts of the app may change too.
 fn renames(base: &[AppFacts], head: &[AppFacts]) -> Vec<Rename> {
     let head_by_id: BTreeMap<&Name, &AppFacts> = head.iter().map(|a| (&a.id, a)).collect();
     let mut found: BTreeMap<(Name, Name), Vec<Name>> = BTreeMap::new();
     for ba in base {
         let Some(ha) = head_by_id.get(&ba.id) else { continue };
         let (before, after) = (ba.case_types(), ha.case_types());
-        let at_head: BTreeMap<&UsePlace, &Name> = ha.uses.iter().map(|(p, t)| (p, t)).collect();
+        let by_place: BTreeMap<&UsePlace, &Name> = ha.uses.iter().map(|u| (&u.place, &u.case_type)).collect();
+        let by_at: BTreeMap<&UseAt, &Name> = ha.uses.iter().map(|u| (&u.at, &u.case_type)).collect();
         for from in before.difference(&after) {
             let mut to: BTreeSet<&Name> = BTreeSet::new();
             let mut all_there = true;
-            for (place, _) in ba.uses.iter().filter(|(_, t)| t.as_str() == *from) {
-                match at_head.get(place) {
+            for u in ba.uses.iter().filter(|u| u.case_type.as_str() == *from) {
+                match by_place.get(&u.place).or_else(|| by_at.get(&u.at)) {
                     Some(t) => {
                         to.insert(t);
                     }

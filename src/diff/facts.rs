@@ -7,9 +7,11 @@
 
 use std::collections::BTreeSet;
 
+use rayon::prelude::*;
+
 use crate::hash::Map;
 use crate::index::{Index, UseKind};
-use crate::model::{Form, Location, Name, RoleApps, User, Version};
+use crate::model::{Form, Group, Location, Module, Name, RoleApps, User, Version};
 
 /// What owns cases: a case sharing group, or a case-owning location.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -67,19 +69,37 @@ pub struct UsePlace {
     pub ordinal: u32,
 }
 
+/// The same place by position: the module's and the form's index (a module or
+/// form whose name changed keeps its position).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UseAt {
+    pub module: u32,
+    pub form: u32,
+    pub kind: u8,
+    pub ordinal: u32,
+}
+
+/// One use of a case type by an app.
+#[derive(Debug, Clone)]
+pub struct Use {
+    pub place: UsePlace,
+    pub at: UseAt,
+    pub case_type: Name,
+}
+
 #[derive(Debug, Clone)]
 pub struct AppFacts {
     pub id: Name,
     pub case_sharing: bool,
     pub commcare_version: Option<Version>,
     /// Every use of a case type, with its place.
-    pub uses: Vec<(UsePlace, Name)>,
+    pub uses: Vec<Use>,
 }
 
 impl AppFacts {
     /// The case types the app uses (SPEC section 3, C rules).
     pub fn case_types(&self) -> BTreeSet<&str> {
-        self.uses.iter().map(|(_, t)| t.as_str()).collect()
+        self.uses.iter().map(|u| u.case_type.as_str()).collect()
     }
 }
 
@@ -124,68 +144,45 @@ impl Facts {
         owners.sort_unstable();
         owners.dedup();
 
-        let mut users = Vec::with_capacity(ix.users.len());
+        let id_of: Map<(OwnerKind, &str), u32> =
+            owners.iter().enumerate().map(|(i, o)| ((o.kind, o.name.as_str()), i as u32)).collect();
+        // Roles first, in one pass (neighbours in a file mostly share a role: the
+        // last one is remembered, to skip a lookup).
         let mut roles: Vec<RoleFacts> = Vec::new();
-        let mut owner_start: Vec<u32> = Vec::with_capacity(ix.users.len() + 1);
-        let mut owner_ids: Vec<u32> = Vec::with_capacity(ix.users.len());
-        owner_start.push(0);
+        let mut role_of: Vec<u32> = Vec::with_capacity(ix.users.len());
         {
-            let mut id_of: Map<(OwnerKind, &str), u32> =
-                Map::with_capacity_and_hasher(owners.len(), Default::default());
-            for (i, o) in owners.iter().enumerate() {
-                id_of.insert((o.kind, o.name.as_str()), i as u32);
-            }
             let mut role_ids: Map<Option<&str>, u32> = Map::default();
-            let mut tree: Option<Preorder> = None;
+            let mut last: Option<(Option<&str>, u32)> = None;
             for &u in &ix.users {
-                let role = *role_ids.entry(u.role.as_ref().map(|r| r.as_str())).or_insert_with(|| {
-                    roles.push(role_facts(ix, u));
-                    roles.len() as u32 - 1
-                });
-                let start = owner_ids.len();
-                for m in ix.memberships_of(u.username.as_str()) {
-                    owner_ids.extend(id_of.get(&(OwnerKind::Group, m.group.name.as_str())));
-                }
-                let mut owners_known = true;
-                if !u.locations.is_empty() {
-                    match ix.owners(u) {
-                        Some(o) => {
-                            for l in &o.locations {
-                                let code = l.location.code.as_str();
-                                if l.owns {
-                                    owner_ids.extend(id_of.get(&(OwnerKind::Location, code)));
-                                }
-                                if l.below > 0 {
-                                    let tree = tree.get_or_insert_with(|| Preorder::of(ix, owning));
-                                    for below in tree.owning_below(ix, code) {
-                                        owner_ids.extend(id_of.get(&(OwnerKind::Location, below)));
-                                    }
-                                }
-                            }
-                        }
-                        None => owners_known = false,
-                    }
-                }
-                let list = &mut owner_ids[start..];
-                if list.len() > 1 {
-                    list.sort_unstable();
-                    let mut kept = 1;
-                    for k in 1..list.len() {
-                        if list[k] != list[kept - 1] {
-                            list[kept] = list[k];
-                            kept += 1;
-                        }
-                    }
-                    owner_ids.truncate(start + kept);
-                }
-                owner_start.push(owner_ids.len() as u32);
-                users.push(UserFacts {
-                    username: u.username.value.clone(),
-                    role,
-                    is_active: u.is_active,
-                    owners_known,
-                });
+                let key = u.role.as_ref().map(|r| r.as_str());
+                let id = match last {
+                    Some((k, id)) if k == key => id,
+                    _ => *role_ids.entry(key).or_insert_with(|| {
+                        roles.push(role_facts(ix, u));
+                        roles.len() as u32 - 1
+                    }),
+                };
+                last = Some((key, id));
+                role_of.push(id);
             }
+        }
+        let tree = (!ix.locations.is_empty()).then(|| Preorder::of(ix, owning));
+        // Then each user's owners, in parallel chunks joined in order.
+        let chunks: Vec<(Vec<UserFacts>, Vec<u32>, Vec<u32>)> = ix
+            .users
+            .par_chunks(CHUNK)
+            .zip(role_of.par_chunks(CHUNK))
+            .map(|(users, roles)| user_facts(ix, users, roles, &id_of, tree.as_ref()))
+            .collect();
+        let mut users = Vec::with_capacity(ix.users.len());
+        let mut owner_start: Vec<u32> = Vec::with_capacity(ix.users.len() + 1);
+        let mut owner_ids: Vec<u32> = Vec::with_capacity(chunks.iter().map(|c| c.2.len()).sum());
+        owner_start.push(0);
+        for (u, starts, ids) in chunks {
+            let base = owner_ids.len() as u32;
+            users.extend(u);
+            owner_start.extend(starts.iter().map(|s| s + base));
+            owner_ids.extend(ids);
         }
         let groups = ix
             .groups
@@ -199,6 +196,75 @@ impl Facts {
         let apps = ix.apps.iter().map(app_facts).collect();
         Facts { users, roles, owners, owner_start, owner_ids, groups, apps }
     }
+}
+
+/// Users per parallel chunk of [`Facts::of`].
+const CHUNK: usize = 16 * 1024;
+
+/// The facts of a run of users (with their role ids): the users, the end of
+/// each one's owners in the run's list, and that list.
+fn user_facts(
+    ix: &Index,
+    users: &[&User],
+    roles: &[u32],
+    id_of: &Map<(OwnerKind, &str), u32>,
+    tree: Option<&Preorder>,
+) -> (Vec<UserFacts>, Vec<u32>, Vec<u32>) {
+    let mut out = Vec::with_capacity(users.len());
+    let mut ends = Vec::with_capacity(users.len());
+    let mut ids: Vec<u32> = Vec::with_capacity(users.len());
+    // Neighbours in a file are mostly in one group: the last one is remembered.
+    let mut last_group: Option<(&Group, u32)> = None;
+    for (&u, &role) in users.iter().zip(roles) {
+        let start = ids.len();
+        for m in ix.memberships_of(u.username.as_str()) {
+            match last_group {
+                Some((g, id)) if std::ptr::eq(g, m.group) => ids.push(id),
+                _ => {
+                    if let Some(&id) = id_of.get(&(OwnerKind::Group, m.group.name.as_str())) {
+                        ids.push(id);
+                        last_group = Some((m.group, id));
+                    }
+                }
+            }
+        }
+        let mut owners_known = true;
+        if !u.locations.is_empty() {
+            match ix.owners(u) {
+                Some(o) => {
+                    for l in &o.locations {
+                        let code = l.location.code.as_str();
+                        if l.owns {
+                            ids.extend(id_of.get(&(OwnerKind::Location, code)));
+                        }
+                        if l.below > 0
+                            && let Some(tree) = tree
+                        {
+                            for below in tree.owning_below(ix, code) {
+                                ids.extend(id_of.get(&(OwnerKind::Location, below)));
+                            }
+                        }
+                    }
+                }
+                None => owners_known = false,
+            }
+        }
+        let list = &mut ids[start..];
+        if list.len() > 1 {
+            list.sort_unstable();
+            let mut kept = 1;
+            for k in 1..list.len() {
+                if list[k] != list[kept - 1] {
+                    list[kept] = list[k];
+                    kept += 1;
+                }
+            }
+            ids.truncate(start + kept);
+        }
+        ends.push(ids.len() as u32);
+        out.push(UserFacts { username: u.username.value.clone(), role, is_active: u.is_active, owners_known });
+    }
+    (out, ends, ids)
 }
 
 /// What the role of `user` gives: the apps it reaches and whether it can create
@@ -233,11 +299,16 @@ fn app_facts(f: &crate::index::AppFacts) -> AppFacts {
         UseKind::Opens => 1,
         UseKind::Updates => 2,
     };
+    // Positions of modules and forms (first definitions), for places by position.
+    let module_at = |m: &Module| f.modules_in_order.iter().position(|x| std::ptr::eq(*x, m)).unwrap_or(0) as u32;
+    let form_at = |m: &Module, form: &Form| m.forms.iter().position(|x| std::ptr::eq(x, form)).unwrap_or(0) as u32 + 1;
     let mut uses = Vec::new();
-    for m in &f.modules_in_order {
+    for (mi, m) in f.modules_in_order.iter().enumerate() {
         if let Some(ct) = &m.case_type {
-            let place = UsePlace { module: m.id.value.clone(), form: None, kind: kind(UseKind::Module), ordinal: 0 };
-            uses.push((place, ct.value.clone()));
+            let k = kind(UseKind::Module);
+            let place = UsePlace { module: m.id.value.clone(), form: None, kind: k, ordinal: 0 };
+            let at = UseAt { module: mi as u32, form: 0, kind: k, ordinal: 0 };
+            uses.push(Use { place, at, case_type: ct.value.clone() });
         }
     }
     // Creations come form by form, in the order of each form's `opens`.
@@ -247,24 +318,20 @@ fn app_facts(f: &crate::index::AppFacts) -> AppFacts {
         ordinal = if last.is_some_and(|l| std::ptr::eq(l, c.form)) { ordinal + 1 } else { 0 };
         last = Some(c.form);
         if let Some(ct) = c.case_type {
-            let place = UsePlace {
-                module: c.module.id.value.clone(),
-                form: Some(c.form.id.value.clone()),
-                kind: kind(UseKind::Opens),
-                ordinal,
-            };
-            uses.push((place, Name::new(ct)));
+            let k = kind(UseKind::Opens);
+            let place =
+                UsePlace { module: c.module.id.value.clone(), form: Some(c.form.id.value.clone()), kind: k, ordinal };
+            let at = UseAt { module: module_at(c.module), form: form_at(c.module, c.form), kind: k, ordinal };
+            uses.push(Use { place, at, case_type: Name::new(ct) });
         }
     }
     for (m, form) in &f.forms {
         for (i, u) in form.updates.iter().enumerate() {
-            let place = UsePlace {
-                module: m.id.value.clone(),
-                form: Some(form.id.value.clone()),
-                kind: kind(UseKind::Updates),
-                ordinal: i as u32,
-            };
-            uses.push((place, u.value.clone()));
+            let k = kind(UseKind::Updates);
+            let place =
+                UsePlace { module: m.id.value.clone(), form: Some(form.id.value.clone()), kind: k, ordinal: i as u32 };
+            let at = UseAt { module: module_at(m), form: form_at(m, form), kind: k, ordinal: i as u32 };
+            uses.push(Use { place, at, case_type: u.value.clone() });
         }
     }
     AppFacts {

@@ -114,17 +114,30 @@ pub fn run(target: &Target, cwd: &Path) -> Result<Diff, DiffError> {
             // Both revisions are resolved before any work, so a wrong one fails at once.
             let base_commit = repo.resolve(base)?;
             let head_commit = head.as_deref().map(|h| repo.resolve(h)).transpose()?;
-            let at = |rev: &str, commit: &str| -> Result<Side, DiffError> {
-                let (sources, config) = repo.read(commit, rev, &root, cwd)?;
-                let origin = Origin::Git { rev: rev.to_string(), commit: commit.to_string(), project: repo.project() };
-                Ok(Side::from_sources(sources, &config, origin))
+            let at = |rev: &str, commit: &str| Origin::Git {
+                rev: rev.to_string(),
+                commit: commit.to_string(),
+                project: repo.project(),
             };
-            // The base first: its facts are small, and the head (a streaming check
-            // of the working tree) then runs beside them.
-            let base_side = at(base, &base_commit)?;
-            let head_side = match (head, head_commit) {
-                (Some(rev), Some(commit)) => at(rev, &commit)?,
-                _ => Side::from_folder(&root, cwd, Origin::WorkTree { project: repo.project() })?,
+            let (base_side, head_side) = match (head, head_commit) {
+                (Some(rev), Some(commit)) => {
+                    let (sources, config) = repo.read(&base_commit, base, &root, cwd)?;
+                    let base_side = Side::from_sources(sources, &config, at(base, &base_commit));
+                    let (sources, config) = repo.read(&commit, rev, &root, cwd)?;
+                    (base_side, Side::from_sources(sources, &config, at(rev, &commit)))
+                }
+                _ => {
+                    // git reads the base (in processes of its own) while the
+                    // working tree is checked.
+                    let (read, head_side) = std::thread::scope(|s| {
+                        let reading = s.spawn(|| repo.read(&base_commit, base, &root, cwd));
+                        let head_side = Side::from_folder(&root, cwd, Origin::WorkTree { project: repo.project() });
+                        (reading.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), head_side)
+                    });
+                    let (sources, config) = read?;
+                    let base_side = Side::from_sources(sources, &config, at(base, &base_commit));
+                    (base_side, head_side?)
+                }
             };
             Ok(Diff::new(base_side, head_side))
         }
