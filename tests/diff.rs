@@ -160,6 +160,39 @@ fn moving_a_user_between_groups_changes_owners_and_access_without_errors() {
 }
 
 #[test]
+fn locations_activity_and_group_sharing_change_owners_and_access() {
+    let repo = Repo::new("owners", "");
+    // Maria leaves: her group does not change, yet she no longer sees its cases.
+    repo.edit("users/chws.yaml", "{username: maria, role: chw}", "{username: maria, role: chw, is_active: false}");
+    // Grace is assigned the district, whose type views the villages below it.
+    repo.edit("users/staff.yaml", "role: supervisor", "role: supervisor\n    locations: [district-1]");
+    // Village B stops sharing cases: Joseph has no case owner left.
+    repo.edit(
+        "groups/villages.yaml",
+        "name: Village B\n    case_sharing: true",
+        "name: Village B\n    case_sharing: false",
+    );
+    let (code, doc) = repo.json(&[]);
+    let maria = user(&doc, "maria");
+    assert_eq!((&maria["active_before"], &maria["active_after"]), (&Value::Bool(true), &Value::Bool(false)));
+    assert_eq!(maria["owners_removed"], serde_json::json!([]), "still a member");
+    assert!(access(&doc, &group("Village A"))["users_lost"].as_array().unwrap().contains(&"maria".into()));
+    let grace = user(&doc, "grace");
+    let villages: Vec<Value> =
+        ["village-a", "village-b", "village-c"].iter().map(|c| serde_json::json!({ "location": c })).collect();
+    assert_eq!(grace["owners_added"], Value::Array(villages));
+    assert_eq!(grace["owners_removed"], serde_json::json!([group("Village B")]));
+    let village_c = access(&doc, &serde_json::json!({"location": "village-c"}));
+    assert_eq!(village_c["users_gained"], serde_json::json!(["grace"]));
+    assert_eq!(doc["groups"]["case_sharing_off"], serde_json::json!(["Village B"]));
+    assert_eq!(user(&doc, "joseph")["owners_removed"], serde_json::json!([group("Village B")]));
+    let lost = &access(&doc, &group("Village B"))["users_lost"];
+    assert_eq!(*lost, serde_json::json!(["fatima", "grace", "joseph"]));
+    assert!(codes(&doc["diagnostics"]["introduced"]).contains(&"G001".to_string()), "joseph: {doc:#}");
+    assert_eq!(code, 1);
+}
+
+#[test]
 fn a_role_that_now_reaches_a_registration_app() {
     let repo = Repo::new("role", "");
     repo.edit("project.yaml", "supervisor: {apps: [supervision]}", "supervisor: {apps: [supervision, chw]}");

@@ -3,10 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::hash::{Map, NameTable};
+use crate::hash::{Map, NameTable, Set};
 use crate::model::{Name, Version};
 
-use super::facts::{AppFacts, Facts, GroupFacts, Owner, RoleFacts, UseAt, UsePlace};
+use super::facts::{AppFacts, Facts, GroupFacts, Owner, OwnerKind, RoleFacts, UseAt, UsePlace, UserFacts};
 use super::side::Side;
 use super::subject::{self, Key};
 
@@ -56,10 +56,19 @@ pub struct Access {
     pub lost: Vec<Name>,
 }
 
+/// A group added or removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupSummary {
+    pub name: Name,
+    pub case_sharing: bool,
+    /// How many usernames it lists.
+    pub members: usize,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GroupChanges {
-    pub added: Vec<GroupFacts>,
-    pub removed: Vec<GroupFacts>,
+    pub added: Vec<GroupSummary>,
+    pub removed: Vec<GroupSummary>,
     pub sharing_on: Vec<Name>,
     pub sharing_off: Vec<Name>,
 }
@@ -180,9 +189,9 @@ pub fn diagnostics(base: &Side, head: &Side) -> (Vec<usize>, Vec<usize>) {
 /// The changes between two sides' facts.
 pub fn facts(base: &Facts, head: &Facts) -> Changes {
     let found = users(base, head);
-    let access = access(base, head, &found);
+    let access = access(&found);
     Changes {
-        users: found.into_iter().map(|(u, _, _)| u).collect(),
+        users: found.into_iter().map(|c| c.change).collect(),
         groups: groups(&base.groups, &head.groups),
         access,
         apps: apps(&base.apps, &head.apps),
@@ -207,17 +216,48 @@ fn role_delta(b: &RoleFacts, h: &RoleFacts) -> RoleDelta {
     RoleDelta { same, apps_added, apps_removed }
 }
 
-fn owners(facts: &Facts, i: usize) -> impl Iterator<Item = &Owner> + Clone {
-    facts.owners_of(i).iter().map(|&o| &facts.owners[o as usize])
+/// A changed user, with the case owners they have access to on each side
+/// (`None` where unknown; empty where absent or inactive).
+struct Found {
+    change: UserChange,
+    access_before: Option<Vec<Owner>>,
+    access_after: Option<Vec<Owner>>,
 }
 
-/// The users who changed, by username, each with its position on either side.
-fn users(base: &Facts, head: &Facts) -> Vec<(UserChange, Option<usize>, Option<usize>)> {
-    let mut out = Vec::new();
+/// The users who changed, by username.
+///
+/// Most users of a large project do not change, and finding each one's groups
+/// costs a lookup: so the users a change can touch are found first (their role,
+/// activity or locations differ, they are listed in a group that changed, or
+/// they are added or removed), and only their groups are gathered, in one pass
+/// over each side's groups.
+fn users(base: &Facts, head: &Facts) -> Vec<Found> {
+    // Groups whose memberships may differ: new, gone, case sharing switched, or
+    // other members; the names listed there (where the group shares cases).
+    let mut touched: Set<&str> = Set::default();
+    {
+        let base_groups: Map<&str, &GroupFacts> = base.groups.iter().map(|g| (g.name.as_str(), g)).collect();
+        let mut seen: Set<&str> = Set::default();
+        for hg in &head.groups {
+            seen.insert(hg.name.as_str());
+            let bg = base_groups.get(hg.name.as_str());
+            if bg.is_some_and(|bg| bg.case_sharing == hg.case_sharing && bg.members == hg.members) {
+                continue;
+            }
+            for g in bg.into_iter().copied().chain([hg]).filter(|g| g.case_sharing) {
+                touched.extend(g.members.iter().map(|m| m.as_str()));
+            }
+        }
+        for bg in base.groups.iter().filter(|g| g.case_sharing && !seen.contains(g.name.as_str())) {
+            touched.extend(bg.members.iter().map(|m| m.as_str()));
+        }
+    }
+    // Users by name: in file order, a username found elsewhere is looked up.
+    let mut pairs: Vec<(Option<usize>, Option<usize>)> = Vec::new();
     let mut matched = vec![false; base.users.len()];
-    // Users are compared in file order; a username found elsewhere is looked up.
     let mut by_name: Option<NameTable> = None;
     let mut deltas: Map<(u32, u32), RoleDelta> = Map::default();
+    let mut last_roles: Option<((u32, u32), bool)> = None;
     for (j, hu) in head.users.iter().enumerate() {
         let same_place = base.users.get(j).is_some_and(|bu| bu.username == hu.username);
         let i = if same_place {
@@ -236,114 +276,192 @@ fn users(base: &Facts, head: &Facts) -> Vec<(UserChange, Option<usize>, Option<u
             table.find(hu.username.as_str(), |k| base.users[k as usize].username.as_str()).map(|k| k as usize)
         };
         let Some(i) = i else {
-            out.push((arrival(head, j, Change::Added), None, Some(j)));
+            pairs.push((None, Some(j)));
             continue;
         };
         matched[i] = true;
         let bu = &base.users[i];
-        let delta = deltas
-            .entry((bu.role, hu.role))
-            .or_insert_with(|| role_delta(&base.roles[bu.role as usize], &head.roles[hu.role as usize]));
-        let known = bu.owners_known && hu.owners_known;
-        let same_owners = !known || owners(base, i).eq(owners(head, j));
-        if delta.same && same_owners && bu.is_active == hu.is_active {
-            continue;
+        let roles = (bu.role, hu.role);
+        let same_role = match last_roles {
+            Some((r, same)) if r == roles => same,
+            _ => {
+                let same = deltas
+                    .entry(roles)
+                    .or_insert_with(|| role_delta(&base.roles[roles.0 as usize], &head.roles[roles.1 as usize]))
+                    .same;
+                last_roles = Some((roles, same));
+                same
+            }
+        };
+        let same_record = same_role && bu.is_active == hu.is_active && bu.locations == hu.locations;
+        if !same_record || (!touched.is_empty() && touched.contains(hu.username.as_str())) {
+            pairs.push((Some(i), Some(j)));
         }
-        let (owners_added, owners_removed) = if known {
-            let (b, h): (Vec<&Owner>, Vec<&Owner>) = (owners(base, i).collect(), owners(head, j).collect());
-            (
-                h.iter().filter(|o| b.binary_search(o).is_err()).map(|o| (*o).clone()).collect(),
-                b.iter().filter(|o| h.binary_search(o).is_err()).map(|o| (*o).clone()).collect(),
-            )
-        } else {
-            (Vec::new(), Vec::new())
-        };
-        let (br, hr) = (&base.roles[bu.role as usize], &head.roles[hu.role as usize]);
-        let change = UserChange {
-            username: hu.username.clone(),
-            change: Change::Changed,
-            owners_added,
-            owners_removed,
-            apps_added: delta.apps_added.clone(),
-            apps_removed: delta.apps_removed.clone(),
-            can_create_before: br.can_create,
-            can_create_after: hr.can_create,
-            role_before: br.name.clone(),
-            role_after: hr.name.clone(),
-            active_before: bu.is_active,
-            active_after: hu.is_active,
-        };
-        out.push((change, Some(i), Some(j)));
     }
-    for (i, _) in matched.iter().enumerate().filter(|(_, m)| !**m) {
-        out.push((arrival(base, i, Change::Removed), Some(i), None));
+    pairs.extend(matched.iter().enumerate().filter(|(_, m)| !**m).map(|(i, _)| (Some(i), None)));
+    if pairs.is_empty() {
+        return Vec::new();
     }
-    out.sort_by(|a, b| a.0.username.cmp(&b.0.username));
+    let (base_groups, head_groups) =
+        (groups_of(base, pairs.iter().filter_map(|p| p.0)), groups_of(head, pairs.iter().filter_map(|p| p.1)));
+    let mut out = Vec::new();
+    for (i, j) in pairs {
+        let before = i.map(|i| (&base.users[i], owners(base, i, &base_groups)));
+        let after = j.map(|j| (&head.users[j], owners(head, j, &head_groups)));
+        if let Some(found) = change(base, head, before, after, &mut deltas) {
+            out.push(found);
+        }
+    }
+    out.sort_by(|a, b| a.change.username.cmp(&b.change.username));
     out
 }
 
-/// A user who is on one side only: everything they have is added (or removed).
-fn arrival(facts: &Facts, i: usize, change: Change) -> UserChange {
-    let u = &facts.users[i];
-    let role = &facts.roles[u.role as usize];
-    let owners: Vec<Owner> = if u.owners_known { owners(facts, i).cloned().collect() } else { Vec::new() };
-    let apps = role.apps.clone().unwrap_or_default();
-    let added = change == Change::Added;
-    let (owners_added, owners_removed) = if added { (owners, Vec::new()) } else { (Vec::new(), owners) };
-    let (apps_added, apps_removed) = if added { (apps, Vec::new()) } else { (Vec::new(), apps) };
-    UserChange {
-        username: u.username.clone(),
-        change,
-        owners_added,
-        owners_removed,
-        apps_added,
-        apps_removed,
-        can_create_before: if added { Some(false) } else { role.can_create },
-        can_create_after: if added { role.can_create } else { Some(false) },
-        role_before: if added { None } else { role.name.clone() },
-        role_after: if added { role.name.clone() } else { None },
-        active_before: !added && u.is_active,
-        active_after: added && u.is_active,
+/// The case sharing groups of some users of a side, by username: one pass over
+/// the side's groups (first definitions with case sharing on; a name listed twice
+/// in a group is one membership).
+fn groups_of(facts: &Facts, users: impl Iterator<Item = usize>) -> Map<&str, Vec<&Name>> {
+    let mut out: Map<&str, Vec<&Name>> = users.map(|i| (facts.users[i].username.as_str(), Vec::new())).collect();
+    for g in facts.groups.iter().filter(|g| g.case_sharing) {
+        for m in &g.members {
+            if let Some(list) = out.get_mut(m.as_str())
+                && list.last().is_none_or(|l| !std::ptr::eq(*l, &g.name))
+            {
+                list.push(&g.name);
+            }
+        }
     }
+    out
+}
+
+/// A user's case owners on a side, sorted (groups, then locations); `None` when
+/// their locations are not known.
+fn owners(facts: &Facts, i: usize, groups: &Map<&str, Vec<&Name>>) -> Option<Vec<Owner>> {
+    let u = &facts.users[i];
+    let locations = u.locations.as_deref()?;
+    let mut out: Vec<Owner> = groups
+        .get(u.username.as_str())
+        .into_iter()
+        .flatten()
+        .map(|g| Owner { kind: OwnerKind::Group, name: (*g).clone() })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out.extend(locations.iter().map(|l| Owner { kind: OwnerKind::Location, name: l.clone() }));
+    Some(out)
+}
+
+type Seen<'f> = (&'f UserFacts, Option<Vec<Owner>>);
+
+/// What changed for one user seen on either side; `None` when nothing did.
+fn change(
+    base: &Facts,
+    head: &Facts,
+    before: Option<Seen>,
+    after: Option<Seen>,
+    deltas: &mut Map<(u32, u32), RoleDelta>,
+) -> Option<Found> {
+    let role = |f: &Facts, u: &UserFacts| f.roles[u.role as usize].clone();
+    let access = |seen: &Option<Seen>| match seen {
+        None => Some(Vec::new()),
+        Some((u, owners)) => owners.as_ref().map(|o| if u.is_active { o.clone() } else { Vec::new() }),
+    };
+    let (access_before, access_after) = (access(&before), access(&after));
+    let change = match (&before, &after) {
+        (None, Some((u, owners))) => {
+            let r = role(head, u);
+            UserChange {
+                username: u.username.clone(),
+                change: Change::Added,
+                owners_added: owners.clone().unwrap_or_default(),
+                owners_removed: Vec::new(),
+                apps_added: r.apps.unwrap_or_default(),
+                apps_removed: Vec::new(),
+                can_create_before: Some(false),
+                can_create_after: r.can_create,
+                role_before: None,
+                role_after: r.name,
+                active_before: false,
+                active_after: u.is_active,
+            }
+        }
+        (Some((u, owners)), None) => {
+            let r = role(base, u);
+            UserChange {
+                username: u.username.clone(),
+                change: Change::Removed,
+                owners_added: Vec::new(),
+                owners_removed: owners.clone().unwrap_or_default(),
+                apps_added: Vec::new(),
+                apps_removed: r.apps.unwrap_or_default(),
+                can_create_before: r.can_create,
+                can_create_after: Some(false),
+                role_before: r.name,
+                role_after: None,
+                active_before: u.is_active,
+                active_after: false,
+            }
+        }
+        (Some((bu, bo)), Some((hu, ho))) => {
+            let delta = deltas
+                .entry((bu.role, hu.role))
+                .or_insert_with(|| role_delta(&base.roles[bu.role as usize], &head.roles[hu.role as usize]));
+            let (owners_added, owners_removed) = match (bo, ho) {
+                (Some(b), Some(h)) => (
+                    h.iter().filter(|o| b.binary_search(o).is_err()).cloned().collect(),
+                    b.iter().filter(|o| h.binary_search(o).is_err()).cloned().collect(),
+                ),
+                _ => (Vec::new(), Vec::new()),
+            };
+            if delta.same && bu.is_active == hu.is_active && owners_added.is_empty() && owners_removed.is_empty() {
+                return None;
+            }
+            let (br, hr) = (&base.roles[bu.role as usize], &head.roles[hu.role as usize]);
+            UserChange {
+                username: hu.username.clone(),
+                change: Change::Changed,
+                owners_added,
+                owners_removed,
+                apps_added: delta.apps_added.clone(),
+                apps_removed: delta.apps_removed.clone(),
+                can_create_before: br.can_create,
+                can_create_after: hr.can_create,
+                role_before: br.name.clone(),
+                role_after: hr.name.clone(),
+                active_before: bu.is_active,
+                active_after: hu.is_active,
+            }
+        }
+        (None, None) => return None,
+    };
+    Some(Found { change, access_before, access_after })
 }
 
 /// Per owner, the users who gain or lose access to its cases: an active user who
 /// is among its users after the change and was not (or was not active) before.
 /// Only changed users can gain or lose anything.
-fn access(base: &Facts, head: &Facts, users: &[(UserChange, Option<usize>, Option<usize>)]) -> Vec<Access> {
-    // The owners a user has access to on a side: none if absent or inactive;
-    // `None` when unknown.
-    fn reach(facts: &Facts, i: Option<usize>) -> Option<BTreeSet<&Owner>> {
-        let Some(i) = i else { return Some(BTreeSet::new()) };
-        let u = &facts.users[i];
-        match (u.owners_known, u.is_active) {
-            (false, _) => None,
-            (true, false) => Some(BTreeSet::new()),
-            (true, true) => Some(owners(facts, i).collect()),
-        }
-    }
+fn access(users: &[Found]) -> Vec<Access> {
     let mut per_owner: BTreeMap<Owner, (Vec<Name>, Vec<Name>)> = BTreeMap::new();
-    for (u, i, j) in users {
-        let (Some(before), Some(after)) = (reach(base, *i), reach(head, *j)) else { continue };
-        for o in after.difference(&before) {
-            per_owner.entry((*o).clone()).or_default().0.push(u.username.clone());
+    for f in users {
+        let (Some(before), Some(after)) = (&f.access_before, &f.access_after) else { continue };
+        for o in after.iter().filter(|o| before.binary_search(o).is_err()) {
+            per_owner.entry(o.clone()).or_default().0.push(f.change.username.clone());
         }
-        for o in before.difference(&after) {
-            per_owner.entry((*o).clone()).or_default().1.push(u.username.clone());
+        for o in before.iter().filter(|o| after.binary_search(o).is_err()) {
+            per_owner.entry(o.clone()).or_default().1.push(f.change.username.clone());
         }
     }
     per_owner.into_iter().map(|(owner, (gained, lost))| Access { owner, gained, lost }).collect()
 }
 
 fn groups(base: &[GroupFacts], head: &[GroupFacts]) -> GroupChanges {
-    fn index(list: &[GroupFacts]) -> BTreeMap<&str, &GroupFacts> {
-        list.iter().map(|g| (g.name.as_str(), g)).collect()
-    }
-    let (b, h) = (index(base), index(head));
+    let summary =
+        |g: &GroupFacts| GroupSummary { name: g.name.clone(), case_sharing: g.case_sharing, members: g.members.len() };
+    let b: Map<&str, &GroupFacts> = base.iter().map(|g| (g.name.as_str(), g)).collect();
+    let h: Set<&str> = head.iter().map(|g| g.name.as_str()).collect();
     let mut out = GroupChanges::default();
-    for (name, hg) in &h {
-        match b.get(name) {
-            None => out.added.push((*hg).clone()),
+    for hg in head {
+        match b.get(hg.name.as_str()) {
+            None => out.added.push(summary(hg)),
             Some(bg) if bg.case_sharing != hg.case_sharing => {
                 let list = if hg.case_sharing { &mut out.sharing_on } else { &mut out.sharing_off };
                 list.push(hg.name.clone());
@@ -351,7 +469,11 @@ fn groups(base: &[GroupFacts], head: &[GroupFacts]) -> GroupChanges {
             Some(_) => {}
         }
     }
-    out.removed = b.iter().filter(|(n, _)| !h.contains_key(*n)).map(|(_, g)| (*g).clone()).collect();
+    out.removed = base.iter().filter(|g| !h.contains(g.name.as_str())).map(summary).collect();
+    out.added.sort_by(|x, y| x.name.cmp(&y.name));
+    out.removed.sort_by(|x, y| x.name.cmp(&y.name));
+    out.sharing_on.sort();
+    out.sharing_off.sort();
     out
 }
 

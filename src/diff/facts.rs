@@ -1,17 +1,21 @@
 //! What one side of a diff knows about case sharing, taken from the index while
-//! it is alive and kept in a compact, owned form: each user's case owners (ids
-//! into one sorted list of owners), role and activity; each role's apps and
-//! whether its users can create cases with an automatic owner; groups; apps and
-//! the places where they use case types. The project and its index are dropped
+//! it is alive and kept in a compact, owned form: each user's role, activity and
+//! case-owning locations; each role's apps and whether its users can create cases
+//! with an automatic owner; the groups with their members as listed; apps and the
+//! places where they use case types. The project and its index are dropped
 //! afterwards, so two sides cost one project plus two of these.
+//!
+//! A user's case sharing groups are not listed per user: looking each user up
+//! was most of the cost on large projects. They are found from the groups, and
+//! only for the users a change can touch ([`super::compare`]): a membership is a
+//! first definition of a group with case sharing on that lists the username of a
+//! user (the index's rule).
 
 use std::collections::BTreeSet;
 
-use rayon::prelude::*;
-
 use crate::hash::Map;
 use crate::index::{Index, UseKind};
-use crate::model::{Form, Group, Location, Module, Name, RoleApps, User, Version};
+use crate::model::{Form, Location, Module, Name, RoleApps, User, Version};
 
 /// What owns cases: a case sharing group, or a case-owning location.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -34,9 +38,9 @@ pub struct UserFacts {
     /// Index into [`Facts::roles`].
     pub role: u32,
     pub is_active: bool,
-    /// Whether the user's case owners are known: an undefined location (R001)
-    /// makes them unknown.
-    pub owners_known: bool,
+    /// The codes of the user's case-owning locations, sorted; `None` when they
+    /// are not known (an undefined location, R001).
+    pub locations: Option<Box<[Name]>>,
 }
 
 /// What a role gives its users.
@@ -56,7 +60,8 @@ pub struct RoleFacts {
 pub struct GroupFacts {
     pub name: Name,
     pub case_sharing: bool,
-    pub members: usize,
+    /// The usernames listed, in order (repeats and unknown names included).
+    pub members: Vec<Name>,
 }
 
 /// A place where an app uses a case type, by ids rather than by position in a
@@ -109,80 +114,35 @@ pub struct Facts {
     /// Users in the index's order (file order).
     pub users: Vec<UserFacts>,
     pub roles: Vec<RoleFacts>,
-    /// Every case owner, sorted by kind and name: owner ids sort as owners do.
-    pub owners: Vec<Owner>,
-    /// The owners of `users[i]` are `owner_ids[owner_start[i]..owner_start[i + 1]]`, sorted, distinct.
-    owner_start: Vec<u32>,
-    owner_ids: Vec<u32>,
+    /// Groups (first definitions) in file order.
     pub groups: Vec<GroupFacts>,
     pub apps: Vec<AppFacts>,
 }
 
 impl Facts {
-    /// The owner ids of the `i`-th user.
-    pub fn owners_of(&self, i: usize) -> &[u32] {
-        &self.owner_ids[self.owner_start[i] as usize..self.owner_start[i + 1] as usize]
-    }
-
     /// Reads the facts off a project's index.
     pub fn of(ix: &Index) -> Facts {
         let owning = |l: &Location| {
             l.location_type.as_ref().and_then(|t| ix.location_types.get(t.as_str())).is_some_and(|t| t.shares_cases)
         };
-        let mut owners: Vec<Owner> = ix
-            .groups
-            .iter()
-            .filter(|g| g.case_sharing())
-            .map(|g| Owner { kind: OwnerKind::Group, name: g.name.value.clone() })
-            .chain(
-                ix.locations
-                    .iter()
-                    .filter(|l| owning(l))
-                    .map(|l| Owner { kind: OwnerKind::Location, name: l.code.value.clone() }),
-            )
-            .collect();
-        owners.sort_unstable();
-        owners.dedup();
-
-        let id_of: Map<(OwnerKind, &str), u32> =
-            owners.iter().enumerate().map(|(i, o)| ((o.kind, o.name.as_str()), i as u32)).collect();
-        // Roles first, in one pass (neighbours in a file mostly share a role: the
-        // last one is remembered, to skip a lookup).
-        let mut roles: Vec<RoleFacts> = Vec::new();
-        let mut role_of: Vec<u32> = Vec::with_capacity(ix.users.len());
-        {
-            let mut role_ids: Map<Option<&str>, u32> = Map::default();
-            let mut last: Option<(Option<&str>, u32)> = None;
-            for &u in &ix.users {
-                let key = u.role.as_ref().map(|r| r.as_str());
-                let id = match last {
-                    Some((k, id)) if k == key => id,
-                    _ => *role_ids.entry(key).or_insert_with(|| {
-                        roles.push(role_facts(ix, u));
-                        roles.len() as u32 - 1
-                    }),
-                };
-                last = Some((key, id));
-                role_of.push(id);
-            }
-        }
         let tree = (!ix.locations.is_empty()).then(|| Preorder::of(ix, owning));
-        // Then each user's owners, in parallel chunks joined in order.
-        let chunks: Vec<(Vec<UserFacts>, Vec<u32>, Vec<u32>)> = ix
-            .users
-            .par_chunks(CHUNK)
-            .zip(role_of.par_chunks(CHUNK))
-            .map(|(users, roles)| user_facts(ix, users, roles, &id_of, tree.as_ref()))
-            .collect();
+        let mut roles: Vec<RoleFacts> = Vec::new();
+        let mut role_ids: Map<Option<&str>, u32> = Map::default();
+        // Neighbours in a file mostly share a role: the last one is remembered.
+        let mut last: Option<(Option<&str>, u32)> = None;
         let mut users = Vec::with_capacity(ix.users.len());
-        let mut owner_start: Vec<u32> = Vec::with_capacity(ix.users.len() + 1);
-        let mut owner_ids: Vec<u32> = Vec::with_capacity(chunks.iter().map(|c| c.2.len()).sum());
-        owner_start.push(0);
-        for (u, starts, ids) in chunks {
-            let base = owner_ids.len() as u32;
-            users.extend(u);
-            owner_start.extend(starts.iter().map(|s| s + base));
-            owner_ids.extend(ids);
+        for &u in &ix.users {
+            let key = u.role.as_ref().map(|r| r.as_str());
+            let role = match last {
+                Some((k, id)) if k == key => id,
+                _ => *role_ids.entry(key).or_insert_with(|| {
+                    roles.push(role_facts(ix, u));
+                    roles.len() as u32 - 1
+                }),
+            };
+            last = Some((key, role));
+            let locations = if u.locations.is_empty() { Some(Box::default()) } else { locations(ix, u, tree.as_ref()) };
+            users.push(UserFacts { username: u.username.value.clone(), role, is_active: u.is_active, locations });
         }
         let groups = ix
             .groups
@@ -190,81 +150,34 @@ impl Facts {
             .map(|g| GroupFacts {
                 name: g.name.value.clone(),
                 case_sharing: g.case_sharing(),
-                members: g.members.len(),
+                members: g.members.iter().map(|m| m.value.clone()).collect(),
             })
             .collect();
         let apps = ix.apps.iter().map(app_facts).collect();
-        Facts { users, roles, owners, owner_start, owner_ids, groups, apps }
+        Facts { users, roles, groups, apps }
     }
 }
 
-/// Users per parallel chunk of [`Facts::of`].
-const CHUNK: usize = 16 * 1024;
-
-/// The facts of a run of users (with their role ids): the users, the end of
-/// each one's owners in the run's list, and that list.
-fn user_facts(
-    ix: &Index,
-    users: &[&User],
-    roles: &[u32],
-    id_of: &Map<(OwnerKind, &str), u32>,
-    tree: Option<&Preorder>,
-) -> (Vec<UserFacts>, Vec<u32>, Vec<u32>) {
-    let mut out = Vec::with_capacity(users.len());
-    let mut ends = Vec::with_capacity(users.len());
-    let mut ids: Vec<u32> = Vec::with_capacity(users.len());
-    // Neighbours in a file are mostly in one group: the last one is remembered.
-    let mut last_group: Option<(&Group, u32)> = None;
-    for (&u, &role) in users.iter().zip(roles) {
-        let start = ids.len();
-        for m in ix.memberships_of(u.username.as_str()) {
-            match last_group {
-                Some((g, id)) if std::ptr::eq(g, m.group) => ids.push(id),
-                _ => {
-                    if let Some(&id) = id_of.get(&(OwnerKind::Group, m.group.name.as_str())) {
-                        ids.push(id);
-                        last_group = Some((m.group, id));
-                    }
-                }
-            }
+/// The codes of a user's case-owning locations ([`Index::owners`]): assigned
+/// locations that own cases, and the case-owning locations below those whose
+/// type has `view_descendants`; `None` when not known.
+fn locations(ix: &Index, u: &User, tree: Option<&Preorder>) -> Option<Box<[Name]>> {
+    let owners = ix.owners(u)?;
+    let mut codes: Vec<Name> = Vec::new();
+    for l in &owners.locations {
+        let code = l.location.code.as_str();
+        if l.owns {
+            codes.push(Name::new(code));
         }
-        let mut owners_known = true;
-        if !u.locations.is_empty() {
-            match ix.owners(u) {
-                Some(o) => {
-                    for l in &o.locations {
-                        let code = l.location.code.as_str();
-                        if l.owns {
-                            ids.extend(id_of.get(&(OwnerKind::Location, code)));
-                        }
-                        if l.below > 0
-                            && let Some(tree) = tree
-                        {
-                            for below in tree.owning_below(ix, code) {
-                                ids.extend(id_of.get(&(OwnerKind::Location, below)));
-                            }
-                        }
-                    }
-                }
-                None => owners_known = false,
-            }
+        if l.below > 0
+            && let Some(tree) = tree
+        {
+            codes.extend(tree.owning_below(ix, code).map(Name::new));
         }
-        let list = &mut ids[start..];
-        if list.len() > 1 {
-            list.sort_unstable();
-            let mut kept = 1;
-            for k in 1..list.len() {
-                if list[k] != list[kept - 1] {
-                    list[kept] = list[k];
-                    kept += 1;
-                }
-            }
-            ids.truncate(start + kept);
-        }
-        ends.push(ids.len() as u32);
-        out.push(UserFacts { username: u.username.value.clone(), role, is_active: u.is_active, owners_known });
     }
-    (out, ends, ids)
+    codes.sort_unstable();
+    codes.dedup();
+    Some(codes.into_boxed_slice())
 }
 
 /// What the role of `user` gives: the apps it reaches and whether it can create

@@ -16,7 +16,7 @@ pub fn render(diff: &Diff) -> String {
     let introduced: Vec<Value> = diff.introduced().map(|d| diagnostic(&diff.head.files, d)).collect();
     let resolved: Vec<Value> = diff.resolved().map(|d| diagnostic(&diff.base.files, d)).collect();
     let changes = diff.changes.clone().unwrap_or_default();
-    let group = |g: &super::facts::GroupFacts| json!({"name": g.name.as_str(), "case_sharing": g.case_sharing, "members": g.members});
+    let group = |g: &super::compare::GroupSummary| json!({"name": g.name.as_str(), "case_sharing": g.case_sharing, "members": g.members});
     let doc = json!({
         "version": VERSION,
         "base": side(&diff.base),
