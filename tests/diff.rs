@@ -411,6 +411,20 @@ fn links_in_git_are_never_followed_out_of_the_project() {
 }
 
 #[test]
+fn a_project_yaml_that_does_not_load_compares_diagnostics_only() {
+    let repo = Repo::new("broken", "");
+    repo.edit("groups/villages.yaml", VILLAGE_B, "members: [joseph, grace, fatima, david]");
+    repo.write("project.yaml", &(repo.read("project.yaml") + "roles: [\n"));
+    let (code, doc) = repo.json(&[]);
+    assert_eq!(code, 1);
+    assert_eq!((&doc["base"]["loaded"], &doc["head"]["loaded"]), (&Value::Bool(true), &Value::Bool(false)));
+    assert_eq!(codes(&doc["diagnostics"]["introduced"]), ["Y001"]);
+    assert_eq!(doc["users"], serde_json::json!([]), "nothing is known of the head's users");
+    let (_, human, _) = repo.diff_in(&repo.project, &[]);
+    assert!(human.contains("only diagnostics are compared"), "{human}");
+}
+
+#[test]
 fn json_has_exactly_the_documented_top_level_keys() {
     let repo = Repo::new("keys", "");
     let (code, doc) = repo.json(&[]);

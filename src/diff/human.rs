@@ -45,7 +45,10 @@ pub fn render(diff: &Diff, color: bool) -> String {
     );
     for (side, name) in [(&diff.base, "base"), (&diff.head, "head")] {
         if !side.loaded {
-            let _ = writeln!(out, "note: project.yaml does not load at the {name}: only diagnostics are compared");
+            let _ = writeln!(
+                out,
+                "note: the project at the {name} cannot be read as a whole (see its diagnostics): only diagnostics are compared"
+            );
         }
     }
     section(&mut out, &p, "Diagnostics introduced", diff.introduced.len(), |out| {

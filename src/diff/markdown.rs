@@ -65,7 +65,10 @@ fn render_with(diff: &Diff, sections: &[Section], limit: usize) -> String {
     }
     for (side, name) in [(&diff.base, "base"), (&diff.head, "head")] {
         if !side.loaded {
-            let _ = writeln!(out, "> project.yaml does not load at the {name}: only diagnostics are compared.\n");
+            let _ = writeln!(
+                out,
+                "> The project at the {name} cannot be read as a whole (see its diagnostics): only diagnostics are compared.\n"
+            );
         }
     }
     // The summary table: every count, always complete.
