@@ -228,6 +228,10 @@ fn a_sharing_app_renaming_its_case_type_stops_sharing_it() {
     assert!(introduced.contains(&"C001".to_string()), "{introduced:?}");
     assert!(introduced.contains(&"C002".to_string()), "{introduced:?}");
     assert_eq!(code, 1, "C001 is an error");
+    let (_, human, _) = repo.diff_in(&repo.project, &[]);
+    let stops = "case type `referral` shared by `chw`, `clinic`, `supervision` → `chw`, `supervision` (`clinic` stops sharing it)";
+    assert!(human.contains(stops), "{human}");
+    assert!(human.contains("case type `referral` renamed to `referal` in app `clinic`"), "{human}");
 }
 
 #[test]

@@ -102,6 +102,27 @@ impl Sharing {
     pub fn stopped(&self) -> Vec<&Name> {
         self.apps_before.iter().filter(|a| !self.apps_after.contains(a)).collect()
     }
+
+    /// In words, names shown by `code`: `` case type `x` shared by `a`, `b` → `a` (`b` stops sharing it) ``.
+    pub fn text(&self, code: &dyn Fn(&str) -> String) -> String {
+        let list = |l: &[Name]| {
+            if l.is_empty() { "no app".to_string() } else { l.iter().map(|n| code(n)).collect::<Vec<_>>().join(", ") }
+        };
+        let mut notes = Vec::new();
+        for (apps, one, many) in [(self.started(), "starts", "start"), (self.stopped(), "stops", "stop")] {
+            if !apps.is_empty() {
+                let names: Vec<String> = apps.iter().map(|n| code(n)).collect();
+                notes.push(format!("{} {} sharing it", names.join(", "), if apps.len() == 1 { one } else { many }));
+            }
+        }
+        format!(
+            "case type {} shared by {} → {} ({})",
+            code(&self.case_type),
+            list(&self.apps_before),
+            list(&self.apps_after),
+            notes.join("; ")
+        )
+    }
 }
 
 /// A case type renamed in some apps: each place of those apps that used `from`

@@ -121,7 +121,7 @@ pub fn render(diff: &Diff, color: bool) -> String {
     });
     section(&mut out, &p, "Case types", c.sharing.len() + c.renames.len(), |out| {
         for s in &c.sharing {
-            let _ = writeln!(out, "  {} {}", p.mark('~'), super::markdown::sharing_text(s, &|n| format!("`{n}`")));
+            let _ = writeln!(out, "  {} {}", p.mark('~'), s.text(&|n| format!("`{n}`")));
         }
         for r in &c.renames {
             let _ = writeln!(

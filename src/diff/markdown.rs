@@ -9,7 +9,7 @@
 
 use std::fmt::Write;
 
-use super::compare::{AppChange, Change, Sharing, UserChange};
+use super::compare::{AppChange, Change, UserChange};
 use super::facts::{Owner, OwnerKind};
 use super::{Diff, describe, thousands};
 use crate::diagnostic::{Diagnostic, Severity};
@@ -190,11 +190,8 @@ fn sections(diff: &Diff) -> Vec<Section> {
         header: "| app | change |\n|---|---|",
         rows: c.apps.iter().map(app_row).collect(),
     });
-    let mut types: Vec<String> = c
-        .sharing
-        .iter()
-        .map(|s| format!("| {} | {} |", cell(&code(&s.case_type)), cell(&sharing_text(s, &code))))
-        .collect();
+    let mut types: Vec<String> =
+        c.sharing.iter().map(|s| format!("| {} | {} |", cell(&code(&s.case_type)), cell(&s.text(&code)))).collect();
     types.extend(c.renames.iter().map(|r| {
         format!("| {} | renamed to {} in {} |", cell(&code(&r.from)), cell(&code(&r.to)), cell(&names(&r.apps)))
     }));
@@ -205,27 +202,6 @@ fn sections(diff: &Diff) -> Vec<Section> {
         rows: types,
     });
     out
-}
-
-/// What happened to a shared case type, in words: `shared by a, b → a (b stops)`.
-pub fn sharing_text(s: &Sharing, code: &dyn Fn(&str) -> String) -> String {
-    let list = |l: &[Name]| {
-        if l.is_empty() { "no app".to_string() } else { l.iter().map(|n| code(n)).collect::<Vec<_>>().join(", ") }
-    };
-    let mut text =
-        format!("case type {} shared by {} → {}", code(&s.case_type), list(&s.apps_before), list(&s.apps_after));
-    let (started, stopped) = (s.started(), s.stopped());
-    let mut notes = Vec::new();
-    if !started.is_empty() {
-        let names: Vec<String> = started.iter().map(|n| code(n)).collect();
-        notes.push(format!("{} {} sharing it", names.join(", "), if started.len() == 1 { "starts" } else { "start" }));
-    }
-    if !stopped.is_empty() {
-        let names: Vec<String> = stopped.iter().map(|n| code(n)).collect();
-        notes.push(format!("{} {} sharing it", names.join(", "), if stopped.len() == 1 { "stops" } else { "stop" }));
-    }
-    let _ = write!(text, " ({})", notes.join("; "));
-    text
 }
 
 fn diagnostic_row(files: &[SourceFile], d: &Diagnostic) -> String {
