@@ -370,11 +370,15 @@ fn diff(args: &cli::DiffArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(&e.to_string()),
     };
-    out(&match args.format {
-        cli::DiffFormat::Human => diff::human::render(&result, color(&std::io::stdout())),
-        cli::DiffFormat::Markdown => diff::markdown::render(&result),
-        cli::DiffFormat::Json => diff::json::render(&result),
-    });
+    match args.format {
+        cli::DiffFormat::Human => out(&diff::human::render(&result, color(&std::io::stdout()))),
+        cli::DiffFormat::Markdown => out(&diff::markdown::render(&result)),
+        cli::DiffFormat::Json => {
+            // Streamed: a large change is one line per entry, never one tree in memory.
+            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+            let _ = diff::json::write(&result, &mut w).and_then(|()| w.flush());
+        }
+    }
     let mut io_failed = false;
     for p in result.base.io_problems.iter().chain(&result.head.io_problems) {
         err(&format!("error: cannot read `{}`: {}", p.path, p.message));

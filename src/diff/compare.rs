@@ -49,7 +49,7 @@ pub struct UserChange {
 
 /// Who gains or loses access to one case owner's cases.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Access {
+pub struct OwnerAccess {
     pub owner: Owner,
     /// Active users who are now among the owner's users and were not before.
     pub gained: Vec<Name>,
@@ -141,7 +141,7 @@ pub struct Changes {
     pub users: Vec<UserChange>,
     pub groups: GroupChanges,
     /// By owner (groups first, then locations, by name).
-    pub access: Vec<Access>,
+    pub access: Vec<OwnerAccess>,
     /// By id.
     pub apps: Vec<AppChange>,
     pub sharing: Vec<Sharing>,
@@ -209,10 +209,9 @@ pub fn diagnostics(base: &Side, head: &Side) -> (Vec<usize>, Vec<usize>) {
 
 /// The changes between two sides' facts.
 pub fn facts(base: &Facts, head: &Facts) -> Changes {
-    let found = users(base, head);
-    let access = access(&found);
+    let (users, access) = users(base, head);
     Changes {
-        users: found.into_iter().map(|c| c.change).collect(),
+        users,
         groups: groups(&base.groups, &head.groups),
         access,
         apps: apps(&base.apps, &head.apps),
@@ -245,14 +244,14 @@ struct Found {
     access_after: Option<Vec<Owner>>,
 }
 
-/// The users who changed, by username.
+/// The users who changed, by username, and per owner who gains or loses access.
 ///
 /// Most users of a large project do not change, and finding each one's groups
 /// costs a lookup: so the users a change can touch are found first (their role,
 /// activity or locations differ, they are listed in a group that changed, or
 /// they are added or removed), and only their groups are gathered, in one pass
 /// over each side's groups.
-fn users(base: &Facts, head: &Facts) -> Vec<Found> {
+fn users(base: &Facts, head: &Facts) -> (Vec<UserChange>, Vec<OwnerAccess>) {
     // Groups whose memberships may differ: new, gone, case sharing switched, or
     // other members; the names listed there (where the group shares cases).
     let mut touched: Set<&str> = Set::default();
@@ -321,20 +320,22 @@ fn users(base: &Facts, head: &Facts) -> Vec<Found> {
     }
     pairs.extend(matched.iter().enumerate().filter(|(_, m)| !**m).map(|(i, _)| (Some(i), None)));
     if pairs.is_empty() {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     }
     let (base_groups, head_groups) =
         (groups_of(base, pairs.iter().filter_map(|p| p.0)), groups_of(head, pairs.iter().filter_map(|p| p.1)));
     let mut out = Vec::new();
+    let mut access = Access::default();
     for (i, j) in pairs {
         let before = i.map(|i| (&base.users[i], owners(base, i, &base_groups)));
         let after = j.map(|j| (&head.users[j], owners(head, j, &head_groups)));
         if let Some(found) = change(base, head, before, after, &mut deltas) {
-            out.push(found);
+            access.add(&found);
+            out.push(found.change);
         }
     }
-    out.sort_by(|a, b| a.change.username.cmp(&b.change.username));
-    out
+    out.sort_by(|a, b| a.username.cmp(&b.username));
+    (out, access.into_list())
 }
 
 /// The case sharing groups of some users of a side, by username: one pass over
@@ -460,18 +461,31 @@ fn change(
 /// Per owner, the users who gain or lose access to its cases: an active user who
 /// is among its users after the change and was not (or was not active) before.
 /// Only changed users can gain or lose anything.
-fn access(users: &[Found]) -> Vec<Access> {
-    let mut per_owner: BTreeMap<Owner, (Vec<Name>, Vec<Name>)> = BTreeMap::new();
-    for f in users {
-        let (Some(before), Some(after)) = (&f.access_before, &f.access_after) else { continue };
+#[derive(Default)]
+struct Access(BTreeMap<Owner, (Vec<Name>, Vec<Name>)>);
+
+impl Access {
+    fn add(&mut self, f: &Found) {
+        let (Some(before), Some(after)) = (&f.access_before, &f.access_after) else { return };
         for o in after.iter().filter(|o| before.binary_search(o).is_err()) {
-            per_owner.entry(o.clone()).or_default().0.push(f.change.username.clone());
+            self.0.entry(o.clone()).or_default().0.push(f.change.username.clone());
         }
         for o in before.iter().filter(|o| after.binary_search(o).is_err()) {
-            per_owner.entry(o.clone()).or_default().1.push(f.change.username.clone());
+            self.0.entry(o.clone()).or_default().1.push(f.change.username.clone());
         }
     }
-    per_owner.into_iter().map(|(owner, (gained, lost))| Access { owner, gained, lost }).collect()
+
+    /// By owner; each owner's users sorted.
+    fn into_list(self) -> Vec<OwnerAccess> {
+        self.0
+            .into_iter()
+            .map(|(owner, (mut gained, mut lost))| {
+                gained.sort();
+                lost.sort();
+                OwnerAccess { owner, gained, lost }
+            })
+            .collect()
+    }
 }
 
 fn groups(base: &[GroupFacts], head: &[GroupFacts]) -> GroupChanges {

@@ -2,9 +2,11 @@
 //! `docs/diff-format.md`. Its diagnostics are the entries of `check --format
 //! json` (`docs/json-format.md`), rendered by the same code.
 
+use std::io::Write;
+
 use serde_json::{Value, json};
 
-use super::compare::{AppChange, Change, UserChange};
+use super::compare::{AppChange, Change, Changes, GroupSummary, UserChange};
 use super::facts::{Owner, OwnerKind};
 use super::{Diff, Origin};
 use crate::report::json::diagnostic;
@@ -12,47 +14,76 @@ use crate::report::json::diagnostic;
 /// The version of the layout; it changes only when a field changes meaning or goes.
 pub const VERSION: u32 = 1;
 
+/// The document as text.
 pub fn render(diff: &Diff) -> String {
-    let introduced: Vec<Value> = diff.introduced().map(|d| diagnostic(&diff.head.files, d)).collect();
-    let resolved: Vec<Value> = diff.resolved().map(|d| diagnostic(&diff.base.files, d)).collect();
-    let changes = diff.changes.clone().unwrap_or_default();
-    let group = |g: &super::compare::GroupSummary| json!({"name": g.name.as_str(), "case_sharing": g.case_sharing, "members": g.members});
-    let doc = json!({
-        "version": VERSION,
-        "base": side(&diff.base),
-        "head": side(&diff.head),
-        "diagnostics": {"introduced": introduced, "resolved": resolved},
-        "users": changes.users.iter().map(user).collect::<Vec<_>>(),
-        "groups": {
-            "added": changes.groups.added.iter().map(group).collect::<Vec<_>>(),
-            "removed": changes.groups.removed.iter().map(group).collect::<Vec<_>>(),
-            "case_sharing_on": names(&changes.groups.sharing_on),
-            "case_sharing_off": names(&changes.groups.sharing_off),
-            "access": changes.access.iter().map(|a| json!({
-                "owner": owner(&a.owner),
-                "users_gained": names(&a.gained),
-                "users_lost": names(&a.lost),
-            })).collect::<Vec<_>>(),
-        },
-        "apps": changes.apps.iter().map(app).collect::<Vec<_>>(),
-        "case_types": {
-            "sharing": changes.sharing.iter().map(|s| json!({
-                "case_type": s.case_type.as_str(),
-                "apps_before": names(&s.apps_before),
-                "apps_after": names(&s.apps_after),
-                "apps_started": s.started().iter().map(|n| n.as_str()).collect::<Vec<_>>(),
-                "apps_stopped": s.stopped().iter().map(|n| n.as_str()).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
-            "renamed": changes.renames.iter().map(|r| json!({
-                "from": r.from.as_str(),
-                "to": r.to.as_str(),
-                "apps": names(&r.apps),
-            })).collect::<Vec<_>>(),
-        },
+    let mut out = Vec::new();
+    let _ = write(diff, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes the document as it goes: the outline indented, each entry of a list on
+/// one line. A change that touches half a million users is one entry per user, not
+/// one tree of values in memory.
+pub fn write(diff: &Diff, out: &mut impl Write) -> std::io::Result<()> {
+    let none = Changes::default();
+    let changes = diff.changes.as_ref().unwrap_or(&none);
+    let group =
+        |g: &GroupSummary| json!({"name": g.name.as_str(), "case_sharing": g.case_sharing, "members": g.members});
+    let g = &changes.groups;
+    writeln!(out, "{{\n  \"version\": {VERSION},")?;
+    writeln!(out, "  \"base\": {},", side(&diff.base))?;
+    writeln!(out, "  \"head\": {},", side(&diff.head))?;
+    writeln!(out, "  \"diagnostics\": {{")?;
+    list(out, 4, "introduced", diff.introduced().map(|d| diagnostic(&diff.head.files, d)), ",")?;
+    list(out, 4, "resolved", diff.resolved().map(|d| diagnostic(&diff.base.files, d)), "")?;
+    writeln!(out, "  }},")?;
+    list(out, 2, "users", changes.users.iter().map(user), ",")?;
+    writeln!(out, "  \"groups\": {{")?;
+    list(out, 4, "added", g.added.iter().map(group), ",")?;
+    list(out, 4, "removed", g.removed.iter().map(group), ",")?;
+    list(out, 4, "case_sharing_on", g.sharing_on.iter().map(|n| json!(n.as_str())), ",")?;
+    list(out, 4, "case_sharing_off", g.sharing_off.iter().map(|n| json!(n.as_str())), ",")?;
+    let access = changes
+        .access
+        .iter()
+        .map(|a| json!({"owner": owner(&a.owner), "users_gained": names(&a.gained), "users_lost": names(&a.lost)}));
+    list(out, 4, "access", access, "")?;
+    writeln!(out, "  }},")?;
+    list(out, 2, "apps", changes.apps.iter().map(app), ",")?;
+    writeln!(out, "  \"case_types\": {{")?;
+    let sharing = changes.sharing.iter().map(|s| {
+        json!({
+            "case_type": s.case_type.as_str(),
+            "apps_before": names(&s.apps_before),
+            "apps_after": names(&s.apps_after),
+            "apps_started": s.started().iter().map(|n| n.as_str()).collect::<Vec<_>>(),
+            "apps_stopped": s.stopped().iter().map(|n| n.as_str()).collect::<Vec<_>>(),
+        })
     });
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    out.push('\n');
-    out
+    list(out, 4, "sharing", sharing, ",")?;
+    let renamed =
+        changes.renames.iter().map(|r| json!({"from": r.from.as_str(), "to": r.to.as_str(), "apps": names(&r.apps)}));
+    list(out, 4, "renamed", renamed, "")?;
+    writeln!(out, "  }}\n}}")?;
+    Ok(())
+}
+
+/// `"key": [` then one entry per line, `]` and `after` (a comma or nothing).
+fn list(
+    out: &mut impl Write,
+    indent: usize,
+    key: &str,
+    items: impl Iterator<Item = Value>,
+    after: &str,
+) -> std::io::Result<()> {
+    let pad = " ".repeat(indent);
+    write!(out, "{pad}\"{key}\": [")?;
+    let mut empty = true;
+    for item in items {
+        write!(out, "{}\n{pad}  {item}", if empty { "" } else { "," })?;
+        empty = false;
+    }
+    if empty { writeln!(out, "]{after}") } else { writeln!(out, "\n{pad}]{after}") }
 }
 
 fn side(s: &super::Side) -> Value {

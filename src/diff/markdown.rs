@@ -9,7 +9,7 @@
 
 use std::fmt::Write;
 
-use super::compare::{AppChange, Change, UserChange};
+use super::compare::{AppChange, Change, Changes, UserChange};
 use super::facts::{Owner, OwnerKind};
 use super::{Diff, describe, thousands};
 use crate::diagnostic::{Diagnostic, Severity};
@@ -22,6 +22,9 @@ pub const LIMIT: usize = 60_000;
 /// Rows of a section shown before the rest is folded in `<details>`.
 const VISIBLE: usize = 10;
 
+/// Rows of a section made at most: more than this never fit in [`LIMIT`].
+const ROWS: usize = 5_000;
+
 /// Names listed in one cell before it says how many more there are.
 const NAMES: usize = 8;
 
@@ -29,7 +32,7 @@ const NAMES: usize = 8;
 pub fn render(diff: &Diff) -> String {
     let sections = sections(diff);
     // Fewer rows per section until it fits.
-    for limit in [usize::MAX, 5_000, 2_000, 1_000, 500, 200, 100, 50, 20, 10, 5, 2, 0] {
+    for limit in [ROWS, 2_000, 1_000, 500, 200, 100, 50, 20, 10, 5, 2, 0] {
         let text = render_with(diff, &sections, limit);
         if text.chars().count() <= LIMIT {
             return text;
@@ -49,7 +52,22 @@ struct Section {
     title: &'static str,
     counted: &'static str,
     header: &'static str,
+    /// The first [`ROWS`] rows.
     rows: Vec<String>,
+    /// How many rows there are.
+    total: usize,
+}
+
+impl Section {
+    fn new<T>(
+        title: &'static str,
+        counted: &'static str,
+        header: &'static str,
+        items: &[T],
+        row: impl Fn(&T) -> String,
+    ) -> Section {
+        Section { title, counted, header, rows: items.iter().take(ROWS).map(row).collect(), total: items.len() }
+    }
 }
 
 /// The report with at most `limit` rows per section.
@@ -78,12 +96,12 @@ fn render_with(diff: &Diff, sections: &[Section], limit: usize) -> String {
     let _ = writeln!(out, "| warnings and infos introduced | {} |", thousands(warnings));
     let _ = writeln!(out, "| diagnostics resolved | {} |", thousands(diff.resolved.len()));
     for s in sections.iter().skip(2) {
-        let _ = writeln!(out, "| {} | {} |", s.counted, thousands(s.rows.len()));
+        let _ = writeln!(out, "| {} | {} |", s.counted, thousands(s.total));
     }
     out.push('\n');
     let mut cut_total = 0;
     for s in sections {
-        if s.rows.is_empty() {
+        if s.total == 0 {
             continue;
         }
         let _ = writeln!(out, "#### {}\n", s.title);
@@ -104,7 +122,7 @@ fn render_with(diff: &Diff, sections: &[Section], limit: usize) -> String {
             }
             out.push_str("\n</details>\n\n");
         }
-        let cut = s.rows.len() - shown;
+        let cut = s.total - shown;
         if cut > 0 {
             cut_total += cut;
             let _ = writeln!(out, "_… and {} more not shown, to fit a pull request comment._\n", thousands(cut));
@@ -131,40 +149,11 @@ fn project(diff: &Diff) -> String {
 }
 
 fn sections(diff: &Diff) -> Vec<Section> {
-    let diagnostics = |list: Vec<&Diagnostic>, files: &[SourceFile]| -> Vec<String> {
-        list.into_iter().map(|d| diagnostic_row(files, d)).collect()
-    };
-    let mut out = vec![
-        Section {
-            title: "Diagnostics introduced",
-            counted: "diagnostics introduced",
-            header: "| | where | rule | message |\n|---|---|---|---|",
-            rows: diagnostics(diff.introduced().collect(), &diff.head.files),
-        },
-        Section {
-            title: "Diagnostics resolved",
-            counted: "diagnostics resolved",
-            header: "| | where | rule | message |\n|---|---|---|---|",
-            rows: diagnostics(diff.resolved().collect(), &diff.base.files),
-        },
-    ];
-    let c = diff.changes.clone().unwrap_or_default();
-    out.push(Section {
-        title: "Case access",
-        counted: "case owners whose users change",
-        header: "| case owner | users who gain access to its cases | users who lose access |\n|---|---|---|",
-        rows: c
-            .access
-            .iter()
-            .map(|a| format!("| {} | {} | {} |", cell(&owner(&a.owner)), counted(&a.gained), counted(&a.lost)))
-            .collect(),
-    });
-    out.push(Section {
-        title: "Users",
-        counted: "users changed",
-        header: "| user | | case owners | apps | can create cases with an automatic owner |\n|---|---|---|---|---|",
-        rows: c.users.iter().map(user_row).collect(),
-    });
+    const DIAGNOSTICS: &str = "| | where | rule | message |\n|---|---|---|---|";
+    let introduced: Vec<&Diagnostic> = diff.introduced().collect();
+    let resolved: Vec<&Diagnostic> = diff.resolved().collect();
+    let none = Changes::default();
+    let c = diff.changes.as_ref().unwrap_or(&none);
     let g = &c.groups;
     let mut groups: Vec<String> = Vec::new();
     for x in &g.added {
@@ -178,30 +167,36 @@ fn sections(diff: &Diff) -> Vec<Section> {
     groups.extend(g.removed.iter().map(|x| format!("| {} | removed |", cell(&code(&x.name)))));
     groups.extend(g.sharing_on.iter().map(|n| format!("| {} | case sharing turned on |", cell(&code(n)))));
     groups.extend(g.sharing_off.iter().map(|n| format!("| {} | case sharing turned off |", cell(&code(n)))));
-    out.push(Section {
-        title: "Groups",
-        counted: "group changes",
-        header: "| group | change |\n|---|---|",
-        rows: groups,
-    });
-    out.push(Section {
-        title: "Apps",
-        counted: "app changes",
-        header: "| app | change |\n|---|---|",
-        rows: c.apps.iter().map(app_row).collect(),
-    });
     let mut types: Vec<String> =
         c.sharing.iter().map(|s| format!("| {} | {} |", cell(&code(&s.case_type)), cell(&s.text(&code)))).collect();
     types.extend(c.renames.iter().map(|r| {
         format!("| {} | renamed to {} in {} |", cell(&code(&r.from)), cell(&code(&r.to)), cell(&names(&r.apps)))
     }));
-    out.push(Section {
-        title: "Case types",
-        counted: "case type changes",
-        header: "| case type | change |\n|---|---|",
-        rows: types,
-    });
-    out
+    vec![
+        Section::new("Diagnostics introduced", "diagnostics introduced", DIAGNOSTICS, &introduced, |d| {
+            diagnostic_row(&diff.head.files, d)
+        }),
+        Section::new("Diagnostics resolved", "diagnostics resolved", DIAGNOSTICS, &resolved, |d| {
+            diagnostic_row(&diff.base.files, d)
+        }),
+        Section::new(
+            "Case access",
+            "case owners whose users change",
+            "| case owner | users who gain access to its cases | users who lose access |\n|---|---|---|",
+            &c.access,
+            |a| format!("| {} | {} | {} |", cell(&owner(&a.owner)), counted(&a.gained), counted(&a.lost)),
+        ),
+        Section::new(
+            "Users",
+            "users changed",
+            "| user | | case owners | apps | can create cases with an automatic owner |\n|---|---|---|---|---|",
+            &c.users,
+            user_row,
+        ),
+        Section::new("Groups", "group changes", "| group | change |\n|---|---|", &groups, String::clone),
+        Section::new("Apps", "app changes", "| app | change |\n|---|---|", &c.apps, app_row),
+        Section::new("Case types", "case type changes", "| case type | change |\n|---|---|", &types, String::clone),
+    ]
 }
 
 fn diagnostic_row(files: &[SourceFile], d: &Diagnostic) -> String {
