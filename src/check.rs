@@ -81,17 +81,12 @@ pub fn check_sources(sources: Sources, config: &Config) -> CheckResult {
     finish(project, diagnostics, io_problems, config)
 }
 
-fn finish(
-    project: Project,
-    mut diagnostics: Vec<Diagnostic>,
-    io_problems: Vec<IoProblem>,
-    config: &Config,
-) -> CheckResult {
-    if project.def.is_some() {
-        let index = index::Index::build(&project);
-        rules::run(&index, &mut diagnostics);
-    }
-    // Files whose text was set aside and that a cross-file rule reports in are read again.
+fn finish(project: Project, diagnostics: Vec<Diagnostic>, io_problems: Vec<IoProblem>, config: &Config) -> CheckResult {
+    let diagnostics = {
+        let index = project.def.as_ref().map(|_| index::Index::build(&project));
+        diagnose(&project, index.as_ref(), diagnostics, config)
+    };
+    // Files whose text was set aside and that a diagnostic points into are read again.
     let mut io_problems = io_problems;
     let mut project = project;
     let mut needed = vec![false; project.files.len()];
@@ -104,19 +99,29 @@ fn finish(
             io_problems.push(IoProblem { path: file.display.clone(), message, kind: Some(file.kind) });
         }
     }
+    CheckResult { project, diagnostics, io_problems }
+}
+
+/// The rest of the pipeline on a loaded project and its index (none when
+/// `project.yaml` did not load): the cross-file rules, rule levels and
+/// suppressions, then the diagnostics in order (by file path, then place). The
+/// language server runs the same on the project it keeps up to date.
+pub fn diagnose(
+    project: &Project,
+    index: Option<&index::Index<'_>>,
+    mut diagnostics: Vec<Diagnostic>,
+    config: &Config,
+) -> Vec<Diagnostic> {
+    if let Some(index) = index {
+        rules::run(index, &mut diagnostics);
+    }
     let diagnostics = config.apply(diagnostics);
     // Cross-file rules skip what they cannot know when a file did not load: their
     // `allow` comments are then not reported as unused.
     let complete = project.def.is_some() && project.failed.is_empty();
-    let diagnostics = config.apply(suppress::apply(&project.files, diagnostics, complete));
-    let mut result = CheckResult { project, diagnostics, io_problems };
-    sort(&mut result);
-    result
-}
-
-fn sort(result: &mut CheckResult) {
-    let files = &result.project.files;
-    result.diagnostics.sort_by(|a, b| {
+    let mut diagnostics = config.apply(suppress::apply(&project.files, diagnostics, complete));
+    let files = &project.files;
+    diagnostics.sort_by(|a, b| {
         (&files[a.file].rel, a.span.start, a.code(), &a.message).cmp(&(
             &files[b.file].rel,
             b.span.start,
@@ -124,4 +129,5 @@ fn sort(result: &mut CheckResult) {
             &b.message,
         ))
     });
+    diagnostics
 }

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use caseshare::rename::NameKind;
 use caseshare::report::Format;
 use caseshare::rules::REGISTRY;
 use clap::{Parser, Subcommand};
@@ -65,6 +66,22 @@ pub enum Command {
         #[command(flatten)]
         mode: Mode,
     },
+    /// Rename a user, group, case type, role or location code in every file that
+    /// defines or refers to it, changing only those names: shows a unified diff;
+    /// `--write` applies it to every file or none; `--check` exits with 1 when
+    /// anything would change.
+    Rename {
+        /// What the name is.
+        kind: NameKindArg,
+        /// The name now.
+        old: String,
+        /// The new name; no name of the kind may have it yet.
+        new: String,
+        /// A folder or file inside the project (default: the current folder).
+        path: Option<PathBuf>,
+        #[command(flatten)]
+        mode: Mode,
+    },
     /// Import definitions from CommCare HQ.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -80,6 +97,9 @@ pub enum Command {
         #[arg(long)]
         rollback: bool,
     },
+    /// The language server, over stdio: the project's diagnostics as you type,
+    /// go to definition, references, completion, hover, quick fixes and rename.
+    Lsp,
     /// Show what a change does to case sharing: diagnostics introduced and resolved,
     /// case owners, apps and access gained and lost per user, groups, apps and shared
     /// case types. Compares the project at `--base` (default HEAD) with `--head`
@@ -132,6 +152,33 @@ pub enum ExportCommand {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+/// The kinds of names `caseshare rename` renames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum NameKindArg {
+    /// A username (`username`, groups' `members`).
+    User,
+    /// A group name.
+    Group,
+    /// A case type, in every app and in `shared_case_types`.
+    CaseType,
+    /// A role (a key of project.yaml `roles`, users' `role`).
+    Role,
+    /// A location code (`code`, `parent`, users' `locations`).
+    Location,
+}
+
+impl From<NameKindArg> for NameKind {
+    fn from(k: NameKindArg) -> NameKind {
+        match k {
+            NameKindArg::User => NameKind::User,
+            NameKindArg::Group => NameKind::Group,
+            NameKindArg::CaseType => NameKind::CaseType,
+            NameKindArg::Role => NameKind::Role,
+            NameKindArg::Location => NameKind::Location,
+        }
+    }
 }
 
 /// Show a diff (default), write, or check.

@@ -18,6 +18,9 @@ pub struct Related {
     pub file: FileId,
     pub span: Span,
     pub message: String,
+    /// A secondary label in another file (one of the places the diagnostic is
+    /// about, as a G002 membership), rather than a note (the form behind it).
+    pub label: bool,
 }
 
 /// One problem found in the project.
@@ -92,7 +95,7 @@ impl Diagnostic {
         if at.file == self.file {
             self.labels.push(Label { span: at.span, text: text.into() });
         } else {
-            self.related.push(Related { file: at.file, span: at.span, message: text.into() });
+            self.related.push(Related { file: at.file, span: at.span, message: text.into(), label: true });
         }
         self
     }
@@ -105,7 +108,7 @@ impl Diagnostic {
 
     /// A related diagnostic, even when it is in the same file.
     pub fn related(mut self, at: Place, text: impl Into<String>) -> Self {
-        self.related.push(Related { file: at.file, span: at.span, message: text.into() });
+        self.related.push(Related { file: at.file, span: at.span, message: text.into(), label: false });
         self
     }
 }

@@ -12,7 +12,7 @@ use std::hash::BuildHasher;
 /// stores only the 4-byte position (the names stay in the list), where a map
 /// from name to position would store a 16-byte name reference beside each. For
 /// half a million users that is 5 MB instead of 26.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct NameTable {
     table: hashbrown::HashTable<u32>,
     state: foldhash::fast::RandomState,
@@ -27,6 +27,20 @@ impl NameTable {
     pub fn find<'a>(&self, name: &str, key: impl Fn(u32) -> &'a str) -> Option<u32> {
         let hash = self.state.hash_one(name);
         self.table.find(hash, |&i| key(i) == name).copied()
+    }
+
+    /// The position of `name` if it is there; else records it at `position`
+    /// (`None`). One hash either way.
+    pub fn find_or_insert<'a>(&mut self, name: &str, position: u32, key: impl Fn(u32) -> &'a str) -> Option<u32> {
+        let hash = self.state.hash_one(name);
+        let state = &self.state;
+        match self.table.entry(hash, |&i| key(i) == name, |&i| state.hash_one(key(i))) {
+            hashbrown::hash_table::Entry::Occupied(o) => Some(*o.get()),
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert(position);
+                None
+            }
+        }
     }
 
     /// Records `name` at `position` (the name must not be there yet).

@@ -3,6 +3,10 @@
 //! what each app uses and creates, and what each role reaches. Every rule reads it;
 //! nothing in it scans all groups or all users per user.
 
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
 use crate::hash::{Map, NameTable, Set};
 
 use crate::Project;
@@ -13,6 +17,9 @@ use crate::model::{
 };
 use crate::near::NearIndex;
 use crate::source::{FileId, FileKind, Span};
+
+/// In [`Index::member_positions`]: a member no user has.
+pub const NO_USER: u32 = u32::MAX;
 
 /// How an app uses a case type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,8 +155,14 @@ pub struct Index<'p> {
     pub roles: Map<&'p str, &'p Role>,
     /// Case-sharing group memberships of each user (a user listed twice in a
     /// group counts once): those of `users[i]` are `memberships[member_start[i]..member_start[i + 1]]`.
-    memberships: Vec<Membership<'p>>,
+    /// (group, member) positions in `groups` and its `members`.
+    memberships: Vec<(u32, u32)>,
     member_start: Vec<u32>,
+    /// For each group of `groups`, each member's position in `users`
+    /// ([`NO_USER`] for a name no user has): the list and place in
+    /// `resolved` of the group's positions.
+    member_users: Vec<(u32, u32)>,
+    resolved: Vec<Arc<Vec<Vec<u32>>>>,
     /// Each location's place in the tree, with the case-owning locations below it.
     pub tree: Map<&'p str, Tree>,
     /// Users whose case sharing memberships are in doubt: the likely intended name
@@ -184,6 +197,16 @@ impl<'p> Index<'p> {
     /// Never: callers build it only when `project.def` is present, and it returns
     /// early otherwise.
     pub fn build(project: &'p Project) -> Index<'p> {
+        Index::build_inner(project, &mut UserCache::default(), false)
+    }
+
+    /// [`Index::build`], reusing the table of usernames of an earlier build when
+    /// no users file changed since (the language server does, after each edit).
+    pub fn build_with(project: &'p Project, cache: &mut UserCache) -> Index<'p> {
+        Index::build_inner(project, cache, true)
+    }
+
+    fn build_inner(project: &'p Project, cache: &mut UserCache, keep: bool) -> Index<'p> {
         let def = project.def.as_ref().expect("index needs project.yaml");
         let mut dups = Dups { found: Vec::new() };
 
@@ -197,8 +220,7 @@ impl<'p> Index<'p> {
         }
         let (groups, group_by_name) =
             dups.firsts(project.groups.iter(), project.groups.len(), "group name", |g| &g.name, |g| g.file);
-        let (users, user_by_name) =
-            dups.firsts_indexed(project.users.iter(), project.users.len(), "username", |u| &u.username, |u| u.file);
+        let (users, user_by_name) = cache.users(project, &mut dups, keep);
         let (locations, location_by_code) =
             dups.firsts(project.locations.iter(), project.locations.len(), "location code", |l| &l.code, |l| l.file);
         let (_, location_types) = dups.firsts(
@@ -210,19 +232,43 @@ impl<'p> Index<'p> {
         );
         let roles = def.roles.iter().map(|r| (r.name.as_str(), r)).collect();
 
+        // Each member of each group, resolved to the user's position once (every
+        // later step reads this instead of looking the name up again); per
+        // groups file, kept in the cache while neither it nor the users change.
+        let resolved = cache.resolve(project, &users, &user_by_name, keep);
+        let member_users: Vec<(u32, u32)> = {
+            let mut at = project.groups.lists().iter().enumerate().flat_map(|(l, list)| {
+                list.iter().enumerate().map(move |(g, group)| (group as *const Group, (l as u32, g as u32)))
+            });
+            groups
+                .iter()
+                .map(|g| {
+                    let target = *g as *const Group;
+                    at.by_ref().find(|(p, _)| *p == target).map_or((0, 0), |(_, place)| place)
+                })
+                .collect()
+        };
+        let member_users_of = |i: usize| -> &[u32] {
+            let (l, g) = member_users[i];
+            &resolved[l as usize][g as usize]
+        };
+
         // Memberships by user, in one list (counted, then placed): most users
         // have one, and a list per user would cost an allocation each. A member
         // listed twice in a group is one membership (G006 reports the repeat).
-        let sharing: Vec<&Group> = groups.iter().copied().filter(|g| g.case_sharing()).collect();
-        let each = |f: &mut dyn FnMut(usize, &'p Group, &'p Sp<Name>)| {
-            let mut last_group = vec![usize::MAX; users.len()];
-            for (gi, g) in sharing.iter().enumerate() {
-                for m in &g.members {
-                    let Some(u) = user_by_name.find(m.as_str(), |i| users[i as usize].username.as_str()) else {
-                        continue;
-                    };
-                    if std::mem::replace(&mut last_group[u as usize], gi) != gi {
-                        f(u as usize, g, m);
+        let each = |f: &mut dyn FnMut(usize, u32, u32)| {
+            for (gi, g) in groups.iter().enumerate() {
+                if !g.case_sharing() {
+                    continue;
+                }
+                let resolved = member_users_of(gi);
+                // Groups are small: a repeat is looked for among the members before;
+                // a large group uses a set, so the cost stays linear.
+                let mut seen: Set<u32> = Set::default();
+                for (mi, &u) in resolved.iter().enumerate() {
+                    let first = if resolved.len() <= 32 { !resolved[..mi].contains(&u) } else { seen.insert(u) };
+                    if u != NO_USER && first {
+                        f(u as usize, gi as u32, mi as u32);
                     }
                 }
             }
@@ -233,21 +279,22 @@ impl<'p> Index<'p> {
             member_start[i] += member_start[i - 1];
         }
         let mut next: Vec<u32> = member_start[..users.len()].to_vec();
-        let mut slots: Vec<Option<Membership>> = vec![None; *member_start.last().unwrap_or(&0) as usize];
-        each(&mut |u, group, member| {
-            slots[next[u] as usize] = Some(Membership { group, member });
+        let mut memberships: Vec<(u32, u32)> = vec![(0, 0); *member_start.last().unwrap_or(&0) as usize];
+        each(&mut |u, gi, mi| {
+            memberships[next[u] as usize] = (gi, mi);
             next[u] += 1;
         });
-        let memberships: Vec<Membership> = slots.into_iter().flatten().collect();
+        drop(next);
 
         let tree = location_tree(&locations, &location_by_code, &location_types);
         // One suggestion per distinct unknown member name (R001 shows it too).
         let mut member_guess: Map<&str, Option<&str>> = Map::default();
         let unknown: Vec<&str> = groups
             .iter()
-            .flat_map(|g| &g.members)
-            .map(|m| m.as_str())
-            .filter(|m| user_by_name.find(m, |i| users[i as usize].username.as_str()).is_none())
+            .enumerate()
+            .flat_map(|(gi, g)| g.members.iter().zip(member_users_of(gi)))
+            .filter(|(_, u)| **u == NO_USER)
+            .map(|(m, _)| m.as_str())
             .collect();
         if !unknown.is_empty() {
             let near = NearIndex::new(users.iter().map(|u| u.username.as_str()));
@@ -256,15 +303,17 @@ impl<'p> Index<'p> {
             }
         }
         let mut in_doubt: Set<&str> = Set::default();
-        for g in &groups {
+        for (gi, g) in groups.iter().enumerate() {
+            let resolved = member_users_of(gi);
             let user_key = |n: &str| {
                 user_by_name
                     .find(n, |i| users[i as usize].username.as_str())
                     .map(|i| users[i as usize].username.as_str())
             };
+            let known = |u: u32| (u != NO_USER).then(|| users[u as usize].username.as_str());
             if g.case_sharing_doubt {
                 // Whether the group shares cases is unknown: so is every member's count.
-                in_doubt.extend(g.members.iter().filter_map(|m| user_key(m.as_str())));
+                in_doubt.extend(resolved.iter().filter_map(|&u| known(u)));
             }
             if !(g.case_sharing() || g.case_sharing_doubt) {
                 continue;
@@ -272,7 +321,7 @@ impl<'p> Index<'p> {
             if let Some(names) = &g.members_doubt {
                 in_doubt.extend(names.iter().filter_map(|n| user_key(n.as_str())));
             }
-            for m in g.members.iter().filter(|m| user_key(m.as_str()).is_none()) {
+            for (m, _) in g.members.iter().zip(resolved).filter(|(_, u)| **u == NO_USER) {
                 in_doubt.extend(member_guess.get(m.as_str()).copied().flatten());
             }
         }
@@ -291,6 +340,8 @@ impl<'p> Index<'p> {
             roles,
             memberships,
             member_start,
+            member_users,
+            resolved,
             tree,
             in_doubt,
             member_guess,
@@ -345,7 +396,12 @@ impl<'p> Index<'p> {
     /// The user's case owners; `None` when one of their locations, or a location
     /// type that decides their count, is not defined (R001) or was reported.
     pub fn owners(&self, user: &'p User) -> Option<Owners<'p>> {
-        let groups = self.memberships_of(user.username.as_str()).to_vec();
+        let groups = self.memberships_of(user.username.as_str());
+        self.owners_with(user, groups)
+    }
+
+    /// [`Index::owners`] with the user's memberships known.
+    fn owners_with(&self, user: &'p User, groups: Vec<Membership<'p>>) -> Option<Owners<'p>> {
         let mut seen: Set<&str> = Set::with_capacity_and_hasher(user.locations.len(), Default::default());
         let mut assigned = Vec::with_capacity(user.locations.len());
         for code in &user.locations {
@@ -385,14 +441,42 @@ impl<'p> Index<'p> {
     }
 
     /// The case-sharing group memberships of a user (first definitions).
-    pub fn memberships_of(&self, username: &str) -> &[Membership<'p>] {
+    pub fn memberships_of(&self, username: &str) -> Vec<Membership<'p>> {
         match self.user_position(username) {
-            Some(i) => {
-                let (from, to) = (self.member_start[i as usize], self.member_start[i as usize + 1]);
-                &self.memberships[from as usize..to as usize]
-            }
-            None => &[],
+            Some(i) => self.memberships_at(i as usize),
+            None => Vec::new(),
         }
+    }
+
+    /// How many case-sharing groups the user at a position of `users` is in.
+    fn membership_count(&self, i: usize) -> usize {
+        (self.member_start[i + 1] - self.member_start[i]) as usize
+    }
+
+    /// The memberships of the user at a position of `users`.
+    fn memberships_at(&self, i: usize) -> Vec<Membership<'p>> {
+        let (from, to) = (self.member_start[i], self.member_start[i + 1]);
+        self.memberships[from as usize..to as usize]
+            .iter()
+            .map(|&(g, m)| {
+                let group = self.groups[g as usize];
+                Membership { group, member: &group.members[m as usize] }
+            })
+            .collect()
+    }
+
+    /// Each member of the group at a position of `groups`: its user's position
+    /// in `users`, or [`NO_USER`].
+    pub fn member_positions(&self, group: usize) -> &[u32] {
+        let (l, i) = self.member_users[group];
+        &self.resolved[l as usize][i as usize]
+    }
+
+    /// The members of the group at a position of `groups` that no user has.
+    pub fn unknown_members(&self, group: usize) -> impl Iterator<Item = &'p Sp<Name>> + '_ {
+        let g = self.groups[group];
+        let (l, i) = self.member_users[group];
+        g.members.iter().zip(&self.resolved[l as usize][i as usize]).filter(|(_, u)| **u == NO_USER).map(|(m, _)| m)
     }
 
     /// The user of a username (first definition).
@@ -536,6 +620,96 @@ fn app_facts<'p>(app: &'p App, dups: &mut Dups<'p>) -> AppFacts<'p> {
     facts
 }
 
+/// The table of usernames of the last index built, kept for the next build while
+/// the same users files (the same shared lists) make up the project.
+#[derive(Default)]
+pub struct UserCache {
+    lists: Vec<Arc<Vec<User>>>,
+    /// Per groups file: its groups' members resolved to positions in `users`.
+    resolved: Vec<(Arc<Vec<Group>>, Arc<Vec<Vec<u32>>>)>,
+    table: NameTable,
+    /// Positions, among all users in order, of the first definitions.
+    firsts: Vec<u32>,
+    /// (first, again) positions among all users of each username defined twice.
+    twice: Vec<(u32, u32)>,
+}
+
+impl UserCache {
+    /// The first definitions of users and their table; duplicates go to `dups`.
+    /// With `keep`, the table stays in the cache for the next build.
+    fn users<'p>(&mut self, project: &'p Project, dups: &mut Dups<'p>, keep: bool) -> (Vec<&'p User>, NameTable) {
+        let all: Vec<&User> = project.users.iter().collect();
+        let lists = project.users.lists();
+        let same = !self.lists.is_empty()
+            && lists.len() == self.lists.len()
+            && lists.iter().zip(&self.lists).all(|(a, b)| std::sync::Arc::ptr_eq(a, b));
+        if !same {
+            // Positions among all users, not references, so that they outlive this project.
+            self.table = NameTable::with_capacity(all.len());
+            self.firsts = Vec::with_capacity(all.len());
+            self.twice.clear();
+            for (i, u) in all.iter().enumerate() {
+                let name = u.username.as_str();
+                // A name made up for a definition without one (S002) is not a duplicate.
+                if name.is_empty() {
+                    self.firsts.push(i as u32);
+                    continue;
+                }
+                let firsts = &self.firsts;
+                let key = |j: u32| all[firsts[j as usize] as usize].username.as_str();
+                match self.table.find_or_insert(name, firsts.len() as u32, key) {
+                    Some(j) => self.twice.push((self.firsts[j as usize], i as u32)),
+                    None => self.firsts.push(i as u32),
+                }
+            }
+            self.lists = if keep { lists.to_vec() } else { Vec::new() };
+            // Positions changed: every groups file is resolved again.
+            self.resolved.clear();
+        }
+        for &(first, again) in &self.twice {
+            let (f, a) = (all[first as usize], all[again as usize]);
+            dups.found.push(Duplicate {
+                what: "username",
+                name: a.username.as_str(),
+                first: Place::new(f.file, f.username.span()),
+                again: Place::new(a.file, a.username.span()),
+            });
+        }
+        let users = self.firsts.iter().map(|&p| all[p as usize]).collect();
+        let table = if keep { self.table.clone() } else { std::mem::take(&mut self.table) };
+        (users, table)
+    }
+
+    /// Every groups file's members resolved to user positions, in the order of
+    /// `project.groups.lists()`: from the cache for the files resolved before.
+    fn resolve(&mut self, project: &Project, users: &[&User], table: &NameTable, keep: bool) -> Vec<Arc<Vec<Vec<u32>>>> {
+        let lists = project.groups.lists();
+        let mut out = Vec::with_capacity(lists.len());
+        let mut kept = Vec::new();
+        for list in lists {
+            let known = self.resolved.iter().find(|(l, _)| Arc::ptr_eq(l, list)).map(|(_, r)| r.clone());
+            let resolved = known.unwrap_or_else(|| {
+                Arc::new(
+                    list.par_iter()
+                        .map(|g| {
+                            g.members
+                                .iter()
+                                .map(|m| table.find(m.as_str(), |i| users[i as usize].username.as_str()).unwrap_or(NO_USER))
+                                .collect()
+                        })
+                        .collect(),
+                )
+            });
+            if keep {
+                kept.push((list.clone(), resolved.clone()));
+            }
+            out.push(resolved);
+        }
+        self.resolved = kept;
+        out
+    }
+}
+
 /// Keeps first definitions and records the others (D001).
 struct Dups<'p> {
     found: Vec<Duplicate<'p>>,
@@ -562,7 +736,7 @@ impl<'p> Dups<'p> {
                 list.push(item);
                 continue;
             }
-            match by_name.find(name.as_str(), |i| name_of(list[i as usize]).as_str()) {
+            match by_name.find_or_insert(name.as_str(), list.len() as u32, |i| name_of(list[i as usize]).as_str()) {
                 Some(i) => {
                     let first = list[i as usize];
                     self.found.push(Duplicate {
@@ -572,10 +746,7 @@ impl<'p> Dups<'p> {
                         again: Place::new(file_of(item), name.span()),
                     });
                 }
-                None => {
-                    by_name.insert(name.as_str(), list.len() as u32, |i| name_of(list[i as usize]).as_str());
-                    list.push(item);
-                }
+                None => list.push(item),
             }
         }
         (list, by_name)
@@ -628,9 +799,9 @@ impl<'p> Index<'p> {
         let at_least = !self.groups_complete();
         let locations_complete = !self.project.kind_failed(FileKind::Locations);
         let mut out = Vec::new();
-        for &user in &self.users {
+        for (i, &user) in self.users.iter().enumerate() {
             let name = user.username.as_str();
-            if !user.is_active || user.doubt || self.in_doubt.contains(name) {
+            if !user.is_active || user.doubt || (!self.in_doubt.is_empty() && self.in_doubt.contains(name)) {
                 continue;
             }
             // Their locations, or the ones below them, may be in the file that failed.
@@ -638,10 +809,11 @@ impl<'p> Index<'p> {
                 continue;
             }
             // The common case, one group and no location, needs nothing more.
-            if user.locations.is_empty() && self.memberships_of(name).len() == 1 {
+            if user.locations.is_empty() && self.membership_count(i) == 1 {
                 continue;
             }
-            let (Some(reach), Some(owners)) = (self.reach(user), self.owners(user)) else { continue };
+            let Some(reach) = self.reach(user) else { continue };
+            let Some(owners) = self.owners_with(user, self.memberships_at(i)) else { continue };
             let count = owners.count();
             if count != 1 {
                 out.push(OwnerCheck { user, owners, count, reach, at_least });

@@ -2,6 +2,8 @@
 //! read. Every file is loaded on its own: a file that fails is reported and the
 //! others still take part.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use crate::diagnostic::{Diagnostic, Place};
@@ -14,25 +16,55 @@ use crate::source::{FileId, FileKind, SourceFile, Span};
 use crate::yaml::{self, Node, ParseError, Value};
 use crate::{schema_check, suppress};
 
-/// What a file held, once converted.
-enum Loaded {
+/// What a file held, once converted. The lists of definitions are shared, so
+/// that a project can be assembled again from files that did not change (the
+/// language server does, after each edit).
+#[derive(Debug, Clone)]
+pub enum Loaded {
     Project(model::ProjectDef),
     App(model::App),
-    Groups((Vec<model::Group>, bool)),
-    Users((Vec<model::User>, bool)),
-    Locations((Vec<model::Location>, bool)),
+    Groups(Arc<Vec<model::Group>>, bool),
+    Users(Arc<Vec<model::User>>, bool),
+    Locations(Arc<Vec<model::Location>>, bool),
 }
 
 impl Loaded {
+    /// Adds the definitions to a project; whether the file was read whole (a
+    /// file whose top list is missing may hold names the others refer to).
+    pub fn add_to(&self, project: &mut Project) -> bool {
+        match self {
+            Loaded::Project(def) => {
+                project.def = Some(def.clone());
+                true
+            }
+            Loaded::App(a) => {
+                project.apps.push(a.clone());
+                true
+            }
+            Loaded::Groups(g, complete) => {
+                project.groups.push_shared(g.clone());
+                *complete
+            }
+            Loaded::Users(u, complete) => {
+                project.users.push_shared(u.clone());
+                *complete
+            }
+            Loaded::Locations(l, complete) => {
+                project.locations.push_shared(l.clone());
+                *complete
+            }
+        }
+    }
+
     /// Gives the models the id of the file they came from (known once the files
     /// are gathered in order).
-    fn set_file(&mut self, id: FileId) {
+    pub fn set_file(&mut self, id: FileId) {
         match self {
             Loaded::Project(def) => def.file = id,
             Loaded::App(a) => a.file = id,
-            Loaded::Groups((g, _)) => g.iter_mut().for_each(|g| g.file = id),
-            Loaded::Users((u, _)) => u.iter_mut().for_each(|u| u.file = id),
-            Loaded::Locations((l, _)) => l.iter_mut().for_each(|l| l.file = id),
+            Loaded::Groups(g, _) => Arc::make_mut(g).iter_mut().for_each(|g| g.file = id),
+            Loaded::Users(u, _) => Arc::make_mut(u).iter_mut().for_each(|u| u.file = id),
+            Loaded::Locations(l, _) => Arc::make_mut(l).iter_mut().for_each(|l| l.file = id),
         }
     }
 }
@@ -115,45 +147,26 @@ fn gather(
         let complete = match loaded {
             Some(mut loaded) => {
                 loaded.set_file(id);
-                match loaded {
-                    Loaded::Project(def) => {
-                        project.def = Some(def);
-                        true
-                    }
-                    Loaded::App(a) => {
-                        project.apps.push(a);
-                        true
-                    }
-                    Loaded::Groups((g, complete)) => {
-                        project.groups.push_file(g);
-                        complete
-                    }
-                    Loaded::Users((u, complete)) => {
-                        project.users.push_file(u);
-                        complete
-                    }
-                    Loaded::Locations((l, complete)) => {
-                        project.locations.push_file(l);
-                        complete
-                    }
-                }
+                loaded.add_to(&mut project)
             }
             None => kind == FileKind::Unknown,
         };
         if !complete {
-            fail(&mut project, kind);
+            project.fail(kind);
         }
     }
     for kind in io.iter().filter_map(|p| p.kind) {
-        fail(&mut project, kind);
+        project.fail(kind);
     }
     (project, diags, io)
 }
 
-fn fail(project: &mut Project, kind: FileKind) {
-    if !project.failed.contains(&kind) {
-        project.failed.push(kind);
-    }
+/// The per-file stage for one file that was read: parse, schema check, convert.
+/// Its diagnostics, and its definitions unless it cannot be loaded.
+pub fn stage(id: FileId, file: &SourceFile) -> (Vec<Diagnostic>, Option<Loaded>) {
+    let mut diags = Vec::new();
+    let loaded = load_text(id, file, &mut diags);
+    (diags, loaded)
 }
 
 /// Parses, schema-checks and converts one file; `None` when it cannot be loaded.
@@ -179,9 +192,18 @@ fn load_text(file: FileId, src: &SourceFile, diags: &mut Vec<Diagnostic>) -> Opt
     Some(match src.kind {
         FileKind::Project => Loaded::Project(model::project::convert(&mut cx, fields)),
         FileKind::App => Loaded::App(model::app::convert(&mut cx, fields, src.stem())),
-        FileKind::Groups => Loaded::Groups(model::groups::convert(&mut cx, fields)),
-        FileKind::Users => Loaded::Users(model::users::convert(&mut cx, fields)),
-        FileKind::Locations => Loaded::Locations(model::locations::convert(&mut cx, fields)),
+        FileKind::Groups => {
+            let (g, complete) = model::groups::convert(&mut cx, fields);
+            Loaded::Groups(Arc::new(g), complete)
+        }
+        FileKind::Users => {
+            let (u, complete) = model::users::convert(&mut cx, fields);
+            Loaded::Users(Arc::new(u), complete)
+        }
+        FileKind::Locations => {
+            let (l, complete) = model::locations::convert(&mut cx, fields);
+            Loaded::Locations(Arc::new(l), complete)
+        }
         FileKind::Unknown => return None,
     })
 }

@@ -64,6 +64,13 @@ fn main() -> ExitCode {
                 migrate::enable_sharing::enable_sharing(sources, &apps, group.as_deref()).map(|p| (p.changes, p.notes))
             })
         }
+        Command::Rename { kind, old, new, path, mode } => {
+            let path = path.unwrap_or_else(|| PathBuf::from("."));
+            rewrite(&path, &mode, "rename", |sources| {
+                let renamed = caseshare::rename::rename(sources, kind.into(), &old, &new)?;
+                Ok((renamed.changes, renamed.notes))
+            })
+        }
         Command::Import(ImportCommand::HqApp { files, project, write }) => {
             import(&project, write, |p| hq::import_apps(&files, p))
         }
@@ -72,6 +79,10 @@ fn main() -> ExitCode {
         }
         Command::Export(ExportCommand::HqUsers { path, out }) => export_hq_users(path.as_deref(), &out),
         Command::Recover { path, rollback } => recover(path.as_deref(), rollback),
+        Command::Lsp => match caseshare::lsp::run_stdio() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&format!("the language server stopped: {e}")),
+        },
         Command::Diff(args) => diff(&args),
         Command::Completions { shell } => {
             let mut out = Vec::new();

@@ -1,6 +1,7 @@
 //! A loaded project: its files and the definitions they hold.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::model::{App, Group, Location, ProjectDef, User};
 use crate::source::{FileKind, SourceFile};
@@ -24,15 +25,25 @@ impl Project {
     pub fn kind_failed(&self, kind: FileKind) -> bool {
         self.failed.contains(&kind)
     }
+
+    /// Notes that a file of this kind could not be loaded.
+    pub fn fail(&mut self, kind: FileKind) {
+        if !self.failed.contains(&kind) {
+            self.failed.push(kind);
+        }
+    }
 }
 
 /// Definitions kept as their files gave them, one list per file, in file order:
 /// gathering a project moves each file's list in, instead of copying every
 /// definition into one list (which, for a project of half a million users, held
 /// them twice at once).
+///
+/// The lists are shared (`Arc`): the language server assembles a new project
+/// after each edit from the lists of the files that did not change.
 #[derive(Debug, Clone)]
 pub struct Chunks<T> {
-    chunks: Vec<Vec<T>>,
+    chunks: Vec<Arc<Vec<T>>>,
     len: usize,
 }
 
@@ -45,6 +56,11 @@ impl<T> Default for Chunks<T> {
 impl<T> Chunks<T> {
     /// Adds a file's definitions after the others.
     pub fn push_file(&mut self, items: Vec<T>) {
+        self.push_shared(Arc::new(items));
+    }
+
+    /// Adds a file's definitions, shared with whoever else holds them.
+    pub fn push_shared(&mut self, items: Arc<Vec<T>>) {
         if !items.is_empty() {
             self.len += items.len();
             self.chunks.push(items);
@@ -60,7 +76,12 @@ impl<T> Chunks<T> {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &T> + Clone {
-        self.chunks.iter().flatten()
+        self.chunks.iter().flat_map(|c| c.iter())
+    }
+
+    /// The files' lists, in order (shared with whoever else holds them).
+    pub fn lists(&self) -> &[Arc<Vec<T>>] {
+        &self.chunks
     }
 
     /// The `i`-th definition, in file order (a walk over the files' lists).
@@ -90,9 +111,10 @@ impl<T> From<Vec<T>> for Chunks<T> {
 
 impl<'a, T> IntoIterator for &'a Chunks<T> {
     type Item = &'a T;
-    type IntoIter = std::iter::Flatten<std::slice::Iter<'a, Vec<T>>>;
+    type IntoIter =
+        std::iter::FlatMap<std::slice::Iter<'a, Arc<Vec<T>>>, &'a Vec<T>, fn(&'a Arc<Vec<T>>) -> &'a Vec<T>>;
     fn into_iter(self) -> Self::IntoIter {
-        self.chunks.iter().flatten()
+        self.chunks.iter().flat_map(|c| &**c)
     }
 }
 

@@ -293,3 +293,43 @@ fn two_links_to_one_file_are_refused_before_writing() {
     assert_eq!(snapshot(&dir), before);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A write killed while cleaning up (every file in place, the journal marked
+/// done, some backups already removed) is finished, even on `--rollback`: it can
+/// no longer be undone, and recovery says so and leaves no stray file.
+#[test]
+fn a_write_killed_while_cleaning_up_is_finished_even_on_rollback() {
+    use caseshare::write::journal::{Entry, hash};
+    let dir = fresh("cleanup", &[("project.yaml", "format_version: 2\ndomain: d1\n")]);
+    let target = dir.join("project.yaml");
+    let old = std::fs::read(&target).unwrap();
+    let new = b"format_version: 2\ndomain: d2\n".to_vec();
+    std::fs::write(&target, &new).unwrap();
+    let backup = dir.join(".project.yaml.caseshare-1.orig");
+    let entry = Entry {
+        target: target.clone(),
+        staged: dir.join(".project.yaml.caseshare-1.tmp"),
+        backup: Some(backup.clone()),
+        old: Some(hash(&old)),
+        new: hash(&new),
+    };
+    // The journal as the writer leaves it: intent, commit line, done mark.
+    let line = serde_json::json!({
+        "target": "project.yaml", "staged": ".project.yaml.caseshare-1.tmp",
+        "backup": ".project.yaml.caseshare-1.orig", "old": entry.old, "new": entry.new,
+    });
+    let intent = format!("{}\n{line}\n", serde_json::json!({"journal": 1}));
+    let commit = serde_json::json!({"commit": 1, "check": hash(intent.as_bytes())});
+    std::fs::create_dir_all(dir.join(".caseshare")).unwrap();
+    std::fs::write(dir.join(".caseshare/journal"), format!("{intent}{commit}\n{}\n", serde_json::json!({"done": true})))
+        .unwrap();
+    assert!(!backup.exists());
+    let out = caseshare(&dir).args(["recover", "--rollback"]).assert().code(0).get_output().clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("had already finished") && err.contains("cannot be undone"), "{err}");
+    assert_eq!(std::fs::read(&target).unwrap(), new);
+    assert!(!dir.join(".caseshare").exists(), "the journal and its folder are gone");
+    let names: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["project.yaml"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

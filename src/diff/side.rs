@@ -10,11 +10,11 @@ use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::error::IoProblem;
 use crate::index::Index;
+use crate::load;
 use crate::project::Project;
 use crate::read::{self, Sources};
 use crate::source::SourceFile;
 use crate::write::journal;
-use crate::{load, rules, suppress};
 
 use super::facts::Facts;
 
@@ -67,27 +67,30 @@ impl Side {
     }
 }
 
-/// `check`'s last steps (src/check.rs `finish`), keeping the facts that the index
-/// knows before it is dropped: building the index once is a third of a check of
-/// a large project. `tests/diff.rs` holds the two to the same diagnostics on
-/// every fixture.
+/// `check`'s last steps (src/check.rs `finish`: [`check::diagnose`], then the
+/// texts that diagnostics point into read again), keeping the facts that the
+/// index knows before it is dropped: the index is built once (a third of a check
+/// of a large project), and the diff's facts are taken beside the rules.
 fn finish(
     origin: Origin,
-    mut project: Project,
-    mut diagnostics: Vec<Diagnostic>,
+    project: Project,
+    diagnostics: Vec<Diagnostic>,
     mut io_problems: Vec<IoProblem>,
     config: &Config,
 ) -> Side {
-    let mut facts = None;
-    if project.def.is_some() {
-        let index = Index::build(&project);
-        // The rules and the facts only read the index: side by side, on two threads.
-        facts = std::thread::scope(|s| {
-            let f = s.spawn(|| Facts::of(&index));
-            rules::run(&index, &mut diagnostics);
-            Some(f.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-        });
-    }
+    let (diagnostics, facts) = match project.def {
+        Some(_) => {
+            let index = Index::build(&project);
+            // The rules and the facts only read the index: side by side, on two threads.
+            std::thread::scope(|s| {
+                let facts = s.spawn(|| Facts::of(&index));
+                let diagnostics = check::diagnose(&project, Some(&index), diagnostics, config);
+                (diagnostics, Some(facts.join().unwrap_or_else(|e| std::panic::resume_unwind(e))))
+            })
+        }
+        None => (check::diagnose(&project, None, diagnostics, config), None),
+    };
+    let mut project = project;
     let mut needed = vec![false; project.files.len()];
     for d in &diagnostics {
         needed[d.file.index()] = true;
@@ -98,26 +101,10 @@ fn finish(
             io_problems.push(IoProblem { path: file.display.clone(), message, kind: Some(file.kind) });
         }
     }
-    let diagnostics = config.apply(diagnostics);
-    let complete = project.def.is_some() && project.failed.is_empty();
-    let mut diagnostics = config.apply(suppress::apply(&project.files, diagnostics, complete));
     let mut files = std::mem::take(&mut project.files);
     drop(project);
-    diagnostics.sort_by(|a, b| {
-        (&files[a.file].rel, a.span.start, a.code(), &a.message).cmp(&(
-            &files[b.file].rel,
-            b.span.start,
-            b.code(),
-            &b.message,
-        ))
-    });
-    // Only the files that a diagnostic points at are shown: the others' texts go.
-    let mut shown = vec![false; files.len()];
-    for d in &diagnostics {
-        shown[d.file.index()] = true;
-        d.related.iter().for_each(|r| shown[r.file.index()] = true);
-    }
-    for (file, _) in files.iter_mut().zip(shown).filter(|(_, s)| !*s) {
+    // Only the files that a diagnostic points into are shown: the others' texts go.
+    for (file, _) in files.iter_mut().zip(needed).filter(|(_, n)| !*n) {
         file.text = Arc::from("");
     }
     let loaded = facts.is_some();

@@ -235,7 +235,7 @@ fn gate(files: &[SourceFile], edits: &[Vec<Edit>], changes: &[Change]) -> Result
             .filter(|r| original(&project.files[r.file].rel).is_some())
             .map(|r| {
                 let (file, span, _) = back(r.file, &r.span);
-                Related { file, span, message: r.message.clone() }
+                Related { file, span, message: r.message.clone(), label: r.label }
             })
             .collect();
         let labels = d

@@ -1,11 +1,11 @@
 //! G006: a group lists a user twice.
-use std::collections::HashMap;
 
 use crate::model::{Name, Sp};
 use crate::source::Span;
 
 use crate::diagnostic::{Diagnostic, Place};
-use crate::index::Index;
+use crate::hash::Map;
+use crate::index::{Index, NO_USER};
 
 declare_rule! {
     /// ### What it does
@@ -32,14 +32,28 @@ declare_rule! {
 }
 
 pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
-    for g in &ix.groups {
-        let text = ix.file_text(g.file);
-        let mut seen: HashMap<&str, &Sp<Name>> = HashMap::with_capacity(g.members.len());
-        for m in &g.members {
-            let Some(first) = seen.get(m.as_str()) else {
-                seen.insert(m.as_str(), m);
+    for (gi, g) in ix.groups.iter().enumerate() {
+        // Groups are small: a repeat is looked for among the members before it,
+        // by user position where the name is a user's; a large group uses a map.
+        let positions = ix.member_positions(gi);
+        let mut seen: Map<&str, &Sp<Name>> = Map::default();
+        for (mi, m) in g.members.iter().enumerate() {
+            let first = if g.members.len() <= 32 {
+                let same = |j: usize| match positions[mi] {
+                    NO_USER => g.members[j].value == m.value,
+                    u => positions[j] == u,
+                };
+                (0..mi).find(|&j| same(j)).map(|j| &g.members[j])
+            } else {
+                seen.get(m.as_str()).copied()
+            };
+            let Some(first) = first else {
+                if g.members.len() > 32 {
+                    seen.insert(m.as_str(), m);
+                }
                 continue;
             };
+            let text = ix.file_text(g.file);
             let mut d = Diagnostic::new(
                 &RULE,
                 Place::new(g.file, m.span()),

@@ -74,15 +74,26 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
         }
     }
     if users_known {
-        for g in &ix.groups {
-            for m in g.members.iter().filter(|m| ix.user(m.as_str()).is_none()) {
+        for (i, g) in ix.groups.iter().enumerate() {
+            for m in ix.unknown_members(i) {
                 let guess = ix.member_guess.get(m.as_str()).copied().flatten();
                 r.report("user", m, g.file, guess, "users/");
             }
         }
     }
+    // Most users share a few roles: the last one looked up is remembered.
+    let mut last_role: Option<(&str, bool)> = None;
     for u in &ix.users {
-        if let Some(role) = u.role.as_ref().filter(|r| !ix.roles.contains_key(r.as_str())) {
+        let unknown_role = u.role.as_ref().filter(|r| {
+            let name = r.as_str();
+            let known = match last_role {
+                Some((n, known)) if n == name => known,
+                _ => ix.roles.contains_key(name),
+            };
+            last_role = Some((name, known));
+            !known
+        });
+        if let Some(role) = unknown_role {
             r.report("role", role, u.file, did_you_mean(&role.value, ix.roles.keys().copied()), "project.yaml `roles`");
         }
         if locations_known {

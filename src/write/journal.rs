@@ -6,7 +6,9 @@
 //! counts the entries and hashes every byte before it. A journal with a valid
 //! commit line is complete: its staged files were all written and fsynced before
 //! it, so recovery rolls forward. Without it the write never reached its commit
-//! point and no target was touched, so recovery rolls back.
+//! point and no target was touched, so recovery rolls back. A `done` line
+//! after it says every file was in place when the clean-up began: such a write
+//! is only finished, never undone.
 //!
 //! The folder `.caseshare/` is locked (`flock`) while a write or a recovery
 //! runs, so two caseshare processes never write one project at once.
@@ -216,8 +218,15 @@ impl Tx {
         Ok(())
     }
 
-    /// Every file is in place: removes the backups, then the journal.
+    /// Every file is in place: marks the journal done (a kill from here on
+    /// leaves a finished write, which no rollback can undo once backups go),
+    /// removes the backups, then the journal.
     pub fn finish(&mut self) {
+        let done = json!({"done": true}).to_string() + "\n";
+        if self.file.write_all(done.as_bytes()).and_then(|()| self.file.sync_all()).is_err() {
+            // Without the mark, keep the backups: recovery can still undo or finish.
+            return;
+        }
         for e in &self.entries {
             if let Some(b) = &e.backup {
                 let _ = fs::remove_file(b);
@@ -245,13 +254,18 @@ pub struct Recovery {
     pub forward: bool,
     /// The files of the interrupted write.
     pub files: Vec<PathBuf>,
+    /// A rollback was asked for, but the write had already finished (only its
+    /// clean-up was interrupted): it stays.
+    pub finished_already: bool,
 }
 
 impl std::fmt::Display for Recovery {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let n = self.files.len();
         let files = if n == 1 { "file" } else { "files" };
-        if self.forward {
+        if self.finished_already {
+            write!(f, "the interrupted write had already finished ({n} {files} written), so it cannot be undone; its leftovers were removed")
+        } else if self.forward {
             write!(f, "finished an interrupted write: {n} {files} written")
         } else {
             write!(f, "undid an interrupted write: {n} {files} as they were before it")
@@ -281,7 +295,9 @@ pub fn recover(root: &Path, rollback: bool) -> Result<Option<Recovery>, RecoverE
     };
     let read = parse(root, &text);
     let stuck = |path: &Path, message: String| RecoverError::Stuck { path: path.to_path_buf(), message };
-    let forward = read.complete && !rollback;
+    // A finished write (its clean-up interrupted) can only be finished.
+    let finished_already = read.done && rollback;
+    let forward = read.complete && (!rollback || read.done);
     for e in &read.entries {
         if forward {
             if e.staged.exists() {
@@ -323,7 +339,7 @@ pub fn recover(root: &Path, rollback: bool) -> Result<Option<Recovery>, RecoverE
     }
     fs::remove_file(&journal).map_err(|x| stuck(&journal, x.to_string()))?;
     sync_dir(&lock.dir);
-    Ok(Some(Recovery { forward, files: read.entries.iter().map(|e| e.target.clone()).collect() }))
+    Ok(Some(Recovery { forward, files: read.entries.iter().map(|e| e.target.clone()).collect(), finished_already }))
 }
 
 /// A journal as read back.
@@ -331,12 +347,14 @@ struct Read {
     mkdirs: Vec<PathBuf>,
     entries: Vec<Entry>,
     complete: bool,
+    /// Every file was in place when the clean-up began.
+    done: bool,
 }
 
 /// Reads a journal's lines; a torn or missing commit line makes it incomplete.
 fn parse(root: &Path, text: &str) -> Read {
     let path = |v: &Value| -> Option<PathBuf> { v.as_str().map(|s| root.join(s)) };
-    let mut read = Read { mkdirs: Vec::new(), entries: Vec::new(), complete: false };
+    let mut read = Read { mkdirs: Vec::new(), entries: Vec::new(), complete: false, done: false };
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let before = &text[..offset];
@@ -350,6 +368,11 @@ fn parse(root: &Path, text: &str) -> Read {
         } else if let Some(n) = v.get("commit").and_then(Value::as_u64) {
             read.complete = n as usize == read.entries.len()
                 && v.get("check").and_then(Value::as_str) == Some(hash(before.as_bytes()).as_str());
+            if !read.complete {
+                break;
+            }
+        } else if v.get("done").is_some() {
+            read.done = read.complete;
             break;
         } else if let (Some(target), Some(staged), Some(new)) =
             (v.get("target").and_then(path), v.get("staged").and_then(path), v.get("new").and_then(Value::as_str))

@@ -1,0 +1,482 @@
+//! The language server's requests: go to definition, find references,
+//! completion, hover, code actions (the `--fix` repairs, and "allow CODE
+//! here") and rename. The name under the cursor is found in the buffer as it is
+//! now (the file is parsed again, alone, which takes little); the places it
+//! stands in across the project come from the latest snapshot.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use lsp_server::Request;
+use lsp_types::{
+    CodeAction, CodeActionKind, CompletionItem, CompletionItemKind, CompletionList, Hover, HoverContents, Location,
+    MarkupContent, MarkupKind, Position, Range, TextEdit, WorkspaceEdit,
+};
+use serde_json::{Value, json};
+
+use super::position::Lines;
+use super::state::Snapshot;
+use super::{Document, Snapshots, uri};
+use crate::load;
+use crate::names::{self, Kind, Token};
+use crate::source::{FileId, FileKind, SourceFile};
+
+/// Why a request gets an error instead of a result.
+pub enum Failure {
+    Unknown,
+    BadParams(String),
+    Refused(String),
+}
+
+/// What the server offers (the `initialize` result's `capabilities`).
+pub fn capabilities() -> Value {
+    json!({
+        "textDocumentSync": {"openClose": true, "change": 2, "save": {"includeText": false}},
+        "definitionProvider": true,
+        "referencesProvider": true,
+        "hoverProvider": true,
+        "completionProvider": {"triggerCharacters": [" ", "[", ",", ":"]},
+        "codeActionProvider": {"codeActionKinds": ["quickfix"]},
+        "renameProvider": {"prepareProvider": true},
+    })
+}
+
+pub fn handle(req: &Request, docs: &HashMap<String, Document>, snapshots: &Snapshots) -> Result<Value, Failure> {
+    use lsp_types::request::{
+        CodeActionRequest, Completion, GotoDefinition, HoverRequest, PrepareRenameRequest, References, Rename,
+        Request as _,
+    };
+    let params = &req.params;
+    match req.method.as_str() {
+        GotoDefinition::METHOD => {
+            let (doc, pos) = position_params(params, docs)?;
+            Ok(with_cursor(doc, pos, snapshots, |cx| {
+                let defs: Vec<Location> = cx.places(true);
+                json!(defs)
+            }))
+        }
+        References::METHOD => {
+            let (doc, pos) = position_params(params, docs)?;
+            let include = params.pointer("/context/includeDeclaration").and_then(Value::as_bool).unwrap_or(true);
+            Ok(with_cursor(doc, pos, snapshots, |cx| {
+                json!(
+                    cx.places(!include)
+                        .into_iter()
+                        .chain(if include { cx.places(true) } else { Vec::new() })
+                        .collect::<Vec<_>>()
+                )
+            }))
+        }
+        HoverRequest::METHOD => {
+            let (doc, pos) = position_params(params, docs)?;
+            Ok(hover(doc, pos, snapshots))
+        }
+        Completion::METHOD => {
+            let (doc, pos) = position_params(params, docs)?;
+            Ok(completion(doc, pos, snapshots))
+        }
+        CodeActionRequest::METHOD => {
+            let doc = document(params, docs)?;
+            let range: Range = serde_json::from_value(params.get("range").cloned().unwrap_or_default())
+                .map_err(|e| Failure::BadParams(e.to_string()))?;
+            Ok(code_actions(doc, range, snapshots))
+        }
+        PrepareRenameRequest::METHOD => {
+            let (doc, pos) = position_params(params, docs)?;
+            Ok(with_cursor(doc, pos, snapshots, |cx| {
+                let lines = Lines::new(&cx.doc.text);
+                json!({"range": lines.range(&cx.token.span), "placeholder": cx.token.name})
+            }))
+        }
+        Rename::METHOD => {
+            let (doc, pos) = position_params(params, docs)?;
+            let new = params.get("newName").and_then(Value::as_str).ok_or(Failure::BadParams("no newName".into()))?;
+            rename(doc, pos, new, snapshots)
+        }
+        _ => Err(Failure::Unknown),
+    }
+}
+
+fn document<'d>(params: &Value, docs: &'d HashMap<String, Document>) -> Result<&'d Document, Failure> {
+    let uri = params
+        .pointer("/textDocument/uri")
+        .and_then(Value::as_str)
+        .ok_or(Failure::BadParams("no textDocument".into()))?;
+    docs.get(uri).ok_or_else(|| Failure::Refused(format!("`{uri}` is not open")))
+}
+
+fn position_params<'d>(
+    params: &Value,
+    docs: &'d HashMap<String, Document>,
+) -> Result<(&'d Document, Position), Failure> {
+    let doc = document(params, docs)?;
+    let pos: Position = serde_json::from_value(params.get("position").cloned().unwrap_or_default())
+        .map_err(|e| Failure::BadParams(e.to_string()))?;
+    Ok((doc, pos))
+}
+
+fn snapshot(doc: &Document, snapshots: &Snapshots) -> Option<Arc<Snapshot>> {
+    snapshots.read().ok()?.get(&doc.root).cloned()
+}
+
+/// The document's file, parsed alone as it is now: its tokens.
+fn buffer_tokens(doc: &Document) -> Vec<Token> {
+    let Some(kind) = FileKind::of(&doc.rel) else { return Vec::new() };
+    let file = SourceFile::new(doc.rel.clone(), doc.rel.clone(), doc.rel.clone().into(), kind, doc.text.clone());
+    let (_, loaded) = load::stage(FileId(0), &file);
+    loaded.map(|l| names::file_tokens(&l)).unwrap_or_default()
+}
+
+/// The name under the cursor, with the project around it.
+struct Cursor<'a> {
+    doc: &'a Document,
+    token: Token,
+    snapshot: Option<Arc<Snapshot>>,
+}
+
+impl Cursor<'_> {
+    /// The places the token's name is defined (`defines`) or referred to.
+    fn places(&self, defines: bool) -> Vec<Location> {
+        let Some(snap) = &self.snapshot else { return Vec::new() };
+        let tokens = names::project_tokens(snap.project());
+        let mut matching: Vec<&Token> = names::find(&tokens, &self.token.kind, &self.token.name).collect();
+        // A case type has no one definition: where modules list it, else every use.
+        if defines && self.token.kind == Kind::CaseType && !matching.iter().any(|t| t.defines) {
+            return locations(snap, &matching);
+        }
+        matching.retain(|t| t.defines == defines);
+        locations(snap, &matching)
+    }
+}
+
+fn locations(snap: &Snapshot, tokens: &[&Token]) -> Vec<Location> {
+    let mut texts: BTreeMap<FileId, Arc<str>> = BTreeMap::new();
+    tokens
+        .iter()
+        .map(|t| {
+            let text = texts.entry(t.file).or_insert_with(|| snap.text(t.file));
+            Location { uri: uri(&snap.project().files[t.file].abs), range: Lines::new(text).range(&t.span) }
+        })
+        .collect()
+}
+
+/// Runs `f` with the name under the cursor; `null` when there is none.
+fn with_cursor(doc: &Document, pos: Position, snapshots: &Snapshots, f: impl FnOnce(&Cursor<'_>) -> Value) -> Value {
+    let offset = Lines::new(&doc.text).offset(pos);
+    let token =
+        buffer_tokens(doc).into_iter().find(|t| t.span.start <= offset && offset <= t.span.end && !t.name.is_empty());
+    match token {
+        Some(token) => f(&Cursor { doc, token, snapshot: snapshot(doc, snapshots) }),
+        None => Value::Null,
+    }
+}
+
+fn hover(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
+    let offset = Lines::new(&doc.text).offset(pos);
+    let snap = snapshot(doc, snapshots);
+    let mut parts: Vec<String> = Vec::new();
+    let token = buffer_tokens(doc).into_iter().find(|t| t.span.start <= offset && offset <= t.span.end);
+    if let (Some(t), Some(snap)) = (&token, &snap) {
+        parts.extend(describe(t, snap));
+    }
+    // The documentation of the rules whose diagnostics cover the cursor.
+    if let Some(snap) = &snap
+        && let Some(file) = snap.file_of(&doc.rel)
+        && *snap.text(file) == *doc.text
+    {
+        let mut seen = Vec::new();
+        for d in snap
+            .diagnostics
+            .iter()
+            .filter(|d| d.file == file && d.span.start <= offset && offset <= d.span.end.max(d.span.start + 1))
+        {
+            if !seen.contains(&d.code()) {
+                seen.push(d.code());
+                let doc_text: String =
+                    d.rule.doc.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n");
+                parts.push(format!("**{} ({})**\n\n{doc_text}", d.code(), d.rule.name));
+            }
+        }
+    }
+    if parts.is_empty() {
+        return Value::Null;
+    }
+    json!(Hover {
+        contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: parts.join("\n\n---\n\n") }),
+        range: None
+    })
+}
+
+/// What hover says of a name: a user's case owners and apps, a case type's apps.
+fn describe(t: &Token, snap: &Snapshot) -> Option<String> {
+    snap.analysis.as_ref()?.with_dependent(|project, index| {
+        let ix = index.as_ref()?;
+        match &t.kind {
+            Kind::User => {
+                let user = ix.user(&t.name)?;
+                let owners = ix.owners(user);
+                let mut lines = vec![format!("**user `{}`**", t.name)];
+                match owners {
+                    Some(o) => {
+                        let mut names: Vec<String> =
+                            o.groups.iter().map(|m| format!("group `{}`", m.group.name.value)).collect();
+                        for l in &o.locations {
+                            if l.owns {
+                                names.push(format!("location `{}`", l.location.code.value));
+                            }
+                            if l.below > 0 {
+                                names.push(format!(
+                                    "{} case-owning locations below `{}`",
+                                    l.below, l.location.code.value
+                                ));
+                            }
+                        }
+                        let list = if names.is_empty() { "none".to_string() } else { names.join(", ") };
+                        lines.push(format!("case owners ({}): {list}", o.count()));
+                    }
+                    None => lines.push("case owners: unknown (a location is not defined)".into()),
+                }
+                let apps: Vec<String> = match user.role.as_ref().and_then(|r| ix.roles.get(r.as_str())) {
+                    Some(role) => match &role.apps {
+                        crate::model::RoleApps::List(ids) => ids.iter().map(|a| format!("`{}`", a.value)).collect(),
+                        _ => ix.apps.iter().map(|a| format!("`{}`", a.app.id.value)).collect(),
+                    },
+                    None => ix.apps.iter().map(|a| format!("`{}`", a.app.id.value)).collect(),
+                };
+                lines.push(format!(
+                    "reaches apps: {}",
+                    if apps.is_empty() { "none".to_string() } else { apps.join(", ") }
+                ));
+                Some(lines.join("\n\n"))
+            }
+            Kind::CaseType => {
+                let users: Vec<String> = ix
+                    .apps
+                    .iter()
+                    .filter(|a| a.first_use.contains_key(t.name.as_str()))
+                    .map(|a| {
+                        format!(
+                            "`{}` (case sharing {})",
+                            a.app.id.value,
+                            if a.app.case_sharing() { "on" } else { "off" }
+                        )
+                    })
+                    .collect();
+                Some(format!(
+                    "**case type `{}`**\n\nused by apps: {}",
+                    t.name,
+                    if users.is_empty() { "none".into() } else { users.join(", ") }
+                ))
+            }
+            Kind::Group => {
+                let g = ix.group_by_name.get(t.name.as_str())?;
+                Some(format!(
+                    "**group `{}`**\n\ncase sharing {}; {} members",
+                    t.name,
+                    if g.case_sharing() { "on" } else { "off" },
+                    g.members.len()
+                ))
+            }
+            Kind::Role => {
+                let role = ix.roles.get(t.name.as_str())?;
+                let apps = match &role.apps {
+                    crate::model::RoleApps::List(ids) => {
+                        ids.iter().map(|a| format!("`{}`", a.value)).collect::<Vec<_>>().join(", ")
+                    }
+                    crate::model::RoleApps::All => "all".into(),
+                    crate::model::RoleApps::Unknown => "unknown".into(),
+                };
+                let users =
+                    project.users.iter().filter(|u| u.role.as_ref().is_some_and(|r| r.value == *t.name)).count();
+                Some(format!("**role `{}`**\n\napps: {apps}; {users} users", t.name))
+            }
+            _ => None,
+        }
+    })
+}
+
+/// The key whose value the cursor is in, from the text before it (the buffer may
+/// not parse while it is being typed): `members` in `members: [david, ma|`.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let before = &text[start..offset];
+    let key_in = |s: &str| -> Option<String> {
+        let s = s.trim_end();
+        let cut = s.rfind(':')?;
+        let head = &s[..cut];
+        let key: String = head
+            .chars()
+            .rev()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        (!key.is_empty()).then_some(key)
+    };
+    // On this line: `key: value`, `key: [a, b`, `{key: v, key2: w`.
+    if let Some(colon) =
+        before.rfind(": ").or_else(|| before.trim_end().ends_with(':').then(|| before.trim_end().len() - 1))
+    {
+        let after = &before[colon + 1..];
+        if !after.contains(['{', '}']) || after.rfind('[') > after.rfind(']') {
+            return key_in(&before[..colon + 1]);
+        }
+    }
+    // A block list item: the key of the first line above that is less indented.
+    let indent = before.len() - before.trim_start().len();
+    if before.trim_start().starts_with('-') {
+        for line in text[..start].lines().rev() {
+            let trimmed = line.trim_start();
+            let ind = line.len() - trimmed.len();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            if ind < indent || (ind == indent && !trimmed.starts_with('-')) {
+                return key_in(trimmed);
+            }
+        }
+    }
+    None
+}
+
+fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
+    let Some(snap) = snapshot(doc, snapshots) else { return Value::Null };
+    let Some(file_kind) = FileKind::of(&doc.rel) else { return Value::Null };
+    let offset = Lines::new(&doc.text).offset(pos);
+    let Some(key) = key_at(&doc.text, offset) else { return Value::Null };
+    let kind = match (file_kind, key.as_str()) {
+        (FileKind::Groups, "members") => Kind::User,
+        (FileKind::Users, "role") => Kind::Role,
+        (FileKind::Users, "locations") | (FileKind::Locations, "parent") => Kind::Location,
+        (FileKind::Locations, "type") => Kind::LocationType,
+        (FileKind::Project, "parent") => Kind::LocationType,
+        (FileKind::Project, "apps") => Kind::App,
+        (FileKind::App | FileKind::Project, "case_type" | "updates") => Kind::CaseType,
+        _ => return Value::Null,
+    };
+    // What is typed of the name so far.
+    let typed: String = doc.text[..offset]
+        .chars()
+        .rev()
+        .take_while(|c| !c.is_whitespace() && !"[]{},:'\"".contains(*c))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let tokens = names::project_tokens(snap.project());
+    let mut seen = std::collections::BTreeSet::new();
+    let mut items = Vec::new();
+    let mut incomplete = false;
+    for t in tokens.iter().filter(|t| t.kind == kind && (t.defines || kind == Kind::CaseType)) {
+        if !t.name.starts_with(&typed) || !seen.insert(t.name.clone()) {
+            continue;
+        }
+        if items.len() == MAX_COMPLETIONS {
+            incomplete = true;
+            break;
+        }
+        items.push(CompletionItem {
+            label: t.name.clone(),
+            kind: Some(CompletionItemKind::VALUE),
+            detail: Some(kind.noun().to_string()),
+            ..CompletionItem::default()
+        });
+    }
+    json!(CompletionList { is_incomplete: incomplete, items })
+}
+
+/// Completions sent at most (a project may have half a million users; the
+/// list says it is incomplete and the client asks again as the user types).
+const MAX_COMPLETIONS: usize = 200;
+
+fn code_actions(doc: &Document, range: Range, snapshots: &Snapshots) -> Value {
+    let Some(snap) = snapshot(doc, snapshots) else { return json!([]) };
+    let Some(file) = snap.file_of(&doc.rel) else { return json!([]) };
+    // Edits are made on the analysed text: only when the buffer is still that text.
+    if *snap.text(file) != *doc.text {
+        return json!([]);
+    }
+    let lines = Lines::new(&doc.text);
+    let (from, to) = (lines.offset(range.start), lines.offset(range.end));
+    let mut actions = Vec::new();
+    let doc_uri = uri(&snap.project().files[file].abs);
+    for d in snap.diagnostics.iter().filter(|d| d.file == file && d.span.start <= to && from <= d.span.end) {
+        if !d.fix.is_empty() {
+            let edits: Vec<TextEdit> =
+                d.fix.iter().map(|e| TextEdit { range: lines.range(&e.span), new_text: e.text.clone() }).collect();
+            actions.push(CodeAction {
+                title: format!("fix {}: {}", d.code(), d.help.as_deref().unwrap_or(&d.message)),
+                kind: Some(CodeActionKind::QUICKFIX),
+                edit: Some(workspace_edit(&doc_uri, edits)),
+                is_preferred: Some(true),
+                ..CodeAction::default()
+            });
+        }
+        if d.rule.suppressible() {
+            let line_start = doc.text[..d.span.start.min(doc.text.len())].rfind('\n').map_or(0, |i| i + 1);
+            let indent: String = doc.text[line_start..].chars().take_while(|c| *c == ' ').collect();
+            let newline = if doc.text.contains("\r\n") { "\r\n" } else { "\n" };
+            let text = format!("{indent}# caseshare: allow {} -- reason{newline}", d.code());
+            let at = lines.position(line_start);
+            actions.push(CodeAction {
+                title: format!("allow {} here", d.code()),
+                kind: Some(CodeActionKind::QUICKFIX),
+                edit: Some(workspace_edit(
+                    &doc_uri,
+                    vec![TextEdit { range: Range { start: at, end: at }, new_text: text }],
+                )),
+                ..CodeAction::default()
+            });
+        }
+    }
+    json!(actions)
+}
+
+// `Uri` caches its parts inside; the protocol's type still keys edits by it.
+#[allow(clippy::mutable_key_type)]
+fn workspace_edit(uri: &lsp_types::Uri, edits: Vec<TextEdit>) -> WorkspaceEdit {
+    let mut changes = HashMap::new();
+    changes.insert(uri.clone(), edits);
+    WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() }
+}
+
+#[allow(clippy::mutable_key_type)] // see `workspace_edit`
+fn rename(doc: &Document, pos: Position, new: &str, snapshots: &Snapshots) -> Result<Value, Failure> {
+    let offset = Lines::new(&doc.text).offset(pos);
+    let token = buffer_tokens(doc)
+        .into_iter()
+        .find(|t| t.span.start <= offset && offset <= t.span.end && !t.name.is_empty())
+        .ok_or_else(|| Failure::Refused("no name to rename here".into()))?;
+    let snap = snapshot(doc, snapshots).ok_or_else(|| Failure::Refused("the project is not analysed yet".into()))?;
+    let edits = token_edits(snap.project(), &token.kind, &token.name, new)?;
+    let mut changes: HashMap<lsp_types::Uri, Vec<TextEdit>> = HashMap::new();
+    for (file, file_edits) in edits {
+        let text = snap.text(file);
+        let lines = Lines::new(&text);
+        let list =
+            file_edits.iter().map(|e| TextEdit { range: lines.range(&e.span), new_text: e.text.clone() }).collect();
+        changes.insert(uri(&snap.project().files[file].abs), list);
+    }
+    Ok(json!(WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() }))
+}
+
+/// The edits that rename `old` of `kind` to `new` in every file: each token that
+/// defines or names it, written as a YAML scalar.
+fn token_edits(
+    project: &crate::project::Project,
+    kind: &Kind,
+    old: &str,
+    new: &str,
+) -> Result<Vec<(FileId, Vec<crate::edit::Edit>)>, Failure> {
+    let tokens = names::project_tokens(project);
+    if names::find(&tokens, kind, new).next().is_some() {
+        return Err(Failure::Refused(format!("a {} named `{new}` exists already", kind.noun())));
+    }
+    let text = crate::yaml::edit::scalar(new);
+    let mut by_file: BTreeMap<FileId, Vec<crate::edit::Edit>> = BTreeMap::new();
+    for t in names::find(&tokens, kind, old) {
+        by_file.entry(t.file).or_default().push(crate::edit::Edit::new(t.span.clone(), text.clone()));
+    }
+    Ok(by_file.into_iter().collect())
+}

@@ -1,0 +1,468 @@
+//! `caseshare lsp`: the language server (SPEC section 9), over stdio.
+//!
+//! The main thread reads messages: notifications update the open buffers and
+//! tell the analysis thread what changed; requests (definition, references,
+//! completion, hover, code actions, rename) are answered from the latest
+//! [`state::Snapshot`] of the project. The analysis thread keeps each project
+//! ([`state::ProjectState`]): after a short quiet time (the debounce) it parses
+//! the changed files again, runs the index and the cross-file rules, and
+//! publishes the diagnostics of every file, clearing those that were fixed. A
+//! change that arrives meanwhile makes the running analysis stale: it stops and
+//! starts over with the newer text.
+
+mod features;
+mod position;
+pub mod state;
+pub mod transport;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::thread;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
+use lsp_types::notification::Notification as _;
+use lsp_types::request::Request as _;
+use lsp_types::{
+    DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, PublishDiagnosticsParams, Uri,
+};
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::source::FileId;
+use position::Lines;
+use state::{ProjectState, Snapshot};
+
+/// How long the analysis waits for the next keystroke before it runs.
+const DEBOUNCE: Duration = Duration::from_millis(15);
+
+/// Where a rule's documentation is (`codeDescription` of each diagnostic).
+const RULES_URL: &str = "https://example.org/caseshare/docs/rules.md";
+
+/// Serves the protocol on stdin and stdout until `exit`.
+pub fn run_stdio() -> Result<(), String> {
+    let (connection, threads) = transport::stdio();
+    let result = serve(connection);
+    threads.join();
+    result
+}
+
+/// What the analysis thread is told.
+enum Event {
+    /// A file's text: a buffer's (`Some`), or what is on disk (`None`).
+    Text { root: PathBuf, rel: String, text: Option<Arc<str>> },
+    /// A project to load (its first file was opened).
+    Open { root: PathBuf },
+}
+
+/// The latest snapshot of each project, shared by both threads.
+type Snapshots = Arc<RwLock<HashMap<PathBuf, Arc<Snapshot>>>>;
+
+/// An open document.
+struct Document {
+    root: PathBuf,
+    rel: String,
+    text: Arc<str>,
+}
+
+/// The server's main loop over a connection (stdio, or in memory for tests).
+pub fn serve(connection: Connection) -> Result<(), String> {
+    let Some(_params) = initialize(&connection)? else { return Ok(()) };
+    let snapshots: Snapshots = Arc::default();
+    let (events, events_rx) = unbounded::<Event>();
+    let worker = {
+        let sender = connection.sender.clone();
+        let snapshots = snapshots.clone();
+        thread::Builder::new()
+            .name("caseshare-analysis".into())
+            .spawn(move || analysis_loop(&events_rx, &sender, &snapshots))
+            .map_err(|e| e.to_string())?
+    };
+    let mut docs: HashMap<String, Document> = HashMap::new();
+    let mut shutdown = false;
+    while let Ok(msg) = connection.receiver.recv() {
+        match msg {
+            Message::Request(req) => {
+                if req.method == lsp_types::request::Shutdown::METHOD {
+                    shutdown = true;
+                    let _ = connection.sender.send(Message::Response(Response::new_ok(req.id, ())));
+                    continue;
+                }
+                if shutdown {
+                    let _ = connection.sender.send(Message::Response(Response::new_err(
+                        req.id,
+                        ErrorCode::InvalidRequest as i32,
+                        "the server is shutting down".into(),
+                    )));
+                    continue;
+                }
+                let response = respond(&req, &docs, &snapshots);
+                let _ = connection.sender.send(Message::Response(response));
+            }
+            Message::Notification(n) => {
+                if n.method == lsp_types::notification::Exit::METHOD {
+                    break;
+                }
+                notify(&n, &mut docs, &events);
+            }
+            Message::Response(_) => {}
+        }
+    }
+    drop(events);
+    let _ = worker.join();
+    Ok(())
+}
+
+/// The handshake: waits for `initialize` (other requests are refused, as the
+/// protocol asks), answers with the capabilities, waits for `initialized`.
+/// `None` when the client exits first.
+fn initialize(connection: &Connection) -> Result<Option<serde_json::Value>, String> {
+    loop {
+        let msg = connection.receiver.recv().map_err(|e| e.to_string())?;
+        match msg {
+            Message::Request(req) if req.method == lsp_types::request::Initialize::METHOD => {
+                let result = serde_json::json!({
+                    "capabilities": features::capabilities(),
+                    "serverInfo": {"name": "caseshare", "version": env!("CARGO_PKG_VERSION")},
+                });
+                connection
+                    .sender
+                    .send(Message::Response(Response::new_ok(req.id, result)))
+                    .map_err(|e| e.to_string())?;
+                return Ok(Some(req.params));
+            }
+            Message::Request(req) => {
+                let _ = connection.sender.send(Message::Response(Response::new_err(
+                    req.id,
+                    ErrorCode::ServerNotInitialized as i32,
+                    "the server is not initialized yet".into(),
+                )));
+            }
+            Message::Notification(n) if n.method == lsp_types::notification::Exit::METHOD => return Ok(None),
+            _ => {}
+        }
+    }
+}
+
+/// The path of a `file:` URI.
+pub fn uri_to_path(uri: &str) -> Option<PathBuf> {
+    let rest = uri.strip_prefix("file://")?;
+    let mut bytes = Vec::with_capacity(rest.len());
+    let raw = rest.as_bytes();
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'%' && i + 2 < raw.len() {
+            let hex = std::str::from_utf8(&raw[i + 1..i + 3]).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            bytes.push(raw[i]);
+            i += 1;
+        }
+    }
+    Some(PathBuf::from(String::from_utf8(bytes).ok()?))
+}
+
+/// The `file:` URI of a path.
+pub fn path_to_uri(path: &Path) -> String {
+    let mut out = String::from("file://");
+    for b in path.to_string_lossy().bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn uri(path: &Path) -> Uri {
+    path_to_uri(path).parse().unwrap_or_else(|_| "file:///".parse().expect("a URI"))
+}
+
+/// The project root and path relative to it of a document.
+fn locate(uri: &str) -> Option<(PathBuf, String)> {
+    let path = uri_to_path(uri)?;
+    let root = crate::discover::find_root(&path).ok()?;
+    let real = std::fs::canonicalize(&path).unwrap_or(path);
+    let rel = real.strip_prefix(&root).ok()?.to_string_lossy().replace('\\', "/");
+    Some((root, rel))
+}
+
+fn notify(n: &Notification, docs: &mut HashMap<String, Document>, events: &Sender<Event>) {
+    use lsp_types::notification::{
+        DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
+    };
+    match n.method.as_str() {
+        DidOpenTextDocument::METHOD => {
+            let Ok(p) = serde_json::from_value::<lsp_types::DidOpenTextDocumentParams>(n.params.clone()) else {
+                return;
+            };
+            let key = p.text_document.uri.as_str().to_string();
+            let Some((root, rel)) = locate(&key) else { return };
+            let text: Arc<str> = p.text_document.text.into();
+            let _ = events.send(Event::Open { root: root.clone() });
+            let _ = events.send(Event::Text { root: root.clone(), rel: rel.clone(), text: Some(text.clone()) });
+            docs.insert(key, Document { root, rel, text });
+        }
+        DidChangeTextDocument::METHOD => {
+            let Ok(p) = serde_json::from_value::<lsp_types::DidChangeTextDocumentParams>(n.params.clone()) else {
+                return;
+            };
+            let Some(doc) = docs.get_mut(p.text_document.uri.as_str()) else { return };
+            let mut text = doc.text.to_string();
+            for change in p.content_changes {
+                match change.range {
+                    Some(range) => {
+                        let lines = Lines::new(&text);
+                        let (start, end) = (lines.offset(range.start), lines.offset(range.end));
+                        if start <= end {
+                            text.replace_range(start..end, &change.text);
+                        }
+                    }
+                    None => text = change.text,
+                }
+            }
+            doc.text = text.into();
+            let _ =
+                events.send(Event::Text { root: doc.root.clone(), rel: doc.rel.clone(), text: Some(doc.text.clone()) });
+        }
+        DidCloseTextDocument::METHOD => {
+            let Ok(p) = serde_json::from_value::<lsp_types::DidCloseTextDocumentParams>(n.params.clone()) else {
+                return;
+            };
+            if let Some(doc) = docs.remove(p.text_document.uri.as_str()) {
+                let _ = events.send(Event::Text { root: doc.root, rel: doc.rel, text: None });
+            }
+        }
+        DidSaveTextDocument::METHOD => {}
+        DidChangeWatchedFiles::METHOD => {
+            let Ok(p) = serde_json::from_value::<lsp_types::DidChangeWatchedFilesParams>(n.params.clone()) else {
+                return;
+            };
+            for change in p.changes {
+                let key = change.uri.as_str().to_string();
+                if docs.contains_key(&key) {
+                    continue; // the buffer wins over the disk
+                }
+                if let Some((root, rel)) = locate(&key) {
+                    let _ = events.send(Event::Text { root, rel, text: None });
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn respond(req: &Request, docs: &HashMap<String, Document>, snapshots: &Snapshots) -> Response {
+    match features::handle(req, docs, snapshots) {
+        Ok(value) => Response::new_ok(req.id.clone(), value),
+        Err(features::Failure::Unknown) => Response::new_err(
+            req.id.clone(),
+            ErrorCode::MethodNotFound as i32,
+            format!("caseshare does not serve `{}`", req.method),
+        ),
+        Err(features::Failure::BadParams(why)) => {
+            Response::new_err(req.id.clone(), ErrorCode::InvalidParams as i32, why)
+        }
+        Err(features::Failure::Refused(why)) => Response::new_err(req.id.clone(), ErrorCode::RequestFailed as i32, why),
+    }
+}
+
+/// The analysis thread: keeps the projects, analyses after each burst of
+/// changes, publishes diagnostics.
+fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: &Snapshots) {
+    let mut projects: HashMap<PathBuf, ProjectState> = HashMap::new();
+    let mut dirty: Vec<PathBuf> = Vec::new();
+    loop {
+        // Wait for a change, then for the changes to pause.
+        let first = if dirty.is_empty() {
+            match events.recv() {
+                Ok(e) => Some(e),
+                Err(_) => return,
+            }
+        } else {
+            None
+        };
+        let mut pending: Vec<Event> = first.into_iter().collect();
+        loop {
+            match events.recv_timeout(DEBOUNCE) {
+                Ok(e) => pending.push(e),
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+        for event in pending {
+            match event {
+                Event::Open { root } => {
+                    if !projects.contains_key(&root) {
+                        let state = ProjectState::load(&root);
+                        if let Some(why) = &state.config_error {
+                            show_message(sender, &format!("caseshare: {why}; the default configuration is used"));
+                        }
+                        projects.insert(root.clone(), state);
+                        dirty.push(root);
+                    }
+                }
+                Event::Text { root, rel, text } => {
+                    if let Some(state) = projects.get_mut(&root) {
+                        state.set_text(&rel, text);
+                        if !dirty.contains(&root) {
+                            dirty.push(root);
+                        }
+                    }
+                }
+            }
+        }
+        while let Some(root) = dirty.first().cloned() {
+            let Some(state) = projects.get_mut(&root) else {
+                dirty.remove(0);
+                continue;
+            };
+            // The index of the last analysis is let go before the next is built.
+            if let Ok(mut all) = snapshots.write()
+                && let Some(old) = all.get(&root)
+            {
+                let light = Arc::new(old.without_index());
+                all.insert(root.clone(), light);
+            }
+            // A newer change makes this analysis stale: stop, take it, start over.
+            let cancelled = || !events.is_empty();
+            match state.analyze(&cancelled) {
+                Some(snapshot) => {
+                    dirty.remove(0);
+                    let snapshot = Arc::new(snapshot);
+                    // Requests see the snapshot before the client hears of its diagnostics.
+                    if let Ok(mut all) = snapshots.write() {
+                        all.insert(root.clone(), snapshot.clone());
+                    }
+                    if cancelled() {
+                        // Its diagnostics are already stale: analyse again first.
+                        dirty.push(root);
+                    } else {
+                        publish(state, &snapshot, sender);
+                    }
+                }
+                None => break,
+            }
+            if !events.is_empty() {
+                break;
+            }
+        }
+    }
+}
+
+fn show_message(sender: &Sender<Message>, text: &str) {
+    let params = lsp_types::ShowMessageParams { typ: lsp_types::MessageType::WARNING, message: text.to_string() };
+    let _ = sender.send(Message::Notification(Notification::new(
+        lsp_types::notification::ShowMessage::METHOD.to_string(),
+        params,
+    )));
+}
+
+/// Publishes the diagnostics of every file that has some, and empty lists for
+/// the files that had some last time and have none now. A diagnostic stands at
+/// each place it labels (a G002 on every membership line, a D001 on both
+/// definitions), in whichever file, each with the others as related information.
+fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Message>) {
+    let project = snapshot.project();
+    let mut texts: HashMap<FileId, Arc<str>> = HashMap::new();
+    let mut by_file: std::collections::BTreeMap<FileId, Vec<lsp_types::Diagnostic>> = std::collections::BTreeMap::new();
+    for d in &snapshot.diagnostics {
+        let places = places(d);
+        let located: Vec<(FileId, Location, &str)> = places
+            .iter()
+            .map(|(file, span, message)| {
+                let text = texts.entry(*file).or_insert_with(|| snapshot.text(*file));
+                let range = Lines::new(text).range(span);
+                (*file, Location { uri: uri(&project.files[*file].abs), range }, *message)
+            })
+            .collect();
+        let labelled = 1 + d.labels.len() + d.related.iter().filter(|r| r.label).count();
+        for (i, (file, location, _)) in located.iter().enumerate().take(labelled) {
+            let related: Vec<DiagnosticRelatedInformation> = located
+                .iter()
+                .enumerate()
+                .filter(|(j, (_, _, message))| *j != i && !message.is_empty())
+                .map(|(_, (_, location, message))| DiagnosticRelatedInformation {
+                    location: location.clone(),
+                    message: message.to_string(),
+                })
+                .collect();
+            by_file.entry(*file).or_default().push(to_lsp(d, location.range, related));
+        }
+    }
+    for (&file, diagnostics) in &mut by_file {
+        send_diagnostics(sender, &project.files[file].abs, std::mem::take(diagnostics));
+    }
+    // Open files without diagnostics get an empty list (clients wait for one),
+    // and so do files that had some last time.
+    let now: std::collections::BTreeSet<FileId> = by_file.keys().copied().collect();
+    let mut cleared: std::collections::BTreeSet<FileId> = state.published.difference(&now).copied().collect();
+    cleared.extend(state.open_files().into_iter().filter(|f| !now.contains(f)));
+    for file in cleared {
+        send_diagnostics(sender, &project.files[file].abs, Vec::new());
+    }
+    state.published = now;
+}
+
+/// Every place of a diagnostic with its text: the primary place, the labels in
+/// its file, the labels in other files, then the notes.
+fn places(d: &Diagnostic) -> Vec<(FileId, crate::source::Span, &str)> {
+    let mut out = vec![(d.file, d.span.clone(), d.label.as_str())];
+    out.extend(d.labels.iter().map(|l| (d.file, l.span.clone(), l.text.as_str())));
+    out.extend(d.related.iter().filter(|r| r.label).map(|r| (r.file, r.span.clone(), r.message.as_str())));
+    out.extend(d.related.iter().filter(|r| !r.label).map(|r| (r.file, r.span.clone(), r.message.as_str())));
+    out
+}
+
+fn send_diagnostics(sender: &Sender<Message>, path: &Path, diagnostics: Vec<lsp_types::Diagnostic>) {
+    let params = PublishDiagnosticsParams { uri: uri(path), diagnostics, version: None };
+    let _ = sender.send(Message::Notification(Notification::new(
+        lsp_types::notification::PublishDiagnostics::METHOD.to_string(),
+        params,
+    )));
+}
+
+/// A diagnostic as the protocol carries it, at one of its places.
+fn to_lsp(
+    d: &Diagnostic,
+    range: lsp_types::Range,
+    related: Vec<DiagnosticRelatedInformation>,
+) -> lsp_types::Diagnostic {
+    let severity = match d.severity {
+        Severity::Error => DiagnosticSeverity::ERROR,
+        Severity::Warning => DiagnosticSeverity::WARNING,
+        Severity::Info => DiagnosticSeverity::INFORMATION,
+    };
+    let mut message = d.message.clone();
+    if let Some(help) = &d.help {
+        message.push_str(&format!("\nhelp: {help}"));
+    }
+    let href = format!("{RULES_URL}#{}-{}", d.code().to_ascii_lowercase(), d.rule.name);
+    lsp_types::Diagnostic {
+        range,
+        severity: Some(severity),
+        code: Some(NumberOrString::String(d.code().to_string())),
+        code_description: href.parse().ok().map(|href| lsp_types::CodeDescription { href }),
+        source: Some("caseshare".into()),
+        message,
+        related_information: (!related.is_empty()).then_some(related),
+        tags: None,
+        data: None,
+    }
+}
+
+/// For tests: a server on a thread over an in-memory connection, and the
+/// client's end of it.
+pub fn spawn_in_memory() -> (Connection, thread::JoinHandle<Result<(), String>>) {
+    let (server, client) = Connection::memory();
+    let handle = thread::spawn(move || serve(server));
+    (client, handle)
+}
+
+/// A request id for the helpers of tests and benchmarks.
+pub fn request(id: i32, method: &str, params: serde_json::Value) -> Message {
+    Message::Request(Request { id: RequestId::from(id), method: method.to_string(), params })
+}

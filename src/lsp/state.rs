@@ -1,0 +1,297 @@
+//! A project as the language server keeps it: every file's stage results
+//! (diagnostics and definitions) cached, open buffers over the files on disk,
+//! and after each change a new [`Snapshot`] assembled from the cache: only the
+//! files that changed are parsed again; the index and the cross-file rules run
+//! on the whole project, as `check` runs them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::check::diagnose;
+use crate::config::Config;
+use crate::diagnostic::Diagnostic;
+use crate::error::IoProblem;
+use crate::index::{Index, UserCache};
+use crate::load::{self, Loaded};
+use crate::project::Project;
+use crate::read::{self, Content};
+use crate::source::{FileId, FileKind, SourceFile};
+use crate::suppress;
+
+/// One file of the project.
+struct Slot {
+    source: SourceFile,
+    diags: Vec<Diagnostic>,
+    loaded: Option<Loaded>,
+    /// Its text comes from the editor's buffer, not the disk.
+    open: bool,
+    /// The file is gone (deleted, or left the known folders): it takes no part.
+    gone: bool,
+}
+
+/// A project root and everything the server knows of it.
+pub struct ProjectState {
+    pub root: PathBuf,
+    config: Config,
+    /// Why `caseshare.toml` could not be used (the defaults are, meanwhile).
+    pub config_error: Option<String>,
+    /// By file id: ids stay the same for the life of the server.
+    slots: Vec<Slot>,
+    /// Files by path, in path order (the order of first definitions, D001).
+    by_rel: BTreeMap<String, FileId>,
+    /// Folders and files that could not be read.
+    io: Vec<IoProblem>,
+    /// Files that changed since the last analysis.
+    dirty: BTreeSet<FileId>,
+    /// Files whose diagnostics were published last time (to clear them).
+    pub published: BTreeSet<FileId>,
+    /// The usernames' table, kept while no users file changes.
+    users: UserCache,
+}
+
+self_cell::self_cell!(
+    /// A project and its index (none when `project.yaml` did not load).
+    pub struct Analysis {
+        owner: Arc<Project>,
+        #[not_covariant]
+        dependent: MaybeIndex,
+    }
+);
+
+type MaybeIndex<'p> = Option<Index<'p>>;
+
+/// The state of a project after an analysis: what requests read.
+pub struct Snapshot {
+    project: Arc<Project>,
+    /// The index, until a newer analysis starts: it is let go then, so that two
+    /// indexes are never held at once (the server uses no more memory than
+    /// `check`); requests meanwhile answer from the project alone.
+    pub analysis: Option<Analysis>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub by_rel: BTreeMap<String, FileId>,
+}
+
+impl Snapshot {
+    pub fn project(&self) -> &Project {
+        &self.project
+    }
+
+    /// This snapshot without its index.
+    pub fn without_index(&self) -> Snapshot {
+        Snapshot {
+            project: self.project.clone(),
+            analysis: None,
+            diagnostics: self.diagnostics.clone(),
+            by_rel: self.by_rel.clone(),
+        }
+    }
+
+    /// A file's text: kept in memory, or read again from disk when it was set aside.
+    pub fn text(&self, file: FileId) -> Arc<str> {
+        let f = &self.project().files[file];
+        if f.set_aside {
+            std::fs::read_to_string(&f.abs).map(Arc::from).unwrap_or_else(|_| Arc::from(""))
+        } else {
+            f.text.clone()
+        }
+    }
+
+    pub fn file_of(&self, rel: &str) -> Option<FileId> {
+        self.by_rel.get(rel).copied()
+    }
+}
+
+impl ProjectState {
+    /// Loads the project at `root` from disk (open buffers are applied after).
+    pub fn load(root: &Path) -> ProjectState {
+        let (config, config_error) = match Config::load(root) {
+            Ok(c) => (c, None),
+            Err(e) => (Config::default(), Some(e.to_string())),
+        };
+        let listing = read::list(root, root, &config);
+        let slots: Vec<Result<Slot, IoProblem>> = listing
+            .entries
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, (entry, _))| {
+                let id = FileId::new(i);
+                let content = read::content(&entry);
+                let (source, problem) = read::source(id, &entry, entry.rel.clone(), content)
+                    .map_err(|message| IoProblem { path: entry.rel.clone(), message, kind: Some(entry.kind) })?;
+                Ok(stage_slot(id, source, problem, false))
+            })
+            .collect();
+        let mut state = ProjectState {
+            root: root.to_path_buf(),
+            config,
+            config_error,
+            slots: Vec::with_capacity(slots.len()),
+            by_rel: BTreeMap::new(),
+            io: listing.io,
+            dirty: BTreeSet::new(),
+            published: BTreeSet::new(),
+            users: UserCache::default(),
+        };
+        for slot in slots {
+            match slot {
+                Ok(mut slot) => {
+                    // Ids are the slots' positions: renumber past files that could not be read.
+                    let id = FileId::new(state.slots.len());
+                    renumber(&mut slot, id);
+                    state.by_rel.insert(slot.source.rel.clone(), id);
+                    state.slots.push(slot);
+                }
+                Err(problem) => state.io.push(problem),
+            }
+        }
+        state
+    }
+
+    /// The file at `rel` now holds `text` (an editor's buffer), or, with `None`,
+    /// what is on disk (a buffer was closed, or the file changed on disk).
+    pub fn set_text(&mut self, rel: &str, text: Option<Arc<str>>) {
+        let Some(kind) = FileKind::of(rel) else { return };
+        let id = match self.by_rel.get(rel) {
+            Some(&id) => id,
+            None => {
+                let id = FileId::new(self.slots.len());
+                let abs = self.root.join(rel);
+                let source = SourceFile::new(rel.to_string(), rel.to_string(), abs, kind, Arc::from(""));
+                self.slots.push(Slot { source, diags: Vec::new(), loaded: None, open: false, gone: true });
+                self.by_rel.insert(rel.to_string(), id);
+                id
+            }
+        };
+        let slot = &mut self.slots[id.index()];
+        slot.open = text.is_some();
+        slot.gone = false;
+        match text {
+            Some(text) => {
+                slot.source = SourceFile::new(rel.to_string(), rel.to_string(), slot.source.abs.clone(), kind, text)
+            }
+            None => slot.source.set_aside(),
+        }
+        self.dirty.insert(id);
+    }
+
+    /// The files open in the editor.
+    pub fn open_files(&self) -> Vec<FileId> {
+        self.slots.iter().enumerate().filter(|(_, s)| s.open && !s.gone).map(|(i, _)| FileId::new(i)).collect()
+    }
+
+    /// Parses the files that changed again, then assembles the project and runs
+    /// the index and the cross-file rules. `cancelled` is asked between steps: a
+    /// newer change makes this analysis stale, and it stops (`None`).
+    pub fn analyze(&mut self, cancelled: &dyn Fn() -> bool) -> Option<Snapshot> {
+        let dirty: Vec<FileId> = std::mem::take(&mut self.dirty).into_iter().collect();
+        let root = self.root.clone();
+        let restaged: Vec<(FileId, Slot)> = dirty
+            .par_iter()
+            .map(|&id| {
+                let old = &self.slots[id.index()];
+                let (source, problem) = if old.open {
+                    (old.source.clone(), None)
+                } else {
+                    let entry = crate::discover::Entry {
+                        rel: old.source.rel.clone(),
+                        abs: root.join(&old.source.rel),
+                        kind: old.source.kind,
+                        outside: None,
+                    };
+                    match read::source(id, &entry, entry.rel.clone(), reread(&root, &entry)) {
+                        Ok(read) => read,
+                        Err(_) => {
+                            // Gone from disk: it takes no part any more.
+                            let mut gone = SourceFile::new(
+                                entry.rel.clone(),
+                                entry.rel.clone(),
+                                entry.abs,
+                                entry.kind,
+                                Arc::from(""),
+                            );
+                            gone.set_aside();
+                            return (
+                                id,
+                                Slot { source: gone, diags: Vec::new(), loaded: None, open: false, gone: true },
+                            );
+                        }
+                    }
+                };
+                (id, stage_slot(id, source, problem, old.open))
+            })
+            .collect();
+        for (id, slot) in restaged {
+            self.slots[id.index()] = slot;
+        }
+        if cancelled() {
+            return None;
+        }
+        let mut project = Project { root: self.root.clone(), ..Project::default() };
+        project.files = self.slots.iter().map(|s| s.source.clone()).collect();
+        let mut diagnostics = Vec::new();
+        for &id in self.by_rel.values() {
+            let slot = &self.slots[id.index()];
+            if slot.gone {
+                continue;
+            }
+            diagnostics.extend(slot.diags.iter().cloned());
+            let complete = match &slot.loaded {
+                Some(loaded) => loaded.add_to(&mut project),
+                None => slot.source.kind == FileKind::Unknown,
+            };
+            if !complete {
+                project.fail(slot.source.kind);
+            }
+        }
+        for kind in self.io.iter().filter_map(|p| p.kind) {
+            project.fail(kind);
+        }
+        let config = &self.config;
+        let users = &mut self.users;
+        let project = Arc::new(project);
+        let analysis = Analysis::new(project.clone(), |p| p.def.as_ref().map(|_| Index::build_with(p, users)));
+        if cancelled() {
+            return None;
+        }
+        let diagnostics =
+            analysis.with_dependent(|project, index| diagnose(project, index.as_ref(), diagnostics, config));
+        Some(Snapshot { project, analysis: Some(analysis), diagnostics, by_rel: self.by_rel.clone() })
+    }
+}
+
+/// Reads a file of the project again; a link out of the project stays unread.
+fn reread(root: &Path, entry: &crate::discover::Entry) -> Result<Content, String> {
+    let real = std::fs::canonicalize(&entry.abs).map_err(|e| e.to_string())?;
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    if !real.starts_with(&root) {
+        return Ok(Content::Outside);
+    }
+    read::read(&entry.abs)
+}
+
+/// The per-file stage for one file; its text is set aside when the file is
+/// clean and not open (cross-file diagnostics read it again).
+fn stage_slot(id: FileId, mut source: SourceFile, problem: Option<Diagnostic>, open: bool) -> Slot {
+    let (diags, loaded) = match problem {
+        Some(p) => (vec![p], None),
+        None => load::stage(id, &source),
+    };
+    if !open && diags.is_empty() && !suppress::has_allows(&source.text) {
+        source.set_aside();
+    }
+    Slot { source, diags, loaded, open, gone: false }
+}
+
+/// Moves a staged file to another id.
+fn renumber(slot: &mut Slot, id: FileId) {
+    for d in &mut slot.diags {
+        d.file = id;
+        d.related.iter_mut().for_each(|r| r.file = id);
+    }
+    if let Some(l) = &mut slot.loaded {
+        l.set_file(id);
+    }
+}

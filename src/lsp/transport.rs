@@ -1,0 +1,168 @@
+//! The language server's stdio transport: `Content-Length` framed JSON-RPC on
+//! standard input and output. Unlike `lsp_server::Connection::stdio`, a message
+//! that is not valid JSON-RPC does not end the connection: it is answered with a
+//! parse error (JSON-RPC's -32700) and the server keeps serving.
+
+use std::io::{BufRead, Write};
+use std::thread;
+
+use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
+use lsp_server::{Connection, Message, RequestId, Response};
+
+/// A connection over stdin and stdout, and the threads that carry it.
+pub fn stdio() -> (Connection, Threads) {
+    let (writer_tx, writer_rx) = bounded::<Message>(0);
+    let writer = thread::Builder::new()
+        .name("lsp-writer".into())
+        .spawn(move || {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            for msg in writer_rx {
+                if msg.write(&mut out).is_err() {
+                    break;
+                }
+            }
+        })
+        .expect("a thread");
+    let (reader_tx, reader_rx) = unbounded::<Message>();
+    let replies = writer_tx.clone();
+    let reader = thread::Builder::new()
+        .name("lsp-reader".into())
+        .spawn(move || {
+            let stdin = std::io::stdin();
+            read_loop(&mut stdin.lock(), &reader_tx, &replies);
+        })
+        .expect("a thread");
+    (Connection { sender: writer_tx, receiver: reader_rx }, Threads { reader, writer })
+}
+
+/// The reader and writer threads.
+pub struct Threads {
+    reader: thread::JoinHandle<()>,
+    writer: thread::JoinHandle<()>,
+}
+
+impl Threads {
+    /// Waits for both threads to end (the writer when the connection is dropped).
+    pub fn join(self) {
+        let _ = self.writer.join();
+        // The reader ends at the end of its input; after `exit` nobody waits for it.
+        drop(self.reader);
+    }
+}
+
+/// Reads framed messages until the input ends or `exit` arrives. A body that is
+/// not a JSON-RPC message is answered with a parse error.
+pub fn read_loop(input: &mut dyn BufRead, to_server: &Sender<Message>, replies: &Sender<Message>) {
+    loop {
+        let body = match read_frame(input) {
+            Ok(Some(body)) => body,
+            Ok(None) => return,
+            Err(Frame::Bad(why)) => {
+                let _ = replies.send(parse_error(&why));
+                continue;
+            }
+            Err(Frame::Io) => return,
+        };
+        match serde_json::from_slice::<Message>(&body) {
+            Ok(msg) => {
+                let exit = matches!(&msg, Message::Notification(n) if n.method == "exit");
+                if to_server.send(msg).is_err() || exit {
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = replies.send(parse_error(&format!("not a JSON-RPC message: {e}")));
+            }
+        }
+    }
+}
+
+fn parse_error(why: &str) -> Message {
+    // JSON-RPC: a parse error is answered with a null id.
+    let id: RequestId = serde_json::from_value(serde_json::Value::Null).unwrap_or_else(|_| RequestId::from(0));
+    Message::Response(Response::new_err(id, lsp_server::ErrorCode::ParseError as i32, why.to_string()))
+}
+
+enum Frame {
+    /// A frame that cannot be read; the stream goes on after it.
+    Bad(String),
+    /// The input failed.
+    Io,
+}
+
+/// One frame's body; `None` at the end of the input.
+fn read_frame(input: &mut dyn BufRead) -> Result<Option<Vec<u8>>, Frame> {
+    let mut size: Option<usize> = None;
+    let mut line = Vec::new();
+    let mut bad: Option<String> = None;
+    loop {
+        line.clear();
+        match input.read_until(b'\n', &mut line) {
+            Ok(0) => return Ok(None),
+            Ok(_) => {}
+            Err(_) => return Err(Frame::Io),
+        }
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim_end_matches(['\r', '\n']);
+        if text.is_empty() {
+            if size.is_some() || bad.is_some() {
+                break;
+            }
+            continue; // blank lines between frames
+        }
+        match text.split_once(':') {
+            Some((name, value)) if name.trim().eq_ignore_ascii_case("content-length") => {
+                match value.trim().parse::<usize>() {
+                    Ok(n) if n <= MAX_MESSAGE => size = Some(n),
+                    Ok(n) => bad = Some(format!("a message of {n} bytes is over the limit of {MAX_MESSAGE}")),
+                    Err(_) => bad = Some(format!("bad Content-Length `{}`", value.trim())),
+                }
+            }
+            Some(_) => {}
+            None => bad = Some(format!("malformed header `{text}`")),
+        }
+    }
+    let Some(size) = size else { return Err(Frame::Bad(bad.unwrap_or_else(|| "no Content-Length".into()))) };
+    let mut body = vec![0u8; size];
+    input.read_exact(&mut body).map_err(|_| Frame::Io)?;
+    match bad {
+        Some(why) => Err(Frame::Bad(why)),
+        None => Ok(Some(body)),
+    }
+}
+
+/// Messages over this size are refused (a project's largest file is 32 MiB).
+const MAX_MESSAGE: usize = 64 * 1024 * 1024;
+
+/// For tests: a reader over bytes, and the messages it produced.
+pub fn read_all(bytes: &[u8]) -> (Vec<Message>, Vec<Message>) {
+    let (tx, rx): (Sender<Message>, Receiver<Message>) = unbounded();
+    let (rtx, rrx): (Sender<Message>, Receiver<Message>) = unbounded();
+    read_loop(&mut std::io::Cursor::new(bytes), &tx, &rtx);
+    drop((tx, rtx));
+    (rx.iter().collect(), rrx.iter().collect())
+}
+
+/// Writes a framed message (for tests and clients written in Rust).
+pub fn write_frame(out: &mut impl Write, msg: &Message) -> std::io::Result<()> {
+    msg.write(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_frames_are_answered_and_skipped() {
+        let good = r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#;
+        let input = format!(
+            "Content-Length: 7\r\n\r\nnot js\nContent-Length: {}\r\n\r\n{good}Content-Length: x\r\n\r\nContent-Length: {}\r\n\r\n{good}",
+            good.len(),
+            good.len()
+        );
+        let (messages, replies) = read_all(input.as_bytes());
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert_eq!(replies.len(), 2, "{replies:?}");
+    }
+}

@@ -1,0 +1,310 @@
+//! `caseshare lsp` over plain JSON-RPC: the server runs on a thread over an
+//! in-memory connection (as ruff's and rust-analyzer's tests do it), a client
+//! here does the handshake, opens and edits files, asks, and checks what it is
+//! told: project-wide diagnostics with related information, clearing, definition,
+//! references, completion, hover, quick fixes, rename, malformed input, shutdown.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use caseshare::lsp::{path_to_uri, spawn_in_memory};
+use lsp_server::{Connection, Message, Notification, Request, RequestId};
+use serde_json::{Value, json};
+
+struct Client {
+    conn: Connection,
+    server: Option<std::thread::JoinHandle<Result<(), String>>>,
+    next: i32,
+    /// Notifications received while waiting for something else.
+    inbox: Vec<Notification>,
+}
+
+impl Client {
+    fn start(root: &Path) -> Client {
+        let (conn, server) = spawn_in_memory();
+        let mut c = Client { conn, server: Some(server), next: 1, inbox: Vec::new() };
+        let init =
+            c.request("initialize", json!({"processId": null, "rootUri": path_to_uri(root), "capabilities": {}}));
+        assert!(init["capabilities"]["definitionProvider"].as_bool().unwrap_or(false), "{init}");
+        c.notify("initialized", json!({}));
+        c
+    }
+
+    fn notify(&self, method: &str, params: Value) {
+        self.conn.sender.send(Message::Notification(Notification::new(method.into(), params))).expect("sent");
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next;
+        self.next += 1;
+        self.conn
+            .sender
+            .send(Message::Request(Request::new(RequestId::from(id), method.into(), params)))
+            .expect("sent");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let msg = self.conn.receiver.recv_deadline(deadline).expect("a response in time");
+            match msg {
+                Message::Response(r) if r.id == RequestId::from(id) => {
+                    return match r.response_result {
+                        Ok(v) => v,
+                        Err(e) => json!({"error": {"code": e.code, "message": e.message}}),
+                    };
+                }
+                Message::Notification(n) => self.inbox.push(n),
+                _ => {}
+            }
+        }
+    }
+
+    /// The next diagnostics published for `path` that satisfy `ok`.
+    fn diagnostics(&mut self, path: &Path, ok: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let uri = path_to_uri(path);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(i) = self
+                .inbox
+                .iter()
+                .position(|n| n.method == "textDocument/publishDiagnostics" && n.params["uri"] == uri.as_str())
+            {
+                let n = self.inbox.remove(i);
+                let list = n.params["diagnostics"].as_array().cloned().unwrap_or_default();
+                if ok(&list) {
+                    return list;
+                }
+                continue;
+            }
+            match self.conn.receiver.recv_deadline(deadline) {
+                Ok(Message::Notification(n)) => self.inbox.push(n),
+                Ok(_) => {}
+                Err(_) => panic!("no diagnostics for {uri} in time; inbox: {:#?}", self.inbox),
+            }
+        }
+    }
+
+    fn open(&self, path: &Path) {
+        let text = std::fs::read_to_string(path).expect("read");
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": path_to_uri(path), "languageId": "yaml", "version": 1, "text": text}}),
+        );
+    }
+
+    fn change(&self, path: &Path, version: i32, text: &str) {
+        self.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": path_to_uri(path), "version": version}, "contentChanges": [{"text": text}]}),
+        );
+    }
+
+    fn at(&mut self, method: &str, path: &Path, line: u32, character: u32, extra: Value) -> Value {
+        let mut params =
+            json!({"textDocument": {"uri": path_to_uri(path)}, "position": {"line": line, "character": character}});
+        if let (Some(p), Some(e)) = (params.as_object_mut(), extra.as_object()) {
+            p.extend(e.clone());
+        }
+        self.request(method, params)
+    }
+
+    fn shutdown(mut self) {
+        assert_eq!(self.request("shutdown", Value::Null), Value::Null);
+        self.notify("exit", Value::Null);
+        let server = self.server.take().expect("running");
+        assert_eq!(server.join().expect("no panic"), Ok(()));
+    }
+}
+
+/// The rule fixtures' base project on disk: a CHW app that registers cases with
+/// an automatic owner, David in Village A and Maria in Village B.
+fn project(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("caseshare-lsp-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    common::copy_tree(&common::fixtures().join("rules/base"), &dir);
+    std::fs::canonicalize(&dir).expect("exists")
+}
+
+fn line_of(path: &Path, needle: &str) -> (u32, u32) {
+    let text = std::fs::read_to_string(path).expect("read");
+    for (i, l) in text.lines().enumerate() {
+        if let Some(c) = l.find(needle) {
+            return (i as u32, c as u32);
+        }
+    }
+    panic!("`{needle}` not in {}", path.display());
+}
+
+#[test]
+fn a_second_group_raises_g002_on_both_memberships_and_undo_clears_it() {
+    let root = project("g002");
+    let groups = root.join("groups/villages.yaml");
+    let mut c = Client::start(&root);
+    c.open(&groups);
+    let clean = c.diagnostics(&groups, |_| true);
+    assert!(clean.is_empty(), "{clean:#?}");
+    let original = std::fs::read_to_string(&groups).expect("read");
+    // David joins Village B too, without saving.
+    let edited = original.replace("members: [maria]", "members: [maria, david]");
+    assert_ne!(edited, original);
+    c.change(&groups, 2, &edited);
+    let found = c.diagnostics(&groups, |d| !d.is_empty());
+    // G002 stands on both membership lines, each pointing at the other and at the form.
+    let g002: Vec<&Value> = found.iter().filter(|d| d["code"] == "G002").collect();
+    assert_eq!(g002.len(), 2, "{found:#?}");
+    let lines: Vec<u64> = g002.iter().map(|d| d["range"]["start"]["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, [2, 3], "{found:#?}");
+    for d in g002 {
+        assert_eq!(d["source"], "caseshare");
+        assert!(d["message"].as_str().unwrap().contains("user `david` has 2 case owners"), "{d}");
+        assert!(d["codeDescription"]["href"].as_str().unwrap().contains("g002"), "{d}");
+        let related = d["relatedInformation"].as_array().expect("related information");
+        let other = 5 - d["range"]["start"]["line"].as_u64().unwrap(); // the other membership line
+        let in_groups = |r: &&Value| r["location"]["uri"] == path_to_uri(&groups).as_str();
+        assert!(
+            related.iter().filter(in_groups).any(|r| r["location"]["range"]["start"]["line"].as_u64() == Some(other)),
+            "{related:#?}"
+        );
+        assert!(
+            related.iter().any(|r| r["location"]["uri"].as_str().unwrap().ends_with("apps/chw.yaml")),
+            "{related:#?}"
+        );
+    }
+    // Undo: the diagnostics are cleared.
+    c.change(&groups, 3, &original);
+    let cleared = c.diagnostics(&groups, |d| d.is_empty());
+    assert!(cleared.is_empty());
+    c.shutdown();
+}
+
+#[test]
+fn definition_references_completion_and_hover() {
+    let root = project("nav");
+    let groups = root.join("groups/villages.yaml");
+    let users = root.join("users/chws.yaml");
+    let mut c = Client::start(&root);
+    c.open(&groups);
+    c.diagnostics(&groups, |_| true);
+    // From the member `david` to the user.
+    let (line, col) = line_of(&groups, "david");
+    let def = c.at("textDocument/definition", &groups, line, col + 1, json!({}));
+    let defs = def.as_array().expect("locations");
+    assert_eq!(defs.len(), 1, "{def}");
+    assert_eq!(defs[0]["uri"], path_to_uri(&users).as_str());
+    assert_eq!(defs[0]["range"]["start"]["line"].as_u64().unwrap() as u32, line_of(&users, "david").0);
+    // References of the user: the definition and the membership.
+    let refs =
+        c.at("textDocument/references", &groups, line, col + 1, json!({"context": {"includeDeclaration": true}}));
+    assert_eq!(refs.as_array().map(Vec::len), Some(2), "{refs}");
+    // Hover on a member: the user's case owners and the apps the role reaches.
+    let hover = c.at("textDocument/hover", &groups, line, col + 1, json!({}));
+    let shown = hover["contents"]["value"].as_str().expect("markdown");
+    assert!(shown.contains("**user `david`**"), "{shown}");
+    assert!(shown.contains("case owners (1): group `Village A`"), "{shown}");
+    assert!(shown.contains("reaches apps: `chw`"), "{shown}");
+    // Completion inside `members:` offers the usernames.
+    let text = std::fs::read_to_string(&groups).expect("read");
+    let edited = text.replace("members: [maria]", "members: [maria, ]");
+    c.change(&groups, 2, &edited);
+    c.diagnostics(&groups, |_| true);
+    let (l, col) = {
+        let (i, line) = edited.lines().enumerate().find(|(_, l)| l.contains("[maria, ]")).expect("line");
+        (i as u32, (line.find("[maria, ]").unwrap() + "[maria, ".len()) as u32)
+    };
+    let items = c.at("textDocument/completion", &groups, l, col, json!({}));
+    let labels: Vec<&str> =
+        items["items"].as_array().expect("items").iter().map(|i| i["label"].as_str().unwrap()).collect();
+    assert!(labels.contains(&"david") && labels.contains(&"maria"), "{labels:?}");
+    c.shutdown();
+}
+
+#[test]
+fn a_quick_fix_repairs_y004_and_allow_inserts_a_comment() {
+    let root = project("fix");
+    let groups = root.join("groups/villages.yaml");
+    let text = std::fs::read_to_string(&groups).expect("read").replacen("case_sharing: true", "case_sharing: on", 1);
+    std::fs::write(&groups, &text).expect("write");
+    let mut c = Client::start(&root);
+    c.open(&groups);
+    let found = c.diagnostics(&groups, |d| !d.is_empty());
+    assert!(found.iter().any(|d| d["code"] == "Y004"), "{found:#?}");
+    let (line, col) = line_of(&groups, "case_sharing: on");
+    let range = json!({"start": {"line": line, "character": col}, "end": {"line": line, "character": col + 16}});
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": path_to_uri(&groups)}, "range": range, "context": {"diagnostics": []}}),
+    );
+    let actions = actions.as_array().expect("actions");
+    let fix = actions.iter().find(|a| a["title"].as_str().unwrap().starts_with("fix Y004")).expect("a Y004 fix");
+    let edits = fix["edit"]["changes"][path_to_uri(&groups)].as_array().expect("edits");
+    assert_eq!(edits.len(), 1);
+    assert_eq!(edits[0]["newText"], "true");
+    let allow = actions.iter().find(|a| a["title"] == "allow Y004 here").expect("an allow action");
+    let insert = &allow["edit"]["changes"][path_to_uri(&groups)][0];
+    assert!(insert["newText"].as_str().unwrap().contains("# caseshare: allow Y004 -- reason"), "{insert}");
+    assert_eq!(insert["range"]["start"]["line"].as_u64().unwrap() as u32, line);
+    c.shutdown();
+}
+
+#[test]
+fn rename_a_case_type_edits_every_app_that_uses_it() {
+    let root = project("rename");
+    let app = root.join("apps/chw.yaml");
+    let mut c = Client::start(&root);
+    c.open(&app);
+    c.diagnostics(&app, |_| true);
+    let (line, col) = line_of(&app, "case_type: referral");
+    let col = col + "case_type: ".len() as u32 + 1;
+    let prepare = c.at("textDocument/prepareRename", &app, line, col, json!({}));
+    assert_eq!(prepare["placeholder"], "referral", "{prepare}");
+    let edit = c.at("textDocument/rename", &app, line, col, json!({"newName": "referral_case"}));
+    let changes = edit["changes"].as_object().expect("changes");
+    let edits = changes[&path_to_uri(&app)].as_array().expect("edits in the app");
+    let text = std::fs::read_to_string(&app).expect("read");
+    // Two modules' and forms' uses: `case_type: referral` twice and `updates: [referral]`.
+    let uses = text.matches("case_type: referral").count() + text.matches("[referral]").count();
+    assert_eq!(uses, 3);
+    assert_eq!(edits.len(), uses, "every use: {edits:#?}");
+    assert!(edits.iter().all(|e| e["newText"] == "referral_case"));
+    assert_eq!(changes.len(), 1, "nothing else changes: {changes:#?}");
+    c.shutdown();
+}
+
+#[test]
+fn malformed_requests_and_broken_files_leave_the_server_serving() {
+    let root = project("robust");
+    let groups = root.join("groups/villages.yaml");
+    let mut c = Client::start(&root);
+    c.open(&groups);
+    c.diagnostics(&groups, |_| true);
+    // A file that does not parse: Y001, and the server goes on.
+    c.change(&groups, 2, "format_version: 2\ngroups: [\n");
+    let broken = c.diagnostics(&groups, |d| !d.is_empty());
+    assert!(broken.iter().any(|d| d["code"] == "Y001"), "{broken:#?}");
+    // Requests with bad parameters, unknown methods, positions past the end.
+    let bad = c.request("textDocument/definition", json!({"nonsense": true}));
+    assert!(bad["error"].is_object(), "{bad}");
+    let unknown = c.request("caseshare/nothing", json!({}));
+    assert_eq!(unknown["error"]["code"], -32601);
+    let past = c.at("textDocument/hover", &groups, 999, 999, json!({}));
+    assert!(past.is_null() || past.is_object());
+    // A request on a file that is not open.
+    let not_open = c.at("textDocument/definition", &root.join("users/chws.yaml"), 0, 0, json!({}));
+    assert!(not_open["error"].is_object());
+    // Still serving: the fix clears Y001.
+    let text = std::fs::read_to_string(&groups).expect("read");
+    c.change(&groups, 3, &text);
+    c.diagnostics(&groups, |d| d.is_empty());
+    c.shutdown();
+}
+
+#[test]
+fn malformed_json_rpc_on_stdio_is_answered_and_skipped() {
+    let good = r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#;
+    let input = format!("Content-Length: 9\r\n\r\n{{not json\r\nContent-Length: {}\r\n\r\n{good}", good.len());
+    let (messages, replies) = caseshare::lsp::transport::read_all(input.as_bytes());
+    assert_eq!(messages.len(), 1);
+    assert_eq!(replies.len(), 1);
+    let Message::Response(r) = &replies[0] else { panic!("a response") };
+    assert_eq!(r.response_result.as_ref().err().map(|e| e.code), Some(-32700));
+}
