@@ -490,8 +490,9 @@ fn markdown_stays_under_60000_characters_and_says_what_was_cut() {
     assert_eq!(json["users"].as_array().unwrap().len(), 3000, "json lists everything");
 }
 
-/// diff's copy of check's last steps (src/diff/side.rs) gives check's diagnostics
-/// on every fixture project, from a folder and from files read into memory.
+/// Each side of a diff (src/diff/side.rs: its own index, shared with the facts)
+/// has check's diagnostics on every fixture project, from a folder and from files
+/// read into memory.
 #[test]
 fn each_side_has_checks_diagnostics() {
     let mut roots: Vec<PathBuf> = vec![common::fixtures().join("demo"), common::fixtures().join("multibyte")];
