@@ -620,13 +620,16 @@ fn app_facts<'p>(app: &'p App, dups: &mut Dups<'p>) -> AppFacts<'p> {
     facts
 }
 
+/// Per group of a groups file, its members as positions among all users.
+type Positions = Arc<Vec<Vec<u32>>>;
+
 /// The table of usernames of the last index built, kept for the next build while
 /// the same users files (the same shared lists) make up the project.
 #[derive(Default)]
 pub struct UserCache {
     lists: Vec<Arc<Vec<User>>>,
     /// Per groups file: its groups' members resolved to positions in `users`.
-    resolved: Vec<(Arc<Vec<Group>>, Arc<Vec<Vec<u32>>>)>,
+    resolved: Vec<(Arc<Vec<Group>>, Positions)>,
     table: NameTable,
     /// Positions, among all users in order, of the first definitions.
     firsts: Vec<u32>,
@@ -682,7 +685,13 @@ impl UserCache {
 
     /// Every groups file's members resolved to user positions, in the order of
     /// `project.groups.lists()`: from the cache for the files resolved before.
-    fn resolve(&mut self, project: &Project, users: &[&User], table: &NameTable, keep: bool) -> Vec<Arc<Vec<Vec<u32>>>> {
+    fn resolve(
+        &mut self,
+        project: &Project,
+        users: &[&User],
+        table: &NameTable,
+        keep: bool,
+    ) -> Vec<Arc<Vec<Vec<u32>>>> {
         let lists = project.groups.lists();
         let mut out = Vec::with_capacity(lists.len());
         let mut kept = Vec::new();
@@ -694,7 +703,9 @@ impl UserCache {
                         .map(|g| {
                             g.members
                                 .iter()
-                                .map(|m| table.find(m.as_str(), |i| users[i as usize].username.as_str()).unwrap_or(NO_USER))
+                                .map(|m| {
+                                    table.find(m.as_str(), |i| users[i as usize].username.as_str()).unwrap_or(NO_USER)
+                                })
                                 .collect()
                         })
                         .collect(),

@@ -40,9 +40,9 @@ impl Kind {
 
 /// One token: a name, its kind, whether it defines the name, and where it is.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Token {
+pub struct Token<'p> {
     pub kind: Kind,
-    pub name: String,
+    pub name: &'p str,
     /// It defines the name (a username in `users/`, a module's `case_type`, …)
     /// rather than refer to it.
     pub defines: bool,
@@ -51,16 +51,16 @@ pub struct Token {
 }
 
 /// Collects tokens into `out`.
-struct Walk<'o> {
-    out: &'o mut Vec<Token>,
+struct Walk<'o, 'p> {
+    out: &'o mut Vec<Token<'p>>,
 }
 
-impl Walk<'_> {
-    fn push(&mut self, kind: Kind, defines: bool, file: FileId, sp: &Sp<Name>) {
-        self.out.push(Token { kind, name: sp.value.to_string(), defines, file, span: sp.span() });
+impl<'p> Walk<'_, 'p> {
+    fn push(&mut self, kind: Kind, defines: bool, file: FileId, sp: &'p Sp<Name>) {
+        self.out.push(Token { kind, name: sp.as_str(), defines, file, span: sp.span() });
     }
 
-    fn users<'a>(&mut self, users: impl IntoIterator<Item = &'a User>) {
+    fn users(&mut self, users: impl IntoIterator<Item = &'p User>) {
         for u in users {
             self.push(Kind::User, true, u.file, &u.username);
             if let Some(r) = &u.role {
@@ -72,7 +72,7 @@ impl Walk<'_> {
         }
     }
 
-    fn groups<'a>(&mut self, groups: impl IntoIterator<Item = &'a Group>) {
+    fn groups(&mut self, groups: impl IntoIterator<Item = &'p Group>) {
         for g in groups {
             self.push(Kind::Group, true, g.file, &g.name);
             for m in &g.members {
@@ -81,7 +81,7 @@ impl Walk<'_> {
         }
     }
 
-    fn locations<'a>(&mut self, locations: impl IntoIterator<Item = &'a Location>) {
+    fn locations(&mut self, locations: impl IntoIterator<Item = &'p Location>) {
         for l in locations {
             self.push(Kind::Location, true, l.file, &l.code);
             if let Some(p) = &l.parent {
@@ -93,7 +93,7 @@ impl Walk<'_> {
         }
     }
 
-    fn def(&mut self, def: &ProjectDef) {
+    fn def(&mut self, def: &'p ProjectDef) {
         let f = def.file;
         for r in &def.roles {
             self.push(Kind::Role, true, f, &r.name);
@@ -117,7 +117,7 @@ impl Walk<'_> {
         }
     }
 
-    fn app(&mut self, app: &App) {
+    fn app(&mut self, app: &'p App) {
         let f = app.file;
         self.push(Kind::App, true, f, &app.id);
         let module = Kind::Module(app.id.value.to_string());
@@ -143,8 +143,9 @@ impl Walk<'_> {
     }
 }
 
-/// Every token of a project, file by file in path order of their definitions.
-pub fn project_tokens(project: &Project) -> Vec<Token> {
+/// Every token of a project: project.yaml's, the apps', the users', the
+/// groups', the locations'.
+pub fn project_tokens(project: &Project) -> Vec<Token<'_>> {
     let mut out = Vec::new();
     let mut w = Walk { out: &mut out };
     if let Some(def) = &project.def {
@@ -160,7 +161,7 @@ pub fn project_tokens(project: &Project) -> Vec<Token> {
 }
 
 /// The tokens of one file's definitions (as the per-file stage gave them).
-pub fn file_tokens(loaded: &Loaded) -> Vec<Token> {
+pub fn file_tokens(loaded: &Loaded) -> Vec<Token<'_>> {
     let mut out = Vec::new();
     let mut w = Walk { out: &mut out };
     match loaded {
@@ -174,6 +175,6 @@ pub fn file_tokens(loaded: &Loaded) -> Vec<Token> {
 }
 
 /// The tokens of a project that name `name` of `kind`.
-pub fn find<'t>(tokens: &'t [Token], kind: &Kind, name: &str) -> impl Iterator<Item = &'t Token> {
+pub fn find<'t, 'p>(tokens: &'t [Token<'p>], kind: &Kind, name: &str) -> impl Iterator<Item = &'t Token<'p>> {
     tokens.iter().filter(move |t| &t.kind == kind && t.name == name)
 }

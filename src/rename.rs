@@ -27,7 +27,7 @@ use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Severity, did_you_mean};
 use crate::edit::{self, Edit};
 use crate::migrate::Refusal;
-use crate::model::{Name, Sp};
+use crate::names::{self, Token};
 use crate::near::NearIndex;
 use crate::project::Project;
 use crate::read::Sources;
@@ -52,6 +52,17 @@ pub enum NameKind {
 }
 
 impl NameKind {
+    /// The kind among all the names of [`crate::names`].
+    fn names_kind(self) -> names::Kind {
+        match self {
+            NameKind::User => names::Kind::User,
+            NameKind::Group => names::Kind::Group,
+            NameKind::CaseType => names::Kind::CaseType,
+            NameKind::Role => names::Kind::Role,
+            NameKind::Location => names::Kind::Location,
+        }
+    }
+
     pub const ALL: [NameKind; 5] =
         [NameKind::User, NameKind::Group, NameKind::CaseType, NameKind::Role, NameKind::Location];
 
@@ -144,61 +155,19 @@ pub struct Occurrence {
 }
 
 /// Calls `f` on every token of a kind: the name, its file, and whether it defines it.
-fn each_token<'p>(project: &'p Project, kind: NameKind, mut f: impl FnMut(&'p Sp<Name>, FileId, bool)) {
-    match kind {
-        NameKind::User => {
-            project.users.iter().for_each(|u| f(&u.username, u.file, true));
-            for g in &project.groups {
-                g.members.iter().for_each(|m| f(m, g.file, false));
-            }
-        }
-        NameKind::Group => project.groups.iter().for_each(|g| f(&g.name, g.file, true)),
-        NameKind::CaseType => {
-            for app in &project.apps {
-                for m in &app.modules {
-                    if let Some(ct) = &m.case_type {
-                        f(ct, app.file, true);
-                    }
-                    for form in &m.forms {
-                        form.opens.iter().filter_map(|o| o.case_type.as_ref()).for_each(|ct| f(ct, app.file, false));
-                        form.updates.iter().for_each(|ct| f(ct, app.file, false));
-                    }
-                }
-            }
-            if let Some(def) = &project.def {
-                def.shared_case_types.iter().for_each(|s| f(&s.case_type, def.file, false));
-            }
-        }
-        NameKind::Role => {
-            if let Some(def) = &project.def {
-                def.roles.iter().for_each(|r| f(&r.name, def.file, true));
-            }
-            for u in &project.users {
-                if let Some(r) = &u.role {
-                    f(r, u.file, false);
-                }
-            }
-        }
-        NameKind::Location => {
-            for l in &project.locations {
-                f(&l.code, l.file, true);
-                if let Some(p) = &l.parent {
-                    f(p, l.file, false);
-                }
-            }
-            for u in &project.users {
-                u.locations.iter().for_each(|l| f(l, u.file, false));
-            }
-        }
+fn each_token<'p>(project: &'p Project, kind: NameKind, mut f: impl FnMut(&Token<'p>)) {
+    let want = kind.names_kind();
+    for t in names::project_tokens(project).iter().filter(|t| t.kind == want) {
+        f(t);
     }
 }
 
 /// Every token of a project that names `name` as a `kind`, by file and position.
 pub fn occurrences(project: &Project, kind: NameKind, name: &str) -> Vec<Occurrence> {
     let mut out = Vec::new();
-    each_token(project, kind, |sp, file, defines| {
-        if sp.value == name {
-            out.push(Occurrence { file, span: sp.span(), defines });
+    each_token(project, kind, |t| {
+        if t.name == name {
+            out.push(Occurrence { file: t.file, span: t.span.clone(), defines: t.defines });
         }
     });
     out.sort_by_key(|o| (o.file, o.span.start, o.span.end));
@@ -383,12 +352,12 @@ pub fn token_edits(
     let mut found: Vec<Occurrence> = Vec::new();
     // The first token that NEW (or a name HQ takes for it) already stands in: a
     // definition if there is one.
-    let mut clash: Option<(&Sp<Name>, FileId, bool)> = None;
-    each_token(project, kind, |sp, file, defines| {
-        if sp.value == old {
-            found.push(Occurrence { file, span: sp.span(), defines });
-        } else if clash.is_none_or(|(_, _, d)| !d && defines) && kind.fold(&sp.value) == folded_new {
-            clash = Some((sp, file, defines));
+    let mut clash: Option<Token<'_>> = None;
+    each_token(project, kind, |t| {
+        if t.name == old {
+            found.push(Occurrence { file: t.file, span: t.span.clone(), defines: t.defines });
+        } else if clash.as_ref().is_none_or(|c| !c.defines && t.defines) && kind.fold(t.name) == folded_new {
+            clash = Some(t.clone());
         }
     });
     let defined = found.iter().any(|o| o.defines || !kind.has_definitions());
@@ -401,15 +370,15 @@ pub fn token_edits(
     if let Some(reason) = name_problem(kind, new, def.domain.as_ref().map(|d| d.as_str())) {
         return Err(RenameError::Invalid { kind, name: new.to_string(), reason });
     }
-    if let Some((sp, file, defines)) = clash {
-        let at = place(project, &text(file), file, sp.span().start);
+    if let Some(c) = clash {
+        let at = place(project, &text(c.file), c.file, c.span.start);
         return Err(RenameError::Exists {
             kind,
-            name: sp.value.to_string(),
+            name: c.name.to_string(),
             new: new.to_string(),
-            defines,
-            file,
-            span: sp.span(),
+            defines: c.defines,
+            file: c.file,
+            span: c.span,
             at,
         });
     }
@@ -464,9 +433,9 @@ fn unknown(
     references: &[Occurrence],
 ) -> RenameError {
     let mut names: Vec<&str> = Vec::new();
-    each_token(project, kind, |sp, _, defines| {
-        if defines || !kind.has_definitions() {
-            names.push(sp.as_str());
+    each_token(project, kind, |t| {
+        if t.defines || !kind.has_definitions() {
+            names.push(t.name);
         }
     });
     names.sort_unstable();

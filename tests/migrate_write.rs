@@ -321,15 +321,19 @@ fn a_write_killed_while_cleaning_up_is_finished_even_on_rollback() {
     let intent = format!("{}\n{line}\n", serde_json::json!({"journal": 1}));
     let commit = serde_json::json!({"commit": 1, "check": hash(intent.as_bytes())});
     std::fs::create_dir_all(dir.join(".caseshare")).unwrap();
-    std::fs::write(dir.join(".caseshare/journal"), format!("{intent}{commit}\n{}\n", serde_json::json!({"done": true})))
-        .unwrap();
+    std::fs::write(
+        dir.join(".caseshare/journal"),
+        format!("{intent}{commit}\n{}\n", serde_json::json!({"done": true})),
+    )
+    .unwrap();
     assert!(!backup.exists());
     let out = caseshare(&dir).args(["recover", "--rollback"]).assert().code(0).get_output().clone();
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("had already finished") && err.contains("cannot be undone"), "{err}");
     assert_eq!(std::fs::read(&target).unwrap(), new);
     assert!(!dir.join(".caseshare").exists(), "the journal and its folder are gone");
-    let names: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert_eq!(names, ["project.yaml"]);
     let _ = std::fs::remove_dir_all(&dir);
 }

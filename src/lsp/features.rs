@@ -119,18 +119,31 @@ fn snapshot(doc: &Document, snapshots: &Snapshots) -> Option<Arc<Snapshot>> {
     snapshots.read().ok()?.get(&doc.root).cloned()
 }
 
-/// The document's file, parsed alone as it is now: its tokens.
-fn buffer_tokens(doc: &Document) -> Vec<Token> {
-    let Some(kind) = FileKind::of(&doc.rel) else { return Vec::new() };
+/// A token of the buffer, owning its name (the buffer's model lives only while
+/// its tokens are read).
+struct Here {
+    kind: Kind,
+    name: String,
+    span: crate::source::Span,
+}
+
+/// The document's file, parsed alone as it is now: the token at `offset`
+/// (`named`: only one with a name).
+fn token_at(doc: &Document, offset: usize, named: bool) -> Option<Here> {
+    let kind = FileKind::of(&doc.rel)?;
     let file = SourceFile::new(doc.rel.clone(), doc.rel.clone(), doc.rel.clone().into(), kind, doc.text.clone());
     let (_, loaded) = load::stage(FileId(0), &file);
-    loaded.map(|l| names::file_tokens(&l)).unwrap_or_default()
+    let loaded = loaded?;
+    names::file_tokens(&loaded)
+        .into_iter()
+        .find(|t| t.span.start <= offset && offset <= t.span.end && !(named && t.name.is_empty()))
+        .map(|t| Here { kind: t.kind, name: t.name.to_string(), span: t.span })
 }
 
 /// The name under the cursor, with the project around it.
 struct Cursor<'a> {
     doc: &'a Document,
-    token: Token,
+    token: Here,
     snapshot: Option<Arc<Snapshot>>,
 }
 
@@ -163,9 +176,7 @@ fn locations(snap: &Snapshot, tokens: &[&Token]) -> Vec<Location> {
 /// Runs `f` with the name under the cursor; `null` when there is none.
 fn with_cursor(doc: &Document, pos: Position, snapshots: &Snapshots, f: impl FnOnce(&Cursor<'_>) -> Value) -> Value {
     let offset = Lines::new(&doc.text).offset(pos);
-    let token =
-        buffer_tokens(doc).into_iter().find(|t| t.span.start <= offset && offset <= t.span.end && !t.name.is_empty());
-    match token {
+    match token_at(doc, offset, true) {
         Some(token) => f(&Cursor { doc, token, snapshot: snapshot(doc, snapshots) }),
         None => Value::Null,
     }
@@ -175,7 +186,7 @@ fn hover(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
     let offset = Lines::new(&doc.text).offset(pos);
     let snap = snapshot(doc, snapshots);
     let mut parts: Vec<String> = Vec::new();
-    let token = buffer_tokens(doc).into_iter().find(|t| t.span.start <= offset && offset <= t.span.end);
+    let token = token_at(doc, offset, false);
     if let (Some(t), Some(snap)) = (&token, &snap) {
         parts.extend(describe(t, snap));
     }
@@ -208,7 +219,7 @@ fn hover(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
 }
 
 /// What hover says of a name: a user's case owners and apps, a case type's apps.
-fn describe(t: &Token, snap: &Snapshot) -> Option<String> {
+fn describe(t: &Here, snap: &Snapshot) -> Option<String> {
     snap.analysis.as_ref()?.with_dependent(|project, index| {
         let ix = index.as_ref()?;
         match &t.kind {
@@ -369,7 +380,7 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
     let mut items = Vec::new();
     let mut incomplete = false;
     for t in tokens.iter().filter(|t| t.kind == kind && (t.defines || kind == Kind::CaseType)) {
-        if !t.name.starts_with(&typed) || !seen.insert(t.name.clone()) {
+        if !t.name.starts_with(&typed) || !seen.insert(t.name) {
             continue;
         }
         if items.len() == MAX_COMPLETIONS {
@@ -377,7 +388,7 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
             break;
         }
         items.push(CompletionItem {
-            label: t.name.clone(),
+            label: t.name.to_string(),
             kind: Some(CompletionItemKind::VALUE),
             detail: Some(kind.noun().to_string()),
             ..CompletionItem::default()
@@ -443,13 +454,20 @@ fn workspace_edit(uri: &lsp_types::Uri, edits: Vec<TextEdit>) -> WorkspaceEdit {
 
 #[allow(clippy::mutable_key_type)] // see `workspace_edit`
 fn rename(doc: &Document, pos: Position, new: &str, snapshots: &Snapshots) -> Result<Value, Failure> {
+    use crate::rename::NameKind;
     let offset = Lines::new(&doc.text).offset(pos);
-    let token = buffer_tokens(doc)
-        .into_iter()
-        .find(|t| t.span.start <= offset && offset <= t.span.end && !t.name.is_empty())
-        .ok_or_else(|| Failure::Refused("no name to rename here".into()))?;
+    let token = token_at(doc, offset, true).ok_or_else(|| Failure::Refused("no name to rename here".into()))?;
+    let kind = match token.kind {
+        Kind::User => NameKind::User,
+        Kind::Group => NameKind::Group,
+        Kind::CaseType => NameKind::CaseType,
+        Kind::Role => NameKind::Role,
+        Kind::Location => NameKind::Location,
+        ref other => return Err(Failure::Refused(format!("a {} cannot be renamed here", other.noun()))),
+    };
     let snap = snapshot(doc, snapshots).ok_or_else(|| Failure::Refused("the project is not analysed yet".into()))?;
-    let edits = token_edits(snap.project(), &token.kind, &token.name, new)?;
+    let edits = crate::rename::token_edits(snap.project(), |f| snap.text(f), kind, &token.name, new)
+        .map_err(|e| Failure::Refused(e.to_string()))?;
     let mut changes: HashMap<lsp_types::Uri, Vec<TextEdit>> = HashMap::new();
     for (file, file_edits) in edits {
         let text = snap.text(file);
@@ -459,24 +477,4 @@ fn rename(doc: &Document, pos: Position, new: &str, snapshots: &Snapshots) -> Re
         changes.insert(uri(&snap.project().files[file].abs), list);
     }
     Ok(json!(WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() }))
-}
-
-/// The edits that rename `old` of `kind` to `new` in every file: each token that
-/// defines or names it, written as a YAML scalar.
-fn token_edits(
-    project: &crate::project::Project,
-    kind: &Kind,
-    old: &str,
-    new: &str,
-) -> Result<Vec<(FileId, Vec<crate::edit::Edit>)>, Failure> {
-    let tokens = names::project_tokens(project);
-    if names::find(&tokens, kind, new).next().is_some() {
-        return Err(Failure::Refused(format!("a {} named `{new}` exists already", kind.noun())));
-    }
-    let text = crate::yaml::edit::scalar(new);
-    let mut by_file: BTreeMap<FileId, Vec<crate::edit::Edit>> = BTreeMap::new();
-    for t in names::find(&tokens, kind, old) {
-        by_file.entry(t.file).or_default().push(crate::edit::Edit::new(t.span.clone(), text.clone()));
-    }
-    Ok(by_file.into_iter().collect())
 }

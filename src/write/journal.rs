@@ -264,7 +264,10 @@ impl std::fmt::Display for Recovery {
         let n = self.files.len();
         let files = if n == 1 { "file" } else { "files" };
         if self.finished_already {
-            write!(f, "the interrupted write had already finished ({n} {files} written), so it cannot be undone; its leftovers were removed")
+            write!(
+                f,
+                "the interrupted write had already finished ({n} {files} written), so it cannot be undone; its leftovers were removed"
+            )
         } else if self.forward {
             write!(f, "finished an interrupted write: {n} {files} written")
         } else {
