@@ -29,6 +29,9 @@ pub struct Entry {
     /// The file, or the folder `via` on its path, is a symbolic link that leads
     /// outside the project (F005): it is not read.
     pub outside: Option<Outside>,
+    /// The folder's listing says it is a regular file (not a link, a FIFO or a
+    /// device): it is opened without a stat of its path first.
+    pub regular: bool,
 }
 
 /// How an entry leads outside the project.
@@ -82,39 +85,48 @@ impl Walk {
                 return;
             }
         };
-        let mut children: Vec<(String, PathBuf)> = Vec::new();
+        let mut children: Vec<(String, PathBuf, Option<std::fs::FileType>)> = Vec::new();
         for item in read {
             match item {
-                Ok(e) => children.push((e.file_name().to_string_lossy().into_owned(), e.path())),
+                // The type as the folder lists it (no stat of each file, where
+                // the file system tells).
+                Ok(e) => children.push((e.file_name().to_string_lossy().into_owned(), e.path(), e.file_type().ok())),
                 Err(e) => self.errors.push((rel.to_string(), e.to_string())),
             }
         }
-        children.sort();
-        for (name, path) in children {
+        children.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, path, file_type) in children {
             if name.starts_with('.') {
                 continue;
             }
             let child_rel = if rel.is_empty() { name } else { format!("{rel}/{name}") };
-            let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
-            let (is_dir, outside) = if meta.file_type().is_symlink() {
+            let Some(file_type) = file_type else { continue };
+            let (is_dir, outside) = if file_type.is_symlink() {
                 match std::fs::canonicalize(&path) {
                     Ok(target) => (target.is_dir(), !target.starts_with(&self.root)),
                     // A loop or a dangling link: reading it reports why.
                     Err(_) => (false, false),
                 }
             } else {
-                (meta.is_dir(), false)
+                (file_type.is_dir(), false)
             };
+            let regular = file_type.is_file();
             match (is_dir, outside) {
                 (true, false) => self.folder(&path, &child_rel),
                 (true, true) => {
                     let kind = FileKind::of_folder(&child_rel);
-                    self.entries.push(Entry { rel: child_rel, abs: path, kind, outside: Some(Outside::Folder) });
+                    self.entries.push(Entry {
+                        rel: child_rel,
+                        abs: path,
+                        kind,
+                        outside: Some(Outside::Folder),
+                        regular: false,
+                    });
                 }
                 (false, outside) => {
                     if let Some(kind) = FileKind::of(&child_rel) {
                         let outside = outside.then_some(Outside::File);
-                        self.entries.push(Entry { rel: child_rel, abs: path, kind, outside });
+                        self.entries.push(Entry { rel: child_rel, abs: path, kind, outside, regular });
                     }
                 }
             }

@@ -23,18 +23,19 @@ impl NameTable {
         NameTable { table: hashbrown::HashTable::with_capacity(n), state: Default::default() }
     }
 
-    /// The position of `name`; `key` gives the name at a position.
-    pub fn find<'a>(&self, name: &str, key: impl Fn(u32) -> &'a str) -> Option<u32> {
+    /// The position of `name`; `key` gives the name at a position (as the table
+    /// compares names: folded, for names HQ folds).
+    pub fn find<K: AsRef<str>>(&self, name: &str, key: impl Fn(u32) -> K) -> Option<u32> {
         let hash = self.state.hash_one(name);
-        self.table.find(hash, |&i| key(i) == name).copied()
+        self.table.find(hash, |&i| key(i).as_ref() == name).copied()
     }
 
     /// The position of `name` if it is there; else records it at `position`
     /// (`None`). One hash either way.
-    pub fn find_or_insert<'a>(&mut self, name: &str, position: u32, key: impl Fn(u32) -> &'a str) -> Option<u32> {
+    pub fn find_or_insert<K: AsRef<str>>(&mut self, name: &str, position: u32, key: impl Fn(u32) -> K) -> Option<u32> {
         let hash = self.state.hash_one(name);
         let state = &self.state;
-        match self.table.entry(hash, |&i| key(i) == name, |&i| state.hash_one(key(i))) {
+        match self.table.entry(hash, |&i| key(i).as_ref() == name, |&i| state.hash_one(key(i).as_ref())) {
             hashbrown::hash_table::Entry::Occupied(o) => Some(*o.get()),
             hashbrown::hash_table::Entry::Vacant(v) => {
                 v.insert(position);
@@ -44,10 +45,10 @@ impl NameTable {
     }
 
     /// Records `name` at `position` (the name must not be there yet).
-    pub fn insert<'a>(&mut self, name: &str, position: u32, key: impl Fn(u32) -> &'a str) {
+    pub fn insert<K: AsRef<str>>(&mut self, name: &str, position: u32, key: impl Fn(u32) -> K) {
         let hash = self.state.hash_one(name);
         let state = &self.state;
-        self.table.insert_unique(hash, position, |&i| state.hash_one(key(i)));
+        self.table.insert_unique(hash, position, |&i| state.hash_one(key(i).as_ref()));
     }
 
     pub fn len(&self) -> usize {

@@ -3,6 +3,7 @@
 //! what each app uses and creates, and what each role reaches. Every rule reads it;
 //! nothing in it scans all groups or all users per user.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -11,6 +12,7 @@ use crate::hash::{Map, NameTable, Set};
 
 use crate::Project;
 use crate::diagnostic::Place;
+use crate::fold;
 use crate::model::{
     App, Form, Group, Location, LocationType, Module, ModuleKind, Name, Opens, Owner, ProjectDef, Relationship, Role,
     RoleApps, Sp, User,
@@ -148,9 +150,10 @@ pub struct Index<'p> {
     pub group_by_name: Map<&'p str, &'p Group>,
     pub users: Vec<&'p User>,
     /// Each username's position in `users` ([`Index::user`]).
-    user_by_name: NameTable,
+    user_by_name: Arc<NameTable>,
     pub locations: Vec<&'p Location>,
-    pub location_by_code: Map<&'p str, &'p Location>,
+    /// Locations by folded site code ([`Index::location`]).
+    location_by_code: Map<Cow<'p, str>, &'p Location>,
     pub location_types: Map<&'p str, &'p LocationType>,
     pub roles: Map<&'p str, &'p Role>,
     /// Case-sharing group memberships of each user (a user listed twice in a
@@ -163,8 +166,9 @@ pub struct Index<'p> {
     /// `resolved` of the group's positions.
     member_users: Vec<(u32, u32)>,
     resolved: Vec<Arc<Vec<Vec<u32>>>>,
-    /// Each location's place in the tree, with the case-owning locations below it.
-    pub tree: Map<&'p str, Tree>,
+    /// Each location's place in the tree, with the case-owning locations below
+    /// it, by folded site code ([`Index::tree_of`]).
+    tree: Map<Cow<'p, str>, Tree>,
     /// Users whose case sharing memberships are in doubt: the likely intended name
     /// of an unknown member, or a scalar in a misshapen `members`. Owner rules skip
     /// them rather than repeat the R001 or S003 as a G001.
@@ -186,6 +190,9 @@ pub struct Duplicate<'p> {
     /// What the name is: `app id`, `username`, `module id in this app`, …
     pub what: &'static str,
     pub name: &'p str,
+    /// The first definition's name: `name` itself, or a name HQ takes for it
+    /// (`David` for `david`).
+    pub first_name: &'p str,
     pub first: Place,
     pub again: Place,
 }
@@ -221,8 +228,16 @@ impl<'p> Index<'p> {
         let (groups, group_by_name) =
             dups.firsts(project.groups.iter(), project.groups.len(), "group name", |g| &g.name, |g| g.file);
         let (users, user_by_name) = cache.users(project, &mut dups, keep);
-        let (locations, location_by_code) =
-            dups.firsts(project.locations.iter(), project.locations.len(), "location code", |l| &l.code, |l| l.file);
+        let (locations, _) = dups.firsts_folded(
+            project.locations.iter(),
+            project.locations.len(),
+            "location code",
+            |l| &l.code,
+            |l| l.file,
+            fold::site_code,
+        );
+        let mut location_by_code = Map::with_capacity_and_hasher(locations.len(), Default::default());
+        location_by_code.extend(locations.iter().map(|&l| (fold::site_code(l.code.as_str()), l)));
         let (_, location_types) = dups.firsts(
             def.location_types.iter(),
             def.location_types.len(),
@@ -307,7 +322,7 @@ impl<'p> Index<'p> {
             let resolved = member_users_of(gi);
             let user_key = |n: &str| {
                 user_by_name
-                    .find(n, |i| users[i as usize].username.as_str())
+                    .find(&fold::username(n), |i| fold::username(users[i as usize].username.as_str()))
                     .map(|i| users[i as usize].username.as_str())
             };
             let known = |u: u32| (u != NO_USER).then(|| users[u as usize].username.as_str());
@@ -402,16 +417,17 @@ impl<'p> Index<'p> {
 
     /// [`Index::owners`] with the user's memberships known.
     fn owners_with(&self, user: &'p User, groups: Vec<Membership<'p>>) -> Option<Owners<'p>> {
-        let mut seen: Set<&str> = Set::with_capacity_and_hasher(user.locations.len(), Default::default());
+        let mut seen: Set<Cow<str>> = Set::with_capacity_and_hasher(user.locations.len(), Default::default());
         let mut assigned = Vec::with_capacity(user.locations.len());
         for code in &user.locations {
-            let loc = *self.location_by_code.get(code.as_str())?;
+            let folded = fold::site_code(code.as_str());
+            let loc = *self.location_by_code.get(&*folded)?;
+            let tree = self.tree.get(&*folded)?;
             // HQ keeps a set of assigned locations: a repeat is one assignment.
-            if !seen.insert(code.as_str()) {
+            if !seen.insert(folded) {
                 continue;
             }
             let ty = *self.location_types.get(loc.location_type.as_ref()?.as_str())?;
-            let tree = self.tree.get(code.as_str())?;
             if ty.view_descendants && tree.unknown_below {
                 return None;
             }
@@ -479,13 +495,23 @@ impl<'p> Index<'p> {
         g.members.iter().zip(&self.resolved[l as usize][i as usize]).filter(|(_, u)| **u == NO_USER).map(|(m, _)| m)
     }
 
-    /// The user of a username (first definition).
+    /// The location of a site code (first definition; codes fold as in HQ).
+    pub fn location(&self, code: &str) -> Option<&'p Location> {
+        self.location_by_code.get(&*fold::site_code(code)).copied()
+    }
+
+    /// The place in the tree of the location of a site code.
+    pub fn tree_of(&self, code: &str) -> Option<&Tree> {
+        self.tree.get(&*fold::site_code(code))
+    }
+
+    /// The user of a username (first definition; usernames fold as in HQ).
     pub fn user(&self, username: &str) -> Option<&'p User> {
         self.user_position(username).map(|i| self.users[i as usize])
     }
 
     fn user_position(&self, username: &str) -> Option<u32> {
-        self.user_by_name.find(username, |i| self.users[i as usize].username.as_str())
+        self.user_by_name.find(&fold::username(username), |i| fold::username(self.users[i as usize].username.as_str()))
     }
 
     pub fn file_text(&self, file: FileId) -> &'p str {
@@ -510,25 +536,26 @@ pub struct Tree {
 /// parent cycle, L001, are left out).
 fn location_tree<'p>(
     locations: &[&'p Location],
-    by_code: &Map<&'p str, &'p Location>,
+    by_code: &Map<Cow<'p, str>, &'p Location>,
     types: &Map<&'p str, &'p LocationType>,
-) -> Map<&'p str, Tree> {
-    let mut children: Map<&str, Vec<&Location>> = Map::default();
+) -> Map<Cow<'p, str>, Tree> {
+    let mut children: Map<Cow<str>, Vec<&Location>> = Map::default();
     let mut roots: Vec<&Location> = Vec::new();
     for l in locations {
-        match l.parent.as_ref().filter(|p| by_code.contains_key(p.as_str())) {
-            Some(p) => children.entry(p.as_str()).or_default().push(l),
+        let parent = l.parent.as_ref().map(|p| fold::site_code(p.as_str())).filter(|p| by_code.contains_key(&**p));
+        match parent {
+            Some(p) => children.entry(p).or_default().push(l),
             None => roots.push(l),
         }
     }
     let ty = |l: &Location| l.location_type.as_ref().and_then(|t| types.get(t.as_str()));
-    let mut tree: Map<&str, Tree> = Map::with_capacity_and_hasher(locations.len(), Default::default());
+    let mut tree: Map<Cow<str>, Tree> = Map::with_capacity_and_hasher(locations.len(), Default::default());
     let mut counter = 0u32;
     // (location, whether its children were pushed)
     let mut stack: Vec<(&Location, bool)> = roots.into_iter().rev().map(|l| (l, false)).collect();
     while let Some((l, expanded)) = stack.pop() {
-        let code = l.code.as_str();
-        let kids = children.get(code).map(Vec::as_slice).unwrap_or(&[]);
+        let code = fold::site_code(l.code.as_str());
+        let kids = children.get(&*code).map(Vec::as_slice).unwrap_or(&[]);
         if !expanded {
             tree.insert(code, Tree { enter: counter, ..Tree::default() });
             counter += 1;
@@ -536,10 +563,10 @@ fn location_tree<'p>(
             stack.extend(kids.iter().rev().map(|k| (*k, false)));
             continue;
         }
-        let mut t = tree.get(code).copied().unwrap_or_default();
+        let mut t = tree.get(&*code).copied().unwrap_or_default();
         t.exit = counter;
         for k in kids {
-            let kt = tree.get(k.code.as_str()).copied().unwrap_or_default();
+            let kt = tree.get(&*fold::site_code(k.code.as_str())).copied().unwrap_or_default();
             let kty = ty(k);
             t.owning_below += usize::from(kty.is_some_and(|x| x.shares_cases)) + kt.owning_below;
             t.unknown_below |= kty.is_none() || kt.unknown_below;
@@ -630,7 +657,7 @@ pub struct UserCache {
     lists: Vec<Arc<Vec<User>>>,
     /// Per groups file: its groups' members resolved to positions in `users`.
     resolved: Vec<(Arc<Vec<Group>>, Positions)>,
-    table: NameTable,
+    table: Arc<NameTable>,
     /// Positions, among all users in order, of the first definitions.
     firsts: Vec<u32>,
     /// (first, again) positions among all users of each username defined twice.
@@ -640,7 +667,7 @@ pub struct UserCache {
 impl UserCache {
     /// The first definitions of users and their table; duplicates go to `dups`.
     /// With `keep`, the table stays in the cache for the next build.
-    fn users<'p>(&mut self, project: &'p Project, dups: &mut Dups<'p>, keep: bool) -> (Vec<&'p User>, NameTable) {
+    fn users<'p>(&mut self, project: &'p Project, dups: &mut Dups<'p>, keep: bool) -> (Vec<&'p User>, Arc<NameTable>) {
         let all: Vec<&User> = project.users.iter().collect();
         let lists = project.users.lists();
         let same = !self.lists.is_empty()
@@ -648,23 +675,24 @@ impl UserCache {
             && lists.iter().zip(&self.lists).all(|(a, b)| std::sync::Arc::ptr_eq(a, b));
         if !same {
             // Positions among all users, not references, so that they outlive this project.
-            self.table = NameTable::with_capacity(all.len());
+            let mut table = NameTable::with_capacity(all.len());
             self.firsts = Vec::with_capacity(all.len());
             self.twice.clear();
             for (i, u) in all.iter().enumerate() {
-                let name = u.username.as_str();
                 // A name made up for a definition without one (S002) is not a duplicate.
-                if name.is_empty() {
+                if u.username.value.is_empty() {
                     self.firsts.push(i as u32);
                     continue;
                 }
+                let name = fold::username(u.username.as_str());
                 let firsts = &self.firsts;
-                let key = |j: u32| all[firsts[j as usize] as usize].username.as_str();
-                match self.table.find_or_insert(name, firsts.len() as u32, key) {
+                let key = |j: u32| fold::username(all[firsts[j as usize] as usize].username.as_str());
+                match table.find_or_insert(&name, firsts.len() as u32, key) {
                     Some(j) => self.twice.push((self.firsts[j as usize], i as u32)),
                     None => self.firsts.push(i as u32),
                 }
             }
+            self.table = Arc::new(table);
             self.lists = if keep { lists.to_vec() } else { Vec::new() };
             // Positions changed: every groups file is resolved again.
             self.resolved.clear();
@@ -674,11 +702,13 @@ impl UserCache {
             dups.found.push(Duplicate {
                 what: "username",
                 name: a.username.as_str(),
+                first_name: f.username.as_str(),
                 first: Place::new(f.file, f.username.span()),
                 again: Place::new(a.file, a.username.span()),
             });
         }
         let users = self.firsts.iter().map(|&p| all[p as usize]).collect();
+        // Shared with the cache, not copied: the index and the cache hold one table.
         let table = if keep { self.table.clone() } else { std::mem::take(&mut self.table) };
         (users, table)
     }
@@ -704,7 +734,11 @@ impl UserCache {
                             g.members
                                 .iter()
                                 .map(|m| {
-                                    table.find(m.as_str(), |i| users[i as usize].username.as_str()).unwrap_or(NO_USER)
+                                    table
+                                        .find(&fold::username(m.as_str()), |i| {
+                                            fold::username(users[i as usize].username.as_str())
+                                        })
+                                        .unwrap_or(NO_USER)
                                 })
                                 .collect()
                         })
@@ -738,6 +772,20 @@ impl<'p> Dups<'p> {
         name_of: impl Fn(&'p T) -> &'p Sp<Name>,
         file_of: impl Fn(&T) -> FileId,
     ) -> (Vec<&'p T>, NameTable) {
+        self.firsts_folded(items, count, what, name_of, file_of, |n| Cow::Borrowed(n))
+    }
+
+    /// [`Dups::firsts_indexed`] for names that HQ folds: two names that `fold`
+    /// alike are one name (the table holds folded names).
+    fn firsts_folded<T: 'p>(
+        &mut self,
+        items: impl Iterator<Item = &'p T>,
+        count: usize,
+        what: &'static str,
+        name_of: impl Fn(&'p T) -> &'p Sp<Name>,
+        file_of: impl Fn(&T) -> FileId,
+        fold: fn(&str) -> Cow<'_, str>,
+    ) -> (Vec<&'p T>, NameTable) {
         let mut list: Vec<&T> = Vec::with_capacity(count);
         let mut by_name = NameTable::with_capacity(count);
         for item in items {
@@ -747,12 +795,14 @@ impl<'p> Dups<'p> {
                 list.push(item);
                 continue;
             }
-            match by_name.find_or_insert(name.as_str(), list.len() as u32, |i| name_of(list[i as usize]).as_str()) {
+            let folded = fold(name.as_str());
+            match by_name.find_or_insert(&folded, list.len() as u32, |i| fold(name_of(list[i as usize]).as_str())) {
                 Some(i) => {
                     let first = list[i as usize];
                     self.found.push(Duplicate {
                         what,
                         name: name.as_str(),
+                        first_name: name_of(first).as_str(),
                         first: Place::new(file_of(first), name_of(first).span()),
                         again: Place::new(file_of(item), name.span()),
                     });

@@ -15,6 +15,7 @@ pub mod discover;
 pub mod edit;
 pub mod error;
 pub mod fix;
+pub mod fold;
 pub mod hash;
 pub mod hq;
 pub mod index;

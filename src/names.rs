@@ -3,6 +3,9 @@
 //! references, completion and rename in the language server, and the `rename`
 //! command, all stand on this one walk over the model.
 
+use std::borrow::Cow;
+
+use crate::fold;
 use crate::load::Loaded;
 use crate::model::{App, Group, Location, Name, ProjectDef, RoleApps, Sp, User};
 use crate::project::Project;
@@ -174,7 +177,19 @@ pub fn file_tokens(loaded: &Loaded) -> Vec<Token<'_>> {
     out
 }
 
-/// The tokens of a project that name `name` of `kind`.
+/// A name as HQ compares names of its kind: usernames and site codes folded
+/// ([`crate::fold`]), other names as written.
+pub fn folded<'n>(kind: &Kind, name: &'n str) -> Cow<'n, str> {
+    match kind {
+        Kind::User => fold::username(name),
+        Kind::Location => fold::site_code(name),
+        _ => Cow::Borrowed(name),
+    }
+}
+
+/// The tokens of a project that name `name` of `kind` (in any spelling HQ takes
+/// for it).
 pub fn find<'t, 'p>(tokens: &'t [Token<'p>], kind: &Kind, name: &str) -> impl Iterator<Item = &'t Token<'p>> {
-    tokens.iter().filter(move |t| &t.kind == kind && t.name == name)
+    let name = folded(kind, name).into_owned();
+    tokens.iter().filter(move |t| &t.kind == kind && folded(kind, t.name) == name.as_str())
 }

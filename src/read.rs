@@ -49,7 +49,7 @@ impl Sources {
         let mut sources = Sources::default();
         for (rel, bytes) in sorted {
             let Some(kind) = FileKind::of(rel) else { continue };
-            let entry = Entry { rel: rel.to_string(), abs: PathBuf::from(rel), kind, outside: None };
+            let entry = Entry { rel: rel.to_string(), abs: PathBuf::from(rel), kind, outside: None, regular: false };
             sources.push(&entry, rel.to_string(), Ok(decode(bytes.to_vec())));
         }
         sources
@@ -135,7 +135,11 @@ pub fn list(root: &Path, cwd: &Path, config: &Config) -> Listing {
 
 /// What an entry holds: a link out of the project is not read.
 pub fn content(entry: &Entry) -> Result<Content, String> {
-    if entry.outside.is_some() { Ok(Content::Outside) } else { read(&entry.abs) }
+    match (&entry.outside, entry.regular) {
+        (Some(_), _) => Ok(Content::Outside),
+        (None, true) => read_regular(&entry.abs),
+        (None, false) => read(&entry.abs),
+    }
 }
 
 /// Reads the project at `root` (its files not excluded by `config`), in parallel;
@@ -173,6 +177,26 @@ pub fn read(path: &Path) -> Result<Content, String> {
         return Ok(Content::TooLarge(meta.len()));
     }
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    Ok(decode(bytes))
+}
+
+/// [`read`] for a file its folder listed as a regular file: opened first, its
+/// size then taken from the open file (one path lookup instead of two; on a
+/// project of 50,000 small files the lookups were a tenth of a check). Opened
+/// anyway, it is still refused if it is not a regular file by then.
+fn read_regular(path: &Path) -> Result<Content, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Ok(Content::TooLarge(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // One byte past the cap at most, should the file grow meanwhile.
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
     Ok(decode(bytes))
 }
 

@@ -103,12 +103,8 @@ impl NameKind {
 
     /// Names that HQ takes for one: usernames fold case and white space, location
     /// codes case (`users/util.py:normalize_username`, site codes lowercased).
-    fn fold(self, name: &str) -> String {
-        match self {
-            NameKind::User => crate::hq::users::folded_username(name),
-            NameKind::Location => name.to_lowercase(),
-            _ => name.to_string(),
-        }
+    fn fold(self, name: &str) -> std::borrow::Cow<'_, str> {
+        names::folded(&self.names_kind(), name)
     }
 
     /// What a name of this kind is called: `username`, `location code`, …
@@ -165,8 +161,9 @@ fn each_token<'p>(project: &'p Project, kind: NameKind, mut f: impl FnMut(&Token
 /// Every token of a project that names `name` as a `kind`, by file and position.
 pub fn occurrences(project: &Project, kind: NameKind, name: &str) -> Vec<Occurrence> {
     let mut out = Vec::new();
+    let folded = kind.fold(name);
     each_token(project, kind, |t| {
-        if t.name == name {
+        if kind.fold(t.name) == folded {
             out.push(Occurrence { file: t.file, span: t.span.clone(), defines: t.defines });
         }
     });
@@ -349,12 +346,14 @@ pub fn token_edits(
         return Err(RenameError::NotLoaded { kinds: failed });
     }
     let folded_new = kind.fold(new);
+    // HQ takes names that fold alike for one: each spelling of OLD is renamed.
+    let folded_old = kind.fold(old);
     let mut found: Vec<Occurrence> = Vec::new();
     // The first token that NEW (or a name HQ takes for it) already stands in: a
     // definition if there is one.
     let mut clash: Option<Token<'_>> = None;
     each_token(project, kind, |t| {
-        if t.name == old {
+        if kind.fold(t.name) == folded_old {
             found.push(Occurrence { file: t.file, span: t.span.clone(), defines: t.defines });
         } else if clash.as_ref().is_none_or(|c| !c.defines && t.defines) && kind.fold(t.name) == folded_new {
             clash = Some(t.clone());
@@ -404,7 +403,7 @@ pub fn token_edits(
         }
         let after = edit::apply(&text, &edits)
             .map_err(|e| RenameError::Internal(format!("{}: {e}", project.files[file].display)))?;
-        match same_but_tokens(&text, &after, &edits, old, new) {
+        match same_but_tokens(&text, &after, &edits, kind, old, new) {
             Ok(()) => {}
             Err(Mismatch::Value(at)) => {
                 let back = edit::map_back(&edits, at.start);
@@ -545,10 +544,18 @@ enum Mismatch {
 /// Checks that the edited text reads as the original with only the renamed
 /// tokens changed: parsed again, every value equals the original's, except the
 /// tokens at the edits' spans, which read `new` where they read `old`.
-fn same_but_tokens(before: &str, after: &str, edits: &[Edit], old: &str, new: &str) -> Result<(), Mismatch> {
+fn same_but_tokens(
+    before: &str,
+    after: &str,
+    edits: &[Edit],
+    kind: NameKind,
+    old: &str,
+    new: &str,
+) -> Result<(), Mismatch> {
     let b = yaml::parse(before).map_err(|e| Mismatch::Token(format!("the file does not parse: {e}")))?;
     let a = yaml::parse(after).map_err(|e| Mismatch::Token(format!("the renamed file would not parse: {e}")))?;
-    let mut walk = Compare { text: before, spans: edits.iter().map(|e| &e.span).collect(), old, new, renamed: 0 };
+    let spans = edits.iter().map(|e| &e.span).collect();
+    let mut walk = Compare { text: before, spans, kind, old: kind.fold(old), new, renamed: 0 };
     walk.same(&b, &a)?;
     if walk.renamed == walk.spans.len() {
         Ok(())
@@ -566,7 +573,9 @@ struct Compare<'a> {
     text: &'a str,
     /// The edits' spans, sorted.
     spans: Vec<&'a Span>,
-    old: &'a str,
+    kind: NameKind,
+    /// The old name, folded as HQ folds names of its kind.
+    old: std::borrow::Cow<'a, str>,
     new: &'a str,
     /// The edited tokens met so far.
     renamed: usize,
@@ -577,7 +586,8 @@ impl Compare<'_> {
         if self.spans.binary_search_by_key(&(b.span.start, b.span.end), |s| (s.start, s.end)).is_ok() {
             self.renamed += 1;
             // A key that is not a string (a role `1:`) is named by its text.
-            let was_old = b.as_str().map_or_else(|| b.source(self.text).trim() == self.old, |s| s == self.old);
+            let was_old = b.as_str().unwrap_or_else(|| b.source(self.text).trim());
+            let was_old = self.kind.fold(was_old) == self.old;
             return match (was_old, a.as_str() == Some(self.new)) {
                 (true, true) => Ok(()),
                 (false, _) => Err(Mismatch::Token(format!("the value at byte {} is not `{}`", b.span.start, self.old))),
@@ -781,7 +791,7 @@ mod tests {
         let text = "a: [david, x]\nb: david\n";
         let check = |edits: &[Edit]| {
             let after = edit::apply(text, edits).unwrap();
-            same_but_tokens(text, &after, edits, "david", "true")
+            same_but_tokens(text, &after, edits, NameKind::User, "david", "true")
         };
         // Written plain, `true` is a boolean.
         let plain = [Edit::new(4..9, "true"), Edit::new(17..22, "true")];

@@ -38,3 +38,47 @@ fn the_readme_rules_table_is_the_registry() {
         "README's rules table is stale: run `CASESHARE_BLESS=1 cargo test --test docs`"
     );
 }
+
+/// Every field of every schema, and every value of an enum, is described in
+/// `docs/format.md` (as `` `name` ``): a field added to the model without a word
+/// in the format's documentation fails here.
+#[test]
+fn the_format_documents_every_field_of_the_schemas() {
+    fn names(v: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::Object(props)) = map.get("properties") {
+                    out.extend(props.keys().cloned());
+                }
+                for key in ["enum", "const"] {
+                    match map.get(key) {
+                        Some(serde_json::Value::Array(values)) => {
+                            out.extend(values.iter().filter_map(|x| x.as_str().map(String::from)))
+                        }
+                        Some(serde_json::Value::String(s)) => {
+                            out.insert(s.clone());
+                        }
+                        _ => {}
+                    }
+                }
+                map.values().for_each(|x| names(x, out));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|x| names(x, out)),
+            _ => {}
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let format = std::fs::read_to_string(root.join("docs/format.md")).expect("docs/format.md");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(root.join("schemas")).expect("schemas/") {
+        let path = entry.expect("entry").path();
+        let schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("schema")).expect("JSON");
+        let mut all = std::collections::BTreeSet::new();
+        names(&schema, &mut all);
+        let missing: Vec<&String> = all.iter().filter(|n| !format.contains(&format!("`{n}`"))).collect();
+        assert!(missing.is_empty(), "docs/format.md does not describe {missing:?} of {}", path.display());
+        checked += all.len();
+    }
+    assert!(checked > 40, "the schemas' fields were not found ({checked})");
+}

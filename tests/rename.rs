@@ -178,6 +178,23 @@ fn a_user_in_two_groups_and_a_users_file() {
 }
 
 #[test]
+fn every_spelling_hq_takes_for_the_name_is_renamed() {
+    // HQ folds usernames and site codes: `David` in a group and `Village-B` in a
+    // user's locations are `david` and `village-b`.
+    let tree = edited(&project(), "groups/villages.yaml", &[("[david, maria]", "[David, maria]")]);
+    let tree = edited(&tree, "users/all.yaml", &[("locations: [village-b]", "locations: [Village-B]")]);
+    assert_eq!(diagnostics(&tree), diagnostics(&project()));
+    let (after, _) = renamed(&tree, NameKind::User, "david", "dave");
+    assert!(after["groups/villages.yaml"].contains("[dave, maria]"), "{}", after["groups/villages.yaml"]);
+    assert!(!after["groups/villages.yaml"].contains("david") && !after["groups/villages.yaml"].contains("David"));
+    let (after, _) = renamed(&tree, NameKind::Location, "village-b", "kibera");
+    assert!(after["users/all.yaml"].contains("locations: [kibera]"), "{}", after["users/all.yaml"]);
+    assert_eq!(diagnostics(&after), diagnostics(&project()));
+    // A new name HQ takes for an existing one is refused.
+    assert!(matches!(refused(&tree, NameKind::User, "maria", "DAVID"), RenameError::Exists { .. }));
+}
+
+#[test]
 fn a_case_type_in_two_apps_and_shared_case_types() {
     let tree = project();
     let (after, files) = renamed(&tree, NameKind::CaseType, "referral", "referral_case");

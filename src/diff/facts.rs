@@ -264,12 +264,16 @@ struct Preorder<'p> {
 
 impl<'p> Preorder<'p> {
     fn of(ix: &Index<'p>, owning: impl Fn(&Location) -> bool) -> Preorder<'p> {
-        let mut codes = vec![""; ix.tree.len()];
-        let mut own = vec![false; ix.tree.len()];
-        for (code, t) in &ix.tree {
-            if let Some(slot) = codes.get_mut(t.enter as usize) {
-                *slot = code;
-                own[t.enter as usize] = ix.location_by_code.get(code).is_some_and(|l| owning(l));
+        // Every location in the tree is a first definition; those left out of it
+        // (a parent cycle) have no place.
+        let mut codes = vec![""; ix.locations.len()];
+        let mut own = vec![false; ix.locations.len()];
+        for &l in &ix.locations {
+            if let Some(t) = ix.tree_of(l.code.as_str())
+                && let Some(slot) = codes.get_mut(t.enter as usize)
+            {
+                *slot = l.code.as_str();
+                own[t.enter as usize] = owning(l);
             }
         }
         Preorder { codes, owning: own }
@@ -277,7 +281,7 @@ impl<'p> Preorder<'p> {
 
     /// The codes of the case-owning locations strictly below `code`.
     fn owning_below<'a>(&'a self, ix: &Index<'p>, code: &str) -> impl Iterator<Item = &'p str> + 'a {
-        let range = ix.tree.get(code).map_or(0..0, |t| (t.enter as usize + 1)..(t.exit as usize));
+        let range = ix.tree_of(code).map_or(0..0, |t| (t.enter as usize + 1)..(t.exit as usize));
         range.filter(|&i| self.owning.get(i) == Some(&true)).map(|i| self.codes[i])
     }
 }

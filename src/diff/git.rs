@@ -153,7 +153,8 @@ impl Repo {
                 Chosen::Outside(o) => (Ok(Content::Outside), Some(o)),
                 Chosen::Broken(why) => (Err(why), None),
             };
-            let entry = Entry { abs: root.join(&f.rel), kind: f.kind, outside, rel: f.rel };
+            // Its content is read already: the entry is never opened.
+            let entry = Entry { abs: root.join(&f.rel), kind: f.kind, outside, rel: f.rel, regular: false };
             let shown = display(&entry.rel);
             match read::source(FileId::new(sources.files.len()), &entry, shown.clone(), content) {
                 Ok((file, problem)) => {

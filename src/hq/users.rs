@@ -96,17 +96,6 @@ pub fn username_problem(username: &str, domain: Option<&str>) -> Option<String> 
     None
 }
 
-/// How HQ folds a username without `@` (lowercase, white space as `.`): two
-/// usernames that fold alike are one user in HQ.
-pub fn folded_username(username: &str) -> String {
-    let raw = username.trim();
-    if raw.contains('@') {
-        raw.to_string()
-    } else {
-        raw.split_whitespace().collect::<Vec<_>>().join(".").to_lowercase()
-    }
-}
-
 /// HQ's `SQLLocation.site_code` holds at most this many characters.
 const MAX_SITE_CODE: usize = 255;
 
@@ -265,7 +254,7 @@ pub fn read_xlsx_for(bytes: &[u8], domain: Option<&str>) -> Result<Sheets, Workb
         let at = |column: &str| format!("sheet `users`, row {}, column `{column}`", r + 2);
         if let Some(why) = username_problem(&name, domain) {
             refused.push(format!("{}: HQ refuses the username `{name}`: {why}", at("username")));
-        } else if let Some(first) = folded_rows.insert(folded_username(&name), r + 2) {
+        } else if let Some(first) = folded_rows.insert(crate::fold::username(&name).into_owned(), r + 2) {
             refused.push(format!(
                 "{}: the username `{name}` is the user of row {first} in HQ, which folds usernames to lowercase",
                 at("username")

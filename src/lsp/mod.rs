@@ -41,9 +41,13 @@ const DEBOUNCE: Duration = Duration::from_millis(15);
 const RULES_URL: &str = "https://example.org/caseshare/docs/rules.md";
 
 /// Serves the protocol on stdin and stdout until `exit`.
-pub fn run_stdio() -> Result<(), String> {
+///
+/// `settled` is called once, after the first analysis is published: the
+/// binary then tells its allocator to give freed memory back at once, which
+/// would slow the loading of a large project twofold.
+pub fn run_stdio(settled: fn()) -> Result<(), String> {
     let (connection, threads) = transport::stdio();
-    let result = serve(connection);
+    let result = serve_with(connection, settled);
     threads.join();
     result
 }
@@ -68,6 +72,11 @@ struct Document {
 
 /// The server's main loop over a connection (stdio, or in memory for tests).
 pub fn serve(connection: Connection) -> Result<(), String> {
+    serve_with(connection, || {})
+}
+
+/// [`serve`], calling `settled` once after the first analysis is published.
+pub fn serve_with(connection: Connection, settled: fn()) -> Result<(), String> {
     let Some(_params) = initialize(&connection)? else { return Ok(()) };
     let snapshots: Snapshots = Arc::default();
     let (events, events_rx) = unbounded::<Event>();
@@ -76,7 +85,7 @@ pub fn serve(connection: Connection) -> Result<(), String> {
         let snapshots = snapshots.clone();
         thread::Builder::new()
             .name("caseshare-analysis".into())
-            .spawn(move || analysis_loop(&events_rx, &sender, &snapshots))
+            .spawn(move || analysis_loop(&events_rx, &sender, &snapshots, settled))
             .map_err(|e| e.to_string())?
     };
     let mut docs: HashMap<String, Document> = HashMap::new();
@@ -272,7 +281,8 @@ fn respond(req: &Request, docs: &HashMap<String, Document>, snapshots: &Snapshot
 
 /// The analysis thread: keeps the projects, analyses after each burst of
 /// changes, publishes diagnostics.
-fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: &Snapshots) {
+fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: &Snapshots, settled: fn()) {
+    let mut settled = Some(settled);
     let mut projects: HashMap<PathBuf, ProjectState> = HashMap::new();
     let mut dirty: Vec<PathBuf> = Vec::new();
     loop {
@@ -298,6 +308,9 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
                 Event::Open { root } => {
                     if !projects.contains_key(&root) {
                         let state = ProjectState::load(&root);
+                        if let Some(settled) = settled.take() {
+                            settled();
+                        }
                         if let Some(why) = &state.config_error {
                             show_message(sender, &format!("caseshare: {why}; the default configuration is used"));
                         }

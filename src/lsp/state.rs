@@ -200,6 +200,7 @@ impl ProjectState {
                         abs: root.join(&old.source.rel),
                         kind: old.source.kind,
                         outside: None,
+                        regular: false,
                     };
                     match read::source(id, &entry, entry.rel.clone(), reread(&root, &entry)) {
                         Ok(read) => read,

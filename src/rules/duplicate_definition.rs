@@ -8,7 +8,10 @@ declare_rule! {
     /// Reports a second definition of a name that must be unique: two apps with one
     /// id, two modules or two forms with one id in an app, two groups with one name,
     /// two users with one username, two locations with one code, two location types
-    /// with one name. The second is labelled, with a related note at the first.
+    /// with one name. Usernames and location codes are compared as HQ compares
+    /// them: `David` and `david` are one username (HQ lowercases usernames and
+    /// writes white space as `.`), `KSM-01` and `ksm-01` one site code. The second
+    /// is labelled, with a related note at the first.
     /// "First" is by file path (byte order), then position; only the first takes
     /// part in the other checks.
     ///
@@ -37,8 +40,13 @@ declare_rule! {
 pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     for d in &ix.duplicates {
         let first_file = &ix.project.files[d.first.file].display;
+        let message = if d.first_name == d.name {
+            format!("{} `{}` is defined twice", d.what, d.name)
+        } else {
+            format!("{} `{}` is defined twice: HQ takes it and `{}` for one", d.what, d.name, d.first_name)
+        };
         out.push(
-            Diagnostic::new(&RULE, d.again.clone(), format!("{} `{}` is defined twice", d.what, d.name))
+            Diagnostic::new(&RULE, d.again.clone(), message)
                 .label("defined again here")
                 .related(d.first.clone(), format!("first defined here, in {first_file}"))
                 .help("rename or remove one of the two; only the first takes part in the other checks"),

@@ -1,5 +1,8 @@
 //! G006: a group lists a user twice.
 
+use std::borrow::Cow;
+
+use crate::fold;
 use crate::model::{Name, Sp};
 use crate::source::Span;
 
@@ -36,20 +39,20 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
         // Groups are small: a repeat is looked for among the members before it,
         // by user position where the name is a user's; a large group uses a map.
         let positions = ix.member_positions(gi);
-        let mut seen: Map<&str, &Sp<Name>> = Map::default();
+        let mut seen: Map<Cow<str>, &Sp<Name>> = Map::default();
         for (mi, m) in g.members.iter().enumerate() {
             let first = if g.members.len() <= 32 {
                 let same = |j: usize| match positions[mi] {
-                    NO_USER => g.members[j].value == m.value,
+                    NO_USER => fold::username(g.members[j].as_str()) == fold::username(m.as_str()),
                     u => positions[j] == u,
                 };
                 (0..mi).find(|&j| same(j)).map(|j| &g.members[j])
             } else {
-                seen.get(m.as_str()).copied()
+                seen.get(&*fold::username(m.as_str())).copied()
             };
             let Some(first) = first else {
                 if g.members.len() > 32 {
-                    seen.insert(m.as_str(), m);
+                    seen.insert(fold::username(m.as_str()), m);
                 }
                 continue;
             };
@@ -60,7 +63,14 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
                 format!("user `{}` is listed twice in group `{}`", m.value, g.name.value),
             )
             .label("listed again")
-            .also(Place::new(g.file, first.span()), "first listed here")
+            .also(
+                Place::new(g.file, first.span()),
+                if first.value == m.value {
+                    "first listed here".to_string()
+                } else {
+                    format!("first listed here as `{}`: HQ takes the two for one username", first.value)
+                },
+            )
             .help("remove the repeated entry");
             if let Some(span) = removal(text, &m.span()) {
                 d = d.edit(span, "");

@@ -1,7 +1,9 @@
 //! L001: location types or locations form a parent cycle.
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::diagnostic::{Diagnostic, Place};
+use crate::fold;
 use crate::index::Index;
 use crate::source::{FileId, Span};
 
@@ -30,47 +32,64 @@ declare_rule! {
     pub static RULE = "L001", "location-cycle", Error, Project, summary = "location types or locations form a parent cycle";
 }
 
-/// A node of a parent graph: its name, where its `parent` is written, and the parent.
+/// A node of a parent graph: its name as written, where its `parent` is
+/// written, the parent as written and as compared (site codes fold as in HQ).
 struct Link<'a> {
+    name: &'a str,
     file: FileId,
     parent_span: Span,
     parent: &'a str,
+    parent_key: Cow<'a, str>,
 }
 
 pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     // First definitions only (D001 reports the others).
-    let types: Vec<(&str, Link)> = ix
+    let types: Vec<(Cow<str>, Link)> = ix
         .def
         .location_types
         .iter()
         .filter(|t| ix.location_types.get(t.name.as_str()).is_some_and(|first| std::ptr::eq(*first, *t)))
         .filter_map(|t| {
             let p = t.parent.as_ref()?;
-            Some((t.name.as_str(), Link { file: ix.def.file, parent_span: p.span(), parent: p.as_str() }))
+            let link = Link {
+                name: t.name.as_str(),
+                file: ix.def.file,
+                parent_span: p.span(),
+                parent: p.as_str(),
+                parent_key: Cow::Borrowed(p.as_str()),
+            };
+            Some((Cow::Borrowed(t.name.as_str()), link))
         })
         .collect();
     report_cycles(out, "location types", &types);
-    let locations: Vec<(&str, Link)> = ix
+    let locations: Vec<(Cow<str>, Link)> = ix
         .locations
         .iter()
         .filter_map(|l| {
             let p = l.parent.as_ref()?;
-            Some((l.code.as_str(), Link { file: l.file, parent_span: p.span(), parent: p.as_str() }))
+            let link = Link {
+                name: l.code.as_str(),
+                file: l.file,
+                parent_span: p.span(),
+                parent: p.as_str(),
+                parent_key: fold::site_code(p.as_str()),
+            };
+            Some((fold::site_code(l.code.as_str()), link))
         })
         .collect();
     report_cycles(out, "locations", &locations);
 }
 
-fn report_cycles(out: &mut Vec<Diagnostic>, what: &str, links: &[(&str, Link)]) {
-    let by_name: HashMap<&str, &Link> = links.iter().map(|(n, l)| (*n, l)).collect();
+fn report_cycles(out: &mut Vec<Diagnostic>, what: &str, links: &[(Cow<str>, Link)]) {
+    let by_name: HashMap<&str, &Link> = links.iter().map(|(n, l)| (&**n, l)).collect();
     // 0 = unseen, 1 = on the current walk, 2 = done.
     let mut state: HashMap<&str, u8> = HashMap::with_capacity(links.len());
     for (start, _) in links {
-        if state.contains_key(start) {
+        if state.contains_key(&**start) {
             continue;
         }
         let mut walk: Vec<&str> = Vec::new();
-        let mut cur = *start;
+        let mut cur: &str = start;
         loop {
             match state.get(cur) {
                 Some(1) => {
@@ -84,7 +103,7 @@ fn report_cycles(out: &mut Vec<Diagnostic>, what: &str, links: &[(&str, Link)]) 
             state.insert(cur, 1);
             walk.push(cur);
             match by_name.get(cur) {
-                Some(link) => cur = link.parent,
+                Some(link) => cur = &link.parent_key,
                 None => break,
             }
         }
@@ -98,18 +117,19 @@ fn report(out: &mut Vec<Diagnostic>, what: &str, cycle: &[&str], by_name: &HashM
     let Some(first) = cycle.first().and_then(|n| by_name.get(n)) else {
         return;
     };
-    let mut names: Vec<&str> = cycle.to_vec();
-    names.push(cycle[0]);
+    let mut names: Vec<&str> = cycle.iter().map(|n| by_name.get(n).map_or(*n, |l| l.name)).collect();
+    names.push(names[0]);
     let mut d = Diagnostic::new(
         &RULE,
         Place::new(first.file, first.parent_span.clone()),
         format!("{what} form a parent cycle: {}", names.join(" → ")),
     )
-    .label(format!("`{}` has parent `{}`", cycle[0], first.parent))
+    .label(format!("`{}` has parent `{}`", first.name, first.parent))
     .help("remove one `parent` so the hierarchy has a top");
     for n in &cycle[1..] {
         if let Some(link) = by_name.get(n) {
-            d = d.also(Place::new(link.file, link.parent_span.clone()), format!("`{n}` has parent `{}`", link.parent));
+            let also = format!("`{}` has parent `{}`", link.name, link.parent);
+            d = d.also(Place::new(link.file, link.parent_span.clone()), also);
         }
     }
     out.push(d);

@@ -50,7 +50,7 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
                 .help(format!("add `parent:` with the code of a `{p}` location")),
             ),
             (Some(parent), expected) => {
-                let Some(parent_loc) = ix.location_by_code.get(parent.as_str()) else {
+                let Some(parent_loc) = ix.location(parent.as_str()) else {
                     continue;
                 };
                 let Some(actual) = parent_loc.location_type.as_ref().map(|t| t.as_str()) else {

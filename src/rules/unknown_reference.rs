@@ -44,8 +44,9 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     let type_names = || ix.location_types.keys().copied();
     // Location codes may be many: an index, built only if a code is unknown.
     let near_locations: OnceCell<NearIndex> = OnceCell::new();
-    let location_guess =
-        |code: &str| near_locations.get_or_init(|| NearIndex::new(ix.location_by_code.keys().copied())).nearest(code);
+    let location_guess = |code: &str| {
+        near_locations.get_or_init(|| NearIndex::new(ix.locations.iter().map(|l| l.code.as_str()))).nearest(code)
+    };
     let mut r = Refs { out };
 
     if apps_known {
@@ -97,7 +98,7 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
             r.report("role", role, u.file, did_you_mean(&role.value, ix.roles.keys().copied()), "project.yaml `roles`");
         }
         if locations_known {
-            for l in u.locations.iter().filter(|l| !ix.location_by_code.contains_key(l.as_str())) {
+            for l in u.locations.iter().filter(|l| ix.location(l.as_str()).is_none()) {
                 r.report("location", l, u.file, location_guess(l.as_str()), "locations/");
             }
         }
@@ -106,8 +107,7 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
         if let Some(t) = l.location_type.as_ref().filter(|t| !ix.location_types.contains_key(t.as_str())) {
             r.report("location type", t, l.file, did_you_mean(&t.value, type_names()), "project.yaml `location_types`");
         }
-        let unknown_parent =
-            l.parent.as_ref().filter(|p| locations_known && !ix.location_by_code.contains_key(p.as_str()));
+        let unknown_parent = l.parent.as_ref().filter(|p| locations_known && ix.location(p.as_str()).is_none());
         if let Some(parent) = unknown_parent {
             r.report("location", parent, l.file, location_guess(parent.as_str()), "locations/");
         }
