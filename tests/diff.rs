@@ -160,6 +160,38 @@ fn moving_a_user_between_groups_changes_owners_and_access_without_errors() {
 }
 
 #[test]
+fn usernames_and_site_codes_compare_as_hq_folds_them() {
+    let repo = Repo::new("folding", "");
+    // An old G002 on david, kept at the head.
+    repo.edit("groups/villages.yaml", VILLAGE_B, "members: [joseph, grace, fatima, david]");
+    repo.commit("david in two groups");
+    // David vs david, Village-C vs village-c: the same user, the same location in HQ.
+    repo.edit("users/chws.yaml", "{username: david, role: chw}", "{username: David, role: chw}");
+    repo.edit("locations/district.yaml", "{code: village-c,", "{code: Village-C,");
+    let (code, doc) = repo.json(&[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["diagnostics"]["introduced"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["diagnostics"]["resolved"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["users"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["groups"]["access"], serde_json::json!([]), "{doc:#}");
+    // A group listing `MARIA` lists maria: she moves from Village A to Village B.
+    repo.edit("groups/villages.yaml", "members: [david, maria, grace, fatima]", "members: [david, grace, fatima]");
+    repo.edit(
+        "groups/villages.yaml",
+        "members: [joseph, grace, fatima, david]",
+        "members: [joseph, grace, fatima, david, MARIA]",
+    );
+    let (code, doc) = repo.json(&[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["diagnostics"]["introduced"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["users"].as_array().unwrap().len(), 1, "only maria changed: {:#}", doc["users"]);
+    let maria = user(&doc, "maria");
+    assert_eq!(maria["owners_added"], serde_json::json!([group("Village B")]));
+    assert_eq!(maria["owners_removed"], serde_json::json!([group("Village A")]));
+    assert_eq!(access(&doc, &group("Village B"))["users_gained"], serde_json::json!(["maria"]));
+}
+
+#[test]
 fn locations_activity_and_group_sharing_change_owners_and_access() {
     let repo = Repo::new("owners", "");
     // Maria leaves: her group does not change, yet she no longer sees its cases.

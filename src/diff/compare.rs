@@ -1,8 +1,10 @@
 //! The comparison of two sides: diagnostics by key ([`super::subject`]), and the
 //! facts user by user, group by group, app by app.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::fold;
 use crate::hash::{Map, NameTable, Set};
 use crate::model::{Name, Version};
 
@@ -251,10 +253,13 @@ struct Found {
 /// activity or locations differ, they are listed in a group that changed, or
 /// they are added or removed), and only their groups are gathered, in one pass
 /// over each side's groups.
+///
+/// Usernames are compared as HQ folds them (`David` is `david`), on each side
+/// as in the index and from one side to the other.
 fn users(base: &Facts, head: &Facts) -> (Vec<UserChange>, Vec<OwnerAccess>) {
     // Groups whose memberships may differ: new, gone, case sharing switched, or
-    // other members; the names listed there (where the group shares cases).
-    let mut touched: Set<&str> = Set::default();
+    // other members; the names listed there (where the group shares cases), folded.
+    let mut touched: Set<Cow<str>> = Set::default();
     {
         let base_groups: Map<&str, &GroupFacts> = base.groups.iter().map(|g| (g.name.as_str(), g)).collect();
         let mut seen: Set<&str> = Set::default();
@@ -265,35 +270,38 @@ fn users(base: &Facts, head: &Facts) -> (Vec<UserChange>, Vec<OwnerAccess>) {
                 continue;
             }
             for g in bg.into_iter().copied().chain([hg]).filter(|g| g.case_sharing) {
-                touched.extend(g.members.iter().map(|m| m.as_str()));
+                touched.extend(g.members.iter().map(|m| fold::username(m)));
             }
         }
         for bg in base.groups.iter().filter(|g| g.case_sharing && !seen.contains(g.name.as_str())) {
-            touched.extend(bg.members.iter().map(|m| m.as_str()));
+            touched.extend(bg.members.iter().map(|m| fold::username(m)));
         }
     }
-    // Users by name: in file order, a username found elsewhere is looked up.
+    // Users by folded name: in file order, a username found elsewhere is looked up.
     let mut pairs: Vec<(Option<usize>, Option<usize>)> = Vec::new();
     let mut matched = vec![false; base.users.len()];
     let mut by_name: Option<NameTable> = None;
     let mut deltas: Map<(u32, u32), RoleDelta> = Map::default();
     let mut last_roles: Option<((u32, u32), bool)> = None;
     for (j, hu) in head.users.iter().enumerate() {
-        let same_place = base.users.get(j).is_some_and(|bu| bu.username == hu.username);
+        let same_place = base.users.get(j).is_some_and(|bu| {
+            bu.username == hu.username || fold::username(&bu.username) == fold::username(&hu.username)
+        });
         let i = if same_place {
             Some(j)
         } else {
+            let name = |k: u32| fold::username(base.users[k as usize].username.as_str());
             let table = by_name.get_or_insert_with(|| {
                 let mut t = NameTable::with_capacity(base.users.len());
                 for (i, u) in base.users.iter().enumerate() {
-                    let name = |k: u32| base.users[k as usize].username.as_str();
-                    if t.find(u.username.as_str(), name).is_none() {
-                        t.insert(u.username.as_str(), i as u32, name);
+                    let folded = fold::username(&u.username);
+                    if t.find(&folded, name).is_none() {
+                        t.insert(&folded, i as u32, name);
                     }
                 }
                 t
             });
-            table.find(hu.username.as_str(), |k| base.users[k as usize].username.as_str()).map(|k| k as usize)
+            table.find(&fold::username(&hu.username), name).map(|k| k as usize)
         };
         let Some(i) = i else {
             pairs.push((None, Some(j)));
@@ -314,7 +322,7 @@ fn users(base: &Facts, head: &Facts) -> (Vec<UserChange>, Vec<OwnerAccess>) {
             }
         };
         let same_record = same_role && bu.is_active == hu.is_active && bu.locations == hu.locations;
-        if !same_record || (!touched.is_empty() && touched.contains(hu.username.as_str())) {
+        if !same_record || (!touched.is_empty() && touched.contains(&fold::username(&hu.username))) {
             pairs.push((Some(i), Some(j)));
         }
     }
@@ -338,14 +346,15 @@ fn users(base: &Facts, head: &Facts) -> (Vec<UserChange>, Vec<OwnerAccess>) {
     (out, access.into_list())
 }
 
-/// The case sharing groups of some users of a side, by username: one pass over
-/// the side's groups (first definitions with case sharing on; a name listed twice
-/// in a group is one membership).
-fn groups_of(facts: &Facts, users: impl Iterator<Item = usize>) -> Map<&str, Vec<&Name>> {
-    let mut out: Map<&str, Vec<&Name>> = users.map(|i| (facts.users[i].username.as_str(), Vec::new())).collect();
+/// The case sharing groups of some users of a side, by folded username: one
+/// pass over the side's groups (first definitions with case sharing on; a name
+/// listed twice in a group is one membership; names fold as in the index).
+fn groups_of(facts: &Facts, users: impl Iterator<Item = usize>) -> Map<Cow<'_, str>, Vec<&Name>> {
+    let mut out: Map<Cow<str>, Vec<&Name>> =
+        users.map(|i| (fold::username(facts.users[i].username.as_str()), Vec::new())).collect();
     for g in facts.groups.iter().filter(|g| g.case_sharing) {
         for m in &g.members {
-            if let Some(list) = out.get_mut(m.as_str())
+            if let Some(list) = out.get_mut(&*fold::username(m))
                 && list.last().is_none_or(|l| !std::ptr::eq(*l, &g.name))
             {
                 list.push(&g.name);
@@ -357,11 +366,11 @@ fn groups_of(facts: &Facts, users: impl Iterator<Item = usize>) -> Map<&str, Vec
 
 /// A user's case owners on a side, sorted (groups, then locations); `None` when
 /// their locations are not known.
-fn owners(facts: &Facts, i: usize, groups: &Map<&str, Vec<&Name>>) -> Option<Vec<Owner>> {
+fn owners(facts: &Facts, i: usize, groups: &Map<Cow<str>, Vec<&Name>>) -> Option<Vec<Owner>> {
     let u = &facts.users[i];
     let locations = u.locations.as_deref()?;
     let mut out: Vec<Owner> = groups
-        .get(u.username.as_str())
+        .get(&*fold::username(&u.username))
         .into_iter()
         .flatten()
         .map(|g| Owner { kind: OwnerKind::Group, name: (*g).clone() })

@@ -11,8 +11,10 @@
 //! first definition of a group with case sharing on that lists the username of a
 //! user (the index's rule).
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
+use crate::fold;
 use crate::hash::Map;
 use crate::index::{Index, UseKind};
 use crate::model::{Form, Location, Module, Name, RoleApps, User, Version};
@@ -24,11 +26,49 @@ pub enum OwnerKind {
     Location,
 }
 
-/// A case owner: a group by name, a location by code.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A case owner: a group by name, a location by code. Codes compare as HQ
+/// folds them (`Village-C` is `village-c`); the name is kept as written.
+#[derive(Debug, Clone)]
 pub struct Owner {
     pub kind: OwnerKind,
     pub name: Name,
+}
+
+impl Owner {
+    /// The name as HQ compares it: a group's as written, a location's code folded.
+    fn key(&self) -> Cow<'_, str> {
+        match self.kind {
+            OwnerKind::Group => Cow::Borrowed(self.name.as_str()),
+            OwnerKind::Location => fold::site_code(self.name.as_str()),
+        }
+    }
+}
+
+impl PartialEq for Owner {
+    fn eq(&self, other: &Owner) -> bool {
+        self.kind == other.kind && self.key() == other.key()
+    }
+}
+
+impl Eq for Owner {}
+
+impl PartialOrd for Owner {
+    fn partial_cmp(&self, other: &Owner) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Owner {
+    fn cmp(&self, other: &Owner) -> std::cmp::Ordering {
+        self.kind.cmp(&other.kind).then_with(|| self.key().cmp(&other.key()))
+    }
+}
+
+impl std::hash::Hash for Owner {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.kind.hash(state);
+        self.key().hash(state);
+    }
 }
 
 /// One user (the first definition of the username).
@@ -38,8 +78,8 @@ pub struct UserFacts {
     /// Index into [`Facts::roles`].
     pub role: u32,
     pub is_active: bool,
-    /// The codes of the user's case-owning locations, sorted; `None` when they
-    /// are not known (an undefined location, R001).
+    /// The codes of the user's case-owning locations, sorted as HQ folds them;
+    /// `None` when they are not known (an undefined location, R001).
     pub locations: Option<Box<[Name]>>,
 }
 
@@ -175,8 +215,9 @@ fn locations(ix: &Index, u: &User, tree: Option<&Preorder>) -> Option<Box<[Name]
             codes.extend(tree.owning_below(ix, code).map(Name::new));
         }
     }
-    codes.sort_unstable();
-    codes.dedup();
+    // In the order of their owners ([`Owner`]'s).
+    codes.sort_unstable_by(|a, b| fold::site_code(a).cmp(&fold::site_code(b)));
+    codes.dedup_by(|a, b| fold::site_code(a) == fold::site_code(b));
     Some(codes.into_boxed_slice())
 }
 

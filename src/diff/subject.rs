@@ -10,6 +10,7 @@
 //! project root; [`super::compare`] lets a file that was renamed keep them.
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::fold;
 use crate::source::SourceFile;
 
 /// The key of a diagnostic: equal keys are the same problem.
@@ -33,6 +34,11 @@ pub enum Subject {
     /// The first `n` values in backticks: the rest of the message may change
     /// without the problem changing (a count of owners, the first app found).
     Names(usize),
+    /// The first value in backticks, a username, as HQ folds it (`David` is
+    /// `david`).
+    User,
+    /// The first value in backticks, a location's site code, as HQ folds it.
+    Location,
     /// `…: a → b → c → a`: the same cycle, whichever member it starts from.
     Cycle,
     /// C002: two spellings, each in an app, in either order.
@@ -47,9 +53,12 @@ pub fn subject_of(code: &str) -> Option<Subject> {
         "Y001" | "Y003" | "F002" | "F003" | "F004" | "F005" | "F006" => File,
         "Y002" | "Y004" | "Y005" | "F001" | "S001" | "S002" | "S003" | "S004" | "X001" => Message,
         "A003" | "A005" | "C001" | "C004" | "D001" | "G004" | "G005" | "G006" | "G007" | "R001" => Message,
-        // app; user (G001 also names the first sharing app the role reaches, G002
-        // and G003 the count of owners); location.
-        "A001" | "A002" | "G001" | "G002" | "G003" | "L002" => Names(1),
+        // app
+        "A001" | "A002" => Names(1),
+        // user (G001 also names the first sharing app the role reaches, G002 and
+        // G003 the count of owners)
+        "G001" | "G002" | "G003" => User,
+        "L002" => Location,
         // the app and the case type (not which sharing app was found first)
         "C003" => Names(2),
         "A004" | "L001" => Cycle,
@@ -66,6 +75,8 @@ pub fn key(files: &[SourceFile], d: &Diagnostic) -> Key {
         Subject::File => String::new(),
         Subject::Message => without_indexes(&d.message),
         Subject::Names(n) => names(&d.message).take(n).collect::<Vec<_>>().join("\u{1f}"),
+        Subject::User => names(&d.message).next().map(fold::username).unwrap_or_default().into_owned(),
+        Subject::Location => names(&d.message).next().map(fold::site_code).unwrap_or_default().into_owned(),
         Subject::Cycle => cycle(&d.message),
         Subject::Pair => {
             let n: Vec<&str> = names(&d.message).collect();
