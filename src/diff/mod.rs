@@ -127,16 +127,10 @@ pub fn run(target: &Target, cwd: &Path) -> Result<Diff, DiffError> {
                     (base_side, Side::from_sources(sources, &config, at(rev, &commit)))
                 }
                 _ => {
-                    // git reads the base (in processes of its own) while the
-                    // working tree is checked.
-                    let (read, head_side) = std::thread::scope(|s| {
-                        let reading = s.spawn(|| repo.read(&base_commit, base, &root, cwd));
-                        let head_side = Side::from_folder(&root, cwd, Origin::WorkTree { project: repo.project() });
-                        (reading.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), head_side)
-                    });
-                    let (sources, config) = read?;
+                    let (sources, config) = repo.read(&base_commit, base, &root, cwd)?;
                     let base_side = Side::from_sources(sources, &config, at(base, &base_commit));
-                    (base_side, head_side?)
+                    let head_side = Side::from_folder(&root, cwd, Origin::WorkTree { project: repo.project() })?;
+                    (base_side, head_side)
                 }
             };
             Ok(Diff::new(base_side, head_side))
