@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
 use assert_cmd::Command;
-use caseshare::diff::{Origin, Side};
+use caseshare::diff::{Origin, Reuse, Side, Staged};
 use caseshare::report::concise;
 use serde_json::Value;
 
@@ -524,7 +524,9 @@ fn markdown_stays_under_60000_characters_and_says_what_was_cut() {
 
 /// Each side of a diff (src/diff/side.rs: its own index, shared with the facts)
 /// has check's diagnostics on every fixture project, from a folder and from files
-/// read into memory.
+/// read into memory, staged on its own or taking the per-file results of the
+/// same project or of the previous fixture (src/diff/stage.rs: the files with the
+/// same path and text, at other ids).
 #[test]
 fn each_side_has_checks_diagnostics() {
     let mut roots: Vec<PathBuf> = vec![common::fixtures().join("demo"), common::fixtures().join("multibyte")];
@@ -537,6 +539,7 @@ fn each_side_has_checks_diagnostics() {
     let lines = |files: &[caseshare::source::SourceFile], ds: &[caseshare::diagnostic::Diagnostic]| {
         ds.iter().map(|d| concise::line(files, d)).collect::<Vec<_>>()
     };
+    let mut previous = Staged::default();
     for root in roots {
         let check = caseshare::check_root(&root, &root).expect("check");
         let expected = lines(&check.project.files, &check.diagnostics);
@@ -548,7 +551,14 @@ fn each_side_has_checks_diagnostics() {
         if root.join(".caseshare/journal").exists() {
             continue; // a journal is never in git (a dot-folder), and never read from memory
         }
-        let side = Side::from_sources(sources, &config, origin);
+        let (side, staged) = Side::from_sources_reusing(sources.clone(), &config, origin.clone(), Reuse::Keep);
         assert_eq!(lines(&side.files, &side.diagnostics), expected, "{} (in memory)", root.display());
+        let (side, _) = Side::from_folder_reusing(&root, &root, origin.clone(), Reuse::From(staged)).expect("side");
+        assert_eq!(lines(&side.files, &side.diagnostics), expected, "{} (its own results)", root.display());
+        let (side, staged) = Side::from_folder_reusing(&root, &root, origin.clone(), Reuse::Keep).expect("side");
+        assert_eq!(lines(&side.files, &side.diagnostics), expected, "{} (kept)", root.display());
+        let (side, _) = Side::from_sources_reusing(sources, &config, origin, Reuse::From(previous));
+        assert_eq!(lines(&side.files, &side.diagnostics), expected, "{} (the previous one's results)", root.display());
+        previous = staged;
     }
 }

@@ -1,10 +1,11 @@
 //! `caseshare diff`: what a change does to case sharing (SPEC section 8).
 //!
 //! Each side (a git revision, the working tree, or a folder) goes through the
-//! pipeline of `check` ([`side`]); the comparison works on what the index knows
-//! ([`facts`]), never on lines of text: diagnostics are matched by code and
-//! subject ([`subject`]), users, groups and apps by name ([`compare`]). The
-//! reports are in [`human`], [`markdown`] and [`json`].
+//! pipeline of `check` ([`side`]), the base first: a file that is the same at
+//! the head takes the base's per-file results ([`stage`]). The comparison works
+//! on what the index knows ([`facts`]), never on lines of text: diagnostics are
+//! matched by code and subject ([`subject`]), users, groups and apps by name
+//! ([`compare`]). The reports are in [`human`], [`markdown`] and [`json`].
 
 pub mod compare;
 pub mod facts;
@@ -13,6 +14,7 @@ pub mod human;
 pub mod json;
 pub mod markdown;
 pub mod side;
+pub mod stage;
 pub mod subject;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +24,7 @@ use crate::discover;
 
 pub use compare::Changes;
 pub use side::{Origin, Side};
+pub use stage::{Reuse, Staged};
 
 /// What to compare.
 #[derive(Debug, Clone)]
@@ -99,13 +102,13 @@ impl Diff {
 pub fn run(target: &Target, cwd: &Path) -> Result<Diff, DiffError> {
     match target {
         Target::Folders { old, new } => {
-            let side = |dir: &Path| -> Result<Side, DiffError> {
+            let side = |dir: &Path, reuse: Reuse| -> Result<(Side, Staged), DiffError> {
                 let root = discover::find_root(dir)?;
                 let origin = Origin::Folder { path: dir.display().to_string() };
-                Ok(Side::from_folder(&root, cwd, origin)?)
+                Ok(Side::from_folder_reusing(&root, cwd, origin, reuse)?)
             };
-            let base = side(old)?;
-            let head = side(new)?;
+            let (base, staged) = side(old, Reuse::Keep)?;
+            let (head, _) = side(new, Reuse::From(staged))?;
             Ok(Diff::new(base, head))
         }
         Target::Git { path, base, head } => {
@@ -119,19 +122,16 @@ pub fn run(target: &Target, cwd: &Path) -> Result<Diff, DiffError> {
                 commit: commit.to_string(),
                 project: repo.project(),
             };
-            let (base_side, head_side) = match (head, head_commit) {
+            // The base first: the head takes its per-file results where a file is the same.
+            let (sources, config) = repo.read(&base_commit, base, &root, cwd)?;
+            let (base_side, staged) = Side::from_sources_reusing(sources, &config, at(base, &base_commit), Reuse::Keep);
+            let reuse = Reuse::From(staged);
+            let head_side = match (head, head_commit) {
                 (Some(rev), Some(commit)) => {
-                    let (sources, config) = repo.read(&base_commit, base, &root, cwd)?;
-                    let base_side = Side::from_sources(sources, &config, at(base, &base_commit));
                     let (sources, config) = repo.read(&commit, rev, &root, cwd)?;
-                    (base_side, Side::from_sources(sources, &config, at(rev, &commit)))
+                    Side::from_sources_reusing(sources, &config, at(rev, &commit), reuse).0
                 }
-                _ => {
-                    let (sources, config) = repo.read(&base_commit, base, &root, cwd)?;
-                    let base_side = Side::from_sources(sources, &config, at(base, &base_commit));
-                    let head_side = Side::from_folder(&root, cwd, Origin::WorkTree { project: repo.project() })?;
-                    (base_side, head_side)
-                }
+                _ => Side::from_folder_reusing(&root, cwd, Origin::WorkTree { project: repo.project() }, reuse)?.0,
             };
             Ok(Diff::new(base_side, head_side))
         }

@@ -1,6 +1,7 @@
 //! One side of a diff: the project at one revision (or in one folder), through
 //! the pipeline of `check` (config, rules, levels, suppressions), reduced to its
-//! diagnostics and its [`Facts`].
+//! diagnostics and its [`Facts`]. A file that is the same on the other side is
+//! staged once ([`stage`]).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -10,13 +11,13 @@ use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::error::IoProblem;
 use crate::index::Index;
-use crate::load;
 use crate::project::Project;
 use crate::read::{self, Sources};
 use crate::source::SourceFile;
 use crate::write::journal;
 
 use super::facts::Facts;
+use super::stage::{self, Reuse, Staged};
 
 /// Where a side's project came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,21 +50,39 @@ impl Side {
     /// Checks the project in the folder `root`, as `caseshare check` does:
     /// streaming, with its `caseshare.toml`; paths are shown relative to `cwd`.
     pub fn from_folder(root: &Path, cwd: &Path, origin: Origin) -> Result<Side, crate::Error> {
+        Side::from_folder_reusing(root, cwd, origin, Reuse::No).map(|(side, _)| side)
+    }
+
+    /// [`Side::from_folder`], with the per-file stage's results kept for the
+    /// other side, or taken from it ([`stage`]).
+    pub fn from_folder_reusing(
+        root: &Path,
+        cwd: &Path,
+        origin: Origin,
+        reuse: Reuse,
+    ) -> Result<(Side, Staged), crate::Error> {
         if journal::pending(root) {
             // F006 and nothing else, as check reports a half-written tree.
             let result = check::check_root(root, cwd)?;
             let (files, diagnostics, io_problems) = (result.project.files, result.diagnostics, result.io_problems);
-            return Ok(Side { origin, files, diagnostics, io_problems, facts: None, loaded: false });
+            let side = Side { origin, files, diagnostics, io_problems, facts: None, loaded: false };
+            return Ok((side, Staged::default()));
         }
         let config = Config::load(root)?;
-        let (project, diagnostics, io) = load::load_listing(read::list(root, cwd, &config));
-        Ok(finish(origin, project, diagnostics, io, &config))
+        let (project, diagnostics, io, staged) = stage::listing(read::list(root, cwd, &config), reuse);
+        Ok((finish(origin, project, diagnostics, io, &config), staged))
     }
 
     /// Checks a project that was read (from git) with its `caseshare.toml`.
     pub fn from_sources(sources: Sources, config: &Config, origin: Origin) -> Side {
-        let (project, diagnostics, io) = load::load(sources);
-        finish(origin, project, diagnostics, io, config)
+        Side::from_sources_reusing(sources, config, origin, Reuse::No).0
+    }
+
+    /// [`Side::from_sources`], with the per-file stage's results kept for the
+    /// other side, or taken from it ([`stage`]).
+    pub fn from_sources_reusing(sources: Sources, config: &Config, origin: Origin, reuse: Reuse) -> (Side, Staged) {
+        let (project, diagnostics, io, staged) = stage::sources(sources, reuse);
+        (finish(origin, project, diagnostics, io, config), staged)
     }
 }
 
