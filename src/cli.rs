@@ -100,6 +100,12 @@ pub enum Command {
     /// The language server, over stdio: the project's diagnostics as you type,
     /// go to definition, references, completion, hover, quick fixes and rename.
     Lsp,
+    /// Show what a change does to case sharing: diagnostics introduced and resolved,
+    /// case owners, apps and access gained and lost per user, groups, apps and shared
+    /// case types. Compares the project at `--base` (default HEAD) with `--head`
+    /// (default: the working tree), or two folders. Exits with 1 only when the change
+    /// introduces an error.
+    Diff(DiffArgs),
     /// Print shell completions.
     Completions {
         /// The shell: bash, elvish, fish, powershell or zsh.
@@ -262,4 +268,34 @@ impl From<OutputFormat> for Format {
 fn fix_help() -> String {
     let codes: Vec<&str> = REGISTRY.iter().filter(|r| r.fixable).map(|r| r.code).collect();
     format!("Apply the fixes of fixable diagnostics ({}), then report what remains.", codes.join(", "))
+}
+
+#[derive(clap::Args)]
+pub struct DiffArgs {
+    /// A folder inside the project (default: the current one); or two folders,
+    /// OLD_DIR NEW_DIR, to compare instead of git revisions.
+    #[arg(value_name = "PATH", num_args = 0..=2)]
+    pub paths: Vec<PathBuf>,
+    /// The revision to compare from; in CI, the merge base:
+    /// `--base $(git merge-base origin/main HEAD)`.
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// The revision to compare to (default: the working tree, uncommitted and
+    /// untracked definition files included).
+    #[arg(long, value_name = "REV")]
+    pub head: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+    pub format: DiffFormat,
+}
+
+/// The output formats of `caseshare diff`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    /// For a terminal, like `terraform plan`.
+    Human,
+    /// For a pull request comment or `$GITHUB_STEP_SUMMARY` (at most 60,000 characters).
+    Markdown,
+    /// A versioned JSON document (docs/diff-format.md).
+    Json,
 }

@@ -10,6 +10,7 @@
 pub mod check;
 pub mod config;
 pub mod diagnostic;
+pub mod diff;
 pub mod discover;
 pub mod edit;
 pub mod error;

@@ -87,6 +87,7 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(&format!("the language server stopped: {e}")),
         },
+        Command::Diff(args) => diff(&args),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "caseshare", &mut out);
@@ -391,6 +392,49 @@ fn recover(path: Option<&Path>, rollback: bool) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e.to_string()),
+    }
+}
+
+/// `caseshare diff`: exit 1 only when the change introduces an error.
+fn diff(args: &cli::DiffArgs) -> ExitCode {
+    use caseshare::diff::{self, Target};
+    let target = match (&args.paths[..], &args.base, &args.head) {
+        ([old, new], None, None) => Target::Folders { old: old.clone(), new: new.clone() },
+        ([_, _], _, _) => return fail("--base and --head compare git revisions; with two folders, give neither"),
+        (paths, base, head) => Target::Git {
+            path: paths.first().cloned().unwrap_or_else(|| PathBuf::from(".")),
+            base: base.clone().unwrap_or_else(|| "HEAD".into()),
+            head: head.clone(),
+        },
+    };
+    let cwd = match std::env::current_dir() {
+        Ok(c) => c,
+        Err(e) => return fail(&format!("cannot read `.`: {e}")),
+    };
+    let result = match diff::run(&target, &cwd) {
+        Ok(r) => r,
+        Err(e) => return fail(&e.to_string()),
+    };
+    match args.format {
+        cli::DiffFormat::Human => out(&diff::human::render(&result, color(&std::io::stdout()))),
+        cli::DiffFormat::Markdown => out(&diff::markdown::render(&result)),
+        cli::DiffFormat::Json => {
+            // Streamed: a large change is one line per entry, never one tree in memory.
+            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+            let _ = diff::json::write(&result, &mut w).and_then(|()| w.flush());
+        }
+    }
+    let mut io_failed = false;
+    for p in result.base.io_problems.iter().chain(&result.head.io_problems) {
+        err(&format!("error: cannot read `{}`: {}", p.path, p.message));
+        io_failed = true;
+    }
+    if io_failed {
+        ExitCode::from(2)
+    } else if result.introduces_error() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -135,6 +135,9 @@ impl SourceFile {
             return Err("the file changed while it was being checked".into());
         }
         self.text = text.into();
+        // Lines counted while the text was set aside (by suppressions, which now
+        // run before texts are read again) counted an empty text.
+        self.line_starts = OnceLock::new();
         self.set_aside = false;
         Ok(())
     }
@@ -220,6 +223,18 @@ mod tests {
         let bom = SourceFile::new("a".into(), "a".into(), "a".into(), FileKind::App, "\u{feff}ab: x\n".into());
         let b = bom.text.find('b').unwrap();
         assert_eq!((bom.line_col(b), bom.utf16_col(b)), ((1, 2), 2));
+    }
+
+    #[test]
+    fn a_restored_text_has_its_own_lines() {
+        let path = std::env::temp_dir().join(format!("caseshare-restore-{}.yaml", std::process::id()));
+        std::fs::write(&path, "a: 1\nb: 2\n").expect("write");
+        let mut f = SourceFile::new("a".into(), "a".into(), path.clone(), FileKind::App, "a: 1\nb: 2\n".into());
+        f.set_aside();
+        assert_eq!(f.line_index(6), 0, "an empty text has one line");
+        f.restore().expect("restore");
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(f.line_col(6), (2, 2));
     }
 
     #[test]

@@ -3,13 +3,21 @@
 use std::fmt::Write;
 
 use crate::CheckResult;
+use crate::diagnostic::Diagnostic;
+use crate::source::SourceFile;
 
 pub fn render(result: &CheckResult) -> String {
     let mut out = String::new();
     for d in &result.diagnostics {
-        let file = &result.project.files[d.file];
-        let (line, col) = file.line_col(d.span.start);
-        let _ = writeln!(out, "{}:{line}:{col}: {}[{}] {}", file.display, d.severity.as_str(), d.code(), d.message);
+        let _ = writeln!(out, "{}", line(&result.project.files, d));
     }
     out
+}
+
+/// One diagnostic as `path:line:col: severity[CODE] message` (no line end);
+/// `files` are the files of its project. `caseshare diff` lists its diagnostics this way too.
+pub fn line(files: &[SourceFile], d: &Diagnostic) -> String {
+    let file = &files[d.file];
+    let (line, col) = file.line_col(d.span.start);
+    format!("{}:{line}:{col}: {}[{}] {}", file.display, d.severity.as_str(), d.code(), d.message)
 }

@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::CheckResult;
+use crate::diagnostic::Diagnostic;
 use crate::source::{SourceFile, Span};
 
 /// The version of the JSON layout; it changes only when a field changes meaning or goes.
@@ -29,26 +30,29 @@ fn place(file: &SourceFile, span: &Span, message: &str) -> Value {
     v
 }
 
+/// One diagnostic as a JSON object (the entries of `diagnostics`); `files` are
+/// the files of its project. `caseshare diff` lists its diagnostics this way too.
+pub fn diagnostic(files: &[SourceFile], d: &Diagnostic) -> Value {
+    let file = &files[d.file];
+    let mut v = position(file, &d.span);
+    v["file"] = json!(file.display);
+    v["code"] = json!(d.code());
+    v["name"] = json!(d.rule.name);
+    v["severity"] = json!(d.severity.as_str());
+    v["message"] = json!(d.message);
+    v["label"] = json!(d.label);
+    v["help"] = json!(d.help);
+    v["labels"] = d.labels.iter().map(|l| place(file, &l.span, &l.text)).collect();
+    v["related"] = d.related.iter().map(|x| place(&files[x.file], &x.span, &x.message)).collect();
+    v["fixable"] = json!(d.rule.fixable);
+    v
+}
+
 /// One JSON document for all projects checked.
 pub fn render(results: &[CheckResult]) -> String {
     let mut diagnostics = Vec::new();
     for r in results {
-        let files = &r.project.files;
-        for d in &r.diagnostics {
-            let file = &files[d.file];
-            let mut v = position(file, &d.span);
-            v["file"] = json!(file.display);
-            v["code"] = json!(d.code());
-            v["name"] = json!(d.rule.name);
-            v["severity"] = json!(d.severity.as_str());
-            v["message"] = json!(d.message);
-            v["label"] = json!(d.label);
-            v["help"] = json!(d.help);
-            v["labels"] = d.labels.iter().map(|l| place(file, &l.span, &l.text)).collect();
-            v["related"] = d.related.iter().map(|x| place(&files[x.file], &x.span, &x.message)).collect();
-            v["fixable"] = json!(d.rule.fixable);
-            diagnostics.push(v);
-        }
+        diagnostics.extend(r.diagnostics.iter().map(|d| diagnostic(&r.project.files, d)));
     }
     let io: Vec<Value> =
         results.iter().flat_map(|r| &r.io_problems).map(|p| json!({"file": p.path, "message": p.message})).collect();

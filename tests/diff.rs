@@ -1,0 +1,564 @@
+//! `caseshare diff` on real git repositories made here: the demo project
+//! committed, then changed in the working tree (or in a second commit), and the
+//! binary's JSON, exit code and reports checked.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+use assert_cmd::Command;
+use caseshare::diff::{Origin, Reuse, Side, Staged};
+use caseshare::report::concise;
+use serde_json::Value;
+
+/// A git repository in a fresh temporary folder, with the demo project at `sub`.
+struct Repo {
+    top: PathBuf,
+    project: PathBuf,
+}
+
+impl Repo {
+    fn new(name: &str, sub: &str) -> Repo {
+        let top = std::env::temp_dir().join(format!("caseshare-diff-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&top);
+        std::fs::create_dir_all(&top).expect("mkdir");
+        let project = if sub.is_empty() { top.clone() } else { top.join(sub) };
+        common::copy_tree(&common::fixtures().join("demo"), &project);
+        let repo = Repo { top, project };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo.git(&["config", "user.name", "Test"]);
+        repo.git(&["config", "user.email", "test@example.org"]);
+        repo.git(&["config", "commit.gpgsign", "false"]);
+        repo.commit("the demo project");
+        repo
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        let out = Process::new("git").arg("-C").arg(&self.top).args(args).output().expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn commit(&self, message: &str) {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.project.join(rel)
+    }
+
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path(rel)).expect("read")
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        std::fs::create_dir_all(self.path(rel).parent().expect("a folder")).expect("mkdir");
+        std::fs::write(self.path(rel), text).expect("write");
+    }
+
+    /// Replaces `from` (which must be there) with `to` in a project file.
+    fn edit(&self, rel: &str, from: &str, to: &str) {
+        let text = self.read(rel);
+        assert!(text.contains(from), "`{from}` not in {rel}:\n{text}");
+        self.write(rel, &text.replacen(from, to, 1));
+    }
+
+    /// Runs `caseshare diff ARGS` in `dir`: exit code, stdout, stderr.
+    fn diff_in(&self, dir: &Path, args: &[&str]) -> (i32, String, String) {
+        let out = Command::cargo_bin("caseshare")
+            .expect("binary")
+            .current_dir(dir)
+            .env("NO_COLOR", "1")
+            .arg("diff")
+            .args(args)
+            .output()
+            .expect("runs");
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+    }
+
+    /// `caseshare diff --format json ARGS` in the project: exit code and document.
+    fn json(&self, args: &[&str]) -> (i32, Value) {
+        let mut all = vec!["--format", "json"];
+        all.extend(args);
+        let (code, out, err) = self.diff_in(&self.project, &all);
+        let doc = serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}\n{err}"));
+        (code, doc)
+    }
+}
+
+impl Drop for Repo {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.top);
+    }
+}
+
+/// The codes of a list of diagnostics.
+fn codes(list: &Value) -> Vec<String> {
+    list.as_array().expect("a list").iter().map(|d| d["code"].as_str().unwrap_or_default().to_string()).collect()
+}
+
+fn user<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .find(|u| u["username"] == name)
+        .unwrap_or_else(|| panic!("no entry for `{name}`: {}", doc["users"]))
+}
+
+fn group(name: &str) -> Value {
+    serde_json::json!({ "group": name })
+}
+
+fn access<'a>(doc: &'a Value, owner: &Value) -> &'a Value {
+    doc["groups"]["access"]
+        .as_array()
+        .expect("access")
+        .iter()
+        .find(|a| a["owner"] == *owner)
+        .unwrap_or_else(|| panic!("no access entry for {owner}: {}", doc["groups"]["access"]))
+}
+
+const VILLAGE_B: &str = "members: [joseph, grace, fatima]";
+
+#[test]
+fn a_user_in_a_second_sharing_group_introduces_g002_and_fails() {
+    let repo = Repo::new("second-group", "");
+    repo.edit("groups/villages.yaml", VILLAGE_B, "members: [joseph, grace, fatima, david]");
+    let (code, doc) = repo.json(&[]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(codes(&doc["diagnostics"]["introduced"]), ["G002"]);
+    assert!(doc["diagnostics"]["introduced"][0]["message"].as_str().unwrap().contains("user `david`"));
+    assert_eq!(codes(&doc["diagnostics"]["resolved"]), Vec::<String>::new());
+    let david = user(&doc, "david");
+    assert_eq!(david["change"], "changed");
+    assert_eq!(david["owners_added"], serde_json::json!([group("Village B")]));
+    assert_eq!(david["owners_removed"], serde_json::json!([]));
+    assert_eq!((&david["can_create_before"], &david["can_create_after"]), (&Value::Bool(true), &Value::Bool(true)));
+    assert_eq!(doc["users"].as_array().unwrap().len(), 1, "only david changed: {:#}", doc["users"]);
+    assert_eq!(access(&doc, &group("Village B"))["users_gained"], serde_json::json!(["david"]));
+}
+
+#[test]
+fn moving_a_user_between_groups_changes_owners_and_access_without_errors() {
+    let repo = Repo::new("move", "");
+    repo.edit("groups/villages.yaml", "members: [david, maria, grace, fatima]", "members: [maria, grace, fatima]");
+    repo.edit("groups/villages.yaml", VILLAGE_B, "members: [joseph, grace, fatima, david]");
+    let (code, doc) = repo.json(&[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(codes(&doc["diagnostics"]["introduced"]), Vec::<String>::new());
+    let david = user(&doc, "david");
+    assert_eq!(david["owners_added"], serde_json::json!([group("Village B")]));
+    assert_eq!(david["owners_removed"], serde_json::json!([group("Village A")]));
+    assert_eq!(david["apps_added"], serde_json::json!([]));
+    assert_eq!(access(&doc, &group("Village B"))["users_gained"], serde_json::json!(["david"]));
+    assert_eq!(access(&doc, &group("Village A"))["users_lost"], serde_json::json!(["david"]));
+    assert_eq!(doc["groups"]["access"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn usernames_and_site_codes_compare_as_hq_folds_them() {
+    let repo = Repo::new("folding", "");
+    // An old G002 on david, kept at the head.
+    repo.edit("groups/villages.yaml", VILLAGE_B, "members: [joseph, grace, fatima, david]");
+    repo.commit("david in two groups");
+    // David vs david, Village-C vs village-c: the same user, the same location in HQ.
+    repo.edit("users/chws.yaml", "{username: david, role: chw}", "{username: David, role: chw}");
+    repo.edit("locations/district.yaml", "{code: village-c,", "{code: Village-C,");
+    let (code, doc) = repo.json(&[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["diagnostics"]["introduced"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["diagnostics"]["resolved"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["users"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["groups"]["access"], serde_json::json!([]), "{doc:#}");
+    // A group listing `MARIA` lists maria: she moves from Village A to Village B.
+    repo.edit("groups/villages.yaml", "members: [david, maria, grace, fatima]", "members: [david, grace, fatima]");
+    repo.edit(
+        "groups/villages.yaml",
+        "members: [joseph, grace, fatima, david]",
+        "members: [joseph, grace, fatima, david, MARIA]",
+    );
+    let (code, doc) = repo.json(&[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["diagnostics"]["introduced"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["users"].as_array().unwrap().len(), 1, "only maria changed: {:#}", doc["users"]);
+    let maria = user(&doc, "maria");
+    assert_eq!(maria["owners_added"], serde_json::json!([group("Village B")]));
+    assert_eq!(maria["owners_removed"], serde_json::json!([group("Village A")]));
+    assert_eq!(access(&doc, &group("Village B"))["users_gained"], serde_json::json!(["maria"]));
+}
+
+#[test]
+fn locations_activity_and_group_sharing_change_owners_and_access() {
+    let repo = Repo::new("owners", "");
+    // Maria leaves: her group does not change, yet she no longer sees its cases.
+    repo.edit("users/chws.yaml", "{username: maria, role: chw}", "{username: maria, role: chw, is_active: false}");
+    // Grace is assigned the district, whose type views the villages below it.
+    repo.edit("users/staff.yaml", "role: supervisor", "role: supervisor\n    locations: [district-1]");
+    // Village B stops sharing cases: Joseph has no case owner left.
+    repo.edit(
+        "groups/villages.yaml",
+        "name: Village B\n    case_sharing: true",
+        "name: Village B\n    case_sharing: false",
+    );
+    let (code, doc) = repo.json(&[]);
+    let maria = user(&doc, "maria");
+    assert_eq!((&maria["active_before"], &maria["active_after"]), (&Value::Bool(true), &Value::Bool(false)));
+    assert_eq!(maria["owners_removed"], serde_json::json!([]), "still a member");
+    assert!(access(&doc, &group("Village A"))["users_lost"].as_array().unwrap().contains(&"maria".into()));
+    let grace = user(&doc, "grace");
+    let villages: Vec<Value> =
+        ["village-a", "village-b", "village-c"].iter().map(|c| serde_json::json!({ "location": c })).collect();
+    assert_eq!(grace["owners_added"], Value::Array(villages));
+    assert_eq!(grace["owners_removed"], serde_json::json!([group("Village B")]));
+    let village_c = access(&doc, &serde_json::json!({"location": "village-c"}));
+    assert_eq!(village_c["users_gained"], serde_json::json!(["grace"]));
+    assert_eq!(doc["groups"]["case_sharing_off"], serde_json::json!(["Village B"]));
+    assert_eq!(user(&doc, "joseph")["owners_removed"], serde_json::json!([group("Village B")]));
+    let lost = &access(&doc, &group("Village B"))["users_lost"];
+    assert_eq!(*lost, serde_json::json!(["fatima", "grace", "joseph"]));
+    assert!(codes(&doc["diagnostics"]["introduced"]).contains(&"G001".to_string()), "joseph: {doc:#}");
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn a_role_that_now_reaches_a_registration_app() {
+    let repo = Repo::new("role", "");
+    repo.edit("project.yaml", "supervisor: {apps: [supervision]}", "supervisor: {apps: [supervision, chw]}");
+    let (code, doc) = repo.json(&[]);
+    let grace = user(&doc, "grace");
+    assert_eq!(grace["apps_added"], serde_json::json!(["chw"]));
+    assert_eq!(grace["apps_removed"], serde_json::json!([]));
+    assert_eq!(grace["can_create_before"], false);
+    assert_eq!(grace["can_create_after"], true);
+    assert_eq!(grace["owners_added"], serde_json::json!([]));
+    // Grace is in two groups: she now creates cases with an automatic owner (and
+    // the `allow G003` beside her suppresses nothing any more).
+    assert_eq!(codes(&doc["diagnostics"]["introduced"]), ["G002", "X001"]);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn a_sharing_app_renaming_its_case_type_stops_sharing_it() {
+    let repo = Repo::new("rename-type", "");
+    let clinic = repo.read("apps/clinic.yaml").replace("referral", "referal");
+    repo.write("apps/clinic.yaml", &clinic);
+    let (code, doc) = repo.json(&[]);
+    let sharing = doc["case_types"]["sharing"].as_array().expect("sharing");
+    let referral = sharing.iter().find(|s| s["case_type"] == "referral").expect("referral changed");
+    assert_eq!(referral["apps_stopped"], serde_json::json!(["clinic"]));
+    assert_eq!(referral["apps_after"], serde_json::json!(["chw", "supervision"]));
+    assert!(sharing.iter().all(|s| s["case_type"] != "referal"), "one app alone shares nothing: {sharing:?}");
+    assert_eq!(
+        doc["case_types"]["renamed"],
+        serde_json::json!([{"from": "referral", "to": "referal", "apps": ["clinic"]}])
+    );
+    let introduced = codes(&doc["diagnostics"]["introduced"]);
+    assert!(introduced.contains(&"C001".to_string()), "{introduced:?}");
+    assert!(introduced.contains(&"C002".to_string()), "{introduced:?}");
+    assert_eq!(code, 1, "C001 is an error");
+    let (_, human, _) = repo.diff_in(&repo.project, &[]);
+    let stops = "case type `referral` shared by `chw`, `clinic`, `supervision` → `chw`, `supervision` (`clinic` stops sharing it)";
+    assert!(human.contains(stops), "{human}");
+    assert!(human.contains("case type `referral` renamed to `referal` in app `clinic`"), "{human}");
+}
+
+#[test]
+fn a_renamed_file_with_reordered_entries_reports_nothing() {
+    let repo = Repo::new("reorder", "");
+    // An old problem in the file that moves: it must move with it.
+    repo.edit("users/chws.yaml", "{username: joseph, role: chw}", "{username: joseph, role: chw, nickname: jo}");
+    repo.commit("a misspelt key");
+    let text = repo.read("users/chws.yaml");
+    let (head, entries): (Vec<&str>, Vec<&str>) = text.lines().partition(|l| !l.starts_with("  - "));
+    let mut reordered: Vec<&str> = head.into_iter().filter(|l| !l.trim_start().starts_with('#')).collect();
+    reordered.extend(entries.iter().rev());
+    std::fs::remove_file(repo.path("users/chws.yaml")).expect("rm");
+    repo.write("users/field-workers.yaml", &(reordered.join("\n") + "\n"));
+    let groups =
+        repo.read("groups/villages.yaml").replace("[david, maria, grace, fatima]", "[fatima, grace, maria, david]");
+    repo.write("groups/villages.yaml", &groups);
+    let (code, doc) = repo.json(&[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["diagnostics"]["introduced"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["diagnostics"]["resolved"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["users"], serde_json::json!([]));
+    assert_eq!(doc["groups"]["access"], serde_json::json!([]));
+    let (_, human, _) = repo.diff_in(&repo.project, &[]);
+    assert!(human.contains("no change to case sharing"), "{human}");
+    assert!(!human.contains("Users"), "{human}");
+}
+
+#[test]
+fn an_error_present_at_both_revisions_is_not_introduced() {
+    let repo = Repo::new("old-error", "");
+    repo.edit("groups/villages.yaml", VILLAGE_B, "members: [joseph, grace, fatima, david]");
+    repo.commit("david in two groups");
+    repo.edit("apps/chw.yaml", "name: CHW App", "name: CHW App (2026)");
+    let (code, doc) = repo.json(&[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["diagnostics"]["introduced"], serde_json::json!([]));
+    // check still fails on it
+    let check =
+        Command::cargo_bin("caseshare").expect("binary").arg("check").arg(&repo.project).output().expect("runs");
+    assert_eq!(check.status.code(), Some(1));
+    // and fixing it resolves it
+    repo.edit("groups/villages.yaml", "members: [joseph, grace, fatima, david]", VILLAGE_B);
+    let (code, doc) = repo.json(&[]);
+    assert_eq!(code, 0);
+    assert_eq!(codes(&doc["diagnostics"]["resolved"]), ["G002"]);
+}
+
+#[test]
+fn a_project_in_a_subfolder() {
+    let repo = Repo::new("subfolder", "deploy/demo");
+    repo.edit("groups/villages.yaml", VILLAGE_B, "members: [joseph, grace, fatima, david]");
+    // From the repository's top, naming the project's folder, and from a folder inside it.
+    let (code, out, err) = repo.diff_in(&repo.top, &["--format", "json", "deploy/demo"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let doc: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(doc["base"]["project"], "deploy/demo");
+    assert_eq!(doc["base"]["source"], "git");
+    assert_eq!(doc["head"]["source"], "worktree");
+    assert_eq!(codes(&doc["diagnostics"]["introduced"]), ["G002"]);
+    assert_eq!(doc["diagnostics"]["introduced"][0]["file"], "deploy/demo/groups/villages.yaml");
+    let (code, out, _) = repo.diff_in(&repo.path("users"), &["--format", "json"]);
+    assert_eq!(code, 1);
+    let doc: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(doc["diagnostics"]["introduced"][0]["file"], "../groups/villages.yaml");
+}
+
+#[test]
+fn an_unknown_revision_exits_2() {
+    let repo = Repo::new("unknown-rev", "");
+    let (code, out, err) = repo.diff_in(&repo.project, &["--base", "no-such-branch"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("unknown revision `no-such-branch`"), "{err}");
+    let (code, _, err) = repo.diff_in(&repo.project, &["--head=--output=/tmp/x"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown revision"), "{err}");
+}
+
+#[test]
+fn not_a_repository_and_no_project_at_the_revision_exit_2() {
+    let dir = std::env::temp_dir().join(format!("caseshare-diff-{}-nogit", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    common::copy_tree(&common::fixtures().join("demo"), &dir);
+    let out = Command::cargo_bin("caseshare").expect("binary").current_dir(&dir).arg("diff").output().expect("runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not in a git repository"));
+
+    let repo = Repo::new("no-project", "");
+    repo.write("later/project.yaml", &repo.read("project.yaml"));
+    let (code, _, err) = repo.diff_in(&repo.path("later"), &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no project.yaml in `later` at revision `HEAD`"), "{err}");
+}
+
+#[test]
+fn untracked_files_count_and_two_revisions_compare() {
+    let repo = Repo::new("untracked", "");
+    repo.write("users/new.yaml", "format_version: 2\nusers:\n  - {username: eve, role: chw}\n");
+    let (code, doc) = repo.json(&[]);
+    let eve = user(&doc, "eve");
+    assert_eq!(eve["change"], "added");
+    assert_eq!(eve["apps_added"], serde_json::json!(["chw"]));
+    assert_eq!(eve["can_create_after"], true);
+    // eve has no case owner and reaches a sharing app
+    assert_eq!(codes(&doc["diagnostics"]["introduced"]), ["G001"]);
+    assert_eq!(code, 1);
+    // Committed, compared as two revisions: the same, with the head named.
+    repo.commit("eve");
+    let (code, doc) = repo.json(&["--base", "HEAD~1", "--head", "HEAD"]);
+    assert_eq!(code, 1);
+    assert_eq!(doc["head"]["source"], "git");
+    assert_eq!(doc["head"]["rev"], "HEAD");
+    assert_eq!(user(&doc, "eve")["change"], "added");
+    // A file that caseshare.toml excludes is not read, as in check.
+    repo.write("caseshare.toml", "[files]\nexclude = [\"users/new.yaml\"]\n");
+    let (code, doc) = repo.json(&["--base", "HEAD~1"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["users"], serde_json::json!([]));
+}
+
+#[test]
+fn two_folders_compare() {
+    let repo = Repo::new("folders", "old");
+    common::copy_tree(&repo.project, &repo.top.join("new"));
+    let project = std::fs::read_to_string(repo.top.join("new/project.yaml")).expect("read");
+    let project = project.replace("supervisor: {apps: [supervision]}", "supervisor: {apps: [supervision, clinic]}");
+    std::fs::write(repo.top.join("new/project.yaml"), project).expect("write");
+    let (code, out, err) = repo.diff_in(&repo.top, &["--format", "json", "old", "new"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let doc: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(doc["base"], serde_json::json!({"source": "folder", "path": "old", "loaded": true, "io_errors": []}));
+    let grace = user(&doc, "grace");
+    assert_eq!(grace["apps_added"], serde_json::json!(["clinic"]));
+    // the clinic's registration form sets the owner explicitly
+    assert_eq!((&grace["can_create_before"], &grace["can_create_after"]), (&Value::Bool(false), &Value::Bool(false)));
+    assert_eq!(doc["diagnostics"]["introduced"], serde_json::json!([]));
+    let (code, _, err) = repo.diff_in(&repo.top, &["old", "new", "--base", "HEAD"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn the_base_uses_its_own_caseshare_toml_and_old_errors_do_not_fail() {
+    let repo = Repo::new("config", "");
+    repo.edit("groups/villages.yaml", VILLAGE_B, "members: [joseph, grace, fatima, david]");
+    repo.write("caseshare.toml", "[rules]\nG002 = \"off\"\n");
+    repo.commit("G002 off");
+    // Turning the rule back on brings the old problem to light: an introduced error.
+    std::fs::remove_file(repo.path("caseshare.toml")).expect("rm");
+    let (code, doc) = repo.json(&[]);
+    assert_eq!(codes(&doc["diagnostics"]["introduced"]), ["G002"]);
+    assert_eq!(code, 1);
+    // An invalid caseshare.toml at the base cannot be read: exit 2, named by revision.
+    repo.write("caseshare.toml", "[rules]\nG999 = \"off\"\n");
+    repo.commit("bad config");
+    let (code, _, err) = repo.diff_in(&repo.project, &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("HEAD:caseshare.toml:2: unknown rule code `G999`"), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn links_in_git_are_never_followed_out_of_the_project() {
+    let repo = Repo::new("links", "proj");
+    std::fs::write(repo.top.join("secret.yaml"), "format_version: 2\nusers: [{username: root-secret}]\n").expect("w");
+    std::os::unix::fs::symlink("../../secret.yaml", repo.path("users/secret.yaml")).expect("link");
+    std::os::unix::fs::symlink("/etc", repo.path("apps/system")).expect("link");
+    std::os::unix::fs::symlink("chws.yaml", repo.path("users/same.yaml")).expect("link");
+    repo.commit("links");
+    std::fs::remove_file(repo.path("users/secret.yaml")).expect("rm");
+    std::fs::remove_file(repo.path("apps/system")).expect("rm");
+    let (code, out, _) = repo.diff_in(&repo.project, &["--format", "json"]);
+    assert!(!out.contains("root-secret") && !out.contains("/etc"), "{out}");
+    let doc: Value = serde_json::from_str(&out).expect("json");
+    // At the base the two links out are F005 (not read); gone at the head: resolved.
+    let resolved = codes(&doc["diagnostics"]["resolved"]);
+    assert_eq!(resolved.iter().filter(|c| *c == "F005").count(), 2, "{doc:#}");
+    // A link inside the project is read at both revisions: the same users twice (D001), not new.
+    assert!(!codes(&doc["diagnostics"]["introduced"]).contains(&"D001".to_string()));
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn a_project_yaml_that_does_not_load_compares_diagnostics_only() {
+    let repo = Repo::new("broken", "");
+    repo.edit("groups/villages.yaml", VILLAGE_B, "members: [joseph, grace, fatima, david]");
+    repo.write("project.yaml", &(repo.read("project.yaml") + "roles: [\n"));
+    let (code, doc) = repo.json(&[]);
+    assert_eq!(code, 1);
+    assert_eq!((&doc["base"]["loaded"], &doc["head"]["loaded"]), (&Value::Bool(true), &Value::Bool(false)));
+    assert_eq!(codes(&doc["diagnostics"]["introduced"]), ["Y001"]);
+    assert_eq!(doc["users"], serde_json::json!([]), "nothing is known of the head's users");
+    let (_, human, _) = repo.diff_in(&repo.project, &[]);
+    assert!(human.contains("only diagnostics are compared"), "{human}");
+}
+
+#[test]
+fn json_has_exactly_the_documented_top_level_keys() {
+    let repo = Repo::new("keys", "");
+    let (code, doc) = repo.json(&[]);
+    assert_eq!(code, 0);
+    let keys: Vec<&str> = doc.as_object().expect("object").keys().map(String::as_str).collect();
+    let mut expected = ["version", "base", "head", "diagnostics", "users", "groups", "apps", "case_types"];
+    expected.sort_unstable();
+    let mut keys = keys;
+    keys.sort_unstable();
+    assert_eq!(keys, expected);
+    assert_eq!(doc["version"], 1);
+    let docs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diff-format.md"))
+        .expect("docs/diff-format.md");
+    for key in expected {
+        assert!(docs.contains(&format!("`{key}`")), "docs/diff-format.md does not document `{key}`");
+    }
+}
+
+/// The human and markdown reports of one change, with the commit hash masked.
+#[test]
+fn reports_snapshot() {
+    let repo = Repo::new("snapshot", "");
+    repo.edit("groups/villages.yaml", "members: [david, maria, grace, fatima]", "members: [maria, grace, fatima]");
+    repo.edit("groups/villages.yaml", VILLAGE_B, "members: [joseph, grace, fatima, david]");
+    repo.edit("project.yaml", "supervisor: {apps: [supervision]}", "supervisor: {apps: [supervision, chw]}");
+    repo.edit("apps/supervision.yaml", "commcare_version: \"2.53.0\"", "commcare_version: \"2.54.0\"");
+    let short = repo.git(&["rev-parse", "--short=7", "HEAD"]);
+    let mask = |s: String| s.replace(&short, "0000000");
+    let (code, human, _) = repo.diff_in(&repo.project, &[]);
+    assert_eq!(code, 1);
+    insta::assert_snapshot!("diff_human", mask(human));
+    let (_, markdown, _) = repo.diff_in(&repo.project, &["--format", "markdown"]);
+    insta::assert_snapshot!("diff_markdown", mask(markdown));
+}
+
+#[test]
+fn markdown_stays_under_60000_characters_and_says_what_was_cut() {
+    let repo = Repo::new("big", "");
+    let mut users = String::from("format_version: 2\nusers:\n");
+    let mut groups = String::from("format_version: 2\ngroups:\n");
+    for i in 0..3000 {
+        users.push_str(&format!("  - {{username: worker-with-a-long-name-{i:05}, role: chw}}\n"));
+        groups.push_str(&format!(
+            "  - {{name: \"Sub-village {i:05} of the district\", case_sharing: true, members: [worker-with-a-long-name-{i:05}]}}\n"
+        ));
+    }
+    repo.write("users/many.yaml", &users);
+    repo.write("groups/many.yaml", &groups);
+    let (code, markdown, _) = repo.diff_in(&repo.project, &["--format", "markdown"]);
+    assert_eq!(code, 0, "{}", &markdown[..markdown.len().min(2000)]);
+    let chars = markdown.chars().count();
+    assert!(chars <= 60_000, "{chars} characters");
+    assert!(chars > 30_000, "cut more than needed: {chars}");
+    assert!(markdown.starts_with("### caseshare diff"));
+    assert!(markdown.contains("| users changed | 3,000 |"), "the summary table counts everything");
+    assert!(markdown.contains("more not shown, to fit a pull request comment"), "says what was cut");
+    assert!(markdown.contains("<details><summary>"), "long lists are folded");
+    let (_, json) = repo.json(&[]);
+    assert_eq!(json["users"].as_array().unwrap().len(), 3000, "json lists everything");
+}
+
+/// Each side of a diff (src/diff/side.rs: its own index, shared with the facts)
+/// has check's diagnostics on every fixture project, from a folder and from files
+/// read into memory, staged on its own or taking the per-file results of the
+/// same project or of the previous fixture (src/diff/stage.rs: the files with the
+/// same path and text, at other ids).
+#[test]
+fn each_side_has_checks_diagnostics() {
+    let mut roots: Vec<PathBuf> = vec![common::fixtures().join("demo"), common::fixtures().join("multibyte")];
+    for r in caseshare::rules::REGISTRY {
+        if common::fixtures().join("rules").join(r.code).is_dir() {
+            roots.push(common::rule_fixture(r.code, "invalid"));
+            roots.push(common::rule_fixture(r.code, "valid"));
+        }
+    }
+    let lines = |files: &[caseshare::source::SourceFile], ds: &[caseshare::diagnostic::Diagnostic]| {
+        ds.iter().map(|d| concise::line(files, d)).collect::<Vec<_>>()
+    };
+    let mut previous = Staged::default();
+    for root in roots {
+        let check = caseshare::check_root(&root, &root).expect("check");
+        let expected = lines(&check.project.files, &check.diagnostics);
+        let origin = Origin::Folder { path: ".".into() };
+        let side = Side::from_folder(&root, &root, origin.clone()).expect("side");
+        assert_eq!(lines(&side.files, &side.diagnostics), expected, "{}", root.display());
+        let config = caseshare::config::Config::load(&root).expect("config");
+        let sources = caseshare::read::read_project(&root, &root, &config);
+        if root.join(".caseshare/journal").exists() {
+            continue; // a journal is never in git (a dot-folder), and never read from memory
+        }
+        let (side, staged) = Side::from_sources_reusing(sources.clone(), &config, origin.clone(), Reuse::Keep);
+        assert_eq!(lines(&side.files, &side.diagnostics), expected, "{} (in memory)", root.display());
+        let (side, _) = Side::from_folder_reusing(&root, &root, origin.clone(), Reuse::From(staged)).expect("side");
+        assert_eq!(lines(&side.files, &side.diagnostics), expected, "{} (its own results)", root.display());
+        let (side, staged) = Side::from_folder_reusing(&root, &root, origin.clone(), Reuse::Keep).expect("side");
+        assert_eq!(lines(&side.files, &side.diagnostics), expected, "{} (kept)", root.display());
+        let (side, _) = Side::from_sources_reusing(sources, &config, origin, Reuse::From(previous));
+        assert_eq!(lines(&side.files, &side.diagnostics), expected, "{} (the previous one's results)", root.display());
+        previous = staged;
+    }
+}
