@@ -272,3 +272,156 @@ mod workbook {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// An HQ app source export with one module of `case_type` holding one form with
+/// `actions`, and modules listing `listed` case types; basic or advanced.
+fn app_json(advanced: bool, actions: &str, listed: &[&str]) -> String {
+    let (module, form) = if advanced { ("AdvancedModule", "AdvancedForm") } else { ("Module", "Form") };
+    let mut modules = vec![format!(
+        r#"{{"doc_type": "{module}", "name": {{"en": "Mother"}}, "case_type": "mother", "forms": [
+            {{"doc_type": "{form}", "name": {{"en": "Register"}}, "requires": "none", "actions": {actions}}}]}}"#
+    )];
+    modules.extend(
+        listed
+            .iter()
+            .map(|t| format!(r#"{{"doc_type": "Module", "name": {{"en": "{t}s"}}, "case_type": "{t}", "forms": []}}"#)),
+    );
+    format!(
+        r#"{{"doc_type": "Application", "name": "Mothers", "langs": ["en"], "case_sharing": true,
+            "build_spec": {{"version": "2.53.0"}}, "modules": [{}]}}"#,
+        modules.join(", ")
+    )
+}
+
+fn condition(t: &str) -> String {
+    format!(r#"{{"type": "{t}", "question": null, "answer": null}}"#)
+}
+
+/// A basic form's actions: `open_case` and `update_case` with their conditions
+/// and update keys, and subcases `(case type, relationship, condition, properties)`.
+fn basic_actions(open: &str, update: &str, update_keys: &str, subcases: &[(&str, &str, &str, &str)]) -> String {
+    let subs: Vec<String> = subcases
+        .iter()
+        .map(|(t, r, c, props)| {
+            format!(
+                r#"{{"case_type": "{t}", "relationship": "{r}", "condition": {}, "case_properties": {props}}}"#,
+                condition(c)
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"open_case": {{"condition": {}, "name_path": "/data/name"}},
+            "update_case": {{"condition": {}, "update": {update_keys}}},
+            "subcases": [{}]}}"#,
+        condition(open),
+        condition(update),
+        subs.join(", ")
+    )
+}
+
+/// The imported app checked with david in two case sharing groups: the codes.
+fn codes_for_two_groups(json: &str) -> Vec<&'static str> {
+    let yaml = import(json, "app.json").expect("imports").yaml;
+    let files = [
+        ("project.yaml", "format_version: 2\ndomain: hq\ncase_sharing: true\n"),
+        ("apps/app.yaml", yaml.as_str()),
+        (
+            "groups/g.yaml",
+            "format_version: 2\ngroups:\n  - {name: A, case_sharing: true, members: [david]}\n  - {name: B, case_sharing: true, members: [david]}\n",
+        ),
+        ("users/u.yaml", "format_version: 2\nusers:\n  - {username: david}\n"),
+    ];
+    check_memory(&files).diagnostics.iter().map(Diagnostic::code).collect()
+}
+
+#[test]
+fn a_subcase_of_a_type_the_app_does_not_list_is_c004_whatever_its_condition() {
+    // HQ's `_create_casexml` checks every subcase's type against the app's modules
+    // ("Case type (child) for form (Register) does not exist"); `_get_active_actions`
+    // keeps the whole subcase list, so a `never` condition does not spare it.
+    for cond in ["never", "if", "always"] {
+        let actions = basic_actions("always", "never", "{}", &[("child", "child", cond, "{}")]);
+        let json = app_json(false, &actions, &[]);
+        let yaml = import(&json, "app.json").expect("imports").yaml;
+        assert!(yaml.contains("- {case_type: child, relationship: child}"), "{cond}: {yaml}");
+        let r = check_memory(&[("project.yaml", "format_version: 2\ndomain: hq\n"), ("apps/app.yaml", &yaml)]);
+        let c004: Vec<&Diagnostic> = r.diagnostics.iter().filter(|d| d.code() == "C004").collect();
+        assert_eq!(c004.len(), 1, "{cond}: {:?}", r.diagnostics);
+        assert_eq!(c004[0].severity, Severity::Error);
+        assert!(c004[0].label.contains("Case type (child) for form (Register) does not exist"), "{}", c004[0].label);
+        // With a module of the app listing `child`, HQ builds it.
+        let listed = import(&app_json(false, &actions, &["child"]), "app.json").expect("imports").yaml;
+        let r = check_memory(&[("project.yaml", "format_version: 2\ndomain: hq\n"), ("apps/app.yaml", &listed)]);
+        assert!(r.diagnostics.iter().all(|d| d.code() != "C004"), "{cond}: {:?}", r.diagnostics);
+    }
+}
+
+#[test]
+fn conditions_do_not_lift_the_assertion_and_update_case_counts_only_when_active() {
+    // A subcase opened only on some answers, or never: HQ asserts one group all the same.
+    for cond in ["if", "never"] {
+        let actions = basic_actions("never", "never", "{}", &[("child", "child", cond, "{}")]);
+        assert_eq!(codes_for_two_groups(&app_json(false, &actions, &["child"])), ["G002"], "{cond}");
+    }
+    // `owner_id` among the subcase's properties: explicit, no assertion.
+    let actions = basic_actions("never", "never", "{}", &[("child", "child", "if", r#"{"owner_id": "/data/g"}"#)]);
+    assert_eq!(codes_for_two_groups(&app_json(false, &actions, &["child"])), ["G003"]);
+    // `open_case` with `owner_id` in `update_case`: explicit only while `update_case` is active.
+    let owner = r#"{"owner_id": "/data/group"}"#;
+    let active = basic_actions("always", "always", owner, &[]);
+    assert_eq!(codes_for_two_groups(&app_json(false, &active, &[])), ["G003"]);
+    let inactive = basic_actions("always", "never", owner, &[]);
+    let yaml = import(&app_json(false, &inactive, &[]), "app.json").expect("imports").yaml;
+    assert!(yaml.contains("opens:\n          - {}\n"), "{yaml}");
+    assert_eq!(codes_for_two_groups(&app_json(false, &inactive, &[])), ["G002"]);
+    // An `open_case` that never runs opens nothing.
+    let never = basic_actions("never", "never", "{}", &[]);
+    assert!(!import(&app_json(false, &never, &[]), "app.json").expect("imports").yaml.contains("opens"));
+}
+
+#[test]
+fn a_basic_subcase_marked_extension_is_owned_automatically() {
+    let actions = basic_actions("never", "never", "{}", &[("visit", "extension", "always", "{}")]);
+    let json = app_json(false, &actions, &["visit"]);
+    assert!(import(&json, "app.json").expect("imports").yaml.contains("relationship: extension"));
+    assert_eq!(codes_for_two_groups(&json), ["G002"]);
+}
+
+/// HQ's `app_manager/tests/test_extension_case.py`,
+/// `ExtensionCasesCreateOwnerID.test_advanced_xform_autoset_owner_id` and
+/// `test_advanced_xform_create_owner_id_explicitly_set`: whether an advanced
+/// `open_cases` action with these index relationships gets an automatic owner.
+#[test]
+fn advanced_opens_are_owned_as_hqs_own_test_says() {
+    let cases: [(&[&str], bool, bool); 9] = [
+        (&["extension", "extension"], false, false),
+        (&["extension", "child"], false, true),
+        (&["extension", "question"], false, false),
+        (&["child", "question"], false, false),
+        (&[], false, true),
+        (&["child"], true, false),
+        (&["extension"], true, false),
+        (&[], true, false),
+        (&["child"], false, true),
+    ];
+    for (relationships, explicit, auto) in cases {
+        let indices: Vec<String> = relationships
+            .iter()
+            .map(|r| format!(r#"{{"tag": "parent", "reference_id": "parent", "relationship": "{r}"}}"#))
+            .collect();
+        let properties = if explicit { r#"{"owner_id": "owner"}"# } else { "{}" };
+        // The open condition does not matter either: `never` here.
+        let actions = format!(
+            r#"{{"open_cases": [{{"case_type": "visit", "case_indices": [{}], "case_properties": {properties},
+                "open_condition": {}}}], "load_update_cases": []}}"#,
+            indices.join(", "),
+            condition("never")
+        );
+        let yaml = import(&app_json(true, &actions, &["visit"]), "app.json").expect("imports").yaml;
+        let r = check_memory(&[("project.yaml", "format_version: 2\ndomain: hq\n"), ("apps/app.yaml", &yaml)]);
+        let index = caseshare::index::Index::build(&r.project);
+        let creations = &index.apps[0].creations;
+        assert_eq!(creations.len(), 1, "{relationships:?}: {yaml}");
+        assert_eq!(creations[0].auto_owner(), auto, "{relationships:?}, explicit {explicit}: {yaml}");
+    }
+}
