@@ -75,10 +75,10 @@ impl Creation<'_> {
         }
         match self.relationship {
             Relationship::None | Relationship::Child => true,
-            // A basic form's subcase is indexed as a child whatever it is marked.
-            Relationship::Extension => !self.advanced,
-            // A question picks child or extension: the user owns the case, or nobody.
-            Relationship::Question => false,
+            // In an advanced form an extension has no owner, and a question picks
+            // child or extension (the user owns the case, or nobody). A basic form's
+            // subcase is indexed as a child whatever it is marked.
+            Relationship::Extension | Relationship::Question => !self.advanced,
         }
     }
 }

@@ -131,13 +131,16 @@ modules:
 fn a_basic_subcase_marked_extension_still_needs_one_owner() {
     // HQ indexes a basic module's subcase as a child and owns it automatically
     // (`xform.py:autoset_owner_id_for_subcase` looks only for `owner_id`).
+    // A `question` (which HQ's basic modules do not have) is taken the same way.
     let on = PROJECT.replace("case_sharing: false", "case_sharing: true");
-    let chw = chw_opening("basic", "{case_type: visit, relationship: extension}");
-    let r = with_user(&on, "{username: david, role: chw}", TWO_GROUPS, &chw);
-    assert_eq!(codes(&r), ["G002"]);
-    let d = &r.diagnostics[0];
-    assert!(d.related[0].message.contains("form `visit`"), "{}", d.related[0].message);
-    assert!(d.related[0].message.contains("HQ indexes it as a child"), "{}", d.related[0].message);
+    for relationship in ["extension", "question"] {
+        let chw = chw_opening("basic", &format!("{{case_type: visit, relationship: {relationship}}}"));
+        let r = with_user(&on, "{username: david, role: chw}", TWO_GROUPS, &chw);
+        assert_eq!(codes(&r), ["G002"], "{relationship}");
+        let d = &r.diagnostics[0];
+        assert!(d.related[0].message.contains("form `visit`"), "{}", d.related[0].message);
+        assert!(d.related[0].message.contains("HQ indexes it as a child"), "{}", d.related[0].message);
+    }
 }
 
 #[test]

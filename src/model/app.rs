@@ -148,7 +148,7 @@ pub struct Opens {
     /// Defaults to `none` for the module's own case type and `child` for any other:
     /// the new case's parent is then a case of the module's type. In a basic module
     /// HQ indexes every subcase as a child whatever it is marked, so an `extension`
-    /// there is still owned automatically; in an advanced module an `extension` has no
+    /// (or `question`) there is still owned automatically; in an advanced module an `extension` has no
     /// owner and a `question` is owned by the user.
     pub relationship: Option<Sp<Relationship>>,
 }

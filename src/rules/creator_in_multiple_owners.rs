@@ -13,8 +13,9 @@ declare_rule! {
     /// An `opens` entry has an automatic owner when it is `owner: auto` (the
     /// default), except in an advanced form (an advanced module, or a shadow of one)
     /// with `relationship: extension` (the case has no owner) or `question` (the
-    /// user owns it). A basic module's subcase marked `extension` is still owned
-    /// automatically: HQ indexes it as a child.
+    /// user owns it). A basic module's subcase marked `extension` (or `question`,
+    /// which HQ's basic modules do not have) is still owned automatically: HQ
+    /// indexes it as a child.
     ///
     /// ### Why is this bad
     /// HQ puts `count(instance('groups')/groups/group) = 1` into such forms
@@ -74,7 +75,9 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
             d = d.also(place, label);
         }
         let case_type = creation.case_type.map_or(String::new(), |t| format!(" `{t}`"));
-        let marked = if creation.relationship == Relationship::Extension && !creation.advanced {
+        let marked = if matches!(creation.relationship, Relationship::Extension | Relationship::Question)
+            && !creation.advanced
+        {
             " (a basic module's subcase: HQ indexes it as a child whatever it is marked)"
         } else {
             ""
