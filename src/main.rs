@@ -328,16 +328,19 @@ fn export_hq_users(path: Option<&Path>, out_file: &Path) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(&e.to_string()),
     };
-    let (bytes, users, groups) = match hq::export_users(&result.project) {
+    let export = match hq::export_users(&result.project) {
         Ok(x) => x,
         Err(e) => return fail(&e.to_string()),
     };
     let dir = out_file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let file = write::FileWrite { path: out_file.to_path_buf(), contents: bytes, create: false };
+    let file = write::FileWrite { path: out_file.to_path_buf(), contents: export.bytes, create: false };
     if let Err(e) = write::commit_files(dir, &[file]) {
         return fail(&e.to_string());
     }
-    err(&format!("wrote {users} users and {groups} groups to `{}`", out_file.display()));
+    err(&format!("wrote {} users and {} groups to `{}`", export.users, export.groups, out_file.display()));
+    for note in &export.notes {
+        err(note);
+    }
     ExitCode::SUCCESS
 }
 
