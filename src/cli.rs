@@ -108,6 +108,7 @@ pub enum Command {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::enum_variant_names)] // the variants are the subcommands' names: hq-app, hq-users, hq-locations
 pub enum ImportCommand {
     /// HQ app source exports (JSON) to `apps/<slug>.yaml`: shows each new file, or a
     /// diff against the existing one; `--write` writes them.
@@ -135,6 +136,18 @@ pub enum ImportCommand {
         #[arg(long)]
         write: bool,
     },
+    /// An HQ bulk location upload workbook (sheet `types` and a sheet per type) to
+    /// `locations/hq-locations.yaml` and project.yaml's `location_types`: shows
+    /// them as a diff; `--write` writes them.
+    HqLocations {
+        file: PathBuf,
+        /// The project to import into (its project.yaml must exist).
+        #[arg(long, default_value = ".")]
+        project: PathBuf,
+        /// Write the files.
+        #[arg(long)]
+        write: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -142,6 +155,14 @@ pub enum ExportCommand {
     /// The project's users and groups as an HQ bulk user upload workbook; it says
     /// what to fill in before uploading (passwords of users without an `id`).
     HqUsers {
+        /// A folder inside the project (default: the current one).
+        path: Option<PathBuf>,
+        /// The workbook to write (.xlsx).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The project's location types and locations as an HQ bulk location upload workbook.
+    HqLocations {
         /// A folder inside the project (default: the current one).
         path: Option<PathBuf>,
         /// The workbook to write (.xlsx).

@@ -77,7 +77,11 @@ fn main() -> ExitCode {
         Command::Import(ImportCommand::HqUsers { file, project, write }) => {
             import(&project, write, |p| hq::import_users(&file, p))
         }
+        Command::Import(ImportCommand::HqLocations { file, project, write }) => {
+            import(&project, write, |p| hq::import_locations(&file, p))
+        }
         Command::Export(ExportCommand::HqUsers { path, out }) => export_hq_users(path.as_deref(), &out),
+        Command::Export(ExportCommand::HqLocations { path, out }) => export_hq_locations(path.as_deref(), &out),
         Command::Recover { path, rollback } => recover(path.as_deref(), rollback),
         Command::Lsp => match caseshare::lsp::run_stdio(purge_at_once) {
             Ok(()) => ExitCode::SUCCESS,
@@ -322,26 +326,56 @@ fn import(project: &Path, write: bool, plan: impl FnOnce(&Path) -> Result<hq::Im
 }
 
 fn export_hq_users(path: Option<&Path>, out_file: &Path) -> ExitCode {
-    let start = path.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let result = discover::find_root(&start).and_then(|root| caseshare::check_root(&root, &root));
-    let result = match result {
-        Ok(r) => r,
-        Err(e) => return fail(&e.to_string()),
+    let project = match loaded(path) {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
     };
-    let export = match hq::export_users(&result.project) {
+    let export = match hq::export_users(&project) {
         Ok(x) => x,
         Err(e) => return fail(&e.to_string()),
     };
-    let dir = out_file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let file = write::FileWrite { path: out_file.to_path_buf(), contents: export.bytes, create: false };
-    if let Err(e) = write::commit_files(dir, &[file]) {
-        return fail(&e.to_string());
+    if let Err(e) = write_workbook(out_file, export.bytes) {
+        return fail(&e);
     }
     err(&format!("wrote {} users and {} groups to `{}`", export.users, export.groups, out_file.display()));
     for note in &export.notes {
         err(note);
     }
     ExitCode::SUCCESS
+}
+
+fn export_hq_locations(path: Option<&Path>, out_file: &Path) -> ExitCode {
+    let project = match loaded(path) {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
+    };
+    let export = match hq::export_locations(&project) {
+        Ok(x) => x,
+        Err(e) => return fail(&e.to_string()),
+    };
+    for note in &export.notes {
+        err(note);
+    }
+    if let Err(e) = write_workbook(out_file, export.bytes) {
+        return fail(&e);
+    }
+    let (t, l) = (export.types, export.locations);
+    err(&format!("wrote {t} location type{} and {l} location{} to `{}`", plural(t), plural(l), out_file.display()));
+    ExitCode::SUCCESS
+}
+
+/// The project containing `path` (default: the current folder), loaded.
+fn loaded(path: Option<&Path>) -> Result<caseshare::Project, String> {
+    let start = path.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let result = discover::find_root(&start).and_then(|root| caseshare::check_root(&root, &root));
+    result.map(|r| r.project).map_err(|e| e.to_string())
+}
+
+/// Writes an exported workbook through the one writer.
+fn write_workbook(out_file: &Path, bytes: Vec<u8>) -> Result<(), String> {
+    let dir = out_file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let file = write::FileWrite { path: out_file.to_path_buf(), contents: bytes, create: false };
+    write::commit_files(dir, &[file]).map_err(|e| e.to_string())
 }
 
 fn recover(path: Option<&Path>, rollback: bool) -> ExitCode {

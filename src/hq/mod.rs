@@ -1,10 +1,12 @@
-//! CommCare HQ interop: app source exports to `apps/*.yaml` ([`app`]), and the
-//! bulk user workbook to and from `users/` and `groups/` ([`users`]). The
-//! functions here read the inputs and plan the files as [`Change`]s; the writer
-//! writes them.
+//! CommCare HQ interop: app source exports to `apps/*.yaml` ([`app`]), the
+//! bulk user workbook to and from `users/` and `groups/` ([`users`]), and the
+//! bulk location workbook to and from `locations/` and project.yaml's
+//! `location_types` ([`locations`]). The functions here read the inputs and plan
+//! the files as [`Change`]s; the writer writes them.
 
 pub mod app;
 pub mod bounds;
+pub mod locations;
 pub mod users;
 
 use std::path::{Path, PathBuf};
@@ -24,8 +26,15 @@ pub enum HqError {
     Workbook { path: PathBuf, source: users::WorkbookError },
     #[error("`{}`: {source}", path.display())]
     OverCap { path: PathBuf, source: bounds::OverCap },
-    #[error("some users or groups files do not load; run `caseshare check` and fix them first")]
-    NotLoaded,
+    #[error("some {0} files do not load; run `caseshare check` and fix them first")]
+    NotLoaded(&'static str),
+    #[error("no `project.yaml` in `{}`: the location types go into it; create the project first (`caseshare init`)", .0.display())]
+    NoProject(PathBuf),
+    #[error("`{}`: {source}", path.display())]
+    ProjectYaml { path: PathBuf, source: locations::ProjectYamlError },
+    /// Why the project cannot be written as HQ's workbook, one line each.
+    #[error("cannot export the locations:\n{}", .0.join("\n"))]
+    Unexportable(Vec<String>),
     #[error(transparent)]
     Project(#[from] crate::Error),
     #[error(
@@ -128,7 +137,7 @@ fn project_groups(project: &Path) -> Result<(Vec<users::ProjectGroup>, GroupsTex
     // Read whole (not streamed): the texts of the groups files are edited.
     let (loaded, _, _) = crate::load::load(crate::read::read_project(project, project, &config));
     if loaded.kind_failed(FileKind::Groups) || loaded.kind_failed(FileKind::Users) {
-        return Err(HqError::NotLoaded);
+        return Err(HqError::NotLoaded("users or groups"));
     }
     let groups = loaded
         .groups
@@ -166,7 +175,7 @@ pub struct UsersExport {
 /// The project's users and groups as an HQ bulk user workbook.
 pub fn export_users(project: &Project) -> Result<UsersExport, HqError> {
     if project.kind_failed(FileKind::Users) || project.kind_failed(FileKind::Groups) {
-        return Err(HqError::NotLoaded);
+        return Err(HqError::NotLoaded("users or groups"));
     }
     let sheets = users::from_project(project);
     let bytes = users::write_xlsx(&sheets)
@@ -177,6 +186,60 @@ pub fn export_users(project: &Project) -> Result<UsersExport, HqError> {
         groups: sheets.groups.len(),
         notes: users::export_notes(&sheets),
     })
+}
+
+/// The file an import of HQ's bulk location workbook writes the locations to.
+pub const HQ_LOCATIONS_FILE: &str = "locations/hq-locations.yaml";
+
+/// An HQ bulk location workbook to `locations/hq-locations.yaml` and the
+/// `location_types` of `project.yaml` (which must be there).
+pub fn import_locations(file: &Path, project: &Path) -> Result<Import, HqError> {
+    let len = std::fs::metadata(file).map_err(|source| HqError::Read { path: file.to_path_buf(), source })?.len();
+    bounds::file_size(len, bounds::MAX_WORKBOOK_BYTES)
+        .map_err(|source| HqError::OverCap { path: file.to_path_buf(), source })?;
+    let project_yaml = project.join("project.yaml");
+    let text = match std::fs::read(&project_yaml) {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|_| HqError::ProjectYaml {
+            path: project_yaml.clone(),
+            source: locations::ProjectYamlError::NotLoaded,
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(HqError::NoProject(project.to_path_buf())),
+        Err(source) => return Err(HqError::Read { path: project_yaml, source }),
+    };
+    let bytes = std::fs::read(file).map_err(|source| HqError::Read { path: file.to_path_buf(), source })?;
+    let sheets =
+        locations::read_xlsx(&bytes).map_err(|source| HqError::Workbook { path: file.to_path_buf(), source })?;
+    let notes = sheets.left_out.iter().map(|l| format!("note: {l}")).collect();
+    let source = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let mut changes = vec![planned(project, HQ_LOCATIONS_FILE, locations::to_yaml(&sheets, &source))?];
+    let with_types = locations::with_location_types(&text, &locations::type_defs(&sheets))
+        .map_err(|source| HqError::ProjectYaml { path: project_yaml, source })?;
+    if let Some(after) = with_types {
+        changes.push(planned(project, "project.yaml", after)?);
+    }
+    changes.retain(changes_something);
+    Ok(Import { changes, notes })
+}
+
+/// The project's location types and locations as an HQ bulk location workbook.
+#[derive(Debug)]
+pub struct LocationsExport {
+    pub bytes: Vec<u8>,
+    pub types: usize,
+    pub locations: usize,
+    /// Notes for the user, one line each.
+    pub notes: Vec<String>,
+}
+
+/// The project's location types and locations as an HQ bulk location workbook.
+pub fn export_locations(project: &Project) -> Result<LocationsExport, HqError> {
+    if project.def.is_none() || project.kind_failed(FileKind::Project) || project.kind_failed(FileKind::Locations) {
+        return Err(HqError::NotLoaded("project or locations"));
+    }
+    let (sheets, notes) = locations::from_project(project).map_err(HqError::Unexportable)?;
+    let bytes = locations::write_xlsx(&sheets)
+        .map_err(|source| HqError::Workbook { path: PathBuf::from("the workbook"), source })?;
+    Ok(LocationsExport { bytes, types: sheets.types.len(), locations: sheets.locations.len(), notes })
 }
 
 /// The project space (`domain`) of the project at `project`, when its

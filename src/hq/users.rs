@@ -242,7 +242,8 @@ pub fn export_notes(sheets: &Sheets) -> Vec<String> {
     notes
 }
 
-fn cell(d: &Data) -> String {
+/// A cell's text as HQ's reader sees it: trimmed, a whole number without `.0`.
+pub(super) fn cell(d: &Data) -> String {
     match d {
         Data::Empty => String::new(),
         Data::String(s) => s.trim().to_string(),
@@ -446,7 +447,7 @@ fn sheet_error(e: calamine::XlsxError, sheet: &'static str) -> WorkbookError {
 
 /// A sheet within [`bounds::MAX_ROWS`] rows of cells of at most
 /// [`bounds::MAX_CELL_CHARS`] characters; an error names the sheet, row and column.
-fn within_caps(sheet: &str, range: &calamine::Range<Data>) -> Result<(), OverCap> {
+pub(super) fn within_caps(sheet: &str, range: &calamine::Range<Data>) -> Result<(), OverCap> {
     if range.height() > bounds::MAX_ROWS {
         return Err(OverCap::Rows(sheet.to_string()));
     }
@@ -466,7 +467,7 @@ fn within_caps(sheet: &str, range: &calamine::Range<Data>) -> Result<(), OverCap
 }
 
 /// A spreadsheet column's letters: 0 → `A`, 26 → `AA`.
-fn column_letter(mut c: usize) -> String {
+pub(super) fn column_letter(mut c: usize) -> String {
     let mut out = Vec::new();
     loop {
         out.push(b'A' + (c % 26) as u8);

@@ -92,6 +92,14 @@ fn roles_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
 pub struct LocationType {
     /// The type's name, as locations' `type` names it.
     pub name: Sp<Name>,
+    /// HQ's location type code: the title of the type's sheet in HQ's bulk
+    /// location workbook (at most 31 characters, none of `[ ] : * ? / \`).
+    /// Without it, `caseshare export hq-locations` derives it from an ASCII
+    /// `name` as HQ does: lowercase, runs of spaces and `-` as one `-`, other
+    /// characters than letters, digits and `_` left out (`Health Facility` →
+    /// `health-facility`). A name with other characters needs a `code`.
+    #[schemars(example = &"village")]
+    pub code: Option<Sp<Name>>,
     /// The type one level up; absent for the top level.
     pub parent: Option<Sp<Name>>,
     /// HQ's "View Child Data": users at a location of this type also own the
@@ -115,7 +123,7 @@ pub struct SharedCaseType {
     pub apps: Vec<Sp<Name>>,
 }
 
-pub const LOCATION_TYPE_KEYS: &[&str] = &["name", "parent", "view_descendants", "shares_cases"];
+pub const LOCATION_TYPE_KEYS: &[&str] = &["name", "code", "parent", "view_descendants", "shares_cases"];
 pub const SHARED_CASE_TYPE_KEYS: &[&str] = &["case_type", "apps"];
 pub const ROLE_KEYS: &[&str] = &["apps"];
 pub const KEYS: &[&str] = &["format_version", "domain", "case_sharing", "roles", "location_types", "shared_case_types"];
@@ -134,11 +142,12 @@ pub fn convert(cx: &mut Conv<'_>, mut f: Fields<'_>) -> ProjectDef {
         .filter_map(|n| {
             let mut m = cx.map(n)?;
             let name = cx.required_string(&mut m, "name");
+            let code = cx.opt_string(&mut m, "code");
             let parent = cx.opt_string(&mut m, "parent");
             let view_descendants = cx.boolean(&mut m, "view_descendants").is_some_and(|b| b.value);
             let shares_cases = cx.boolean(&mut m, "shares_cases").is_some_and(|b| b.value);
             cx.finish(m, LOCATION_TYPE_KEYS);
-            Some(LocationType { name: name?, parent, view_descendants, shares_cases })
+            Some(LocationType { name: name?, code, parent, view_descendants, shares_cases })
         })
         .collect();
     let shared_case_types = cx
