@@ -660,3 +660,17 @@ fn advanced_opens_are_owned_as_hqs_own_test_says() {
         assert_eq!(creations[0].auto_owner(), auto, "{relationships:?}, explicit {explicit}: {yaml}");
     }
 }
+
+#[test]
+fn a_subcase_without_a_case_type_is_left_out_with_a_warning() {
+    // HQ refuses to build it ("subcase has no case type"): no entry to guess a type for.
+    let actions = basic_actions("always", "never", "{}", &[("", "child", "always", "{}")]);
+    let out = import(&app_json(false, &actions, &[]), "app.json").expect("imports");
+    assert!(out.yaml.contains("opens:\n          - {}\n"), "{}", out.yaml);
+    assert!(!out.yaml.contains("relationship"), "{}", out.yaml);
+    assert!(
+        out.warnings.iter().any(|w| w.contains("form `Register` opens a case with no case type")),
+        "{:?}",
+        out.warnings
+    );
+}
