@@ -131,7 +131,8 @@ pub enum ImportCommand {
     },
     /// An HQ bulk user upload workbook (sheets `users` and `groups`) to
     /// `users/hq-users.yaml` and `groups/hq-groups.yaml`: shows them, or a diff;
-    /// `--write` writes them.
+    /// `--write` writes them. As in HQ, each row replaces that user's groups (in
+    /// other groups files too), and a group a row names must exist.
     HqUsers {
         file: PathBuf,
         /// The project to import into.
@@ -157,7 +158,8 @@ pub enum ImportCommand {
 
 #[derive(Subcommand)]
 pub enum ExportCommand {
-    /// The project's users and groups as an HQ bulk user upload workbook.
+    /// The project's users and groups as an HQ bulk user upload workbook; it says
+    /// what to fill in before uploading (passwords of users without an `id`).
     HqUsers {
         /// A folder inside the project (default: the current one).
         path: Option<PathBuf>,

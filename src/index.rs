@@ -60,12 +60,26 @@ pub struct Creation<'p> {
     /// The module's case type, the parent of child and extension cases.
     pub module_case_type: Option<&'p str>,
     pub relationship: Relationship,
+    /// The form is an advanced form: its module is advanced, or a shadow of an
+    /// advanced module.
+    pub advanced: bool,
 }
 
 impl Creation<'_> {
-    /// Whether HQ assigns the owner on the phone, which needs exactly one case owner.
+    /// Whether HQ assigns the owner on the phone, which needs exactly one case owner
+    /// (`xform.py`: `autoset_owner_id_for_open_case`, `_for_subcase`,
+    /// `_for_advanced_action`; the owner is then the user's one group).
     pub fn auto_owner(&self) -> bool {
-        self.opens.owner == Owner::Auto && self.relationship != Relationship::Extension
+        if self.opens.owner != Owner::Auto {
+            return false;
+        }
+        match self.relationship {
+            Relationship::None | Relationship::Child => true,
+            // In an advanced form an extension has no owner, and a question picks
+            // child or extension (the user owns the case, or nobody). A basic form's
+            // subcase is indexed as a child whatever it is marked.
+            Relationship::Extension | Relationship::Question => !self.advanced,
+        }
     }
 }
 
@@ -403,6 +417,20 @@ impl<'p> Index<'p> {
         }
     }
 
+    /// Whether the project shares cases as HQ decides it
+    /// (`domain/models.py:Domain.case_sharing_included`): the project setting *or*
+    /// any app's. `None` when that is unknown: neither is on, and the setting or an
+    /// app's was reported, or an apps file did not load.
+    pub fn sharing_included(&self) -> Option<bool> {
+        if self.def.case_sharing() || self.apps.iter().any(|f| f.app.case_sharing()) {
+            return Some(true);
+        }
+        let unsure = self.def.case_sharing_doubt
+            || self.apps.iter().any(|f| f.app.case_sharing_doubt)
+            || self.project.kind_failed(FileKind::App);
+        (!unsure).then_some(false)
+    }
+
     /// Whether every groups file was loaded; if not, owner counts are lower bounds.
     pub fn groups_complete(&self) -> bool {
         !self.project.kind_failed(FileKind::Groups)
@@ -604,6 +632,15 @@ fn app_facts<'p>(app: &'p App, dups: &mut Dups<'p>) -> AppFacts<'p> {
     };
     for m in facts.modules_in_order.clone() {
         let module_type = facts.module_case_type(m);
+        let advanced = match m.kind {
+            ModuleKind::Advanced => true,
+            ModuleKind::Basic => false,
+            ModuleKind::Shadow => m
+                .source_module
+                .as_ref()
+                .and_then(|s| facts.modules.get(s.as_str()))
+                .is_some_and(|s| s.kind == ModuleKind::Advanced),
+        };
         if let Some(ct) = &m.case_type {
             facts.uses.push(CaseUse { case_type: ct.as_str(), file: app.file, span: ct.span(), kind: UseKind::Module });
         }
@@ -628,6 +665,7 @@ fn app_facts<'p>(app: &'p App, dups: &mut Dups<'p>) -> AppFacts<'p> {
                     case_type,
                     module_case_type: module_type,
                     relationship,
+                    advanced,
                 });
             }
             for u in &f.updates {

@@ -331,14 +331,17 @@ fn export_hq_users(path: Option<&Path>, out_file: &Path) -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(&e),
     };
-    let (bytes, users, groups) = match hq::export_users(&project) {
+    let export = match hq::export_users(&project) {
         Ok(x) => x,
         Err(e) => return fail(&e.to_string()),
     };
-    if let Err(e) = write_workbook(out_file, bytes) {
+    if let Err(e) = write_workbook(out_file, export.bytes) {
         return fail(&e);
     }
-    err(&format!("wrote {users} users and {groups} groups to `{}`", out_file.display()));
+    err(&format!("wrote {} users and {} groups to `{}`", export.users, export.groups, out_file.display()));
+    for note in &export.notes {
+        err(note);
+    }
     ExitCode::SUCCESS
 }
 

@@ -158,7 +158,9 @@ modules:
     let two = "format_version: 2\ngroups:\n  - {name: A, case_sharing: true, members: [david]}\n  - {name: B, case_sharing: true, members: [david]}\n";
     let c =
         codes(&[("project.yaml", PROJECT), ("apps/chw.yaml", app), ("groups/g.yaml", two), ("users/u.yaml", USERS)]);
-    assert_eq!(c, ["D001"]);
+    // No G002 for the duplicate's registration form; david's two groups are still
+    // worth the G003 warning, since an app shares cases (HQ's `case_sharing_included`).
+    assert_eq!(c, ["D001", "G003"]);
 }
 
 #[test]

@@ -82,3 +82,70 @@ fn the_format_documents_every_field_of_the_schemas() {
     }
     assert!(checked > 40, "the schemas' fields were not found ({checked})");
 }
+
+/// The repository is whole by itself: no tracked file refers to the folder of
+/// notes and specifications it was built from, which no clone has (`..` then
+/// `/shared`, or that folder's own paths). The needles are put together here so
+/// that this file does not hold them.
+#[test]
+fn no_tracked_file_refers_to_the_folder_outside_the_repository() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let folder = ["sha", "red"].concat();
+    let needles: Vec<String> = std::iter::once(format!("../{folder}"))
+        .chain(["SPEC.md", "domain/", "hq-fixtures/", "notes/"].iter().map(|p| format!("{folder}/{p}")))
+        .collect();
+    let listed = std::process::Command::new("git").arg("-C").arg(root).args(["ls-files", "-z"]).output();
+    let files: Vec<String> = match listed {
+        Ok(out) if out.status.success() => {
+            String::from_utf8_lossy(&out.stdout).split('\0').filter(|f| !f.is_empty()).map(String::from).collect()
+        }
+        // Not a git checkout (a packaged crate): every file but the build's.
+        _ => {
+            fn walk(dir: &Path, base: &Path, out: &mut Vec<String>) {
+                for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                    let p = e.path();
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    if name == "target" || name == ".git" {
+                        continue;
+                    }
+                    if p.is_dir() {
+                        walk(&p, base, out);
+                    } else if let Ok(rel) = p.strip_prefix(base) {
+                        out.push(rel.to_string_lossy().into_owned());
+                    }
+                }
+            }
+            let mut out = Vec::new();
+            walk(root, root, &mut out);
+            out
+        }
+    };
+    assert!(files.len() > 100, "the repository's files were not found ({})", files.len());
+    let mut found = Vec::new();
+    for f in &files {
+        let Ok(bytes) = std::fs::read(root.join(f)) else { continue };
+        for n in &needles {
+            if bytes.windows(n.len()).any(|w| w == n.as_bytes()) {
+                found.push(format!("{f}: `{n}`"));
+            }
+        }
+    }
+    assert!(found.is_empty(), "files refer to a folder outside the repository:\n{}", found.join("\n"));
+}
+
+/// `docs/hq-fidelity.md` sets every rule on owners, sharing, versions, case types,
+/// locations and names against HQ's code, with a verdict.
+#[test]
+fn hq_fidelity_covers_every_rule_hq_decides_too() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/hq-fidelity.md");
+    let doc = std::fs::read_to_string(&path).expect("docs/hq-fidelity.md");
+    for r in caseshare::rules::REGISTRY.iter().filter(|r| r.code.starts_with(['A', 'C', 'D', 'G', 'L', 'R'])) {
+        let row = doc.lines().find(|l| l.starts_with(&format!("| {} {} |", r.code, r.name)));
+        let Some(row) = row else { panic!("docs/hq-fidelity.md has no row for {} {}", r.code, r.name) };
+        assert!(
+            ["**agrees**", "**stricter**", "**caseshare only**"].iter().any(|v| row.contains(v)),
+            "{}: no verdict in {row}",
+            r.code
+        );
+    }
+}

@@ -66,9 +66,35 @@ fn demo_checks_clean() -> Result<(), Failed> {
     Ok(())
 }
 
+/// The wiki's referral story as HQ builds it: the demo's CHW app opens `referral`
+/// cases and lists `referral` in a module of its own. Without that module HQ refuses
+/// to build the CHW app, although the clinic app lists `referral`: C004, alone.
+fn demo_chw_app_needs_its_own_referral_module() -> Result<(), Failed> {
+    let root = std::env::temp_dir().join(format!("caseshare-demo-referral-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    common::copy_tree(&fixtures().join("demo"), &root);
+    let chw = root.join("apps/chw.yaml");
+    let text = std::fs::read_to_string(&chw).map_err(|e| e.to_string())?;
+    let cut = text.find("  - name: Referrals").ok_or("the demo's CHW app has a Referrals module")?;
+    std::fs::write(&chw, &text[..cut]).map_err(|e| e.to_string())?;
+    let result = check_root(&root, &root).map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_dir_all(&root);
+    let codes: Vec<&str> = result.diagnostics.iter().map(|d| d.code()).collect();
+    if codes != ["C004"] {
+        return Err(format!("want C004 alone:\n{}", rendered(&result)).into());
+    }
+    let d = &result.diagnostics[0];
+    let clinic = d.related.iter().any(|r| result.project.files[r.file].rel == "apps/clinic.yaml");
+    if d.severity != caseshare::diagnostic::Severity::Error || !d.message.contains("app `chw`") || !clinic {
+        return Err(format!("want an error in app `chw` that points at the clinic app:\n{}", rendered(&result)).into());
+    }
+    Ok(())
+}
+
 fn main() {
     let mut trials: Vec<Trial> = REGISTRY.iter().map(|r| Trial::test(r.code, move || rule(r.code))).collect();
     trials.push(Trial::test("folders_are_rules", folders_are_rules));
     trials.push(Trial::test("demo_checks_clean", demo_checks_clean));
+    trials.push(Trial::test("demo_chw_app_needs_its_own_referral_module", demo_chw_app_needs_its_own_referral_module));
     libtest_mimic::run(&Arguments::from_args(), trials).exit();
 }

@@ -176,9 +176,9 @@ fn links_out_of_the_project_show_nothing_of_their_target() {
     std::os::unix::fs::symlink(secret_dir.join("token.yaml"), tree.0.join("groups/x.yaml")).expect("link");
     std::os::unix::fs::symlink(secret_dir.join("zq-private"), tree.0.join("locations/remote")).expect("link");
     // A link inside the project, to a file under a dot-folder caseshare does not read itself.
-    std::fs::create_dir_all(tree.0.join(".shared")).expect("mkdir");
-    tree.write(".shared/users.yaml", "format_version: 2\nusers:\n  - {username: david}\n");
-    std::os::unix::fs::symlink("../.shared/users.yaml", tree.0.join("users/linked.yaml")).expect("link");
+    std::fs::create_dir_all(tree.0.join(".common")).expect("mkdir");
+    tree.write(".common/users.yaml", "format_version: 2\nusers:\n  - {username: david}\n");
+    std::os::unix::fs::symlink("../.common/users.yaml", tree.0.join("users/linked.yaml")).expect("link");
     for format in ["human", "concise", "json", "sarif", "github"] {
         let out = Command::cargo_bin("caseshare")
             .expect("binary")

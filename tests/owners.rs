@@ -103,22 +103,97 @@ fn explicit_owner_removes_g002() {
     assert!(!codes(&r).contains(&"G002"), "{:?}", codes(&r));
 }
 
-#[test]
-fn extension_cases_do_not_need_one_owner() {
-    let chw = CHW.replace("opens: [{}]", "opens: [{case_type: visit, relationship: extension}]");
-    let r = with_user(PROJECT, "{username: david, role: chw}", TWO_GROUPS, &chw);
-    assert!(!codes(&r).contains(&"G002"), "{:?}", codes(&r));
+/// The CHW app with its registration form's owner explicit and `opens` as given in
+/// a second module of `kind`, with a module listing `visit`.
+fn chw_opening(kind: &str, opens: &str) -> String {
+    format!(
+        "format_version: 2
+name: CHW
+commcare_version: \"2.53.0\"
+case_sharing: true
+modules:
+  - name: Pregnancy
+    case_type: pregnancy
+    forms:
+      - {{name: Register, opens: [{{owner: explicit}}]}}
+  - name: Visits
+    kind: {kind}
+    case_type: pregnancy
+    forms:
+      - {{name: Visit, requires: case, updates: [pregnancy], opens: [{opens}]}}
+  - name: Visit log
+    case_type: visit
+"
+    )
 }
 
 #[test]
-fn follow_up_only_user_gets_no_g002_and_g003_only_with_the_project_setting() {
-    let r = with_user(PROJECT, "{username: david, role: reviewer}", TWO_GROUPS, CHW);
-    assert!(!codes(&r).contains(&"G002"), "{:?}", codes(&r));
-    assert!(!codes(&r).contains(&"G003"), "{:?}", codes(&r));
+fn a_basic_subcase_marked_extension_still_needs_one_owner() {
+    // HQ indexes a basic module's subcase as a child and owns it automatically
+    // (`xform.py:autoset_owner_id_for_subcase` looks only for `owner_id`).
+    // A `question` (which HQ's basic modules do not have) is taken the same way.
     let on = PROJECT.replace("case_sharing: false", "case_sharing: true");
-    let r = with_user(&on, "{username: david, role: reviewer}", TWO_GROUPS, CHW);
-    assert!(!codes(&r).contains(&"G002"), "{:?}", codes(&r));
-    assert_eq!(codes(&r).iter().filter(|c| **c == "G003").count(), 1, "{:?}", codes(&r));
+    for relationship in ["extension", "question"] {
+        let chw = chw_opening("basic", &format!("{{case_type: visit, relationship: {relationship}}}"));
+        let r = with_user(&on, "{username: david, role: chw}", TWO_GROUPS, &chw);
+        assert_eq!(codes(&r), ["G002"], "{relationship}");
+        let d = &r.diagnostics[0];
+        assert!(d.related[0].message.contains("form `visit`"), "{}", d.related[0].message);
+        assert!(d.related[0].message.contains("HQ indexes it as a child"), "{}", d.related[0].message);
+    }
+}
+
+#[test]
+fn an_advanced_extension_or_question_needs_no_owner() {
+    // `autoset_owner_id_for_advanced_action`: only extension indices → no owner
+    // ("-"); a `question` index → the user owns the case. A child index, or none,
+    // is owned automatically.
+    let on = PROJECT.replace("case_sharing: false", "case_sharing: true");
+    let none = "{username: david, role: chw}";
+    for (opens, g002) in [
+        ("{case_type: visit, relationship: extension}", false),
+        ("{case_type: visit, relationship: question}", false),
+        ("{case_type: visit, relationship: child}", true),
+        ("{case_type: visit, relationship: none}", true),
+        ("{case_type: visit, relationship: child, owner: explicit}", false),
+    ] {
+        let r = with_user(&on, none, TWO_GROUPS, &chw_opening("advanced", opens));
+        let want: &[&str] = if g002 { &["G002"] } else { &["G003"] };
+        assert_eq!(codes(&r), want, "{opens}");
+    }
+    // A shadow of an advanced module has its forms.
+    let shadow = chw_opening("advanced", "{case_type: visit, relationship: extension}")
+        .replace("  - name: Visit log", "  - {name: Copy, kind: shadow, source_module: visits}\n  - name: Visit log");
+    let r = with_user(&on, none, TWO_GROUPS, &shadow);
+    assert_eq!(codes(&r), ["G003"]);
+}
+
+#[test]
+fn follow_up_only_user_gets_no_g002_and_g003_when_the_project_shares_cases() {
+    // HQ's `Domain.case_sharing_included()`: the project setting or any app's. The
+    // apps share cases here, the project setting is off: G003 all the same.
+    let reviewer = "{username: david, role: reviewer}";
+    let r = with_user(PROJECT, reviewer, TWO_GROUPS, CHW);
+    assert_eq!(codes(&r), ["G007", "G003"]);
+    let on = PROJECT.replace("case_sharing: false", "case_sharing: true");
+    let r = with_user(&on, reviewer, TWO_GROUPS, CHW);
+    assert_eq!(codes(&r), ["G003"]);
+    // Nothing shares cases: no G003, whatever the groups (G004 says they share for nothing).
+    let off = |t: &str| t.replace("case_sharing: true\nmodules", "case_sharing: false\nmodules");
+    let files = [
+        ("project.yaml", PROJECT.to_string()),
+        ("apps/chw.yaml", off(CHW)),
+        ("apps/review.yaml", off(REVIEW)),
+        ("groups/villages.yaml", TWO_GROUPS.to_string()),
+        ("users/staff.yaml", format!("format_version: 2\nusers:\n  - {reviewer}\n")),
+    ];
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    let r = check(&files);
+    assert_eq!(codes(&r), ["G004", "G004"]);
+    // The project setting alone is enough.
+    let mut with_setting = files.clone();
+    with_setting[0].1 = &on;
+    assert!(codes(&check(&with_setting)).contains(&"G003"), "{:?}", codes(&check(&with_setting)));
 }
 
 #[test]

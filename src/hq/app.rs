@@ -2,13 +2,19 @@
 //! `/a/<domain>/apps/source/<app_id>/`) to a format-2 `apps/<slug>.yaml`.
 //!
 //! What matters for case sharing is read as HQ itself decides it (see
-//! `docs/hq-fidelity.md`): an active `open_case` opens the
-//! module's case type, with an explicit owner when `owner_id` is among
-//! `update_case.update`'s keys; each active subcase opens a child (or extension)
-//! case, explicit when `owner_id` is among its case properties; an advanced
-//! `open_cases` action is automatic only with no index or a `child` index.
-//! Only keys and conditions are read, so the pre-2022 string actions and the
-//! current `{question_path, update_mode}` objects import alike.
+//! `docs/hq-fidelity.md`): an active `open_case` opens the module's case type,
+//! with an explicit owner when `owner_id` is among the keys of an active
+//! `update_case` (`autoset_owner_id_for_open_case` reads the active actions);
+//! every subcase opens a case, whatever its condition (`Form._get_active_actions`
+//! keeps the whole list), explicit when `owner_id` is among its case properties,
+//! and indexed as a child even when marked `extension` (caseshare keeps the mark
+//! and owns it automatically all the same); every advanced `open_cases` action
+//! opens a case whatever its `open_condition`, explicit with `owner_id` among its
+//! case properties, else owned automatically with no index or a `child` index,
+//! by the user with a `question` index, and by nobody with only `extension`
+//! indices (`autoset_owner_id_for_advanced_action`). Only keys and conditions are
+//! read, so the pre-2022 string actions and the current `{question_path,
+//! update_mode}` objects import alike.
 
 use std::collections::HashSet;
 use std::fmt::Write;
@@ -57,10 +63,11 @@ fn text(v: &Value, langs: &[String]) -> String {
     }
 }
 
-/// An action runs when its condition is `always` or `if` (a missing condition is `always`).
+/// A basic form's `open_case` or `update_case` runs when its condition is `always`
+/// or `if` (`FormActionCondition.is_active`); a missing condition is HQ's default,
+/// `never`.
 fn active(action: &Value) -> bool {
-    let condition = action.get("condition").or_else(|| action.get("open_condition"));
-    !matches!(condition.and_then(|c| c.get("type")).and_then(Value::as_str), Some("never"))
+    matches!(action.pointer("/condition/type").and_then(Value::as_str), Some("always" | "if"))
 }
 
 fn has_key(map: Option<&Value>, key: &str) -> bool {
@@ -107,44 +114,83 @@ struct Form {
     updates: Vec<String>,
 }
 
-fn basic_form(form: &Value, module_type: &str, langs: &[String]) -> Form {
+/// A case type HQ cannot build a form with: it refuses a subcase or an advanced
+/// `open_cases` action without one ("subcase has no case type", and "Case type ()
+/// for form (…) does not exist").
+fn no_case_type(form: &str, warnings: &mut Vec<String>) {
+    warnings.push(format!(
+        "form `{form}` opens a case with no case type, which HQ refuses to build; the entry is left out"
+    ));
+}
+
+fn basic_form(form: &Value, module_type: &str, langs: &[String], warnings: &mut Vec<String>) -> Form {
     let actions = form.get("actions").cloned().unwrap_or(Value::Null);
-    let update_case = actions.get("update_case");
+    let name = text(form.get("name").unwrap_or(&Value::Null), langs);
+    // `update_case` counts only when active: HQ reads the active actions.
+    let update_case = actions.get("update_case").filter(|u| active(u));
     let update_keys = update_case.and_then(|u| u.get("update"));
     let mut opens = Vec::new();
-    if let Some(open) = actions.get("open_case").filter(|o| active(o)) {
-        let _ = open;
+    if actions.get("open_case").is_some_and(active) {
         opens.push(Open { case_type: None, relationship: None, explicit: has_key(update_keys, "owner_id") });
     }
-    for sub in actions.get("subcases").and_then(Value::as_array).into_iter().flatten().filter(|s| active(s)) {
+    // Every subcase, whatever its condition: HQ keeps the whole list.
+    for sub in actions.get("subcases").and_then(Value::as_array).into_iter().flatten() {
         let case_type = sub.get("case_type").and_then(Value::as_str).unwrap_or("").to_string();
+        if case_type.is_empty() {
+            no_case_type(&name, warnings);
+            continue;
+        }
         let relationship = match sub.get("relationship").and_then(Value::as_str) {
             Some("extension") => "extension",
             _ => "child",
         };
         opens.push(Open {
-            case_type: (!case_type.is_empty()).then_some(case_type),
+            case_type: Some(case_type),
             relationship: Some(relationship),
             explicit: has_key(sub.get("case_properties"), "owner_id"),
         });
     }
-    let updated = update_case.is_some_and(active)
-        && update_keys.and_then(Value::as_object).is_some_and(|m| !m.is_empty())
-        && !module_type.is_empty();
+    let updated = update_keys.and_then(Value::as_object).is_some_and(|m| !m.is_empty()) && !module_type.is_empty();
     Form {
         id: None,
-        name: text(form.get("name").unwrap_or(&Value::Null), langs),
+        name,
         requires_case: form.get("requires").and_then(Value::as_str) == Some("case"),
         opens,
         updates: if updated { vec![module_type.to_string()] } else { Vec::new() },
     }
 }
 
-fn advanced_form(form: &Value, langs: &[String]) -> Form {
+/// How an advanced `open_cases` action relates its case, and whether its owner
+/// is explicit, from its index relationships, as
+/// `xform.py:autoset_owner_id_for_advanced_action` decides: `owner_id` among the
+/// case properties is explicit; no index is `none`; any `question` index lets a
+/// question decide (the user owns the case); any `child` index is a child; only
+/// extensions is an extension (no owner).
+fn advanced_relationship(relationships: &[String], explicit: bool) -> (&'static str, bool) {
+    let rel = if relationships.is_empty() {
+        "none"
+    } else if relationships.iter().any(|r| r == "question") {
+        "question"
+    } else if relationships.iter().any(|r| r == "child") {
+        "child"
+    } else {
+        "extension"
+    };
+    (rel, explicit)
+}
+
+fn advanced_form(form: &Value, langs: &[String], warnings: &mut Vec<String>) -> Form {
     let actions = form.get("actions").cloned().unwrap_or(Value::Null);
+    let name = text(form.get("name").unwrap_or(&Value::Null), langs);
     let mut opens = Vec::new();
-    for open in actions.get("open_cases").and_then(Value::as_array).into_iter().flatten().filter(|o| active(o)) {
+    // Every action, whatever its `open_condition`: HQ's assertion and its case
+    // type check loop over them all.
+    for open in actions.get("open_cases").and_then(Value::as_array).into_iter().flatten() {
         let case_type = open.get("case_type").and_then(Value::as_str).unwrap_or("").to_string();
+        if case_type.is_empty() {
+            no_case_type(&name, warnings);
+            continue;
+        }
         // Indices: current `case_indices`, or the legacy `parent_tag` (a child index).
         let mut relationships: Vec<String> = open
             .get("case_indices")
@@ -157,19 +203,9 @@ fn advanced_form(form: &Value, langs: &[String]) -> Form {
             let legacy = open.get("parent_relationship").and_then(Value::as_str).unwrap_or("child");
             relationships.push(legacy.to_string());
         }
-        let explicit_owner = has_key(open.get("case_properties"), "owner_id");
-        // HQ: automatic with no index or any child index; not for extension-only or
-        // `question` indices (owner "-" or chosen by a question).
-        let (relationship, explicit) = if relationships.is_empty() {
-            (Some("none"), explicit_owner)
-        } else if relationships.iter().any(|r| r == "child") {
-            (Some("child"), explicit_owner)
-        } else if relationships.iter().all(|r| r == "extension") {
-            (Some("extension"), explicit_owner)
-        } else {
-            (Some("child"), true)
-        };
-        opens.push(Open { case_type: (!case_type.is_empty()).then_some(case_type), relationship, explicit });
+        let (relationship, explicit) =
+            advanced_relationship(&relationships, has_key(open.get("case_properties"), "owner_id"));
+        opens.push(Open { case_type: Some(case_type), relationship: Some(relationship), explicit });
     }
     let mut updates: Vec<String> = Vec::new();
     for load in actions.get("load_update_cases").and_then(Value::as_array).into_iter().flatten() {
@@ -178,13 +214,7 @@ fn advanced_form(form: &Value, langs: &[String]) -> Form {
             updates.push(t.to_string());
         }
     }
-    Form {
-        id: None,
-        name: text(form.get("name").unwrap_or(&Value::Null), langs),
-        requires_case: !updates.is_empty(),
-        opens,
-        updates,
-    }
+    Form { id: None, name, requires_case: !updates.is_empty(), opens, updates }
 }
 
 /// Imports one app source export; `source` names it in the header comment.
@@ -254,9 +284,9 @@ pub fn import(json: &str, source: &str) -> Result<Imported, ImportError> {
             .flatten()
             .map(|f| {
                 if f.get("doc_type").and_then(Value::as_str) == Some("AdvancedForm") {
-                    advanced_form(f, &langs)
+                    advanced_form(f, &langs, &mut warnings)
                 } else {
-                    basic_form(f, &case_type, &langs)
+                    basic_form(f, &case_type, &langs, &mut warnings)
                 }
             })
             .collect();

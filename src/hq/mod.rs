@@ -35,6 +35,12 @@ pub enum HqError {
     /// Why the project cannot be written as HQ's workbook, one line each.
     #[error("cannot export the locations:\n{}", .0.join("\n"))]
     Unexportable(Vec<String>),
+    #[error(transparent)]
+    Project(#[from] crate::Error),
+    #[error(
+        "`{0}`: the import must change members there, but cannot edit the layout of its `members` lists; write each as `[a, b]` or one `- name` a line"
+    )]
+    MembersLayout(String),
 }
 
 /// What an import plans, and what the user should know about it.
@@ -63,38 +69,123 @@ pub fn import_apps(files: &[PathBuf], project: &Path) -> Result<Import, HqError>
     Ok(out)
 }
 
-/// An HQ bulk user workbook to `users/hq-users.yaml` and `groups/hq-groups.yaml`.
+/// An HQ bulk user workbook to `users/hq-users.yaml` and `groups/hq-groups.yaml`,
+/// as HQ's upload takes it: a group a row names must be in the workbook's
+/// `groups` sheet or in `groups/`, and each row replaces that user's groups, in
+/// other groups files too.
 pub fn import_users(file: &Path, project: &Path) -> Result<Import, HqError> {
     let len = std::fs::metadata(file).map_err(|source| HqError::Read { path: file.to_path_buf(), source })?.len();
     bounds::file_size(len, bounds::MAX_WORKBOOK_BYTES)
         .map_err(|source| HqError::OverCap { path: file.to_path_buf(), source })?;
     let bytes = std::fs::read(file).map_err(|source| HqError::Read { path: file.to_path_buf(), source })?;
     let domain = project_domain(project);
-    let sheets = users::read_xlsx_for(&bytes, domain.as_deref())
+    let (existing, texts) = project_groups(project)?;
+    let names: Vec<&str> = existing.iter().map(|g| g.group.name.as_str()).collect();
+    let sheets = users::read_xlsx_in(&bytes, domain.as_deref(), &names)
         .map_err(|source| HqError::Workbook { path: file.to_path_buf(), source })?;
-    let notes = sheets
+    let mut notes: Vec<String> = sheets
         .left_out
         .iter()
         .map(|c| format!("note: column {c} has no place in the definitions and is left out"))
         .collect();
+    notes.push(
+        "note: as in HQ's upload, each row replaces that user's groups with those of its `group` columns \
+         (a row with none takes the user out of every group)"
+            .to_string(),
+    );
+    let plan = users::plan_groups(&sheets, &existing);
     let source = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let (users, groups) = users::to_yaml(&sheets, &source);
+    let (users, groups) = users::to_yaml_planned(&sheets, &source, &plan);
     let mut changes =
-        vec![planned(project, "users/hq-users.yaml", users)?, planned(project, "groups/hq-groups.yaml", groups)?];
+        vec![planned(project, "users/hq-users.yaml", users)?, planned(project, users::IMPORT_GROUPS_FILE, groups)?];
+    let mut files: Vec<&str> = plan.elsewhere.iter().map(|c| c.file.as_str()).collect();
+    files.dedup();
+    for rel in files {
+        let edits: Vec<&users::MemberChange> = plan.elsewhere.iter().filter(|c| c.file == rel).collect();
+        let text = texts.iter().find(|(f, _)| f == rel).map(|(_, t)| t.as_str()).unwrap_or_default();
+        let after = users::member_edits(text, &edits).ok_or_else(|| HqError::MembersLayout(rel.to_string()))?;
+        changes.push(planned(project, rel, after)?);
+        for c in edits {
+            for m in &c.remove {
+                notes.push(format!("note: `{m}` leaves group `{}` ({rel}): their row does not name it", c.group));
+            }
+            for m in &c.add {
+                notes.push(format!("note: `{m}` joins group `{}` ({rel}), as their row names it", c.group));
+            }
+        }
+    }
+    for (group, rel) in &plan.defined_elsewhere {
+        notes.push(format!(
+            "note: group `{group}` of sheet `groups` is defined in `{rel}`: its members there follow the rows, \
+             its settings there are kept"
+        ));
+    }
     changes.retain(changes_something);
     Ok(Import { changes, notes })
 }
 
-/// The project's users and groups as an HQ bulk user workbook, with the numbers
-/// of users and groups in it.
-pub fn export_users(project: &Project) -> Result<(Vec<u8>, usize, usize), HqError> {
+/// The texts of a project's groups files: (path relative to the root, text).
+type GroupsTexts = Vec<(String, String)>;
+
+/// The groups the project at `project` defines (none when it has no
+/// `project.yaml` yet), and the texts of its groups files.
+fn project_groups(project: &Path) -> Result<(Vec<users::ProjectGroup>, GroupsTexts), HqError> {
+    if !project.join("project.yaml").is_file() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let config = crate::config::Config::load(project)?;
+    // Read whole (not streamed): the texts of the groups files are edited.
+    let (loaded, _, _) = crate::load::load(crate::read::read_project(project, project, &config));
+    if loaded.kind_failed(FileKind::Groups) || loaded.kind_failed(FileKind::Users) {
+        return Err(HqError::NotLoaded("users or groups"));
+    }
+    let groups = loaded
+        .groups
+        .iter()
+        .map(|g| users::ProjectGroup {
+            group: users::GroupRow {
+                id: g.id.as_ref().map(|i| i.value.to_string()),
+                name: g.name.value.to_string(),
+                case_sharing: g.case_sharing(),
+                reporting: g.reporting,
+            },
+            members: g.members.iter().map(|m| m.value.to_string()).collect(),
+            file: loaded.files[g.file].rel.clone(),
+        })
+        .collect();
+    let texts = loaded
+        .files
+        .iter()
+        .filter(|f| f.kind == FileKind::Groups)
+        .map(|f| (f.rel.clone(), f.text.to_string()))
+        .collect();
+    Ok((groups, texts))
+}
+
+/// A workbook `export hq-users` writes, and what the user must know of it.
+#[derive(Debug)]
+pub struct UsersExport {
+    pub bytes: Vec<u8>,
+    pub users: usize,
+    pub groups: usize,
+    /// What to do before uploading it, one line each.
+    pub notes: Vec<String>,
+}
+
+/// The project's users and groups as an HQ bulk user workbook.
+pub fn export_users(project: &Project) -> Result<UsersExport, HqError> {
     if project.kind_failed(FileKind::Users) || project.kind_failed(FileKind::Groups) {
         return Err(HqError::NotLoaded("users or groups"));
     }
     let sheets = users::from_project(project);
     let bytes = users::write_xlsx(&sheets)
         .map_err(|source| HqError::Workbook { path: PathBuf::from("the workbook"), source })?;
-    Ok((bytes, sheets.users.len(), sheets.groups.len()))
+    Ok(UsersExport {
+        bytes,
+        users: sheets.users.len(),
+        groups: sheets.groups.len(),
+        notes: users::export_notes(&sheets),
+    })
 }
 
 /// The file an import of HQ's bulk location workbook writes the locations to.

@@ -1,8 +1,15 @@
-//! The HQ bulk user upload workbook: sheet `users` (`username`, `role`,
-//! `is_active`, `group 1…N`, `location_code 1…N`) and sheet `groups` (`id`,
-//! `name`, `case-sharing?`, `reporting?`, yes/no values as HQ requires), to and
-//! from `users/` and `groups/`. Other columns (passwords, phone numbers, custom
-//! data) have no place in the format and are reported as left out.
+//! The HQ bulk user upload workbook: sheet `users` (`username`, `user_id`,
+//! `password`, `role`, `is_active`, `group 1…N`, `location_code 1…N`) and sheet
+//! `groups` (`id`, `name`, `case-sharing?`, `reporting?`, yes/no values as HQ
+//! requires), to and from `users/` and `groups/`, read as HQ's upload reads it
+//! (`corehq/apps/user_importer/importer.py`, `validation.py`,
+//! `corehq/util/workbook_json/excel.py`). Other columns (passwords, phone
+//! numbers, custom data) have no place in the format and are reported as left out.
+//!
+//! HQ updates a user whose row has its `user_id` and creates one whose row has
+//! none, which needs a `password`; it refuses a row without `user_id` whose
+//! username exists. A row's `group` columns replace that user's groups, and a
+//! group a row names must exist in HQ or in the `groups` sheet.
 
 use std::collections::BTreeMap;
 use std::io::Cursor;
@@ -18,6 +25,9 @@ use crate::yaml::edit::scalar;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct UserRow {
     pub username: String,
+    /// HQ's `user_id`: with it the upload updates the user, without it the row
+    /// creates one.
+    pub id: Option<String>,
     pub role: Option<String>,
     pub is_active: bool,
     pub groups: Vec<String>,
@@ -52,6 +62,8 @@ pub enum WorkbookError {
     NoColumn(&'static str, &'static str),
     #[error("sheet `{sheet}`, row {row}: values for field `{column}` must be \"yes\" or \"no\", found `{value}`")]
     NotYesNo { sheet: &'static str, row: usize, column: String, value: String },
+    #[error("sheet `{sheet}`, row {row}: column `{column}` can only contain true or false, found `{value}`")]
+    NotTrueFalse { sheet: &'static str, row: usize, column: String, value: String },
     #[error("cannot write the workbook: {0}")]
     Write(String),
     #[error(transparent)]
@@ -115,6 +127,7 @@ pub fn from_project(project: &Project) -> Sheets {
         .iter()
         .map(|u| UserRow {
             username: u.username.value.to_string(),
+            id: u.id.as_ref().map(|i| i.value.to_string()),
             role: u.role.as_ref().map(|r| r.value.to_string()),
             is_active: u.is_active,
             groups: memberships.get(u.username.as_str()).cloned().unwrap_or_default(),
@@ -138,7 +151,17 @@ fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
-/// The workbook, as HQ's bulk upload reads it.
+/// The headers of the `users` sheet that [`write_xlsx`] writes before the
+/// `group N` and `location_code N` columns: `username`, and what HQ needs to take
+/// a row as an update (`user_id`) or as a new user (`password`).
+pub const USER_HEADERS: [&str; 5] = ["username", "user_id", "password", "role", "is_active"];
+
+/// The headers of the `groups` sheet, as HQ's own download writes them.
+pub const GROUP_HEADERS: [&str; 4] = ["id", "name", "case-sharing?", "reporting?"];
+
+/// The workbook, as HQ's bulk upload reads it: every user with their `user_id`
+/// when known, the `password` cells left blank (HQ keeps a user's password when
+/// the cell is blank; a new user, one without `user_id`, needs one filled in).
 pub fn write_xlsx(sheets: &Sheets) -> Result<Vec<u8>, WorkbookError> {
     let e = |x: rust_xlsxwriter::XlsxError| WorkbookError::Write(x.to_string());
     let mut book = Workbook::new();
@@ -146,27 +169,30 @@ pub fn write_xlsx(sheets: &Sheets) -> Result<Vec<u8>, WorkbookError> {
     let max_locations = sheets.users.iter().map(|u| u.locations.len()).max().unwrap_or(0);
     let users = book.add_worksheet();
     users.set_name("users").map_err(e)?;
-    let mut header = vec!["username".to_string(), "role".into(), "is_active".into()];
+    let mut header: Vec<String> = USER_HEADERS.iter().map(|h| h.to_string()).collect();
     header.extend((1..=max_groups).map(|i| format!("group {i}")));
     header.extend((1..=max_locations).map(|i| format!("location_code {i}")));
     for (c, h) in header.iter().enumerate() {
         users.write_string(0, c as u16, h).map_err(e)?;
     }
+    let first_group = USER_HEADERS.len();
     for (r, u) in sheets.users.iter().enumerate() {
         let row = r as u32 + 1;
         users.write_string(row, 0, &u.username).map_err(e)?;
-        users.write_string(row, 1, u.role.as_deref().unwrap_or("")).map_err(e)?;
-        users.write_string(row, 2, if u.is_active { "True" } else { "False" }).map_err(e)?;
+        users.write_string(row, 1, u.id.as_deref().unwrap_or("")).map_err(e)?;
+        users.write_string(row, 2, "").map_err(e)?;
+        users.write_string(row, 3, u.role.as_deref().unwrap_or("")).map_err(e)?;
+        users.write_string(row, 4, if u.is_active { "True" } else { "False" }).map_err(e)?;
         for (i, g) in u.groups.iter().enumerate() {
-            users.write_string(row, (3 + i) as u16, g).map_err(e)?;
+            users.write_string(row, (first_group + i) as u16, g).map_err(e)?;
         }
         for (i, l) in u.locations.iter().enumerate() {
-            users.write_string(row, (3 + max_groups + i) as u16, l).map_err(e)?;
+            users.write_string(row, (first_group + max_groups + i) as u16, l).map_err(e)?;
         }
     }
     let groups = book.add_worksheet();
     groups.set_name("groups").map_err(e)?;
-    for (c, h) in ["id", "name", "case-sharing?", "reporting?"].iter().enumerate() {
+    for (c, h) in GROUP_HEADERS.iter().enumerate() {
         groups.write_string(0, c as u16, *h).map_err(e)?;
     }
     for (r, g) in sheets.groups.iter().enumerate() {
@@ -179,6 +205,43 @@ pub fn write_xlsx(sheets: &Sheets) -> Result<Vec<u8>, WorkbookError> {
     book.save_to_buffer().map_err(e)
 }
 
+/// What the user must know before uploading the workbook of these rows to HQ:
+/// whom HQ would take as new users (they need a password), that each row
+/// replaces the user's groups, and that locations are left alone when no
+/// `location_code` column is written.
+pub fn export_notes(sheets: &Sheets) -> Vec<String> {
+    let mut notes = Vec::new();
+    let new: Vec<&str> = sheets.users.iter().filter(|u| u.id.is_none()).map(|u| u.username.as_str()).collect();
+    if !new.is_empty() {
+        let shown: Vec<String> = new.iter().take(5).map(|n| format!("`{n}`")).collect();
+        let more = if new.len() > 5 { format!(" and {} more", new.len() - 5) } else { String::new() };
+        notes.push(format!(
+            "note: {} user{} ha{} no `id` ({}{more}): HQ takes such a row as a new user, who needs a password; \
+             fill in their `password` cells before uploading (caseshare keeps no passwords), or, for users who \
+             already exist in HQ, give them their HQ `user_id` as `id` (`caseshare import hq-users` keeps it from \
+             HQ's user download): HQ refuses an existing username without it (\"The username already belongs to a \
+             user. Specify an ID to update the user.\")",
+            new.len(),
+            if new.len() == 1 { "" } else { "s" },
+            if new.len() == 1 { "s" } else { "ve" },
+            shown.join(", ")
+        ));
+    }
+    notes.push(
+        "note: HQ's upload replaces each listed user's groups with those of their row's `group` columns: \
+         a user with none leaves every group"
+            .to_string(),
+    );
+    if !sheets.users.iter().any(|u| !u.locations.is_empty()) {
+        notes.push(
+            "note: no user has locations, so the workbook has no `location_code` column and HQ leaves \
+             users' locations as they are"
+                .to_string(),
+        );
+    }
+    notes
+}
+
 /// A cell's text as HQ's reader sees it: trimmed, a whole number without `.0`.
 pub(super) fn cell(d: &Data) -> String {
     match d {
@@ -189,8 +252,19 @@ pub(super) fn cell(d: &Data) -> String {
     }
 }
 
-/// `yes`/`true` or `no`/`false`/blank, as HQ's `?` columns take them.
-fn parse_yes_no(
+/// `yes`/`true` or `no`/`false`, any case, as HQ reads a `?` column
+/// (`corehq/util/workbook_json/excel.py`); a blank cell is `no`.
+fn parse_yes_no(sheet: &'static str, row: usize, column: &str, value: &str) -> Result<bool, WorkbookError> {
+    match value.to_ascii_lowercase().as_str() {
+        "yes" | "true" => Ok(true),
+        "no" | "false" | "" => Ok(false),
+        _ => Err(WorkbookError::NotYesNo { sheet, row, column: column.into(), value: value.into() }),
+    }
+}
+
+/// A value HQ's `string_to_boolean` reads (`true t yes y 1`, `false f no n 0`,
+/// any case); a blank cell leaves the setting as it is (`blank`).
+fn parse_true_false(
     sheet: &'static str,
     row: usize,
     column: &str,
@@ -198,10 +272,10 @@ fn parse_yes_no(
     blank: bool,
 ) -> Result<bool, WorkbookError> {
     match value.to_ascii_lowercase().as_str() {
-        "yes" | "true" => Ok(true),
-        "no" | "false" => Ok(false),
+        "true" | "t" | "yes" | "y" | "1" => Ok(true),
+        "false" | "f" | "no" | "n" | "0" => Ok(false),
         "" => Ok(blank),
-        _ => Err(WorkbookError::NotYesNo { sheet, row, column: column.into(), value: value.into() }),
+        _ => Err(WorkbookError::NotTrueFalse { sheet, row, column: column.into(), value: value.into() }),
     }
 }
 
@@ -215,6 +289,13 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Sheets, WorkbookError> {
 /// names and location codes that HQ's upload would refuse are errors naming
 /// their sheet, row and column.
 pub fn read_xlsx_for(bytes: &[u8], domain: Option<&str>) -> Result<Sheets, WorkbookError> {
+    read_xlsx_in(bytes, domain, &[])
+}
+
+/// [`read_xlsx_for`] in a project whose `groups/` define the groups `defined`: a
+/// group named in a user row must be one of them or in the `groups` sheet, as
+/// HQ's upload requires of the groups in HQ.
+pub fn read_xlsx_in(bytes: &[u8], domain: Option<&str>, defined: &[&str]) -> Result<Sheets, WorkbookError> {
     bounds::workbook(bytes)?;
     let mut book: Xlsx<Cursor<&[u8]>> = calamine::open_workbook_from_rs(Cursor::new(bytes))
         .map_err(|e: calamine::XlsxError| WorkbookError::NotXlsx(e.to_string()))?;
@@ -238,10 +319,19 @@ pub fn read_xlsx_for(bytes: &[u8], domain: Option<&str>) -> Result<Sheets, Workb
     };
     let group_cols = numbered("group ");
     let location_cols = numbered("location_code ");
-    let (role, active) = (col("role"), col("is_active"));
+    let (role, active, user_id) = (col("role"), col("is_active"), col("user_id"));
+    // A `password` column is left out only when it holds passwords: blank cells,
+    // and the `********` of HQ's download, are none (HQ's `is_password`).
+    let password = col("password").filter(|&c| {
+        users.rows().skip(1).any(|r| r.get(c).map(cell).is_some_and(|v| !v.is_empty() && !v.chars().all(|x| x == '*')))
+    });
+    // (row, column, group name) of every group a user row names.
+    let mut named: Vec<(usize, String, String)> = Vec::new();
     for (i, h) in header.iter().enumerate() {
-        let known =
-            [Some(username), role, active].contains(&Some(i)) || group_cols.contains(&i) || location_cols.contains(&i);
+        let known = [Some(username), role, active, user_id].contains(&Some(i))
+            || (h == "password" && password.is_none())
+            || group_cols.contains(&i)
+            || location_cols.contains(&i);
         if !known && !h.is_empty() {
             sheets.left_out.push(format!("users: `{h}`"));
         }
@@ -262,8 +352,15 @@ pub fn read_xlsx_for(bytes: &[u8], domain: Option<&str>) -> Result<Sheets, Workb
             ));
         }
         let role = get(role);
-        let is_active = parse_yes_no("users", r + 2, "is_active", &get(active), true)?;
+        let id = get(user_id);
+        let is_active = parse_true_false("users", r + 2, "is_active", &get(active), true)?;
         let pick = |cols: &[usize]| cols.iter().map(|c| get(Some(*c))).filter(|v| !v.is_empty()).collect::<Vec<_>>();
+        for c in &group_cols {
+            let group = get(Some(*c));
+            if !group.is_empty() {
+                named.push((r + 2, header[*c].clone(), group));
+            }
+        }
         for (n, c) in location_cols.iter().enumerate() {
             let code = get(Some(*c));
             if code.chars().count() > MAX_SITE_CODE {
@@ -275,6 +372,7 @@ pub fn read_xlsx_for(bytes: &[u8], domain: Option<&str>) -> Result<Sheets, Workb
         }
         sheets.users.push(UserRow {
             username: name,
+            id: (!id.is_empty()).then_some(id),
             role: (!role.is_empty()).then_some(role),
             is_active,
             groups: pick(&group_cols),
@@ -317,9 +415,19 @@ pub fn read_xlsx_for(bytes: &[u8], domain: Option<&str>) -> Result<Sheets, Workb
             sheets.groups.push(GroupRow {
                 id: (!group_id.is_empty()).then_some(group_id),
                 name: group_name,
-                case_sharing: parse_yes_no("groups", r + 2, "case-sharing?", &get(sharing), false)?,
-                reporting: parse_yes_no("groups", r + 2, "reporting?", &get(reporting), true)?,
+                case_sharing: parse_yes_no("groups", r + 2, "case-sharing?", &get(sharing))?,
+                reporting: parse_yes_no("groups", r + 2, "reporting?", &get(reporting))?,
             });
+        }
+    }
+    // HQ's `GroupValidator`: a group a row names exists in HQ or in the sheet
+    // (exact, case-sensitive names).
+    for (row, column, group) in named {
+        if !sheets.groups.iter().any(|g| g.name == group) && !defined.contains(&group.as_str()) {
+            refused.push(format!(
+                "sheet `users`, row {row}, column `{column}`: group `{group}` is neither in sheet `groups` nor in \
+                 `groups/`; HQ refuses the row (\"Group '{group}' does not exist (try adding it to your spreadsheet)\")"
+            ));
         }
     }
     if !refused.is_empty() {
@@ -372,26 +480,116 @@ pub(super) fn column_letter(mut c: usize) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// `users/<name>.yaml` and `groups/<name>.yaml` texts for the rows. Groups named
-/// only in a user's `group N` column are created, as HQ's upload does.
-pub fn to_yaml(sheets: &Sheets, source: &str) -> (String, String) {
-    let mut groups = sheets.groups.clone();
-    for u in &sheets.users {
-        for g in &u.groups {
-            if !groups.iter().any(|x| &x.name == g) {
-                groups.push(GroupRow { id: None, name: g.clone(), case_sharing: false, reporting: true });
-            }
+/// The groups file an import writes.
+pub const IMPORT_GROUPS_FILE: &str = "groups/hq-groups.yaml";
+
+/// A group the project defines before an import.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectGroup {
+    pub group: GroupRow,
+    /// Its members, as written.
+    pub members: Vec<String>,
+    /// The file that defines it, relative to the project root.
+    pub file: String,
+}
+
+/// A group of a file other than [`IMPORT_GROUPS_FILE`] whose members an import
+/// changes, as a row's groups replace the user's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberChange {
+    pub file: String,
+    pub group: String,
+    /// Members to remove, as written in the file.
+    pub remove: Vec<String>,
+    /// Users to add, as their rows write them.
+    pub add: Vec<String>,
+}
+
+/// What an import does to groups: HQ's upload keeps every group, takes the
+/// settings of the `groups` sheet, and replaces the groups of each user it lists
+/// with those of their row.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupPlan {
+    /// [`IMPORT_GROUPS_FILE`]: the sheet's groups, then the groups it defined
+    /// before that the sheet does not list, each with its members.
+    pub written: Vec<(GroupRow, Vec<String>)>,
+    /// Groups of other files whose members change.
+    pub elsewhere: Vec<MemberChange>,
+    /// Groups of the sheet that another file defines: (group, file). Their
+    /// members there follow the rows; their settings there are kept.
+    pub defined_elsewhere: Vec<(String, String)>,
+}
+
+/// The groups of an import of `sheets` into a project whose groups are `existing`.
+pub fn plan_groups(sheets: &Sheets, existing: &[ProjectGroup]) -> GroupPlan {
+    use crate::fold;
+    use std::collections::{HashMap, HashSet};
+    // Each listed user's groups, by folded username.
+    let rows: HashMap<String, &UserRow> =
+        sheets.users.iter().map(|u| (fold::username(&u.username).into_owned(), u)).collect();
+    let row_of = |member: &str| rows.get(&*fold::username(member)).copied();
+    let joining = |group: &str| -> Vec<String> {
+        sheets.users.iter().filter(|u| u.groups.iter().any(|g| g == group)).map(|u| u.username.clone()).collect()
+    };
+    // Members who stay: those no row lists (HQ leaves them alone).
+    let staying =
+        |members: &[String]| -> Vec<String> { members.iter().filter(|m| row_of(m).is_none()).cloned().collect() };
+    let mut plan = GroupPlan::default();
+    let elsewhere_names: HashSet<&str> =
+        existing.iter().filter(|g| g.file != IMPORT_GROUPS_FILE).map(|g| g.group.name.as_str()).collect();
+    for g in &sheets.groups {
+        if elsewhere_names.contains(g.name.as_str()) {
+            let file = existing.iter().find(|e| e.group.name == g.name).map(|e| e.file.clone()).unwrap_or_default();
+            plan.defined_elsewhere.push((g.name.clone(), file));
+            continue;
+        }
+        let before = existing.iter().find(|e| e.file == IMPORT_GROUPS_FILE && e.group.name == g.name);
+        let mut members = before.map(|b| staying(&b.members)).unwrap_or_default();
+        members.extend(joining(&g.name));
+        plan.written.push((g.clone(), members));
+    }
+    for e in existing.iter().filter(|e| e.file == IMPORT_GROUPS_FILE) {
+        if sheets.groups.iter().any(|g| g.name == e.group.name) || elsewhere_names.contains(e.group.name.as_str()) {
+            continue;
+        }
+        let mut members = staying(&e.members);
+        members.extend(joining(&e.group.name));
+        plan.written.push((e.group.clone(), members));
+    }
+    for e in existing.iter().filter(|e| e.file != IMPORT_GROUPS_FILE) {
+        let remove: Vec<String> = e
+            .members
+            .iter()
+            .filter(|m| row_of(m).is_some_and(|u| !u.groups.contains(&e.group.name)))
+            .cloned()
+            .collect();
+        let present: HashSet<String> = e.members.iter().map(|m| fold::username(m).into_owned()).collect();
+        let add: Vec<String> =
+            joining(&e.group.name).into_iter().filter(|u| !present.contains(&*fold::username(u))).collect();
+        if !remove.is_empty() || !add.is_empty() {
+            plan.elsewhere.push(MemberChange { file: e.file.clone(), group: e.group.name.clone(), remove, add });
         }
     }
+    plan
+}
+
+/// `users/<name>.yaml` and `groups/<name>.yaml` texts for the rows, in a project
+/// with no groups of its own.
+pub fn to_yaml(sheets: &Sheets, source: &str) -> (String, String) {
+    to_yaml_planned(sheets, source, &plan_groups(sheets, &[]))
+}
+
+/// `users/<name>.yaml` and [`IMPORT_GROUPS_FILE`] texts for the rows and the
+/// planned groups.
+pub fn to_yaml_planned(sheets: &Sheets, source: &str, plan: &GroupPlan) -> (String, String) {
     let mut g_out = format!("# Imported from the CommCare HQ bulk user workbook: {source}\nformat_version: 2\n");
-    if groups.is_empty() {
+    if plan.written.is_empty() {
         g_out.push_str("groups: []\n");
     } else {
         g_out.push_str("groups:\n");
     }
-    for g in &groups {
-        let members: Vec<String> =
-            sheets.users.iter().filter(|u| u.groups.contains(&g.name)).map(|u| scalar(&u.username)).collect();
+    for (g, members) in &plan.written {
+        let members: Vec<String> = members.iter().map(|m| scalar(m)).collect();
         g_out.push_str(&format!("  - name: {}\n", scalar(&g.name)));
         if let Some(id) = &g.id {
             g_out.push_str(&format!("    id: {}\n", scalar(id)));
@@ -410,6 +608,9 @@ pub fn to_yaml(sheets: &Sheets, source: &str) -> (String, String) {
     }
     for u in &sheets.users {
         u_out.push_str(&format!("  - username: {}\n", scalar(&u.username)));
+        if let Some(id) = &u.id {
+            u_out.push_str(&format!("    id: {}\n", scalar(id)));
+        }
         if let Some(role) = &u.role {
             u_out.push_str(&format!("    role: {}\n", scalar(role)));
         }
@@ -422,4 +623,174 @@ pub fn to_yaml(sheets: &Sheets, source: &str) -> (String, String) {
         }
     }
     (u_out, g_out)
+}
+
+/// A groups file's text with the members of its groups changed, everything else
+/// as it was: a block list loses the lines of the members removed and gains lines
+/// for those added; a flow list is written again with the members kept, as
+/// written, and those added. `None` when the file is not a groups list this can
+/// edit (it was loaded, so that is not expected).
+pub fn member_edits(text: &str, changes: &[&MemberChange]) -> Option<String> {
+    use crate::edit::{self, Edit};
+    use crate::yaml::Value;
+    use crate::yaml::edit::{append_items, content_end, entry, insert_entry, is_flow, line_end, line_start};
+    let root = crate::yaml::parse(text).ok()?;
+    let (_, _, list) = entry(&root, "groups")?;
+    let Value::Seq(groups) = &list.value else { return None };
+    let mut edits: Vec<Edit> = Vec::new();
+    for change in changes {
+        let group = groups.iter().find(|g| entry(g, "name").and_then(|(_, _, v)| v.as_str()) == Some(&change.group))?;
+        let added: Vec<String> = change.add.iter().map(|a| scalar(a)).collect();
+        let Some((_, key, members)) = entry(group, "members") else {
+            edits.push(insert_entry(group, None, "members", &format!("[{}]", added.join(", ")), text));
+            continue;
+        };
+        let items: Vec<&crate::yaml::Node> = match &members.value {
+            Value::Seq(items) => items.iter().collect(),
+            Value::Null => Vec::new(),
+            _ => return None,
+        };
+        let removed = |n: &crate::yaml::Node| n.as_str().is_some_and(|m| change.remove.iter().any(|r| r == m));
+        let kept: Vec<&crate::yaml::Node> = items.iter().copied().filter(|n| !removed(n)).collect();
+        if items.is_empty() || is_flow(members, text) || kept.is_empty() {
+            let mut all: Vec<String> = kept.iter().map(|n| n.source(text).trim().to_string()).collect();
+            all.extend(added);
+            let new = format!("[{}]", all.join(", "));
+            if members.span.is_empty() {
+                edits.push(crate::yaml::edit::replace_value(text, key, members, &new));
+            } else {
+                // From the colon, so that a block list's lines go as well.
+                let colon = text[key.span.end..members.span.start].find(':')? + key.span.end + 1;
+                edits.push(Edit::new(colon..content_end(text, members), format!(" {new}")));
+            }
+            continue;
+        }
+        for n in items.iter().filter(|n| removed(n)) {
+            let start = line_start(text, n.span.start);
+            // Only a line that holds nothing but `- name` (and a comment).
+            if text[start..n.span.start].trim() != "-" {
+                return None;
+            }
+            edits.push(Edit::new(start..line_end(text, n.span.end), ""));
+        }
+        // After the last item's line, in its style (an insertion at the end of a
+        // removed line follows it).
+        edits.extend(append_items(key, members, &added, text));
+    }
+    edit::apply(text, &edits).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(group: &str, remove: &[&str], add: &[&str]) -> MemberChange {
+        MemberChange {
+            file: "groups/g.yaml".into(),
+            group: group.into(),
+            remove: remove.iter().map(|s| s.to_string()).collect(),
+            add: add.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn member_edits_keep_the_rest_of_the_file() {
+        let text = "format_version: 2
+groups:
+  - {name: A, members: [david, maria, joseph]}   # the first village
+  - name: B
+    members:
+      - david   # moved here in May
+      - joseph
+  - name: C
+  - {name: D, members: [david]}
+";
+        let changes = [
+            change("A", &["david", "joseph"], &["amina"]),
+            change("B", &["david"], &["amina"]),
+            change("C", &[], &["amina"]),
+            change("D", &["david"], &[]),
+        ];
+        let refs: Vec<&MemberChange> = changes.iter().collect();
+        assert_eq!(
+            member_edits(text, &refs).as_deref(),
+            Some(
+                "format_version: 2
+groups:
+  - {name: A, members: [maria, amina]}   # the first village
+  - name: B
+    members:
+      - joseph
+      - amina
+  - name: C
+    members: [amina]
+  - {name: D, members: []}
+"
+            )
+        );
+        // A block list that loses every member becomes `[]`.
+        let block = "format_version: 2\ngroups:\n  - name: B\n    members:\n      - david\n    reporting: false\n";
+        let c = change("B", &["david"], &[]);
+        assert_eq!(
+            member_edits(block, &[&c]).as_deref(),
+            Some("format_version: 2\ngroups:\n  - name: B\n    members: []\n    reporting: false\n")
+        );
+    }
+
+    fn row(name: &str, groups: &[&str]) -> UserRow {
+        UserRow {
+            username: name.into(),
+            id: None,
+            role: None,
+            is_active: true,
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            locations: Vec::new(),
+        }
+    }
+
+    fn group(name: &str, sharing: bool) -> GroupRow {
+        GroupRow { id: None, name: name.into(), case_sharing: sharing, reporting: true }
+    }
+
+    fn existing(name: &str, members: &[&str], file: &str) -> ProjectGroup {
+        ProjectGroup {
+            group: group(name, true),
+            members: members.iter().map(|m| m.to_string()).collect(),
+            file: file.into(),
+        }
+    }
+
+    #[test]
+    fn groups_are_planned_as_hq_keeps_them() {
+        let sheets = Sheets {
+            users: vec![row("david", &["A", "Old"]), row("Maria", &[])],
+            groups: vec![group("A", false), group("V", true)],
+            left_out: Vec::new(),
+        };
+        let before = [
+            // The file the import rewrites: `A` takes the sheet's settings and keeps
+            // joseph, whom no row lists; `Old` is not in the sheet and stays.
+            existing("A", &["joseph", "maria"], IMPORT_GROUPS_FILE),
+            existing("Old", &["joseph"], IMPORT_GROUPS_FILE),
+            // Another file: `V` is in the sheet too, so it stays there.
+            existing("V", &["david", "maria"], "groups/villages.yaml"),
+        ];
+        let plan = plan_groups(&sheets, &before);
+        let written: Vec<(&str, bool, Vec<&str>)> = plan
+            .written
+            .iter()
+            .map(|(g, m)| (g.name.as_str(), g.case_sharing, m.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(written, [("A", false, vec!["joseph", "david"]), ("Old", true, vec!["joseph", "david"])]);
+        assert_eq!(plan.defined_elsewhere, [("V".to_string(), "groups/villages.yaml".to_string())]);
+        assert_eq!(
+            plan.elsewhere,
+            [MemberChange {
+                file: "groups/villages.yaml".into(),
+                group: "V".into(),
+                remove: vec!["david".into(), "maria".into()],
+                add: Vec::new(),
+            }]
+        );
+    }
 }

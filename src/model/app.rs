@@ -110,13 +110,16 @@ pub enum Owner {
     Explicit,
 }
 
-/// How a new case relates to the module's case: `none`, `child` or `extension`.
+/// How a new case relates to the module's case: `none`, `child`, `extension`, or
+/// `question` (advanced modules: a question of the form picks child or extension,
+/// and the user, not a group, owns the case).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Relationship {
     None,
     Child,
     Extension,
+    Question,
 }
 
 impl Relationship {
@@ -125,6 +128,7 @@ impl Relationship {
             Relationship::None => "none",
             Relationship::Child => "child",
             Relationship::Extension => "extension",
+            Relationship::Question => "question",
         }
     }
 }
@@ -142,7 +146,10 @@ pub struct Opens {
     #[schemars(extend("default" = "auto"))]
     pub owner: Owner,
     /// Defaults to `none` for the module's own case type and `child` for any other:
-    /// the new case's parent is then a case of the module's type.
+    /// the new case's parent is then a case of the module's type. In a basic module
+    /// HQ indexes every subcase as a child whatever it is marked, so an `extension`
+    /// (or `question`) there is still owned automatically; in an advanced module an `extension` has no
+    /// owner and a `question` is owned by the user.
     pub relationship: Option<Sp<Relationship>>,
 }
 
@@ -217,7 +224,12 @@ fn opens(cx: &mut Conv<'_>, node: &Node) -> Option<Opens> {
     let relationship = cx.choice(
         &mut m,
         "relationship",
-        &[("none", Relationship::None), ("child", Relationship::Child), ("extension", Relationship::Extension)],
+        &[
+            ("none", Relationship::None),
+            ("child", Relationship::Child),
+            ("extension", Relationship::Extension),
+            ("question", Relationship::Question),
+        ],
     );
     cx.finish(m, OPENS_KEYS);
     Some(Opens { span: node.span.clone(), case_type, owner, relationship })

@@ -19,8 +19,9 @@ pub struct ProjectDef {
     /// The CommCare project space (domain): lowercase letters, digits and `-`.
     #[schemars(required, regex(pattern = r"^[a-z0-9-]+$"), example = &"demo-district")]
     pub domain: Option<Sp<Name>>,
-    /// The project setting "Case Sharing". When true, caseshare also checks that
-    /// every active user has exactly one case owner (G003), as HQ's users page does.
+    /// The project setting "Case Sharing". HQ takes the project as sharing cases when
+    /// it or any app's `case_sharing` is true; every active user of such a project
+    /// should have exactly one case owner (G003).
     #[schemars(extend("default" = false))]
     pub case_sharing: Option<Sp<bool>>,
     #[schemars(skip)]

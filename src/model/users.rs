@@ -25,6 +25,9 @@ pub struct User {
     /// The username, unique in the project.
     #[schemars(example = &"david")]
     pub username: Sp<Name>,
+    /// The HQ user id (`user_id` in HQ's bulk user workbook), if known: with it,
+    /// the workbook of `caseshare export hq-users` updates the user in HQ.
+    pub id: Option<Sp<Name>>,
     /// A role of project.yaml's `roles`; a user with no role can reach every app.
     #[schemars(example = &"chw")]
     pub role: Option<Sp<Name>>,
@@ -42,17 +45,27 @@ pub struct User {
 
 /// The keys of the file itself.
 pub const FILE_KEYS: &[&str] = &["format_version", "users"];
-pub const KEYS: &[&str] = &["username", "role", "locations", "is_active"];
+pub const KEYS: &[&str] = &["username", "id", "role", "locations", "is_active"];
 
 /// The users of a file, and whether its `users:` list was there to read.
 pub fn convert(cx: &mut Conv<'_>, f: Fields<'_>) -> (Vec<User>, bool) {
     top_list(cx, f, "users", |cx, mut m, node| {
         let username = cx.required_string(&mut m, "username");
+        let id = cx.opt_string(&mut m, "id");
         let role = cx.opt_string(&mut m, "role");
         let locations = cx.string_list(&mut m, "locations");
         let is_active = cx.boolean(&mut m, "is_active").is_none_or(|b| b.value);
         cx.finish(m, KEYS);
         let doubt = cx.take_trouble().iter().any(|k| matches!(k.as_str(), "role" | "locations" | "is_active"));
-        Some(User { file: cx.file, username: username?, role, locations, is_active, doubt, span: node.span.clone() })
+        Some(User {
+            file: cx.file,
+            username: username?,
+            id,
+            role,
+            locations,
+            is_active,
+            doubt,
+            span: node.span.clone(),
+        })
     })
 }

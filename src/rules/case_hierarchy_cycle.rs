@@ -13,8 +13,14 @@ declare_rule! {
     /// (a household member of a household member) is not a cycle.
     ///
     /// ### Why is this bad
-    /// HQ refuses to build apps with a "circular case hierarchy", and case list
-    /// parent selection never ends.
+    /// Case list parent selection between these types never ends, and the phone
+    /// refuses cases that index each other in a cycle (commcare-core's
+    /// `CasePurgeFilter`).
+    ///
+    /// caseshare is stricter than HQ: HQ builds such apps; its "circular" check is
+    /// on the chain of modules that select a parent case
+    /// (`app_manager/util.py:module_case_hierarchy_has_circular_reference`), not on
+    /// case types.
     ///
     /// ### Example
     /// ```yaml

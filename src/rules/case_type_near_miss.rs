@@ -19,6 +19,8 @@ declare_rule! {
     /// between all the modules you want to share case lists" (CommCare wiki). HQ
     /// checks nothing, so a near miss silently splits the list in two.
     ///
+    /// A check HQ does not have.
+    ///
     /// ### Example
     /// ```yaml
     /// # apps/chw.yaml:    modules: [{name: Referrals, case_type: referral}]

@@ -1,19 +1,36 @@
 //! G002: a user with several case owners who can create cases with an automatic owner.
 use crate::diagnostic::{Diagnostic, Place};
 use crate::index::Index;
+use crate::model::Relationship;
 
 declare_rule! {
     /// ### What it does
     /// Reports an active user with more than one case owner (case sharing groups plus
     /// case-owning locations, which HQ adds up) who can reach a form of a
-    /// case-sharing app that creates a case with an automatic owner (`owner: auto`,
-    /// not an extension). Each membership is labelled; a related note points at one
-    /// such form.
+    /// case-sharing app that creates a case with an automatic owner. Each membership
+    /// is labelled; a related note points at one such form.
+    ///
+    /// An `opens` entry has an automatic owner when it is `owner: auto` (the
+    /// default), except in an advanced form (an advanced module, or a shadow of one)
+    /// with `relationship: extension` (the case has no owner) or `question` (the
+    /// user owns it). A basic module's subcase marked `extension` (or `question`,
+    /// which HQ's basic modules do not have) is still owned automatically: HQ
+    /// indexes it as a child.
     ///
     /// ### Why is this bad
-    /// HQ puts `count(instance('groups')/groups/group) = 1` into such forms: on the
-    /// phone they fail with "This user must be in exactly one case sharing group".
-    /// Being in several groups is fine for users who only review or update cases.
+    /// HQ puts `count(instance('groups')/groups/group) = 1` into such forms
+    /// (`suite_xml/sections/entries.py`, with `xform.py`'s
+    /// `autoset_owner_id_for_open_case`, `_for_subcase` and `_for_advanced_action`):
+    /// on the phone they fail with "This user must be in exactly one case sharing
+    /// group". Being in several groups is fine for users who only review or update
+    /// cases.
+    ///
+    /// caseshare follows HQ here. HQ ignores the conditions of subcases and advanced
+    /// `open_cases` (the assertion is there even when the case is only opened on some
+    /// answers), and counts an `owner_id` set by `update_case` only when that action
+    /// is active: `caseshare import hq-app` writes the `opens` entries that way.
+    /// It does not know HQ's attendance-tracking groups, which HQ also counts as case
+    /// owners when that feature is on.
     ///
     /// ### Example
     /// ```yaml
@@ -58,10 +75,17 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
             d = d.also(place, label);
         }
         let case_type = creation.case_type.map_or(String::new(), |t| format!(" `{t}`"));
+        let marked = if matches!(creation.relationship, Relationship::Extension | Relationship::Question)
+            && !creation.advanced
+        {
+            " (a basic module's subcase: HQ indexes it as a child whatever it is marked)"
+        } else {
+            ""
+        };
         d = d.related(
             Place::new(facts.app.file, creation.opens.span.clone()),
             format!(
-                "form `{}` of app `{}` creates{case_type} cases with an automatic owner, which needs exactly one case owner",
+                "form `{}` of app `{}` creates{case_type} cases with an automatic owner{marked}, which needs exactly one case owner",
                 creation.form.id.value, facts.app.id.value
             ),
         );

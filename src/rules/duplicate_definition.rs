@@ -20,6 +20,10 @@ declare_rule! {
     /// groups called ... and only the first was processed"): the second definition is
     /// dropped, with its members.
     ///
+    /// caseshare agrees with HQ on usernames (`users/util.py:format_username`), site
+    /// codes (looked up `site_code__iexact`) and group names; app, module and form ids
+    /// are caseshare's own names, which HQ does not have.
+    ///
     /// ### Example
     /// ```yaml
     /// format_version: 2

@@ -18,6 +18,9 @@ declare_rule! {
     /// It means nothing more than listing the user once, and it usually hides a
     /// different intended name (two Marias, one listed twice).
     ///
+    /// caseshare agrees with HQ: `groups/models.py:Group.add_user` ignores a user who is
+    /// already a member; the repeat is only noise.
+    ///
     /// ### Example
     /// ```yaml
     /// format_version: 2

@@ -10,6 +10,8 @@ declare_rule! {
     /// Cases assigned to it are seen by nobody; usually its members were moved to
     /// another group and this one was left behind, or the list was misspelt.
     ///
+    /// A check HQ does not have.
+    ///
     /// ### Example
     /// ```yaml
     /// format_version: 2

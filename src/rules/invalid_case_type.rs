@@ -16,6 +16,9 @@ declare_rule! {
     /// HQ rejects such case types (`CASE_TYPE_REGEX` in app_manager); the user case
     /// `commcare-user` can only be loaded by advanced modules.
     ///
+    /// caseshare agrees with HQ (`app_manager/util.py:is_valid_case_type`, enforced when
+    /// a module's case type is set).
+    ///
     /// ### Example
     /// ```yaml
     /// modules:

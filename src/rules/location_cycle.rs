@@ -16,6 +16,12 @@ declare_rule! {
     /// A hierarchy with a cycle has no top: HQ rejects the upload, and case owners
     /// below a `view_descendants` level cannot be counted.
     ///
+    /// For location types caseshare agrees with HQ
+    /// (`locations/bulk_management.py:LocationTreeValidator._validate_types_tree`:
+    /// "Location Type '…' has a parentage that loops"). HQ has no check for a cycle of
+    /// locations, which cannot pass L002 in an acyclic type tree; caseshare reports it
+    /// all the same, once.
+    ///
     /// ### Example
     /// ```yaml
     /// location_types:

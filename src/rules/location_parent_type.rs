@@ -12,6 +12,9 @@ declare_rule! {
     /// HQ rejects such a location tree on upload, and descendants seen through
     /// `view_descendants` would not be the ones intended.
     ///
+    /// caseshare agrees with HQ
+    /// (`locations/bulk_management.py:LocationTreeValidator._validate_location_tree`).
+    ///
     /// ### Example
     /// ```yaml
     /// # village's parent type is district

@@ -11,6 +11,9 @@ declare_rule! {
     /// ### Why is this bad
     /// HQ refuses to build it: "uses cases but doesn't have a case type defined".
     ///
+    /// caseshare agrees with HQ (`app_manager/helpers/validators.py`:
+    /// `ModuleBaseValidator.get_case_errors`).
+    ///
     /// ### Example
     /// ```yaml
     /// modules:

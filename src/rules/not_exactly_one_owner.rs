@@ -1,22 +1,31 @@
-//! G003: with the project setting on, a user with other than one case owner.
+//! G003: in a project that shares cases, a user with other than one case owner.
 use crate::diagnostic::{Diagnostic, Place};
 use crate::index::Index;
 
 declare_rule! {
     /// ### What it does
-    /// Only when the project setting `case_sharing` is true: reports every active user
-    /// with other than exactly one case owner, including users who never create
-    /// cases (supervisors, reviewers). Not repeated where G001 or G002 already
-    /// reported the user.
+    /// When the project shares cases, reports every active user with other than
+    /// exactly one case owner, including users who never create cases
+    /// (supervisors, reviewers). Not repeated where G001 or G002 already reported
+    /// the user. The project shares cases as HQ decides it
+    /// (`Domain.case_sharing_included()`): when the project setting `case_sharing`
+    /// is true *or* any app has `case_sharing: true`; the project setting alone
+    /// changes nothing once an app shares cases.
     ///
     /// ### Why is this bad
-    /// This is HQ's own warning with the project setting on: "To use basic case
-    /// sharing, a user must belong to exactly one case sharing group." A reviewer in
-    /// several groups is a deliberate exception: allow it with a reason.
+    /// HQ's users page used to warn of it in such a project ("To use basic case
+    /// sharing, a user must belong to exactly one case sharing group",
+    /// `CommCareUser.cannot_share`, gated by `case_sharing_included()`). A reviewer
+    /// in several groups is a deliberate exception: allow it with a reason.
+    ///
+    /// caseshare is stricter than HQ here: current HQ has no such warning, and a
+    /// user with several case owners only fails on the phone in a form that
+    /// creates a case with an automatic owner (G002), one with none in any form of
+    /// a case-sharing app (G001). G003 is a warning for the rest.
     ///
     /// ### Example
     /// ```yaml
-    /// # project.yaml has case_sharing: true
+    /// # apps/supervision.yaml has case_sharing: true
     /// format_version: 2
     /// users:
     ///   - {username: grace, role: supervisor}   # in groups Village A and Village B
@@ -29,11 +38,11 @@ declare_rule! {
     ///   # caseshare: allow G003 -- Grace reviews both villages and creates no cases
     ///   - {username: grace, role: supervisor}
     /// ```
-    pub static RULE = "G003", "not-exactly-one-owner", Warning, Project, summary = "only when the project setting `case_sharing` is true: any active user with other than exactly one case owner";
+    pub static RULE = "G003", "not-exactly-one-owner", Warning, Project, summary = "in a project that shares cases (the project setting or any app's, as HQ's `case_sharing_included()`): any active user with other than exactly one case owner";
 }
 
 pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
-    if !ix.def.case_sharing() {
+    if ix.sharing_included() != Some(true) {
         return;
     }
     for c in ix.owner_checks.iter() {

@@ -13,6 +13,8 @@ declare_rule! {
     /// between all the modules you want to share case lists". HQ checks nothing; a
     /// clinic app that calls the type `referal` never sees the CHW's `referral` cases.
     ///
+    /// A check HQ does not have: `shared_case_types` is caseshare's own.
+    ///
     /// ### Example
     /// ```yaml
     /// # project.yaml; apps/clinic.yaml lists `case_type: referal`

@@ -12,6 +12,9 @@ declare_rule! {
     /// across the case-sharing apps of one domain); an app deployed to another domain
     /// never sees these cases.
     ///
+    /// caseshare agrees with HQ: `app_manager/dbaccessors.py:get_case_sharing_apps_in_domain`
+    /// looks only at the apps of one domain.
+    ///
     /// ### Example
     /// ```yaml
     /// # project.yaml has `domain: demo-district`

@@ -12,6 +12,11 @@ declare_rule! {
     /// Case sharing is a CommCare 2.0 feature: HQ offers the setting only from 2.0
     /// (`since: "2.0"` in HQ's app settings), and older phones ignore it.
     ///
+    /// caseshare is stricter than HQ: HQ only hides the setting below 2.0 in its app
+    /// settings page (`app_manager/static/app_manager/json/commcare-app-settings.yml`)
+    /// and builds the app all the same; caseshare makes it an error, since such phones
+    /// do not share cases.
+    ///
     /// ### Example
     /// ```yaml
     /// format_version: 2

@@ -11,6 +11,11 @@ declare_rule! {
     /// The groups do nothing: HQ warns "Case sharing will not work until enabled
     /// under application settings."
     ///
+    /// caseshare is stricter than HQ: HQ's groups page warns only while the project
+    /// does not share cases at all (`case_sharing_included()`: the project setting or
+    /// any app's); caseshare warns while no app shares cases, whatever the project
+    /// setting, since only an app's setting makes its forms give cases to groups.
+    ///
     /// ### Example
     /// ```yaml
     /// # no app has case_sharing: true

@@ -17,6 +17,10 @@ declare_rule! {
     /// the list. (A supervisor app may keep sharing off on purpose; then leave the
     /// type out of `shared_case_types` and allow this warning.)
     ///
+    /// HQ gives a new case to the user's group only in an app with case sharing on
+    /// (`app_manager/xform.py:XFormCaseBlock.add_create_block`), else to the user; it
+    /// does not warn of the mix, caseshare does.
+    ///
     /// ### Example
     /// ```yaml
     /// # apps/chw.yaml has case_sharing: true and a `referral` module

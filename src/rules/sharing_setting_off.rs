@@ -8,9 +8,14 @@ declare_rule! {
     /// `case_sharing` in `project.yaml` is off.
     ///
     /// ### Why is this bad
-    /// Nothing breaks, but turning the setting on makes caseshare (like HQ's users
-    /// page) check that every active user is in exactly one case sharing group
-    /// (G003), which catches reviewers and supervisors set up by mistake.
+    /// The setting says the project does not share cases, but it does: HQ decides
+    /// with `Domain.case_sharing_included()`, the project setting *or* any app's,
+    /// so once an app shares cases the project setting changes nothing, in HQ
+    /// (its users and groups pages warn all the same) or in caseshare (G003 checks
+    /// every user all the same). Only the file is misleading.
+    ///
+    /// caseshare adds this advice; HQ has no such check (its project setting
+    /// survives only in old settings pages).
     ///
     /// ### Example
     /// ```yaml
@@ -25,7 +30,7 @@ declare_rule! {
     /// domain: demo-district
     /// case_sharing: true
     /// ```
-    pub static RULE = "G007", "sharing-setting-off", Info, Project, summary = "some app has case sharing on but the project setting is off: turning it on adds the G003 checks";
+    pub static RULE = "G007", "sharing-setting-off", Info, Project, summary = "some app has case sharing on but the project setting is off, which changes nothing once an app shares cases";
 }
 
 pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
@@ -41,10 +46,13 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     let mut d = Diagnostic::new(
         &RULE,
         Place::new(def.file, span),
-        "apps share cases, but the project setting `case_sharing` is off",
+        format!(
+            "the project setting `case_sharing` is off, but app `{}` shares cases, so HQ takes the project as sharing cases",
+            facts.app.id.value
+        ),
     )
-    .label("project setting off")
-    .help("set `case_sharing: true` in project.yaml to check that every user has exactly one case owner");
+    .label("changes nothing while an app shares cases")
+    .help("set `case_sharing: true` in project.yaml, so that it says what HQ does");
     if let Some(c) = &facts.app.case_sharing {
         d = d.also(Place::new(facts.app.file, c.span()), format!("app `{}` shares cases", facts.app.id.value));
     }

@@ -15,8 +15,11 @@ declare_rule! {
     /// that file).
     ///
     /// ### Why is this bad
-    /// HQ drops unknown members and locations on upload, so the user silently ends up
-    /// with no case sharing group.
+    /// The definition the name stands for is not there: a member who is no user
+    /// has no row in the workbook `caseshare export hq-users` writes, so the
+    /// membership is lost, and HQ refuses a row with an unknown location code
+    /// ("Could not find organization with site code") or group ("Group '…' does
+    /// not exist"). caseshare reports it before any upload.
     ///
     /// ### Example
     /// ```yaml

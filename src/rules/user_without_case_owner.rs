@@ -14,6 +14,12 @@ declare_rule! {
     /// for your user are incorrect. This user must be in exactly one case sharing
     /// group. Please contact your supervisor." HQ itself accepts the setup.
     ///
+    /// caseshare is stricter than HQ: HQ puts its "exactly one group" assertion only
+    /// into forms that create a case with an automatic owner
+    /// (`suite_xml/sections/entries.py`), so a user with no case owner can still fill
+    /// in follow-up forms. caseshare reports the user as soon as they can reach a
+    /// case-sharing app: they see none of its shared cases.
+    ///
     /// ### Example
     /// ```yaml
     /// # apps/chw.yaml has case_sharing: true
