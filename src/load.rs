@@ -59,6 +59,11 @@ impl Loaded {
     /// Gives the models the id of the file they came from (known once the files
     /// are gathered in order).
     pub fn set_file(&mut self, id: FileId) {
+        // Definitions already at this id stay as they are (and shared, when
+        // another project holds them too: `diff`'s two sides).
+        if self.is_at(id) {
+            return;
+        }
         match self {
             Loaded::Project(def) => def.file = id,
             Loaded::App(a) => a.file = id,
@@ -67,13 +72,24 @@ impl Loaded {
             Loaded::Locations(l, _) => Arc::make_mut(l).iter_mut().for_each(|l| l.file = id),
         }
     }
+
+    /// Whether every definition is already that of file `id`.
+    fn is_at(&self, id: FileId) -> bool {
+        match self {
+            Loaded::Project(def) => def.file == id,
+            Loaded::App(a) => a.file == id,
+            Loaded::Groups(g, _) => g.iter().all(|g| g.file == id),
+            Loaded::Users(u, _) => u.iter().all(|u| u.file == id),
+            Loaded::Locations(l, _) => l.iter().all(|l| l.file == id),
+        }
+    }
 }
 
 /// One file after the per-file stage.
-struct Staged {
-    file: SourceFile,
-    diags: Vec<Diagnostic>,
-    loaded: Option<Loaded>,
+pub(crate) struct Staged {
+    pub file: SourceFile,
+    pub diags: Vec<Diagnostic>,
+    pub loaded: Option<Loaded>,
 }
 
 /// Loads the files that were read: each is parsed, checked and converted on its
@@ -92,7 +108,7 @@ pub fn load(sources: Sources) -> (Project, Vec<Diagnostic>, Vec<IoProblem>) {
             Ok(Staged { file, diags, loaded })
         })
         .collect();
-    gather(sources.root, staged, sources.problems, sources.io)
+    gather(sources.root, staged.into_iter().map(|s| s.map(|s| (s, ()))), sources.problems, sources.io, |_, _, _, ()| {})
 }
 
 /// Reads and loads the project listed, streaming: each file is read, parsed,
@@ -115,21 +131,24 @@ pub fn load_listing(listing: Listing) -> (Project, Vec<Diagnostic>, Vec<IoProble
             Ok(Staged { file, diags, loaded })
         })
         .collect();
-    gather(Some(listing.root), staged, Vec::new(), listing.io)
+    gather(Some(listing.root), staged.into_iter().map(|s| s.map(|s| (s, ()))), Vec::new(), listing.io, |_, _, _, ()| {})
 }
 
-/// Gathers the staged files in order: ids, models, failed kinds.
-fn gather(
+/// Gathers the staged files in order: ids, models, failed kinds. `each` is
+/// given every file with its diagnostics and definitions once they have the
+/// file's id, and what came with the file (`diff` keeps them for its other side).
+pub(crate) fn gather<E>(
     root: Option<std::path::PathBuf>,
-    staged: Vec<Result<Staged, IoProblem>>,
+    staged: impl IntoIterator<Item = Result<(Staged, E), IoProblem>>,
     mut diags: Vec<Diagnostic>,
     mut io: Vec<IoProblem>,
+    mut each: impl FnMut(&SourceFile, &[Diagnostic], Option<Loaded>, E),
 ) -> (Project, Vec<Diagnostic>, Vec<IoProblem>) {
+    let staged: Vec<Result<(Staged, E), IoProblem>> = staged.into_iter().collect();
     let mut project = Project { root: root.unwrap_or_default(), ..Project::default() };
-    let files = staged.iter().flatten().count();
-    project.files.reserve_exact(files);
+    project.files.reserve_exact(staged.iter().flatten().count());
     for staged in staged {
-        let Staged { file, diags: file_diags, loaded } = match staged {
+        let (Staged { file, diags: file_diags, mut loaded }, extra) = match staged {
             Ok(s) => s,
             Err(problem) => {
                 io.push(problem);
@@ -137,15 +156,15 @@ fn gather(
             }
         };
         let id = FileId::new(project.files.len());
+        let first = diags.len();
         diags.extend(file_diags.into_iter().map(|mut d| {
             d.file = id;
             d.related.iter_mut().for_each(|r| r.file = id);
             d
         }));
         let kind = file.kind;
-        project.files.push(file);
-        let complete = match loaded {
-            Some(mut loaded) => {
+        let complete = match &mut loaded {
+            Some(loaded) => {
                 loaded.set_file(id);
                 loaded.add_to(&mut project)
             }
@@ -154,6 +173,8 @@ fn gather(
         if !complete {
             project.fail(kind);
         }
+        each(&file, &diags[first..], loaded, extra);
+        project.files.push(file);
     }
     for kind in io.iter().filter_map(|p| p.kind) {
         project.fail(kind);

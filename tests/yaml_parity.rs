@@ -436,6 +436,14 @@ fn what_the_fast_path_leaves_to_serde_saphyr() {
         // And the general parser still reads them (or reports them).
         let _ = parse_general(text);
     }
+    // A key whose text is short but whose colon is far (spaces before it count
+    // towards YAML's limit on implicit keys; found by the parity fuzz target), in
+    // a block mapping, quoted, and in a flow mapping.
+    let far = " ".repeat(1_100);
+    for text in [format!("key{far}: 1\n"), format!("\"key\"{far}: 1\n"), format!("a: {{key{far}: 1}}\n")] {
+        assert_eq!(parse_fast(&text), None, "a colon {} bytes after its key's start", far.len() + 3);
+        assert!(parse_general(&text).is_err() || text.starts_with("a:"), "serde-saphyr refuses the block key");
+    }
     let deep = format!("a:{}\n", (1..40).map(|d| format!("\n{}b:", " ".repeat(d))).collect::<String>());
     assert_eq!(parse_fast(&deep), None, "deep nesting is left to serde-saphyr's limits");
 }

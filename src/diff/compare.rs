@@ -86,6 +86,26 @@ pub struct AppChange {
     pub commcare_version_after: Option<Version>,
 }
 
+impl AppChange {
+    /// What changed in an app present on both sides, a phrase each
+    /// (`case sharing off → on`), with versions written by `version`.
+    pub fn changes(&self, version: impl Fn(&Option<Version>) -> String) -> Vec<String> {
+        let on = |b: bool| if b { "on" } else { "off" };
+        let mut parts = Vec::new();
+        if self.case_sharing_before != self.case_sharing_after {
+            parts.push(format!("case sharing {} → {}", on(self.case_sharing_before), on(self.case_sharing_after)));
+        }
+        if self.commcare_version_before != self.commcare_version_after {
+            parts.push(format!(
+                "CommCare version {} → {}",
+                version(&self.commcare_version_before),
+                version(&self.commcare_version_after)
+            ));
+        }
+        parts
+    }
+}
+
 /// A case type whose sharing apps changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sharing {

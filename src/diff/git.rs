@@ -392,7 +392,7 @@ mod tests {
 
     #[test]
     fn links_resolve_inside_the_project_only() {
-        assert_eq!(join("apps/chw.yaml", "../shared/chw.yaml").as_deref(), Some("shared/chw.yaml"));
+        assert_eq!(join("apps/chw.yaml", "../common/chw.yaml").as_deref(), Some("common/chw.yaml"));
         assert_eq!(join("apps/chw.yaml", "other.yaml").as_deref(), Some("apps/other.yaml"));
         assert_eq!(join("apps/chw.yaml", "../../secret.yaml"), None);
         assert_eq!(join("apps/chw.yaml", "/etc/passwd"), None);

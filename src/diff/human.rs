@@ -261,20 +261,7 @@ fn app(a: &AppChange) -> String {
             version(&a.commcare_version_after)
         ),
         Change::Removed => format!("app `{}`", a.id),
-        Change::Changed => {
-            let mut parts = Vec::new();
-            if a.case_sharing_before != a.case_sharing_after {
-                parts.push(format!("case sharing {} → {}", on(a.case_sharing_before), on(a.case_sharing_after)));
-            }
-            if a.commcare_version_before != a.commcare_version_after {
-                parts.push(format!(
-                    "CommCare version {} → {}",
-                    version(&a.commcare_version_before),
-                    version(&a.commcare_version_after)
-                ));
-            }
-            format!("app `{}`: {}", a.id, parts.join(", "))
-        }
+        Change::Changed => format!("app `{}`: {}", a.id, a.changes(version).join(", ")),
     }
 }
 

@@ -258,20 +258,7 @@ fn app_row(a: &AppChange) -> String {
             format!("added: case sharing {}, CommCare {}", on(a.case_sharing_after), version(&a.commcare_version_after))
         }
         Change::Removed => "removed".into(),
-        Change::Changed => {
-            let mut parts = Vec::new();
-            if a.case_sharing_before != a.case_sharing_after {
-                parts.push(format!("case sharing {} → {}", on(a.case_sharing_before), on(a.case_sharing_after)));
-            }
-            if a.commcare_version_before != a.commcare_version_after {
-                parts.push(format!(
-                    "CommCare {} → {}",
-                    version(&a.commcare_version_before),
-                    version(&a.commcare_version_after)
-                ));
-            }
-            parts.join("; ")
-        }
+        Change::Changed => a.changes(version).join("; "),
     };
     format!("| {} | {} |", cell(&code(&a.id)), cell(&change))
 }

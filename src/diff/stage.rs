@@ -24,7 +24,7 @@ use crate::hash::Map;
 use crate::load::{self, Loaded};
 use crate::project::Project;
 use crate::read::{self, Listing, Sources};
-use crate::source::{FileId, FileKind, SourceFile};
+use crate::source::{FileId, SourceFile};
 use crate::suppress;
 
 /// What the per-file stage gave one side's files, kept for the other side: by
@@ -136,68 +136,21 @@ fn stage(mut file: SourceFile, problem: Option<Diagnostic>, reuse: &Reuse, set_a
     File { file, diags, loaded, kept }
 }
 
-/// Whether a file's definitions are already those of file `id`.
-fn is_at(loaded: &Loaded, id: FileId) -> bool {
-    match loaded {
-        Loaded::Project(def) => def.file == id,
-        Loaded::App(a) => a.file == id,
-        Loaded::Groups(g, _) => g.iter().all(|g| g.file == id),
-        Loaded::Users(u, _) => u.iter().all(|u| u.file == id),
-        Loaded::Locations(l, _) => l.iter().all(|l| l.file == id),
-    }
-}
-
-/// Gathers the staged files in path order, as [`load::load`] does: ids, models,
-/// kinds that failed; with [`Reuse::Keep`], the results by path.
+/// Gathers the staged files in path order with [`load::gather`], as `check`
+/// does; with [`Reuse::Keep`], their results by path for the other side.
 fn gather(
     root: PathBuf,
     files: Vec<Result<File, IoProblem>>,
-    mut io: Vec<IoProblem>,
+    io: Vec<IoProblem>,
 ) -> (Project, Vec<Diagnostic>, Vec<IoProblem>, Staged) {
-    let mut project = Project { root, ..Project::default() };
-    let mut diags = Vec::new();
     let mut staged = Staged::default();
-    project.files.reserve_exact(files.iter().flatten().count());
-    for f in files {
-        let File { file, diags: file_diags, mut loaded, kept } = match f {
-            Ok(f) => f,
-            Err(problem) => {
-                io.push(problem);
-                continue;
-            }
-        };
-        let id = FileId::new(project.files.len());
-        let file_diags: Vec<Diagnostic> = file_diags
-            .into_iter()
-            .map(|mut d| {
-                d.file = id;
-                d.related.iter_mut().for_each(|r| r.file = id);
-                d
-            })
-            .collect();
-        let kind = file.kind;
-        let complete = match &mut loaded {
-            Some(loaded) => {
-                // Shared definitions already at this id stay shared.
-                if !is_at(loaded, id) {
-                    loaded.set_file(id);
-                }
-                loaded.add_to(&mut project)
-            }
-            None => kind == FileKind::Unknown,
-        };
+    let files =
+        files.into_iter().map(|f| f.map(|f| (load::Staged { file: f.file, diags: f.diags, loaded: f.loaded }, f.kept)));
+    let (project, diags, io) = load::gather(Some(root), files, Vec::new(), io, |file, diags, loaded, kept| {
         if let Some(text) = kept {
-            staged.0.insert(file.rel.clone(), Kept { text, diags: file_diags.clone(), loaded });
+            staged.0.insert(file.rel.clone(), Kept { text, diags: diags.to_vec(), loaded });
         }
-        if !complete {
-            project.fail(kind);
-        }
-        diags.extend(file_diags);
-        project.files.push(file);
-    }
-    for kind in io.iter().filter_map(|p| p.kind) {
-        project.fail(kind);
-    }
+    });
     (project, diags, io, staged)
 }
 

@@ -320,11 +320,12 @@ impl<'t> Parser<'t> {
             let (key, end) = self.quoted(i)?;
             let j = self.skip_spaces(end);
             let colon_ok = self.s.get(j) == Some(&b':') && (self.at_eol(j + 1) || self.s[j + 1] == b' ');
-            return (colon_ok && end - i <= MAX_KEY).then_some((key, j));
+            // YAML's limit counts up to the colon, spaces before it included.
+            return (colon_ok && j - i <= MAX_KEY).then_some((key, j));
         }
         let colon = self.key_colon(i)?;
         let end = trim_end(self.s, i, colon);
-        if end == i || end - i > MAX_KEY || !plain_start(self.s, i) {
+        if end == i || colon - i > MAX_KEY || !plain_start(self.s, i) {
             return None;
         }
         let value = resolve(&self.text[i..end])?;
@@ -405,9 +406,11 @@ impl<'t> Parser<'t> {
         if self.s.get(j) != Some(&close) {
             loop {
                 if map {
+                    let start = j;
                     let (key, end) = self.flow_scalar(j)?;
                     j = self.skip_spaces(end);
-                    if self.s.get(j) != Some(&b':') {
+                    // A key longer than YAML allows, up to its colon: serde-saphyr says so.
+                    if self.s.get(j) != Some(&b':') || j - start > MAX_KEY {
                         return None;
                     }
                     let colon = j;
