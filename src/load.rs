@@ -22,7 +22,7 @@ use crate::{schema_check, suppress};
 #[derive(Debug, Clone)]
 pub enum Loaded {
     Project(model::ProjectDef),
-    App(model::App),
+    App(Arc<model::App>),
     Groups(Arc<Vec<model::Group>>, bool),
     Users(Arc<Vec<model::User>>, bool),
     Locations(Arc<Vec<model::Location>>, bool),
@@ -66,7 +66,7 @@ impl Loaded {
         }
         match self {
             Loaded::Project(def) => def.file = id,
-            Loaded::App(a) => a.file = id,
+            Loaded::App(a) => Arc::make_mut(a).file = id,
             Loaded::Groups(g, _) => Arc::make_mut(g).iter_mut().for_each(|g| g.file = id),
             Loaded::Users(u, _) => Arc::make_mut(u).iter_mut().for_each(|u| u.file = id),
             Loaded::Locations(l, _) => Arc::make_mut(l).iter_mut().for_each(|l| l.file = id),
@@ -212,7 +212,7 @@ fn load_text(file: FileId, src: &SourceFile, diags: &mut Vec<Diagnostic>) -> Opt
     let fields = cx.map(&root)?;
     Some(match src.kind {
         FileKind::Project => Loaded::Project(model::project::convert(&mut cx, fields)),
-        FileKind::App => Loaded::App(model::app::convert(&mut cx, fields, src.stem())),
+        FileKind::App => Loaded::App(Arc::new(model::app::convert(&mut cx, fields, src.stem()))),
         FileKind::Groups => {
             let (g, complete) = model::groups::convert(&mut cx, fields);
             Loaded::Groups(Arc::new(g), complete)

@@ -12,7 +12,9 @@ pub struct Project {
     pub root: PathBuf,
     pub files: Vec<SourceFile>,
     pub def: Option<ProjectDef>,
-    pub apps: Vec<App>,
+    /// Shared with the files' loaded definitions (the language server keeps
+    /// those between analyses; `diff`'s two sides share them).
+    pub apps: Vec<Arc<App>>,
     pub groups: Chunks<Group>,
     pub users: Chunks<User>,
     pub locations: Chunks<Location>,
