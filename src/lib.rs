@@ -22,6 +22,7 @@ pub mod index;
 pub mod init;
 pub mod load;
 pub mod lsp;
+pub mod memory;
 pub mod migrate;
 pub mod model;
 pub mod names;

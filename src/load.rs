@@ -131,7 +131,15 @@ pub fn load_listing(listing: Listing) -> (Project, Vec<Diagnostic>, Vec<IoProble
             Ok(Staged { file, diags, loaded })
         })
         .collect();
-    gather(Some(listing.root), staged.into_iter().map(|s| s.map(|s| (s, ()))), Vec::new(), listing.io, |_, _, _, ()| {})
+    let loaded = gather(
+        Some(listing.root),
+        staged.into_iter().map(|s| s.map(|s| (s, ()))),
+        Vec::new(),
+        listing.io,
+        |_, _, _, ()| {},
+    );
+    crate::memory::after_load();
+    loaded
 }
 
 /// Gathers the staged files in order: ids, models, failed kinds. `each` is

@@ -18,6 +18,7 @@ use cli::{Cli, Command, ExportCommand, ImportCommand, Mode};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    caseshare::memory::set_after_load(collect_every_thread);
     match cli.command {
         Command::Check(args) => check(&args),
         Command::Schema { check: Some(dir), .. } => {
@@ -461,4 +462,14 @@ fn purge_at_once() {
         libmimalloc_sys::mi_option_set(PURGE_DELAY, 0);
         libmimalloc_sys::mi_collect(true);
     }
+}
+
+/// Once the files are loaded, every thread gives the pages its parse trees
+/// freed back to mimalloc's shared pool, where the index and the rules built
+/// next find them (batched: 23.3-25.6 MB peak instead of 25.3-27.9, at the same
+/// time; `caseshare::memory`).
+fn collect_every_thread() {
+    // SAFETY: mi_collect only returns free memory; any thread may call it.
+    rayon::broadcast(|_| unsafe { libmimalloc_sys::mi_collect(true) });
+    unsafe { libmimalloc_sys::mi_collect(true) };
 }
