@@ -16,7 +16,13 @@ pub fn fixtures() -> PathBuf {
 pub fn rule_fixture(code: &str, kind: &str) -> PathBuf {
     static MADE: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
     let dir = std::env::temp_dir().join(format!("caseshare-fixtures-{}", std::process::id())).join(code);
-    let mut made = MADE.get_or_init(Mutex::default).lock().unwrap_or_else(|e| e.into_inner());
+    let mut made = MADE
+        .get_or_init(|| {
+            remove_stale_fixture_folders();
+            Mutex::default()
+        })
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     if !made.iter().any(|c| c == code) {
         let _ = std::fs::remove_dir_all(&dir);
         let rules = fixtures().join("rules");
@@ -37,6 +43,23 @@ pub fn rule_fixture(code: &str, kind: &str) -> PathBuf {
         made.push(code.to_string());
     }
     dir.join(kind)
+}
+
+/// Removes the fixture folders of earlier test processes that have ended (the
+/// folders outlive their process: each test in it may still be reading them).
+fn remove_stale_fixture_folders() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix("caseshare-fixtures-").and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        // Where /proc tells which processes are alive (Linux); elsewhere nothing is removed.
+        if pid != std::process::id() && Path::new("/proc/self").exists() && !Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// Copies a folder, keeping symbolic links as links.
