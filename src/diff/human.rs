@@ -4,14 +4,11 @@
 use std::fmt::Write;
 
 use super::compare::{AppChange, Change, UserChange};
-use super::facts::{Owner, OwnerKind};
-use super::{Diff, count, describe};
+use super::facts::Owner;
+use super::{Diff, count, describe, plural, yes_no};
 use crate::diagnostic::Severity;
 use crate::model::Name;
 use crate::report::concise;
-
-/// How many names a line lists before it says how many more there are.
-const NAMES: usize = 8;
 
 struct Paint {
     color: bool,
@@ -174,36 +171,6 @@ fn lose_verb(n: usize) -> &'static str {
     if n == 1 { "loses" } else { "lose" }
 }
 
-/// `` group `Village A` `` or `` location `village-a` ``.
-pub fn owner(o: &Owner) -> String {
-    match o.kind {
-        OwnerKind::Group => format!("group `{}`", o.name),
-        OwnerKind::Location => format!("location `{}`", o.name),
-    }
-}
-
-/// `` `a`, `b` and 3 more ``.
-fn names(list: &[Name]) -> String {
-    let shown: Vec<String> = list.iter().take(NAMES).map(|n| format!("`{n}`")).collect();
-    let mut text = shown.join(", ");
-    if list.len() > NAMES {
-        let _ = write!(text, " and {} more", super::thousands(list.len() - NAMES));
-    }
-    text
-}
-
-fn yes_no(b: Option<bool>) -> &'static str {
-    match b {
-        Some(true) => "yes",
-        Some(false) => "no",
-        None => "unknown",
-    }
-}
-
-fn role(r: &Option<Name>) -> String {
-    r.as_ref().map_or_else(|| "none".to_string(), |r| format!("`{r}`"))
-}
-
 fn user(out: &mut String, p: &Paint, u: &UserChange) {
     let _ = writeln!(
         out,
@@ -298,7 +265,20 @@ pub fn summary(diff: &Diff) -> String {
     text
 }
 
-/// `1 user`, `2 users` (with thousands separators).
-pub fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{} {}", super::thousands(n), if n == 1 { one } else { many })
+/// A name in backticks.
+fn tick(s: &str) -> String {
+    format!("`{s}`")
+}
+
+fn names(list: &[Name]) -> String {
+    super::names(list, tick)
+}
+
+fn role(r: &Option<Name>) -> String {
+    super::role(r, tick)
+}
+
+/// `` group `Village A` `` or `` location `village-a` ``.
+pub fn owner(o: &Owner) -> String {
+    super::owner(o, tick)
 }

@@ -10,8 +10,8 @@
 use std::fmt::Write;
 
 use super::compare::{AppChange, Change, Changes, UserChange};
-use super::facts::{Owner, OwnerKind};
-use super::{Diff, describe, thousands};
+use super::facts::Owner;
+use super::{Diff, describe, plural, thousands, yes_no};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Name;
 use crate::source::SourceFile;
@@ -24,9 +24,6 @@ const VISIBLE: usize = 10;
 
 /// Rows of a section made at most: more than this never fit in [`LIMIT`].
 const ROWS: usize = 5_000;
-
-/// Names listed in one cell before it says how many more there are.
-const NAMES: usize = 8;
 
 /// The report, within [`LIMIT`] characters.
 pub fn render(diff: &Diff) -> String {
@@ -263,26 +260,7 @@ fn app_row(a: &AppChange) -> String {
     format!("| {} | {} |", cell(&code(&a.id)), cell(&change))
 }
 
-fn yes_no(b: Option<bool>) -> &'static str {
-    match b {
-        Some(true) => "yes",
-        Some(false) => "no",
-        None => "unknown",
-    }
-}
-
-fn role(r: &Option<Name>) -> String {
-    r.as_ref().map_or_else(|| "none".to_string(), |r| code(r))
-}
-
-fn owner(o: &Owner) -> String {
-    match o.kind {
-        OwnerKind::Group => format!("group {}", code(&o.name)),
-        OwnerKind::Location => format!("location {}", code(&o.name)),
-    }
-}
-
-/// `2: a, b` (with at most [`NAMES`] names), or nothing.
+/// `2: a, b` (with a few names), or nothing.
 fn counted(list: &[Name]) -> String {
     if list.is_empty() {
         return String::new();
@@ -291,15 +269,15 @@ fn counted(list: &[Name]) -> String {
 }
 
 fn names(list: &[Name]) -> String {
-    let mut text: String = list.iter().take(NAMES).map(|n| code(n)).collect::<Vec<_>>().join(", ");
-    if list.len() > NAMES {
-        let _ = write!(text, " and {} more", thousands(list.len() - NAMES));
-    }
-    text
+    super::names(list, code)
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+fn role(r: &Option<Name>) -> String {
+    super::role(r, code)
+}
+
+fn owner(o: &Owner) -> String {
+    super::owner(o, code)
 }
 
 /// A name as a code span: nothing in it is markdown, HTML or a mention. The fence

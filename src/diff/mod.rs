@@ -152,8 +152,47 @@ pub fn describe(origin: &Origin) -> String {
 
 /// `n thing` or `n things`.
 pub(crate) fn count(n: usize, thing: &str) -> String {
-    let n_text = thousands(n);
-    if n == 1 { format!("{n_text} {thing}") } else { format!("{n_text} {thing}s") }
+    plural(n, thing, &format!("{thing}s"))
+}
+
+/// `1 one` or `n many`, `n` with thousands separated.
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
+/// How many names a list shows before `and N more`.
+const NAMES: usize = 8;
+
+/// `` `a`, `b` and 3 more ``, each name written by `quote` (the human output's
+/// backticks, or markdown's code spans).
+fn names(list: &[crate::model::Name], quote: fn(&str) -> String) -> String {
+    let mut text = list.iter().take(NAMES).map(|n| quote(n)).collect::<Vec<_>>().join(", ");
+    if list.len() > NAMES {
+        text.push_str(&format!(" and {} more", thousands(list.len() - NAMES)));
+    }
+    text
+}
+
+/// A role, or `none`.
+fn role(r: &Option<crate::model::Name>, quote: fn(&str) -> String) -> String {
+    r.as_ref().map_or_else(|| "none".to_string(), |r| quote(r))
+}
+
+/// `group X` or `location X`.
+fn owner(o: &facts::Owner, quote: fn(&str) -> String) -> String {
+    match o.kind {
+        facts::OwnerKind::Group => format!("group {}", quote(&o.name)),
+        facts::OwnerKind::Location => format!("location {}", quote(&o.name)),
+    }
+}
+
+/// Whether a user can create cases: `yes`, `no` or `unknown`.
+fn yes_no(b: Option<bool>) -> &'static str {
+    match b {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "unknown",
+    }
 }
 
 /// 1234567 as `1,234,567`.
