@@ -261,11 +261,7 @@ fn y_n(b: bool) -> &'static str {
 pub fn write_xlsx(sheets: &Sheets) -> Result<Vec<u8>, WorkbookError> {
     let e = |x: rust_xlsxwriter::XlsxError| WorkbookError::Write(x.to_string());
     let mut book = Workbook::new();
-    let types = book.add_worksheet();
-    types.set_name(TYPES_SHEET).map_err(e)?;
-    for (c, h) in TYPE_HEADERS.iter().enumerate() {
-        types.write_string(0, c as u16, *h).map_err(e)?;
-    }
+    let types = super::headed_sheet(&mut book, TYPES_SHEET, TYPE_HEADERS).map_err(e)?;
     for (r, t) in sheets.types.iter().enumerate() {
         let row = r as u32 + 1;
         types.write_string(row, 0, &t.code).map_err(e)?;
@@ -293,11 +289,7 @@ pub fn write_xlsx(sheets: &Sheets) -> Result<Vec<u8>, WorkbookError> {
         rows_of[sheet_of[l.type_code.as_str()]].push(l);
     }
     for (title, rows) in titles.iter().zip(&rows_of) {
-        let sheet = book.add_worksheet();
-        sheet.set_name(*title).map_err(e)?;
-        for (c, h) in LOCATION_HEADERS.iter().enumerate() {
-            sheet.write_string(0, c as u16, *h).map_err(e)?;
-        }
+        let sheet = super::headed_sheet(&mut book, title, LOCATION_HEADERS).map_err(e)?;
         for (r, l) in rows.iter().enumerate() {
             let row = r as u32 + 1;
             sheet.write_string(row, 1, &l.site_code).map_err(e)?;

@@ -261,3 +261,17 @@ fn planned(project: &Path, rel: &str, after: String) -> Result<Change, HqError> 
     let display = abs.display().to_string();
     Change::to(abs.clone(), rel, display, after).map_err(|source| HqError::Read { path: abs, source })
 }
+
+/// A new sheet of `book` named `name`, with `headers` in its first row.
+pub(crate) fn headed_sheet<'b>(
+    book: &'b mut rust_xlsxwriter::Workbook,
+    name: &str,
+    headers: impl IntoIterator<Item = impl AsRef<str>>,
+) -> Result<&'b mut rust_xlsxwriter::Worksheet, rust_xlsxwriter::XlsxError> {
+    let sheet = book.add_worksheet();
+    sheet.set_name(name)?;
+    for (c, h) in headers.into_iter().enumerate() {
+        sheet.write_string(0, c as u16, h.as_ref())?;
+    }
+    Ok(sheet)
+}

@@ -167,14 +167,10 @@ pub fn write_xlsx(sheets: &Sheets) -> Result<Vec<u8>, WorkbookError> {
     let mut book = Workbook::new();
     let max_groups = sheets.users.iter().map(|u| u.groups.len()).max().unwrap_or(0);
     let max_locations = sheets.users.iter().map(|u| u.locations.len()).max().unwrap_or(0);
-    let users = book.add_worksheet();
-    users.set_name("users").map_err(e)?;
     let mut header: Vec<String> = USER_HEADERS.iter().map(|h| h.to_string()).collect();
     header.extend((1..=max_groups).map(|i| format!("group {i}")));
     header.extend((1..=max_locations).map(|i| format!("location_code {i}")));
-    for (c, h) in header.iter().enumerate() {
-        users.write_string(0, c as u16, h).map_err(e)?;
-    }
+    let users = super::headed_sheet(&mut book, "users", &header).map_err(e)?;
     let first_group = USER_HEADERS.len();
     for (r, u) in sheets.users.iter().enumerate() {
         let row = r as u32 + 1;
@@ -190,11 +186,7 @@ pub fn write_xlsx(sheets: &Sheets) -> Result<Vec<u8>, WorkbookError> {
             users.write_string(row, (first_group + max_groups + i) as u16, l).map_err(e)?;
         }
     }
-    let groups = book.add_worksheet();
-    groups.set_name("groups").map_err(e)?;
-    for (c, h) in GROUP_HEADERS.iter().enumerate() {
-        groups.write_string(0, c as u16, *h).map_err(e)?;
-    }
+    let groups = super::headed_sheet(&mut book, "groups", GROUP_HEADERS).map_err(e)?;
     for (r, g) in sheets.groups.iter().enumerate() {
         let row = r as u32 + 1;
         groups.write_string(row, 0, g.id.as_deref().unwrap_or("")).map_err(e)?;
