@@ -169,15 +169,12 @@ pub enum Content {
 
 /// Reads one file; `Err` with the reason when it cannot be read.
 pub fn read(path: &Path) -> Result<Content, String> {
+    // Its type first, by path: opening a FIFO would wait for a writer.
     let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
     if !meta.is_file() {
         return Err("not a regular file".into());
     }
-    if meta.len() > MAX_FILE_BYTES {
-        return Ok(Content::TooLarge(meta.len()));
-    }
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    Ok(decode(bytes))
+    read_regular(path)
 }
 
 /// [`read`] for a file its folder listed as a regular file: opened first, its
