@@ -1,6 +1,7 @@
 //! The `caseshare` command line: parses arguments, calls the library, maps the
 //! outcome to an exit code (0 clean, 1 problems found, 2 could not do the job).
 
+mod allocator;
 mod cli;
 
 use std::io::{IsTerminal, Write};
@@ -17,8 +18,9 @@ use clap::Parser;
 use cli::{Cli, Command, ExportCommand, ImportCommand, Mode};
 
 fn main() -> ExitCode {
+    allocator::init();
     let cli = Cli::parse();
-    caseshare::memory::set_after_load(collect_every_thread);
+    caseshare::memory::set_after_load(allocator::collect_every_thread);
     match cli.command {
         Command::Check(args) => check(&args),
         Command::Schema { check: Some(dir), .. } => {
@@ -84,7 +86,7 @@ fn main() -> ExitCode {
         Command::Export(ExportCommand::HqUsers { path, out }) => export_hq_users(path.as_deref(), &out),
         Command::Export(ExportCommand::HqLocations { path, out }) => export_hq_locations(path.as_deref(), &out),
         Command::Recover { path, rollback } => recover(path.as_deref(), rollback),
-        Command::Lsp => match caseshare::lsp::run_stdio(purge_at_once) {
+        Command::Lsp => match caseshare::lsp::run_stdio(allocator::purge_at_once) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(&format!("the language server stopped: {e}")),
         },
@@ -442,34 +444,8 @@ fn diff(args: &cli::DiffArgs) -> ExitCode {
     }
 }
 
-/// mimalloc: loading allocates many small values on two threads, where glibc's
-/// allocator took half the time of a check (README, Performance).
+/// mimalloc for small values: loading allocates many on two threads, where
+/// glibc's allocator took half the time of a check; large blocks are mapped on
+/// their own (`allocator`, README, Performance).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// A long-lived server builds a new index after each edit: once the project is
-/// loaded, mimalloc gives freed pages back to the system at once instead of
-/// 10 ms later, so the server's resident memory stays that of one index
-/// (bench/lsp on the huge project, 20 edits: 147 MB without, 140 MB with,
-/// where one `check` peaks at 136 MB). From start-up it would double the time
-/// to the first diagnostics, so it starts once the files are loaded.
-fn purge_at_once() {
-    // mimalloc 2's `mi_option_purge_delay` (include/mimalloc.h), which
-    // libmimalloc-sys does not name.
-    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-    // SAFETY: sets an allocator option, which mimalloc allows at any time.
-    unsafe {
-        libmimalloc_sys::mi_option_set(PURGE_DELAY, 0);
-        libmimalloc_sys::mi_collect(true);
-    }
-}
-
-/// Once the files are loaded, every thread gives the pages its parse trees
-/// freed back to mimalloc's shared pool, where the index and the rules built
-/// next find them (batched: 23.3-25.6 MB peak instead of 25.3-27.9, at the same
-/// time; `caseshare::memory`).
-fn collect_every_thread() {
-    // SAFETY: mi_collect only returns free memory; any thread may call it.
-    rayon::broadcast(|_| unsafe { libmimalloc_sys::mi_collect(true) });
-    unsafe { libmimalloc_sys::mi_collect(true) };
-}
+static GLOBAL: allocator::Split = allocator::Split;
