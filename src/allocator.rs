@@ -9,7 +9,7 @@
 //! unmapped when freed (glibc with a fixed mmap threshold; elsewhere the
 //! system allocator decides). A `check`'s peak went from 133 to 124 MB on the
 //! `huge` benchmark project and from 61 to 56 MB on `large`, at the same speed;
-//! a one-app project takes 0.3 MB more (README, Performance).
+//! a one-app project took 0.3 MB more (README, Performance).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 

@@ -21,7 +21,9 @@ use crate::{schema_check, suppress};
 /// language server does, after each edit).
 #[derive(Debug, Clone)]
 pub enum Loaded {
-    Project(model::ProjectDef),
+    /// Boxed: the other kinds are a pointer, and the language server keeps one
+    /// of these per file (50,000 on the benchmark's large project).
+    Project(Box<model::ProjectDef>),
     App(Arc<model::App>),
     Groups(Arc<Vec<model::Group>>, bool),
     Users(Arc<Vec<model::User>>, bool),
@@ -34,7 +36,7 @@ impl Loaded {
     pub fn add_to(&self, project: &mut Project) -> bool {
         match self {
             Loaded::Project(def) => {
-                project.def = Some(def.clone());
+                project.def = Some((**def).clone());
                 true
             }
             Loaded::App(a) => {
@@ -219,7 +221,7 @@ fn load_text(file: FileId, src: &SourceFile, diags: &mut Vec<Diagnostic>) -> Opt
     let mut cx = Conv::new(file, text);
     let fields = cx.map(&root)?;
     Some(match src.kind {
-        FileKind::Project => Loaded::Project(model::project::convert(&mut cx, fields)),
+        FileKind::Project => Loaded::Project(Box::new(model::project::convert(&mut cx, fields))),
         FileKind::App => Loaded::App(Arc::new(model::app::convert(&mut cx, fields, src.stem()))),
         FileKind::Groups => {
             let (g, complete) = model::groups::convert(&mut cx, fields);

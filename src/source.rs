@@ -88,15 +88,25 @@ impl FileKind {
     }
 }
 
-/// A file of the project, read into memory.
-#[derive(Clone, Debug)]
-pub struct SourceFile {
+/// Where a file is and what it defines: shared by every copy of a
+/// [`SourceFile`] (the language server's projects, one per analysis, and its
+/// list of files hold one each; a project of 50,000 files copied its paths 50,000
+/// times per edit).
+#[derive(Debug)]
+pub struct FileName {
     /// Path relative to the project root, with `/` separators.
     pub rel: String,
     /// Path as shown to the user (relative to the working directory where possible).
     pub display: String,
     pub abs: PathBuf,
     pub kind: FileKind,
+}
+
+/// A file of the project, read into memory. Its [`FileName`]'s fields read as
+/// its own (`file.rel`).
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    name: Arc<FileName>,
     /// The text; empty when the file could not be read as UTF-8, or while it is
     /// set aside (see [`SourceFile::set_aside`]).
     pub text: Arc<str>,
@@ -110,10 +120,25 @@ pub struct SourceFile {
     line_starts: OnceLock<Box<[u32]>>,
 }
 
+impl std::ops::Deref for SourceFile {
+    type Target = FileName;
+
+    fn deref(&self) -> &FileName {
+        &self.name
+    }
+}
+
 impl SourceFile {
     pub fn new(rel: String, display: String, abs: PathBuf, kind: FileKind, text: Arc<str>) -> Self {
         let len = text.len();
-        SourceFile { rel, display, abs, kind, text, len, set_aside: false, line_starts: OnceLock::new() }
+        let name = Arc::new(FileName { rel, display, abs, kind });
+        SourceFile { name, text, len, set_aside: false, line_starts: OnceLock::new() }
+    }
+
+    /// The same file with another text (an editor's buffer), its name shared.
+    pub fn with_text(&self, text: Arc<str>) -> Self {
+        let len = text.len();
+        SourceFile { name: self.name.clone(), text, len, set_aside: false, line_starts: OnceLock::new() }
     }
 
     /// Drops the text from memory (its length is kept); [`SourceFile::restore`]

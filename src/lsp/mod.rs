@@ -342,7 +342,12 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
             }
             // A newer change makes this analysis stale: stop, take it, start over.
             let cancelled = || !events.is_empty();
-            match state.analyze(&cancelled) {
+            let mut assembled = |light: Snapshot| {
+                if let Ok(mut all) = snapshots.write() {
+                    all.insert(root.clone(), Arc::new(light));
+                }
+            };
+            match state.analyze(&cancelled, &mut assembled) {
                 Some(snapshot) => {
                     dirty.remove(0);
                     let snapshot = Arc::new(snapshot);

@@ -40,8 +40,9 @@ pub struct ProjectState {
     pub config_error: Option<String>,
     /// By file id: ids stay the same for the life of the server.
     slots: Vec<Slot>,
-    /// Files by path, in path order (the order of first definitions, D001).
-    by_rel: BTreeMap<String, FileId>,
+    /// Files by path, in path order (the order of first definitions, D001);
+    /// shared with the snapshots, copied only when a file is added.
+    by_rel: Arc<BTreeMap<String, FileId>>,
     /// Folders and files that could not be read.
     io: Vec<IoProblem>,
     /// Files that changed since the last analysis.
@@ -71,7 +72,7 @@ pub struct Snapshot {
     /// `check`); requests meanwhile answer from the project alone.
     pub analysis: Option<Analysis>,
     pub diagnostics: Vec<Diagnostic>,
-    pub by_rel: BTreeMap<String, FileId>,
+    pub by_rel: Arc<BTreeMap<String, FileId>>,
 }
 
 impl Snapshot {
@@ -129,19 +130,20 @@ impl ProjectState {
             config,
             config_error,
             slots: Vec::with_capacity(slots.len()),
-            by_rel: BTreeMap::new(),
+            by_rel: Arc::default(),
             io: listing.io,
             dirty: BTreeSet::new(),
             published: BTreeSet::new(),
             users: UserCache::default(),
         };
+        let by_rel = Arc::make_mut(&mut state.by_rel);
         for slot in slots {
             match slot {
                 Ok(mut slot) => {
                     // Ids are the slots' positions: renumber past files that could not be read.
                     let id = FileId::new(state.slots.len());
                     renumber(&mut slot, id);
-                    state.by_rel.insert(slot.source.rel.clone(), id);
+                    by_rel.insert(slot.source.rel.clone(), id);
                     state.slots.push(slot);
                 }
                 Err(problem) => state.io.push(problem),
@@ -161,7 +163,7 @@ impl ProjectState {
                 let abs = self.root.join(rel);
                 let source = SourceFile::new(rel.to_string(), rel.to_string(), abs, kind, Arc::from(""));
                 self.slots.push(Slot { source, diags: Vec::new(), loaded: None, open: false, gone: true });
-                self.by_rel.insert(rel.to_string(), id);
+                Arc::make_mut(&mut self.by_rel).insert(rel.to_string(), id);
                 id
             }
         };
@@ -169,9 +171,7 @@ impl ProjectState {
         slot.open = text.is_some();
         slot.gone = false;
         match text {
-            Some(text) => {
-                slot.source = SourceFile::new(rel.to_string(), rel.to_string(), slot.source.abs.clone(), kind, text)
-            }
+            Some(text) => slot.source = slot.source.with_text(text),
             None => slot.source.set_aside(),
         }
         self.dirty.insert(id);
@@ -185,7 +185,11 @@ impl ProjectState {
     /// Parses the files that changed again, then assembles the project and runs
     /// the index and the cross-file rules. `cancelled` is asked between steps: a
     /// newer change makes this analysis stale, and it stops (`None`).
-    pub fn analyze(&mut self, cancelled: &dyn Fn() -> bool) -> Option<Snapshot> {
+    ///
+    /// `assembled` is given the new project, without index or diagnostics, before
+    /// the index is built: requests answer from it meanwhile, and the snapshot
+    /// before it (its project, with the files' old models) can go.
+    pub fn analyze(&mut self, cancelled: &dyn Fn() -> bool, assembled: &mut dyn FnMut(Snapshot)) -> Option<Snapshot> {
         let dirty: Vec<FileId> = std::mem::take(&mut self.dirty).into_iter().collect();
         let root = self.root.clone();
         let restaged: Vec<(FileId, Slot)> = dirty
@@ -253,6 +257,12 @@ impl ProjectState {
         let config = &self.config;
         let users = &mut self.users;
         let project = Arc::new(project);
+        assembled(Snapshot {
+            project: project.clone(),
+            analysis: None,
+            diagnostics: Vec::new(),
+            by_rel: self.by_rel.clone(),
+        });
         let analysis = Analysis::new(project.clone(), |p| p.def.as_ref().map(|_| Index::build_with(p, users)));
         if cancelled() {
             return None;
