@@ -113,7 +113,7 @@ pub fn serve_with(connection: Connection, settled: fn()) -> Result<(), String> {
                 if n.method == lsp_types::notification::Exit::METHOD {
                     break;
                 }
-                notify(&n, &mut docs, &events);
+                notify(n, &mut docs, &events);
             }
             Message::Response(_) => {}
         }
@@ -199,13 +199,15 @@ fn locate(uri: &str) -> Option<(PathBuf, String)> {
     Some((root, rel))
 }
 
-fn notify(n: &Notification, docs: &mut HashMap<String, Document>, events: &Sender<Event>) {
+/// A notification, taken whole: a buffer's text (a file's worth at every
+/// keystroke, for clients that send it whole) is moved, never copied.
+fn notify(n: Notification, docs: &mut HashMap<String, Document>, events: &Sender<Event>) {
     use lsp_types::notification::{
         DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
     };
     match n.method.as_str() {
         DidOpenTextDocument::METHOD => {
-            let Ok(p) = serde_json::from_value::<lsp_types::DidOpenTextDocumentParams>(n.params.clone()) else {
+            let Ok(p) = serde_json::from_value::<lsp_types::DidOpenTextDocumentParams>(n.params) else {
                 return;
             };
             let key = p.text_document.uri.as_str().to_string();
@@ -216,29 +218,32 @@ fn notify(n: &Notification, docs: &mut HashMap<String, Document>, events: &Sende
             docs.insert(key, Document { root, rel, text });
         }
         DidChangeTextDocument::METHOD => {
-            let Ok(p) = serde_json::from_value::<lsp_types::DidChangeTextDocumentParams>(n.params.clone()) else {
+            let Ok(p) = serde_json::from_value::<lsp_types::DidChangeTextDocumentParams>(n.params) else {
                 return;
             };
             let Some(doc) = docs.get_mut(p.text_document.uri.as_str()) else { return };
-            let mut text = doc.text.to_string();
+            // The buffer is copied only for a change of a range in it.
+            let mut text: Option<String> = None;
             for change in p.content_changes {
                 match change.range {
                     Some(range) => {
-                        let lines = Lines::new(&text);
+                        let text = text.get_or_insert_with(|| doc.text.to_string());
+                        let lines = Lines::new(text);
                         let (start, end) = (lines.offset(range.start), lines.offset(range.end));
                         if start <= end {
                             text.replace_range(start..end, &change.text);
                         }
                     }
-                    None => text = change.text,
+                    None => text = Some(change.text),
                 }
             }
+            let Some(text) = text else { return };
             doc.text = text.into();
             let _ =
                 events.send(Event::Text { root: doc.root.clone(), rel: doc.rel.clone(), text: Some(doc.text.clone()) });
         }
         DidCloseTextDocument::METHOD => {
-            let Ok(p) = serde_json::from_value::<lsp_types::DidCloseTextDocumentParams>(n.params.clone()) else {
+            let Ok(p) = serde_json::from_value::<lsp_types::DidCloseTextDocumentParams>(n.params) else {
                 return;
             };
             if let Some(doc) = docs.remove(p.text_document.uri.as_str()) {
@@ -247,7 +252,7 @@ fn notify(n: &Notification, docs: &mut HashMap<String, Document>, events: &Sende
         }
         DidSaveTextDocument::METHOD => {}
         DidChangeWatchedFiles::METHOD => {
-            let Ok(p) = serde_json::from_value::<lsp_types::DidChangeWatchedFilesParams>(n.params.clone()) else {
+            let Ok(p) = serde_json::from_value::<lsp_types::DidChangeWatchedFilesParams>(n.params) else {
                 return;
             };
             for change in p.changes {
