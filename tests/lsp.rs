@@ -308,3 +308,54 @@ fn malformed_json_rpc_on_stdio_is_answered_and_skipped() {
     let Message::Response(r) = &replies[0] else { panic!("a response") };
     assert_eq!(r.response_result.as_ref().err().map(|e| e.code), Some(-32700));
 }
+
+/// A username defined twice before another user: the server's table of
+/// usernames, kept between edits, still places every later user's memberships
+/// (a group edit reuses it), and once the second definition goes, the table is
+/// built again with every user a first definition.
+#[test]
+fn a_username_defined_twice_keeps_the_memberships_of_the_users_after_it() {
+    let root = project("twice");
+    let users = root.join("users/chws.yaml");
+    let groups = root.join("groups/villages.yaml");
+    let users_text = std::fs::read_to_string(&users).expect("read");
+    let groups_text = std::fs::read_to_string(&groups).expect("read");
+    let mut c = Client::start(&root);
+    c.open(&users);
+    c.open(&groups);
+    assert!(c.diagnostics(&users, |_| true).is_empty());
+    let codes = |d: &[Value]| d.iter().map(|d| d["code"].as_str().unwrap_or("").to_string()).collect::<Vec<_>>();
+
+    // `David` folds to `david`: D001 on it, and Maria, after it, is still in Village B.
+    let twice = users_text.replace(
+        "  - {username: maria, role: chw}",
+        "  - {username: David, role: chw}\n  - {username: maria, role: chw}",
+    );
+    assert_ne!(twice, users_text);
+    c.change(&users, 2, &twice);
+    let found = c.diagnostics(&users, |d| !d.is_empty());
+    assert_eq!(codes(&found), ["D001"], "{found:#?}");
+    assert_eq!(found[0]["range"]["start"]["line"], 3, "{found:#?}");
+
+    // A groups edit reuses the table: Maria joins Village A too, and has two owners.
+    let both = groups_text.replace("members: [david]", "members: [david, maria]");
+    assert_ne!(both, groups_text);
+    c.change(&groups, 2, &both);
+    let found = c.diagnostics(&groups, |d| !d.is_empty());
+    assert!(found.iter().all(|d| d["code"] == "G002"), "{found:#?}");
+    assert!(found.iter().all(|d| d["message"].as_str().unwrap().contains("`maria`")), "{found:#?}");
+    // Back to one group each: nothing in the groups file, and no G001 for anyone.
+    c.change(&groups, 3, &groups_text);
+    assert!(c.diagnostics(&groups, |d| d.is_empty()).is_empty());
+
+    // The second definition goes: D001 clears, and the memberships still hold.
+    c.change(&users, 3, &users_text);
+    assert!(c.diagnostics(&users, |d| d.is_empty()).is_empty());
+    c.change(&groups, 4, &both);
+    let found = c.diagnostics(&groups, |d| !d.is_empty());
+    assert!(
+        found.iter().all(|d| d["code"] == "G002" && d["message"].as_str().unwrap().contains("`maria`")),
+        "{found:#?}"
+    );
+    c.shutdown();
+}
