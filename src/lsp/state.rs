@@ -68,8 +68,8 @@ type MaybeIndex<'p> = Option<Index<'p>>;
 pub struct Snapshot {
     project: Arc<Project>,
     /// The index, until a newer analysis starts: it is let go then, so that two
-    /// indexes are never held at once (the server uses no more memory than
-    /// `check`); requests meanwhile answer from the project alone.
+    /// indexes are never held at once (one, as `check` holds); requests
+    /// meanwhile answer from the project alone.
     pub analysis: Option<Analysis>,
     pub diagnostics: Vec<Diagnostic>,
     pub by_rel: Arc<BTreeMap<String, FileId>>,
