@@ -359,3 +359,36 @@ fn a_username_defined_twice_keeps_the_memberships_of_the_users_after_it() {
     );
     c.shutdown();
 }
+
+/// A closed file's diagnostics are sent again only when they change: an edit in
+/// another file leaves them as the client holds them, and a fix clears them.
+#[test]
+fn a_closed_file_is_published_again_only_when_its_diagnostics_change() {
+    let root = project("unchanged");
+    let users = root.join("users/chws.yaml");
+    let groups = root.join("groups/villages.yaml");
+    let users_text = std::fs::read_to_string(&users).expect("read");
+    std::fs::write(&users, users_text.replace("{username: maria, role: chw}", "{username: maria, role: nurse}"))
+        .expect("write");
+    let groups_text = std::fs::read_to_string(&groups).expect("read");
+    let mut c = Client::start(&root);
+    c.open(&groups);
+    // The first analysis: the users file's list, then the open groups file's (empty).
+    let found = c.diagnostics(&users, |d| !d.is_empty());
+    assert!(found.iter().any(|d| d["message"].as_str().unwrap().contains("`nurse`")), "{found:#?}");
+    assert!(c.diagnostics(&groups, |_| true).is_empty());
+
+    // An edit in the groups file: the groups file (open) is published, and the
+    // users file, whose list would come before it, is not.
+    c.change(&groups, 2, &format!("{groups_text}# a comment\n"));
+    assert!(c.diagnostics(&groups, |_| true).is_empty());
+    let again: Vec<&Notification> =
+        c.inbox.iter().filter(|n| n.params["uri"] == path_to_uri(&users).as_str()).collect();
+    assert!(again.is_empty(), "the users file's unchanged list was sent again: {again:#?}");
+
+    // The users file is fixed on disk and the client says so: its list is cleared.
+    std::fs::write(&users, &users_text).expect("write");
+    c.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": path_to_uri(&users), "type": 2}]}));
+    assert!(c.diagnostics(&users, |_| true).is_empty());
+    c.shutdown();
+}

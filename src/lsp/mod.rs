@@ -388,46 +388,92 @@ fn show_message(sender: &Sender<Message>, text: &str) {
 /// the files that had some last time and have none now. A diagnostic stands at
 /// each place it labels (a G002 on every membership line, a D001 on both
 /// definitions), in whichever file, each with the others as related information.
+///
+/// Each file's text, line starts and URI are taken once per publication, and
+/// one file's list is built and sent at a time, the open files' first: a
+/// project where every user lacks an owner has as many diagnostics as users.
 fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Message>) {
     let project = snapshot.project();
+    let diagnostics = &snapshot.diagnostics;
+    // (diagnostic, place) pairs by the file of the place.
+    let mut by_file: std::collections::BTreeMap<FileId, Vec<(usize, usize)>> = std::collections::BTreeMap::new();
     let mut texts: HashMap<FileId, Arc<str>> = HashMap::new();
-    let mut by_file: std::collections::BTreeMap<FileId, Vec<lsp_types::Diagnostic>> = std::collections::BTreeMap::new();
-    for d in &snapshot.diagnostics {
+    for (k, d) in diagnostics.iter().enumerate() {
         let places = places(d);
-        let located: Vec<(FileId, Location, &str)> = places
-            .iter()
-            .map(|(file, span, message)| {
-                let text = texts.entry(*file).or_insert_with(|| snapshot.text(*file));
-                let range = Lines::new(text).range(span);
-                (*file, Location { uri: uri(&project.files[*file].abs), range }, *message)
-            })
-            .collect();
         let labelled = 1 + d.labels.len() + d.related.iter().filter(|r| r.label).count();
-        for (i, (file, location, _)) in located.iter().enumerate().take(labelled) {
-            let related: Vec<DiagnosticRelatedInformation> = located
-                .iter()
-                .enumerate()
-                .filter(|(j, (_, _, message))| *j != i && !message.is_empty())
-                .map(|(_, (_, location, message))| DiagnosticRelatedInformation {
-                    location: location.clone(),
-                    message: message.to_string(),
-                })
-                .collect();
-            by_file.entry(*file).or_default().push(to_lsp(d, location.range, related));
+        for (i, (file, _, _)) in places.iter().enumerate() {
+            texts.entry(*file).or_insert_with(|| snapshot.text(*file));
+            if i < labelled {
+                by_file.entry(*file).or_default().push((k, i));
+            }
         }
     }
-    for (&file, diagnostics) in &mut by_file {
-        send_diagnostics(sender, &project.files[file].abs, std::mem::take(diagnostics));
+    let lines: HashMap<FileId, Lines<'_>> = texts.iter().map(|(file, text)| (*file, Lines::new(text))).collect();
+    let uris: HashMap<FileId, Uri> = texts.keys().map(|file| (*file, uri(&project.files[*file].abs))).collect();
+    // The open files first: what the user is looking at. A closed file's list
+    // goes again only when it changed (an edit in one file leaves the lists of
+    // the others as they were, and a client holds what it was sent).
+    let open = state.open_files();
+    let order = open.iter().filter(|f| by_file.contains_key(f)).chain(by_file.keys().filter(|f| !open.contains(f)));
+    let mut sent: std::collections::BTreeMap<FileId, u64> = std::collections::BTreeMap::new();
+    for &file in order {
+        let list: Vec<lsp_types::Diagnostic> = by_file[&file]
+            .iter()
+            .map(|&(k, i)| {
+                let d = &diagnostics[k];
+                let located: Vec<(Location, &str)> = places(d)
+                    .into_iter()
+                    .map(|(file, span, message)| {
+                        (Location { uri: uris[&file].clone(), range: lines[&file].range(&span) }, message)
+                    })
+                    .collect();
+                let related: Vec<DiagnosticRelatedInformation> = located
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, (_, message))| *j != i && !message.is_empty())
+                    .map(|(_, (location, message))| DiagnosticRelatedInformation {
+                        location: location.clone(),
+                        message: message.to_string(),
+                    })
+                    .collect();
+                to_lsp(d, located[i].0.range, related)
+            })
+            .collect();
+        let print = fingerprint(&list);
+        if open.contains(&file) || state.published.get(&file) != Some(&print) {
+            send_diagnostics(sender, &project.files[file].abs, list);
+        }
+        sent.insert(file, print);
     }
     // Open files without diagnostics get an empty list (clients wait for one),
     // and so do files that had some last time.
-    let now: std::collections::BTreeSet<FileId> = by_file.keys().copied().collect();
-    let mut cleared: std::collections::BTreeSet<FileId> = state.published.difference(&now).copied().collect();
-    cleared.extend(state.open_files().into_iter().filter(|f| !now.contains(f)));
-    for file in cleared {
+    let cleared = state.published.keys().chain(&open).filter(|f| !sent.contains_key(f));
+    for &file in cleared.collect::<std::collections::BTreeSet<_>>() {
         send_diagnostics(sender, &project.files[file].abs, Vec::new());
     }
-    state.published = now;
+    state.published = sent;
+}
+
+/// What a client is shown of a file's diagnostics, as a number: two lists with
+/// the same ranges, codes, severities, messages and related places are the same.
+fn fingerprint(list: &[lsp_types::Diagnostic]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let range = |r: &lsp_types::Range, h: &mut std::collections::hash_map::DefaultHasher| {
+        (r.start.line, r.start.character, r.end.line, r.end.character).hash(h)
+    };
+    list.len().hash(&mut h);
+    for d in list {
+        range(&d.range, &mut h);
+        format!("{:?}{:?}", d.severity, d.code).hash(&mut h);
+        d.message.hash(&mut h);
+        for r in d.related_information.iter().flatten() {
+            r.location.uri.as_str().hash(&mut h);
+            range(&r.location.range, &mut h);
+            r.message.hash(&mut h);
+        }
+    }
+    h.finish()
 }
 
 /// Every place of a diagnostic with its text: the primary place, the labels in

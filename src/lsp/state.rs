@@ -47,8 +47,10 @@ pub struct ProjectState {
     io: Vec<IoProblem>,
     /// Files that changed since the last analysis.
     dirty: BTreeSet<FileId>,
-    /// Files whose diagnostics were published last time (to clear them).
-    pub published: BTreeSet<FileId>,
+    /// Files whose diagnostics were published last time, with a fingerprint
+    /// of what was sent (a file that is not open is sent again only when its
+    /// list changed; one without any now is cleared).
+    pub published: BTreeMap<FileId, u64>,
     /// The usernames' table, kept while no users file changes.
     users: UserCache,
 }
@@ -71,7 +73,8 @@ pub struct Snapshot {
     /// indexes are never held at once (one, as `check` holds); requests
     /// meanwhile answer from the project alone.
     pub analysis: Option<Analysis>,
-    pub diagnostics: Vec<Diagnostic>,
+    /// Shared with the snapshot that stands in while the next analysis runs.
+    pub diagnostics: Arc<Vec<Diagnostic>>,
     pub by_rel: Arc<BTreeMap<String, FileId>>,
 }
 
@@ -133,7 +136,7 @@ impl ProjectState {
             by_rel: Arc::default(),
             io: listing.io,
             dirty: BTreeSet::new(),
-            published: BTreeSet::new(),
+            published: BTreeMap::new(),
             users: UserCache::default(),
         };
         let by_rel = Arc::make_mut(&mut state.by_rel);
@@ -260,7 +263,7 @@ impl ProjectState {
         assembled(Snapshot {
             project: project.clone(),
             analysis: None,
-            diagnostics: Vec::new(),
+            diagnostics: Arc::default(),
             by_rel: self.by_rel.clone(),
         });
         let analysis = Analysis::new(project.clone(), |p| p.def.as_ref().map(|_| Index::build_with(p, users)));
@@ -269,7 +272,12 @@ impl ProjectState {
         }
         let diagnostics =
             analysis.with_dependent(|project, index| diagnose(project, index.as_ref(), diagnostics, config));
-        Some(Snapshot { project, analysis: Some(analysis), diagnostics, by_rel: self.by_rel.clone() })
+        Some(Snapshot {
+            project,
+            analysis: Some(analysis),
+            diagnostics: Arc::new(diagnostics),
+            by_rel: self.by_rel.clone(),
+        })
     }
 }
 
