@@ -15,7 +15,8 @@ mod position;
 pub mod state;
 pub mod transport;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::thread;
@@ -396,7 +397,7 @@ fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Messag
     let project = snapshot.project();
     let diagnostics = &snapshot.diagnostics;
     // (diagnostic, place) pairs by the file of the place.
-    let mut by_file: std::collections::BTreeMap<FileId, Vec<(usize, usize)>> = std::collections::BTreeMap::new();
+    let mut by_file: BTreeMap<FileId, Vec<(usize, usize)>> = BTreeMap::new();
     let mut texts: HashMap<FileId, Arc<str>> = HashMap::new();
     for (k, d) in diagnostics.iter().enumerate() {
         let places = places(d);
@@ -415,7 +416,7 @@ fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Messag
     // the others as they were, and a client holds what it was sent).
     let open = state.open_files();
     let order = open.iter().filter(|f| by_file.contains_key(f)).chain(by_file.keys().filter(|f| !open.contains(f)));
-    let mut sent: std::collections::BTreeMap<FileId, u64> = std::collections::BTreeMap::new();
+    let mut sent: BTreeMap<FileId, u64> = BTreeMap::new();
     for &file in order {
         let list: Vec<lsp_types::Diagnostic> = by_file[&file]
             .iter()
@@ -448,7 +449,7 @@ fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Messag
     // Open files without diagnostics get an empty list (clients wait for one),
     // and so do files that had some last time.
     let cleared = state.published.keys().chain(&open).filter(|f| !sent.contains_key(f));
-    for &file in cleared.collect::<std::collections::BTreeSet<_>>() {
+    for &file in cleared.collect::<BTreeSet<_>>() {
         send_diagnostics(sender, &project.files[file].abs, Vec::new());
     }
     state.published = sent;
@@ -457,15 +458,16 @@ fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Messag
 /// What a client is shown of a file's diagnostics, as a number: two lists with
 /// the same ranges, codes, severities, messages and related places are the same.
 fn fingerprint(list: &[lsp_types::Diagnostic]) -> u64 {
-    use std::hash::{Hash, Hasher};
+    fn range(r: &lsp_types::Range, h: &mut impl Hasher) {
+        (r.start.line, r.start.character, r.end.line, r.end.character).hash(h);
+    }
+    let severities = [DiagnosticSeverity::ERROR, DiagnosticSeverity::WARNING, DiagnosticSeverity::INFORMATION];
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    let range = |r: &lsp_types::Range, h: &mut std::collections::hash_map::DefaultHasher| {
-        (r.start.line, r.start.character, r.end.line, r.end.character).hash(h)
-    };
     list.len().hash(&mut h);
     for d in list {
         range(&d.range, &mut h);
-        format!("{:?}{:?}", d.severity, d.code).hash(&mut h);
+        d.severity.map(|s| severities.iter().position(|x| *x == s)).hash(&mut h);
+        d.code.hash(&mut h);
         d.message.hash(&mut h);
         for r in d.related_information.iter().flatten() {
             r.location.uri.as_str().hash(&mut h);
