@@ -23,7 +23,7 @@ use crate::rules;
 pub const FILE: &str = "caseshare.toml";
 
 /// The tool configuration of one project.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Config {
     /// Rule code → its level; `None` turns the rule off.
     pub levels: HashMap<&'static str, Option<Severity>>,

@@ -29,6 +29,9 @@ pub struct Sources {
     pub problems: Vec<Diagnostic>,
     /// Files that could not be read at all; they have no id.
     pub io: Vec<IoProblem>,
+    /// The project's `caseshare.toml` (the defaults for a project in memory):
+    /// commands that check a change compare what `check` would report.
+    pub config: Config,
 }
 
 impl Sources {
@@ -56,17 +59,50 @@ impl Sources {
     }
 
     /// The project as it would be after the changes: changed files hold their new
-    /// text, created files are added in path order.
+    /// text, created files are added in path order; the other files stay as they
+    /// were read (a file that is not UTF-8 or too large keeps its F004 or Y003).
     pub fn with_changes(&self, changes: &[crate::write::Change]) -> Sources {
-        let mut tree: Vec<(&str, &[u8])> = self
+        enum Held<'a> {
+            Kept(usize),
+            New(&'a crate::write::Change),
+        }
+        let changed: std::collections::HashSet<&str> = changes.iter().map(|c| c.rel.as_str()).collect();
+        let mut all: Vec<(&str, Held)> = self
             .files
             .iter()
-            .filter(|f| !changes.iter().any(|c| c.rel == f.rel))
-            .map(|f| (f.rel.as_str(), f.text.as_bytes()))
+            .enumerate()
+            .filter(|(_, f)| !changed.contains(f.rel.as_str()))
+            .map(|(i, f)| (f.rel.as_str(), Held::Kept(i)))
             .collect();
-        tree.extend(changes.iter().map(|c| (c.rel.as_str(), c.after.as_bytes())));
-        let mut out = Sources::memory(&tree);
-        out.root.clone_from(&self.root);
+        all.extend(changes.iter().map(|c| (c.rel.as_str(), Held::New(c))));
+        all.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        let mut problems: Vec<Vec<&Diagnostic>> = vec![Vec::new(); self.files.len()];
+        for d in &self.problems {
+            problems[d.file.index()].push(d);
+        }
+        let mut out =
+            Sources { root: self.root.clone(), io: self.io.clone(), config: self.config.clone(), ..Sources::default() };
+        for (rel, held) in all {
+            match held {
+                Held::Kept(i) => {
+                    let id = FileId::new(out.files.len());
+                    out.files.push(self.files[i].clone());
+                    out.problems.extend(problems[i].iter().map(|d| {
+                        let mut d = (*d).clone();
+                        d.file = id;
+                        // A reading problem points into its own file only.
+                        d.related.iter_mut().filter(|r| r.file.index() == i).for_each(|r| r.file = id);
+                        d
+                    }));
+                }
+                Held::New(change) => {
+                    let Some(kind) = FileKind::of(rel) else { continue };
+                    let entry =
+                        Entry { rel: rel.to_string(), abs: change.abs.clone(), kind, outside: None, regular: false };
+                    out.push(&entry, change.display.clone(), Ok(decode(change.after.clone().into_bytes())));
+                }
+            }
+        }
         out
     }
 
@@ -148,7 +184,8 @@ pub fn content(entry: &Entry) -> Result<Content, String> {
 pub fn read_project(root: &Path, cwd: &Path, config: &Config) -> Sources {
     let listing = list(root, cwd, config);
     let contents: Vec<Result<Content, String>> = listing.entries.par_iter().map(|(e, _)| content(e)).collect();
-    let mut sources = Sources { root: Some(listing.root), io: listing.io, ..Sources::default() };
+    let mut sources =
+        Sources { root: Some(listing.root), io: listing.io, config: config.clone(), ..Sources::default() };
     for ((e, display), content) in listing.entries.into_iter().zip(contents) {
         sources.push(&e, display, content);
     }

@@ -229,6 +229,7 @@ impl fmt::Display for RenameError {
                     None => Ok(()),
                 }
             }
+            RenameError::Invalid { kind, name, .. } if name.is_empty() => write!(f, "the new {} is empty", kind.what()),
             RenameError::Invalid { kind, name, reason } => {
                 write!(f, "`{name}` is not a valid {}: {reason}", kind.what())
             }
@@ -313,6 +314,10 @@ pub fn name_problem(kind: NameKind, name: &str, domain: Option<&str>) -> Option<
         NameKind::Location if name.chars().count() > MAX_SITE_CODE => {
             Some(format!("HQ's location codes hold at most {MAX_SITE_CODE} characters"))
         }
+        // A role is a key of `roles`, and YAML reads no key longer than this.
+        NameKind::Role if yaml::edit::scalar(name).chars().count() > MAX_KEY => {
+            Some(format!("a role name is a key in project.yaml, and YAML keys hold at most {MAX_KEY} characters"))
+        }
         _ => None,
     }
 }
@@ -320,13 +325,18 @@ pub fn name_problem(kind: NameKind, name: &str, domain: Option<&str>) -> Option<
 /// HQ's `SQLLocation.site_code` holds at most this many characters.
 const MAX_SITE_CODE: usize = 255;
 
+/// YAML reads an implicit key (`key: value`) of at most this many characters.
+const MAX_KEY: usize = 1024;
+
 /// The edits that rename `old` to `new` as a `kind`, per file (in file order,
 /// each file's edits in text order): one edit per token that defines or names
 /// `old`, and nothing else. `text` gives a file's text, the one the project was
 /// loaded from (the language server passes its buffers); it is asked only for
 /// the files that change and the file where a clash is reported.
 ///
-/// Renaming a name to itself is no edit. Refused ([`RenameError`]): files of the
+/// Every spelling that HQ takes for `old` becomes `new`; a token that reads
+/// `new` already is no edit (renaming `david` to `david` writes a `David`
+/// elsewhere as `david`, and is no edit when there is none). Refused ([`RenameError`]): files of the
 /// kinds that hold such names did not load (`NotLoaded`); `old` is not defined
 /// (`Unknown`, with did-you-mean); `new` is not a valid name (`Invalid`), or is
 /// defined or referred to already, also as a spelling HQ takes for the same
@@ -349,12 +359,16 @@ pub fn token_edits(
     // HQ takes names that fold alike for one: each spelling of OLD is renamed.
     let folded_old = kind.fold(old);
     let mut found: Vec<Occurrence> = Vec::new();
+    // Which of them read NEW already (`david` when `David` becomes `david`):
+    // they need no edit.
+    let mut already: Vec<bool> = Vec::new();
     // The first token that NEW (or a name HQ takes for it) already stands in: a
     // definition if there is one.
     let mut clash: Option<Token<'_>> = None;
     each_token(project, kind, |t| {
         if kind.fold(t.name) == folded_old {
             found.push(Occurrence { file: t.file, span: t.span.clone(), defines: t.defines });
+            already.push(t.name == new);
         } else if clash.as_ref().is_none_or(|c| !c.defines && t.defines) && kind.fold(t.name) == folded_new {
             clash = Some(t.clone());
         }
@@ -363,7 +377,10 @@ pub fn token_edits(
     if !defined {
         return Err(unknown(project, &text, kind, old, &found));
     }
-    if old == new {
+    let mut already = already.into_iter();
+    found.retain(|_| !already.next().unwrap_or(false));
+    if found.is_empty() {
+        // A name renamed to itself, spelt so everywhere.
         return Ok(Vec::new());
     }
     if let Some(reason) = name_problem(kind, new, def.domain.as_ref().map(|d| d.as_str())) {
@@ -655,26 +672,35 @@ pub fn rename(sources: &Sources, kind: NameKind, old: &str, new: &str) -> Result
         return Ok(Renamed { changes, notes: Vec::new() });
     }
     let after = check_sources(sources.with_changes(&changes), &Config::default());
-    let left = occurrences(&after.project, kind, old).len();
-    let renamed = occurrences(&after.project, kind, new).len();
+    // Every token of OLD (in any spelling HQ takes for it) reads NEW now: those
+    // renamed, and those that read it already.
+    let (before_new, _) = spellings(&checked.project, kind, old, new);
+    let (after_new, left) = spellings(&after.project, kind, old, new);
+    let renamed = after_new.saturating_sub(before_new);
     let planned: usize = edits.iter().map(|(_, e)| e.len()).sum();
     if left > 0 || renamed != planned {
         return Err(RenameError::Internal(format!(
-            "after the rename, {left} tokens still read `{old}` and {renamed} of {planned} read `{new}`"
+            "after the rename, {left} token{} still read `{old}` and {renamed} of {planned} read `{new}`",
+            plural(left)
         )));
     }
+    // Warnings and errors are compared at the levels `caseshare.toml` gives
+    // them, as `check` reports them (the files that stop a rename are found at
+    // the rules' own levels above: no setting lets a broken file through).
+    let config = &sources.config;
+    let (before, after) = (config.apply(checked.diagnostics.clone()), config.apply(after.diagnostics));
     // A diagnostic may name the old name before and the new one after: both
     // are one placeholder when they are compared.
     let (old_q, new_q) = (format!("`{old}`"), format!("`{new}`"));
     let key = |d: &Diagnostic| format!("{} {}", d.code(), d.message.replace(&old_q, "`\0`").replace(&new_q, "`\0`"));
     let added = |severity: Severity| {
-        let mut before: HashMap<String, usize> = HashMap::new();
-        for d in checked.diagnostics.iter().filter(|d| d.severity == severity) {
-            *before.entry(key(d)).or_default() += 1;
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        for d in before.iter().filter(|d| d.severity == severity) {
+            *counts.entry(key(d)).or_default() += 1;
         }
         let mut added = Vec::new();
-        for d in after.diagnostics.iter().filter(|d| d.severity == severity) {
-            match before.get_mut(&key(d)) {
+        for d in after.iter().filter(|d| d.severity == severity) {
+            match counts.get_mut(&key(d)) {
                 Some(n) if *n > 0 => *n -= 1,
                 _ => added.push(format!("{} {}", d.code(), d.message)),
             }
@@ -690,6 +716,22 @@ pub fn rename(sources: &Sources, kind: NameKind, old: &str, new: &str) -> Result
         .map(|w| format!("after this rename `caseshare check` reports a new warning: {w}"))
         .collect();
     Ok(Renamed { changes, notes })
+}
+
+/// Tokens that name `old` or `new` (in any spelling HQ takes for either): how
+/// many read `new` as it is written, and how many do not.
+fn spellings(project: &Project, kind: NameKind, old: &str, new: &str) -> (usize, usize) {
+    let (old, folded_new) = (kind.fold(old), kind.fold(new));
+    let (mut reading, mut other) = (0, 0);
+    each_token(project, kind, |t| {
+        let folded = kind.fold(t.name);
+        if t.name == new {
+            reading += 1;
+        } else if folded == old || folded == folded_new {
+            other += 1;
+        }
+    });
+    (reading, other)
 }
 
 /// The problems that stop a rename: a file that could hold such names and does
@@ -711,7 +753,7 @@ fn blocking(checked: &CheckResult, kind: NameKind, old: &str) -> Vec<Diagnostic>
                     let text = &files[d.file].text;
                     let root = parsed.entry(d.file).or_insert_with(|| yaml::parse(text).ok());
                     let around = root.as_ref().map_or(0..text.len(), |r| mapping_around(r, d.span.start));
-                    text.get(around).is_some_and(|t| t.contains(old)) || incomplete(d.file, &files[d.file])
+                    mentions(text, root.as_ref(), &around, kind, old) || incomplete(d.file, &files[d.file])
                 }
             }
             "S004" => false,
@@ -731,6 +773,39 @@ fn blocking(checked: &CheckResult, kind: NameKind, old: &str) -> Vec<Diagnostic>
             _ => d,
         })
         .collect()
+}
+
+/// Whether the text at `around` may name `old`, in any spelling HQ takes for
+/// it: its text does (`David` for `david`, also within a longer value), or one
+/// of the values in it reads so once YAML's escapes are read (`"d\u0061vid"`).
+fn mentions(text: &str, root: Option<&Node>, around: &Span, kind: NameKind, old: &str) -> bool {
+    let folded = kind.fold(old);
+    if text.get(around.clone()).is_some_and(|t| kind.fold(t).contains(&*folded)) {
+        return true;
+    }
+    // Values written there: an alias (`*m`) repeats a value written elsewhere,
+    // which a rename there finds.
+    let any_value = |node: &Node, f: &dyn Fn(&str) -> bool| {
+        fn walk(node: &Node, text: &str, around: &Span, f: &dyn Fn(&str) -> bool) -> bool {
+            let span = &node.span;
+            if span.end <= around.start
+                || span.start >= around.end
+                || text.get(span.start..).is_none_or(|t| t.starts_with('*'))
+            {
+                return false;
+            }
+            match &node.value {
+                Value::Str(s) => f(s),
+                Value::Seq(items) => items.iter().any(|n| walk(n, text, around, f)),
+                Value::Map(entries) => {
+                    entries.iter().any(|(k, v)| walk(k, text, around, f) || walk(v, text, around, f))
+                }
+                _ => false,
+            }
+        }
+        walk(node, text, around, f)
+    };
+    root.is_some_and(|r| any_value(r, &|s| kind.fold(s).contains(&*folded)))
 }
 
 /// Whether a text holds no YAML value (nothing, or only comments).

@@ -206,6 +206,13 @@ fn new_errors_that_no_group_choice_causes_are_warnings() {
     let notes = p.notes.join("\n");
     assert!(notes.contains("a new error: C003 "), "{notes}");
     assert!(notes.contains("a new error: G002 user `maria`"), "{notes}");
+    // At the levels of the project's caseshare.toml, as `check` reports them.
+    let files: Vec<(&str, &[u8])> = tree.iter().map(|(r, t)| (r.as_str(), t.as_bytes())).collect();
+    let mut inputs = Sources::memory(&files);
+    let toml = "[rules]\nC003 = \"off\"\nG002 = \"warning\"\n";
+    inputs.config = caseshare::config::Config::parse(toml, std::path::Path::new("caseshare.toml")).unwrap();
+    let p = enable_sharing(&inputs, &["chw".to_string()], Some("T")).expect("planned");
+    assert!(p.notes.is_empty(), "{:?}", p.notes);
 }
 
 #[test]

@@ -334,6 +334,31 @@ fn renaming_to_itself_changes_nothing() {
     assert!(r.changes.is_empty());
 }
 
+#[test]
+fn a_rename_that_changes_only_what_hq_folds_away() {
+    // HQ takes `David` for `david`: a rename to it changes the spelling only.
+    let tree = project();
+    let (after, files) = renamed(&tree, NameKind::User, "david", "David");
+    assert_eq!(files, ["groups/villages.yaml", "users/all.yaml"]);
+    assert!(
+        after["groups/villages.yaml"].contains("[David, maria]")
+            && after["groups/villages.yaml"].contains("- David        #")
+    );
+    assert!(after["users/all.yaml"].contains("{username: David, role: chw}"));
+    assert_eq!(diagnostics(&after), diagnostics(&tree));
+    let (after, files) = renamed(&tree, NameKind::Location, "village-b", "Village-B");
+    assert_eq!(files, ["locations/tree.yaml", "users/all.yaml"]);
+    assert!(after["users/all.yaml"].contains("locations: [Village-B]"));
+    // Spelt two ways: renaming to one of them writes the other that way, and
+    // leaves the tokens that read it already.
+    let mixed = edited(&tree, "groups/villages.yaml", &[("[david, maria]", "[David, maria]")]);
+    for (old, new) in [("David", "david"), ("david", "david")] {
+        let r = run(&mixed, NameKind::User, old, new).unwrap();
+        assert_eq!(r.changes.len(), 1, "{old} → {new}");
+        assert_eq!(applied(&mixed, &r.changes), tree, "{old} → {new}");
+    }
+}
+
 fn refused(tree: &Tree, kind: NameKind, old: &str, new: &str) -> RenameError {
     match run(tree, kind, old, new) {
         Ok(r) => panic!("rename {old} → {new} was not refused: {:?}", r.changes),
@@ -403,11 +428,18 @@ fn an_invalid_new_name_is_refused() {
         (NameKind::Group, "Village A", "", "empty"),
         (NameKind::Role, "chw", " chw", "white space"),
         (NameKind::Location, "village-a", "a\nb", "line break"),
+        // A role is a key of `roles`: YAML reads no key longer than 1,024 characters.
+        (NameKind::Role, "chw", &"r".repeat(1025), "YAML keys hold at most 1024 characters"),
     ] {
         let e = refused(&tree, kind, old, new);
         assert!(matches!(e, RenameError::Invalid { .. }), "{new:?}: {e:?}");
         assert!(e.to_string().contains(why), "{new:?}: {e}");
     }
+    assert_eq!(refused(&tree, NameKind::Group, "Village A", "").to_string(), "the new group name is empty");
+    // As long a key as YAML reads, in characters (not bytes).
+    let long = "é".repeat(1024);
+    let (after, _) = renamed(&tree, NameKind::Role, "chw", &long);
+    assert_eq!(diagnostics(&after), diagnostics(&tree));
 }
 
 fn codes(e: &RenameError) -> Vec<&'static str> {
@@ -432,6 +464,24 @@ fn files_that_do_not_load_stop_a_rename_of_names_they_could_hold() {
     files.push(("groups/bad.yaml", b"format_version: 2\ngroups: [{name: \xff}]\n"));
     let e = rename(&Sources::memory(&files), NameKind::User, "david", "dave").unwrap_err();
     assert_eq!(codes(&e), ["F004"]);
+    // A file that is not UTF-8, or too large, where the name cannot be stays as
+    // it was read in the renamed project: still F004 (or Y003), no new error.
+    let mut apps: Vec<(&str, &[u8])> = tree.iter().map(|(r, t)| (r.as_str(), t.as_bytes())).collect();
+    apps.push((
+        "apps/cafe.yaml",
+        b"format_version: 2\nname: Caf\xe9\ncommcare_version: \"1.0\"\ncase_sharing: true\nmodules: []\n",
+    ));
+    let mut big = b"format_version: 2\nname: big\n".to_vec();
+    big.resize(caseshare::read::MAX_FILE_BYTES as usize + 1, b' ');
+    apps.push(("apps/huge.yaml", &big));
+    let r = rename(&Sources::memory(&apps), NameKind::User, "david", "dave").unwrap();
+    assert_eq!(r.changes.len(), 2);
+    assert!(r.notes.is_empty(), "{:?}", r.notes);
+    let mut users: Vec<(&str, &[u8])> = tree.iter().map(|(r, t)| (r.as_str(), t.as_bytes())).collect();
+    users.push(("users/latin.yaml", b"format_version: 2\nusers:\n  - {username: jos\xe9, role: chw}\n"));
+    let r = rename(&Sources::memory(&users), NameKind::CaseType, "household", "family").unwrap();
+    assert_eq!(r.changes.iter().map(|c| c.rel.as_str()).collect::<Vec<_>>(), ["apps/chw.yaml"]);
+    assert!(r.notes.is_empty(), "{:?}", r.notes);
     // Format 1 anywhere: migrate first.
     let legacy = with(&tree, "users/old.yaml", "users:\n  - {username: zoe, groups: [Village A]}\n");
     let e = refused(&legacy, NameKind::Group, "Village A", "Village North");
@@ -456,6 +506,15 @@ fn a_misshapen_value_that_mentions_the_name_stops_it() {
     assert_eq!(codes(&e), ["S001"]);
     let RenameError::Problems(result) = &e else { unreachable!() };
     assert!(result.diagnostics[0].help.as_deref().unwrap().contains("may hold a reference to `david`"));
+    // Also in a spelling HQ takes for it, or behind a YAML escape.
+    for written in ["[David]", "[\"d\\u0061vid\"]"] {
+        let misspelt = with(
+            &tree,
+            "groups/more.yaml",
+            &format!("format_version: 2\ngroups:\n  - name: Extra\n    memebers: {written}\n"),
+        );
+        assert_eq!(codes(&refused(&misspelt, NameKind::User, "david", "dave")), ["S001"], "{written}");
+    }
     // The same group does not mention `maria`, whose rename goes ahead.
     assert!(run(&misspelt, NameKind::User, "maria", "mary").is_ok());
     // A group without a name is left out whole.
@@ -706,6 +765,24 @@ fn other_ways_yaml_writes_a_name() {
     // The code it overrides is renamed alone.
     let (after, _) = renamed(&tree, NameKind::Location, "x", "x2");
     assert!(after["locations/l.yaml"].contains("&base {code: x2, name: X"));
+}
+
+#[test]
+fn the_levels_of_caseshare_toml_apply() {
+    // C002 raised to an error: the rename that brings one out is refused; turned
+    // off, nothing is told.
+    let mut sources = sources(&project());
+    sources.config =
+        caseshare::config::Config::parse("[rules]\nC002 = \"error\"\n", Path::new("caseshare.toml")).unwrap();
+    let e = rename(&sources, NameKind::CaseType, "household", "referrals").unwrap_err();
+    assert!(
+        matches!(&e, RenameError::NewErrors(errors) if errors.len() == 1 && errors[0].starts_with("C002 ")),
+        "{e:?}"
+    );
+    sources.config =
+        caseshare::config::Config::parse("[rules]\nC002 = \"off\"\n", Path::new("caseshare.toml")).unwrap();
+    let r = rename(&sources, NameKind::CaseType, "household", "referrals").unwrap();
+    assert!(r.notes.is_empty(), "{:?}", r.notes);
 }
 
 #[test]

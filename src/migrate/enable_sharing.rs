@@ -153,7 +153,7 @@ pub fn enable_sharing(sources: &Sources, apps: &[String], group: Option<&str>) -
             }
         }
     }
-    let before: HashSet<String> = errors(&checked);
+    let before: HashSet<String> = errors(&checked, &sources.config);
     let changes = super::finish(parsed, plan)?;
     let new = verify(sources, &changes, apps, &before)?;
     if !new.is_empty() && turned_on_group {
@@ -210,10 +210,11 @@ fn without_owner<'p>(ix: &Index<'p>, apps: &[&str]) -> Vec<&'p User> {
         .collect()
 }
 
-/// The errors of a checked project, as `CODE message` lines.
-fn errors(checked: &CheckResult) -> HashSet<String> {
-    checked
-        .diagnostics
+/// The errors of a checked project, as `CODE message` lines, at the levels
+/// `caseshare.toml` gives them (as `check` reports them).
+fn errors(checked: &CheckResult, config: &Config) -> HashSet<String> {
+    config
+        .apply(checked.diagnostics.clone())
         .iter()
         .filter(|d| d.severity == crate::diagnostic::Severity::Error)
         .map(|d| format!("{} {}", d.code(), d.message))
@@ -230,7 +231,7 @@ fn verify(
     before: &HashSet<String>,
 ) -> Result<Vec<String>, Refusal> {
     let checked = check_sources(sources.with_changes(changes), &Config::default());
-    let mut new: Vec<String> = errors(&checked).into_iter().filter(|e| !before.contains(e)).collect();
+    let mut new: Vec<String> = errors(&checked, &sources.config).into_iter().filter(|e| !before.contains(e)).collect();
     new.sort();
     let ix = Index::build(&checked.project);
     let two = Version::parse("2.0").expect("2.0 is a version");
