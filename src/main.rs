@@ -87,7 +87,7 @@ fn main() -> ExitCode {
         Command::Export(ExportCommand::HqLocations { path, out }) => export_hq_locations(path.as_deref(), &out),
         Command::Recover { path, rollback } => recover(path.as_deref(), rollback),
         Command::Lsp => match caseshare::lsp::run_stdio(allocator::purge_at_once) {
-            Ok(()) => ExitCode::SUCCESS,
+            Ok(code) => ExitCode::from(code),
             Err(e) => fail(&format!("the language server stopped: {e}")),
         },
         Command::Diff(args) => diff(&args),

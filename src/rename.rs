@@ -649,7 +649,7 @@ pub struct Renamed {
 /// report an error afterwards that it does not report now (`NewErrors`).
 pub fn rename(sources: &Sources, kind: NameKind, old: &str, new: &str) -> Result<Renamed, RenameError> {
     let checked = check_sources(sources.clone(), &Config::default());
-    let blocking = blocking(&checked, kind, old);
+    let blocking = blocking(&checked.project, &checked.diagnostics, kind, old);
     if !blocking.is_empty() {
         return Err(RenameError::Problems(Box::new(CheckResult { diagnostics: blocking, ..checked })));
     }
@@ -738,12 +738,13 @@ fn spellings(project: &Project, kind: NameKind, old: &str, new: &str) -> (usize,
 /// not load; any format 1 file; a value the schema check reported (S001–S003),
 /// in such a file, whose mapping mentions `old` (a misspelt `members`, a group
 /// without `name`: the model leaves it out, so a reference in it would be missed).
-fn blocking(checked: &CheckResult, kind: NameKind, old: &str) -> Vec<Diagnostic> {
-    let files = &checked.project.files;
+///
+/// The language server asks the same of its latest analysis before a rename.
+pub fn blocking(project: &Project, diagnostics: &[Diagnostic], kind: NameKind, old: &str) -> Vec<Diagnostic> {
+    let files = &project.files;
     let relevant = |d: &Diagnostic| kind.file_kinds().contains(&files[d.file].kind);
     let mut parsed: HashMap<FileId, Option<Node>> = HashMap::new();
-    checked
-        .diagnostics
+    diagnostics
         .iter()
         .filter(|d| files[d.file].kind != FileKind::Unknown && d.rule.blocks_rewrite())
         .filter(|d| match d.code() {

@@ -19,14 +19,22 @@ struct Client {
     next: i32,
     /// Notifications received while waiting for something else.
     inbox: Vec<Notification>,
+    /// Requests from the server.
+    asked: Vec<Request>,
 }
 
 impl Client {
     fn start(root: &Path) -> Client {
+        Client::start_with(root, json!({}))
+    }
+
+    fn start_with(root: &Path, capabilities: Value) -> Client {
         let (conn, server) = spawn_in_memory();
-        let mut c = Client { conn, server: Some(server), next: 1, inbox: Vec::new() };
-        let init =
-            c.request("initialize", json!({"processId": null, "rootUri": path_to_uri(root), "capabilities": {}}));
+        let mut c = Client { conn, server: Some(server), next: 1, inbox: Vec::new(), asked: Vec::new() };
+        let init = c.request(
+            "initialize",
+            json!({"processId": null, "rootUri": path_to_uri(root), "capabilities": capabilities}),
+        );
         assert!(init["capabilities"]["definitionProvider"].as_bool().unwrap_or(false), "{init}");
         c.notify("initialized", json!({}));
         c
@@ -54,6 +62,7 @@ impl Client {
                     };
                 }
                 Message::Notification(n) => self.inbox.push(n),
+                Message::Request(r) => self.asked.push(r),
                 _ => {}
             }
         }
@@ -78,6 +87,7 @@ impl Client {
             }
             match self.conn.receiver.recv_deadline(deadline) {
                 Ok(Message::Notification(n)) => self.inbox.push(n),
+                Ok(Message::Request(r)) => self.asked.push(r),
                 Ok(_) => {}
                 Err(_) => panic!("no diagnostics for {uri} in time; inbox: {:#?}", self.inbox),
             }
@@ -288,9 +298,9 @@ fn malformed_requests_and_broken_files_leave_the_server_serving() {
     assert_eq!(unknown["error"]["code"], -32601);
     let past = c.at("textDocument/hover", &groups, 999, 999, json!({}));
     assert!(past.is_null() || past.is_object());
-    // A request on a file that is not open.
+    // A request on a file that is not open: nothing to say of it.
     let not_open = c.at("textDocument/definition", &root.join("users/chws.yaml"), 0, 0, json!({}));
-    assert!(not_open["error"].is_object());
+    assert!(not_open.is_null(), "{not_open}");
     // Still serving: the fix clears Y001.
     let text = std::fs::read_to_string(&groups).expect("read");
     c.change(&groups, 3, &text);
@@ -391,4 +401,353 @@ fn a_closed_file_is_published_again_only_when_its_diagnostics_change() {
     c.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": path_to_uri(&users), "type": 2}]}));
     assert!(c.diagnostics(&users, |_| true).is_empty());
     c.shutdown();
+}
+
+/// The edits of a workspace edit for one file, applied to its text (LSP
+/// positions in UTF-16 code units; the fixtures are ASCII).
+fn apply(text: &str, edits: &[Value]) -> String {
+    let offset = |p: &Value| {
+        let (line, ch) = (p["line"].as_u64().unwrap() as usize, p["character"].as_u64().unwrap() as usize);
+        text.split_inclusive('\n').take(line).map(str::len).sum::<usize>() + ch
+    };
+    let mut spans: Vec<(usize, usize, &str)> = edits
+        .iter()
+        .map(|e| (offset(&e["range"]["start"]), offset(&e["range"]["end"]), e["newText"].as_str().unwrap()))
+        .collect();
+    spans.sort();
+    let mut out = text.to_string();
+    for (start, end, new) in spans.into_iter().rev() {
+        out.replace_range(start..end, new);
+    }
+    out
+}
+
+#[test]
+fn a_rename_right_after_a_keystroke_edits_the_text_as_it_is_now() {
+    let root = project("stale");
+    let groups = root.join("groups/villages.yaml");
+    let mut c = Client::start(&root);
+    c.open(&groups);
+    c.diagnostics(&groups, |_| true);
+    // A line added at the top, and the rename asked at once (clients send
+    // pending changes just before a request): the edits are at the new lines.
+    let text = format!("# the villages\n{}", std::fs::read_to_string(&groups).expect("read"));
+    c.change(&groups, 2, &text);
+    let (line, col) = text.lines().enumerate().find_map(|(i, l)| l.find("[david]").map(|c| (i, c))).expect("david");
+    let edit = c.at("textDocument/rename", &groups, line as u32, col as u32 + 2, json!({"newName": "dave"}));
+    let edits = edit["changes"][path_to_uri(&groups)].as_array().expect("edits in the groups file");
+    assert_eq!(apply(&text, edits), text.replace("[david]", "[dave]"), "{edit}");
+    // References too.
+    let refs = c.at(
+        "textDocument/references",
+        &groups,
+        line as u32,
+        col as u32 + 2,
+        json!({"context": {"includeDeclaration": false}}),
+    );
+    let refs = refs.as_array().expect("locations");
+    assert_eq!(refs.len(), 1, "{refs:#?}");
+    assert_eq!(refs[0]["range"]["start"]["line"], line as u64);
+    c.shutdown();
+}
+
+#[test]
+fn references_with_and_without_the_declaration() {
+    let root = project("refs");
+    let groups = root.join("groups/villages.yaml");
+    let users = root.join("users/chws.yaml");
+    let mut c = Client::start(&root);
+    c.open(&groups);
+    c.diagnostics(&groups, |_| true);
+    let (line, col) = line_of(&groups, "david");
+    let ask = |c: &mut Client, include: bool| {
+        let refs = c.at(
+            "textDocument/references",
+            &groups,
+            line,
+            col + 1,
+            json!({"context": {"includeDeclaration": include}}),
+        );
+        let mut uris: Vec<String> =
+            refs.as_array().expect("locations").iter().map(|l| l["uri"].as_str().unwrap().to_string()).collect();
+        uris.sort();
+        uris
+    };
+    assert_eq!(ask(&mut c, false), [path_to_uri(&groups)]);
+    assert_eq!(ask(&mut c, true), [path_to_uri(&groups), path_to_uri(&users)]);
+    // A case type no module lists (only a form opens it): each use once.
+    let app = root.join("apps/chw.yaml");
+    let text = std::fs::read_to_string(&app).expect("read");
+    let text = text.replace("opens: [{case_type: referral}]", "opens: [{case_type: visit}]");
+    std::fs::write(&app, &text).expect("write");
+    c.open(&app);
+    c.diagnostics(&app, |_| true);
+    let (line, col) = line_of(&app, "case_type: visit");
+    let refs = c.at(
+        "textDocument/references",
+        &app,
+        line,
+        col + "case_type: ".len() as u32 + 1,
+        json!({"context": {"includeDeclaration": true}}),
+    );
+    assert_eq!(refs.as_array().map(Vec::len), Some(1), "{refs}");
+    c.shutdown();
+}
+
+#[test]
+fn a_new_buffer_not_saved_yet_and_a_file_deleted_on_disk() {
+    let root = project("files");
+    let groups = root.join("groups/villages.yaml");
+    let original = std::fs::read_to_string(&groups).expect("read");
+    std::fs::write(&groups, original.replace("members: [maria]", "members: [maria, zoe]")).expect("write");
+    let mut c = Client::start(&root);
+    c.open(&groups);
+    let found = c.diagnostics(&groups, |d| !d.is_empty());
+    assert!(found.iter().any(|d| d["code"] == "R001"), "{found:#?}");
+    // Zoe in a users file that is only a buffer: she is known.
+    let more = root.join("users/more.yaml");
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": path_to_uri(&more), "languageId": "yaml", "version": 1,
+            "text": "format_version: 2\nusers:\n  - {username: zoe, role: chw}\n"}}),
+    );
+    c.diagnostics(&groups, |d| d.is_empty());
+    let (line, col) = line_of(&groups, "zoe");
+    let def = c.at("textDocument/definition", &groups, line, col + 1, json!({}));
+    assert_eq!(def[0]["uri"], path_to_uri(&more).as_str(), "{def}");
+    // Saved, then closed, then deleted on disk: she is unknown again.
+    std::fs::write(&more, "format_version: 2\nusers:\n  - {username: zoe, role: chw}\n").expect("write");
+    c.notify("textDocument/didClose", json!({"textDocument": {"uri": path_to_uri(&more)}}));
+    std::fs::remove_file(&more).expect("remove");
+    c.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": path_to_uri(&more), "type": 3}]}));
+    let found = c.diagnostics(&groups, |d| !d.is_empty());
+    assert!(found.iter().any(|d| d["code"] == "R001"), "{found:#?}");
+    let def = c.at("textDocument/definition", &groups, line, col + 1, json!({}));
+    assert_eq!(def, json!([]), "{def}");
+    c.shutdown();
+}
+
+#[test]
+fn the_server_asks_to_watch_files_when_the_client_can() {
+    let root = project("watch");
+    let caps = json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}});
+    let mut c = Client::start_with(&root, caps);
+    let groups = root.join("groups/villages.yaml");
+    c.open(&groups);
+    c.diagnostics(&groups, |_| true);
+    let asked = c.asked.iter().find(|r| r.method == "client/registerCapability").expect("a registration");
+    let registration = &asked.params["registrations"][0];
+    assert_eq!(registration["method"], "workspace/didChangeWatchedFiles");
+    let globs: Vec<&str> = registration["registerOptions"]["watchers"]
+        .as_array()
+        .expect("watchers")
+        .iter()
+        .map(|w| w["globPattern"].as_str().unwrap())
+        .collect();
+    assert!(globs.contains(&"**/*.yaml") && globs.contains(&"**/caseshare.toml"), "{globs:?}");
+    c.shutdown();
+    // Not asked of a client that cannot.
+    let mut c = Client::start(&root);
+    c.open(&groups);
+    c.diagnostics(&groups, |_| true);
+    assert!(c.asked.is_empty(), "{:?}", c.asked);
+    c.shutdown();
+}
+
+fn actions(c: &mut Client, path: &Path, line: u32) -> Vec<Value> {
+    let range = json!({"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}});
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": path_to_uri(path)}, "range": range, "context": {"diagnostics": []}}),
+    );
+    actions.as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn actions_and_hover_at_every_place_a_diagnostic_labels() {
+    let root = project("places");
+    let groups = root.join("groups/villages.yaml");
+    let text = std::fs::read_to_string(&groups).expect("read").replace("members: [maria]", "members: [maria, david]");
+    std::fs::write(&groups, &text).expect("write");
+    let mut c = Client::start(&root);
+    c.open(&groups);
+    let found = c.diagnostics(&groups, |d| !d.is_empty());
+    assert_eq!(found.iter().filter(|d| d["code"] == "G002").count(), 2, "{found:#?}");
+    // G002 at both membership lines: allowed above either.
+    for line in [2, 3] {
+        let offered = actions(&mut c, &groups, line);
+        let allow = offered.iter().find(|a| a["title"] == "allow G002 here").expect("allow G002");
+        let edits = allow["edit"]["changes"][path_to_uri(&groups)].as_array().expect("edits").clone();
+        let after = apply(&text, &edits);
+        let inserted = after.lines().nth(line as usize).unwrap();
+        assert_eq!(inserted, "  # caseshare: allow G002 -- reason", "{after}");
+        let col = text.lines().nth(line as usize).and_then(|l| l.find("david")).expect("david") as u32;
+        let hover = c.at("textDocument/hover", &groups, line, col + 1, json!({}));
+        assert!(hover["contents"]["value"].as_str().unwrap_or("").contains("**G002"), "line {line}: {hover}");
+    }
+    // Beside an allow comment that is there already, the code joins it: a
+    // second comment would leave the first one allowing nothing.
+    let allowed = text.replace(
+        "  - {name: Village B",
+        "  # caseshare: allow G003 -- the supervisor covers both\n  - {name: Village B",
+    );
+    c.change(&groups, 2, &allowed);
+    c.diagnostics(&groups, |d| d.iter().any(|d| d["code"] == "X001"));
+    let line = allowed.lines().position(|l| l.contains("Village B")).unwrap() as u32;
+    let offered = actions(&mut c, &groups, line);
+    let allow = offered.iter().find(|a| a["title"] == "allow G002 here").expect("allow G002");
+    let edits = allow["edit"]["changes"][path_to_uri(&groups)].as_array().expect("edits").clone();
+    let after = apply(&allowed, &edits);
+    assert!(after.contains("  # caseshare: allow G003, G002 -- the supervisor covers both\n"), "{after}");
+    c.change(&groups, 3, &after);
+    // G002 is allowed (one diagnostic, allowed at any line it labels); the
+    // G003 of the comment still allows nothing.
+    let left = c.diagnostics(&groups, |d| !d.iter().any(|d| d["code"] == "G002"));
+    let x001: Vec<&str> = left.iter().filter(|d| d["code"] == "X001").map(|d| d["message"].as_str().unwrap()).collect();
+    assert_eq!(x001.len(), 1, "{left:#?}");
+    assert!(x001[0].starts_with("`allow G003` suppresses nothing"), "{left:#?}");
+    c.shutdown();
+}
+
+#[test]
+fn completion_replaces_what_is_typed_and_not_in_comments() {
+    let root = project("complete");
+    let groups = root.join("groups/villages.yaml");
+    let mut c = Client::start(&root);
+    c.open(&groups);
+    c.diagnostics(&groups, |_| true);
+    let text = std::fs::read_to_string(&groups).expect("read").replace("members: [maria]", "members: [maria, da]");
+    c.change(&groups, 2, &text);
+    c.diagnostics(&groups, |_| true);
+    let (line, col) = line_of_text(&text, "[maria, da]");
+    let col = col + "[maria, da".len() as u32;
+    let items = c.at("textDocument/completion", &groups, line, col, json!({}));
+    let items = items["items"].as_array().expect("items");
+    let david = items.iter().find(|i| i["label"] == "david").expect("david");
+    assert_eq!(david["textEdit"]["newText"], "david");
+    assert_eq!(david["textEdit"]["range"]["start"]["character"], col - 2);
+    assert_eq!(david["textEdit"]["range"]["end"]["character"], col);
+    // In a comment: nothing.
+    let commented = format!("{text}# members: [da");
+    c.change(&groups, 3, &commented);
+    c.diagnostics(&groups, |_| true);
+    let last = commented.lines().count() as u32 - 1;
+    let items = c.at("textDocument/completion", &groups, last, "# members: [da".len() as u32, json!({}));
+    assert!(items.is_null(), "{items}");
+    c.shutdown();
+}
+
+fn line_of_text(text: &str, needle: &str) -> (u32, u32) {
+    text.lines().enumerate().find_map(|(i, l)| l.find(needle).map(|c| (i as u32, c as u32))).expect("in the text")
+}
+
+#[test]
+fn rename_in_the_editor_is_stopped_by_what_stops_the_command() {
+    let root = project("blocked");
+    let groups = root.join("groups/villages.yaml");
+    let text = std::fs::read_to_string(&groups).expect("read");
+    std::fs::write(&groups, format!("{text}  - name: Village C\n    memebers: [david]\n")).expect("write");
+    let users = root.join("users/chws.yaml");
+    let mut c = Client::start(&root);
+    c.open(&users);
+    c.diagnostics(&users, |_| true);
+    let (line, col) = line_of(&users, "david");
+    let refused = c.at("textDocument/rename", &users, line, col + 1, json!({"newName": "dave"}));
+    let message = refused["error"]["message"].as_str().expect("refused");
+    assert!(message.contains("S001") && message.contains("groups/villages.yaml"), "{message}");
+    // Maria is not named there: her rename goes ahead.
+    let (line, col) = line_of(&users, "maria");
+    let edit = c.at("textDocument/rename", &users, line, col + 1, json!({"newName": "mary"}));
+    assert!(edit["changes"].is_object(), "{edit}");
+    // An app id is not renamed: nothing to prepare.
+    let app = root.join("apps/chw.yaml");
+    let project_file = root.join("project.yaml");
+    c.open(&project_file);
+    c.diagnostics(&project_file, |_| true);
+    let (line, col) = line_of(&project_file, "[chw]");
+    let prepared = c.at("textDocument/prepareRename", &project_file, line, col + 1, json!({}));
+    assert!(prepared.is_null(), "{prepared}");
+    let _ = app;
+    c.shutdown();
+}
+
+#[test]
+fn an_interrupted_write_is_f006_and_nothing_else_until_recovered() {
+    let root = project("journal");
+    let groups = root.join("groups/villages.yaml");
+    let text = std::fs::read_to_string(&groups).expect("read").replace("members: [maria]", "members: [maria, david]");
+    std::fs::write(&groups, &text).expect("write");
+    let journal = root.join(".caseshare/journal");
+    std::fs::create_dir_all(journal.parent().unwrap()).expect("mkdir");
+    std::fs::write(&journal, "caseshare journal 1\n").expect("write");
+    let mut c = Client::start(&root);
+    c.open(&groups);
+    let found = c.diagnostics(&groups, |d| !d.is_empty());
+    let codes: Vec<&str> = found.iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["F006"], "{found:#?}");
+    assert!(found[0]["relatedInformation"][0]["location"]["uri"].as_str().unwrap().ends_with(".caseshare/journal"));
+    c.diagnostics(&journal, |d| d.iter().any(|d| d["code"] == "F006"));
+    // Recovered: the project is checked again.
+    std::fs::remove_file(&journal).expect("remove");
+    c.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": path_to_uri(&journal), "type": 3}]}));
+    let found = c.diagnostics(&groups, |d| d.iter().any(|d| d["code"] == "G002"));
+    assert!(!found.iter().any(|d| d["code"] == "F006"), "{found:#?}");
+    c.diagnostics(&journal, |d| d.is_empty());
+    c.shutdown();
+}
+
+#[test]
+fn caseshare_toml_excludes_files_and_sets_levels_live() {
+    let root = project("config");
+    let groups = root.join("groups/villages.yaml");
+    let text = std::fs::read_to_string(&groups).expect("read").replace("members: [maria]", "members: [maria, david]");
+    std::fs::write(&groups, &text).expect("write");
+    std::fs::write(root.join("caseshare.toml"), "[files]\nexclude = [\"apps/drafts/**\"]\n").expect("write");
+    let mut c = Client::start(&root);
+    c.open(&groups);
+    c.diagnostics(&groups, |d| d.iter().any(|d| d["code"] == "G002"));
+    // An excluded file opened in the editor is not part of the project.
+    let draft = root.join("apps/drafts/new.yaml");
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": path_to_uri(&draft), "languageId": "yaml", "version": 1,
+            "text": "format_version: 2\nname: [broken\n"}}),
+    );
+    let hover = c.at("textDocument/hover", &draft, 1, 3, json!({}));
+    assert!(hover.is_null(), "{hover}");
+    assert!(
+        !c.inbox.iter().any(|n| n.params["uri"] == path_to_uri(&draft).as_str()),
+        "nothing published for an excluded file: {:#?}",
+        c.inbox
+    );
+    // G002 turned off: cleared once caseshare.toml changes.
+    std::fs::write(root.join("caseshare.toml"), "[rules]\nG002 = \"off\"\n[files]\nexclude = [\"apps/drafts/**\"]\n")
+        .expect("write");
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": path_to_uri(&root.join("caseshare.toml")), "type": 2}]}),
+    );
+    c.diagnostics(&groups, |d| !d.iter().any(|d| d["code"] == "G002"));
+    c.shutdown();
+}
+
+#[test]
+fn exit_without_shutdown_is_exit_code_1() {
+    let frame = |body: &str| format!("Content-Length: {}\r\n\r\n{body}", body.len());
+    let init = frame(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}"#);
+    let initialized = frame(r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#);
+    let shutdown = frame(r#"{"jsonrpc":"2.0","id":2,"method":"shutdown"}"#);
+    let exit = frame(r#"{"jsonrpc":"2.0","method":"exit"}"#);
+    let run = |input: String| {
+        assert_cmd::Command::cargo_bin("caseshare")
+            .expect("binary")
+            .arg("lsp")
+            .write_stdin(input)
+            .output()
+            .expect("ran")
+    };
+    let clean = run(format!("{init}{initialized}{shutdown}{exit}"));
+    assert_eq!(clean.status.code(), Some(0), "{clean:?}");
+    let abrupt = run(format!("{init}{initialized}{exit}"));
+    assert_eq!(abrupt.status.code(), Some(1), "{abrupt:?}");
 }

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use lsp_server::Request;
 use lsp_types::{
-    CodeAction, CodeActionKind, CompletionItem, CompletionItemKind, CompletionList, Hover, HoverContents, Location,
-    MarkupContent, MarkupKind, Position, Range, TextEdit, WorkspaceEdit,
+    CodeAction, CodeActionKind, CompletionItem, CompletionItemKind, CompletionList, CompletionTextEdit, Hover,
+    HoverContents, Location, MarkupContent, MarkupKind, Position, Range, TextEdit, WorkspaceEdit,
 };
 use serde_json::{Value, json};
 
@@ -24,6 +24,9 @@ use crate::source::{FileId, FileKind, SourceFile};
 /// Why a request gets an error instead of a result.
 pub enum Failure {
     Unknown,
+    /// The document is not one the server serves (not open, or in no project):
+    /// nothing to say of it.
+    Nothing,
     BadParams(String),
     Refused(String),
 }
@@ -59,12 +62,16 @@ pub fn handle(req: &Request, docs: &HashMap<String, Document>, snapshots: &Snaps
             let (doc, pos) = position_params(params, docs)?;
             let include = params.pointer("/context/includeDeclaration").and_then(Value::as_bool).unwrap_or(true);
             Ok(with_cursor(doc, pos, snapshots, |cx| {
-                json!(
-                    cx.places(!include)
-                        .into_iter()
-                        .chain(if include { cx.places(true) } else { Vec::new() })
-                        .collect::<Vec<_>>()
-                )
+                // The references, then (when asked) the definitions, each place once.
+                let mut places = cx.places(false);
+                if include {
+                    for p in cx.places(true) {
+                        if !places.contains(&p) {
+                            places.push(p);
+                        }
+                    }
+                }
+                json!(places)
             }))
         }
         HoverRequest::METHOD => {
@@ -84,6 +91,9 @@ pub fn handle(req: &Request, docs: &HashMap<String, Document>, snapshots: &Snaps
         PrepareRenameRequest::METHOD => {
             let (doc, pos) = position_params(params, docs)?;
             Ok(with_cursor(doc, pos, snapshots, |cx| {
+                if renamable(&cx.token.kind).is_none() {
+                    return Value::Null;
+                }
                 let lines = Lines::new(&cx.doc.text);
                 json!({"range": lines.range(&cx.token.span), "placeholder": cx.token.name})
             }))
@@ -102,7 +112,7 @@ fn document<'d>(params: &Value, docs: &'d HashMap<String, Document>) -> Result<&
         .pointer("/textDocument/uri")
         .and_then(Value::as_str)
         .ok_or(Failure::BadParams("no textDocument".into()))?;
-    docs.get(uri).ok_or_else(|| Failure::Refused(format!("`{uri}` is not open")))
+    docs.get(uri).ok_or(Failure::Nothing)
 }
 
 fn position_params<'d>(
@@ -115,8 +125,10 @@ fn position_params<'d>(
     Ok((doc, pos))
 }
 
-fn snapshot(doc: &Document, snapshots: &Snapshots) -> Option<Arc<Snapshot>> {
-    snapshots.read().ok()?.get(&doc.root).cloned()
+/// The snapshot of the document's project that took in the buffers as they
+/// are now (waiting for its analysis); with `analysed`, with its diagnostics.
+fn snapshot(doc: &Document, snapshots: &Snapshots, analysed: bool) -> Option<Arc<Snapshot>> {
+    snapshots.current(&doc.root, analysed).map(|(snapshot, _)| snapshot)
 }
 
 /// A token of the buffer, owning its name (the buffer's model lives only while
@@ -177,14 +189,14 @@ fn locations(snap: &Snapshot, tokens: &[&Token]) -> Vec<Location> {
 fn with_cursor(doc: &Document, pos: Position, snapshots: &Snapshots, f: impl FnOnce(&Cursor<'_>) -> Value) -> Value {
     let offset = Lines::new(&doc.text).offset(pos);
     match token_at(doc, offset, true) {
-        Some(token) => f(&Cursor { doc, token, snapshot: snapshot(doc, snapshots) }),
+        Some(token) => f(&Cursor { doc, token, snapshot: snapshot(doc, snapshots, false) }),
         None => Value::Null,
     }
 }
 
 fn hover(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
     let offset = Lines::new(&doc.text).offset(pos);
-    let snap = snapshot(doc, snapshots);
+    let snap = snapshot(doc, snapshots, true);
     let mut parts: Vec<String> = Vec::new();
     let token = token_at(doc, offset, false);
     if let (Some(t), Some(snap)) = (&token, &snap) {
@@ -199,7 +211,7 @@ fn hover(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
         for d in snap
             .diagnostics
             .iter()
-            .filter(|d| d.file == file && d.span.start <= offset && offset <= d.span.end.max(d.span.start + 1))
+            .filter(|d| labelled_in(d, file).any(|s| s.start <= offset && offset <= s.end.max(s.start + 1)))
         {
             if !seen.contains(&d.code()) {
                 seen.push(d.code());
@@ -352,9 +364,16 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
 }
 
 fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
-    let Some(snap) = snapshot(doc, snapshots) else { return Value::Null };
+    let Some(snap) = snapshot(doc, snapshots, false) else { return Value::Null };
     let Some(file_kind) = FileKind::of(&doc.rel) else { return Value::Null };
-    let offset = Lines::new(&doc.text).offset(pos);
+    let lines = Lines::new(&doc.text);
+    let offset = lines.offset(pos);
+    let line_start = doc.text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let before = &doc.text[line_start..offset];
+    // Not in a comment.
+    if before.trim_start().starts_with('#') || before.contains(" #") || before.contains("\t#") {
+        return Value::Null;
+    }
     let Some(key) = key_at(&doc.text, offset) else { return Value::Null };
     let kind = match (file_kind, key.as_str()) {
         (FileKind::Groups, "members") => Kind::User,
@@ -375,6 +394,10 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
         .into_iter()
         .rev()
         .collect();
+    // The item replaces what is typed (a client's own idea of a word stops at
+    // `-` or `.`, which names hold), quoted where YAML needs it.
+    let replace = Range { start: lines.position(offset - typed.len()), end: pos };
+    let quoted = doc.text[..offset - typed.len()].ends_with(['"', '\'']);
     let tokens = names::project_tokens(snap.project());
     let mut seen = std::collections::BTreeSet::new();
     let mut items = Vec::new();
@@ -387,10 +410,13 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
             incomplete = true;
             break;
         }
+        let new_text = if quoted { t.name.to_string() } else { crate::yaml::edit::scalar(t.name) };
         items.push(CompletionItem {
             label: t.name.to_string(),
             kind: Some(CompletionItemKind::VALUE),
             detail: Some(kind.noun().to_string()),
+            filter_text: Some(t.name.to_string()),
+            text_edit: Some(CompletionTextEdit::Edit(TextEdit { range: replace, new_text })),
             ..CompletionItem::default()
         });
     }
@@ -401,47 +427,81 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
 /// list says it is incomplete and the client asks again as the user types).
 const MAX_COMPLETIONS: usize = 200;
 
+/// The places a diagnostic labels (where it is published), in `file`.
+fn labelled_in(d: &crate::diagnostic::Diagnostic, file: FileId) -> impl Iterator<Item = &crate::source::Span> {
+    let primary = std::iter::once(&d.span).chain(d.labels.iter().map(|l| &l.span)).filter(move |_| d.file == file);
+    primary.chain(d.related.iter().filter(move |r| r.label && r.file == file).map(|r| &r.span))
+}
+
+/// Quick fixes and "allow CODE here" for the diagnostics at any place they
+/// label in the range: a G002 is allowed above either membership line, in
+/// either file (SPEC section 5); its fix edits the file it is about.
 fn code_actions(doc: &Document, range: Range, snapshots: &Snapshots) -> Value {
-    let Some(snap) = snapshot(doc, snapshots) else { return json!([]) };
+    let Some(snap) = snapshot(doc, snapshots, true) else { return json!([]) };
     let Some(file) = snap.file_of(&doc.rel) else { return json!([]) };
     // Edits are made on the analysed text: only when the buffer is still that text.
     if *snap.text(file) != *doc.text {
         return json!([]);
     }
     let lines = Lines::new(&doc.text);
-    let (from, to) = (lines.offset(range.start), lines.offset(range.end));
+    // The lines of the range: a cursor anywhere on a line a diagnostic labels
+    // (clients send the cursor, or the line) is at the diagnostic.
+    let from = lines.offset(Position { line: range.start.line, character: 0 });
+    let to = lines.offset(Position { line: range.end.line.saturating_add(1), character: 0 });
     let mut actions = Vec::new();
     let doc_uri = uri(&snap.project().files[file].abs);
-    for d in snap.diagnostics.iter().filter(|d| d.file == file && d.span.start <= to && from <= d.span.end) {
+    let source =
+        SourceFile::new(doc.rel.clone(), doc.rel.clone(), doc.rel.clone().into(), FileKind::Unknown, doc.text.clone());
+    let allows = crate::suppress::parse(&source);
+    for d in snap.diagnostics.iter() {
+        let Some(span) = labelled_in(d, file).find(|s| s.start < to.max(from + 1) && from <= s.end) else { continue };
         if !d.fix.is_empty() {
+            let text = snap.text(d.file);
+            let fix_lines = Lines::new(&text);
             let edits: Vec<TextEdit> =
-                d.fix.iter().map(|e| TextEdit { range: lines.range(&e.span), new_text: e.text.clone() }).collect();
+                d.fix.iter().map(|e| TextEdit { range: fix_lines.range(&e.span), new_text: e.text.clone() }).collect();
             actions.push(CodeAction {
                 title: format!("fix {}: {}", d.code(), d.help.as_deref().unwrap_or(&d.message)),
                 kind: Some(CodeActionKind::QUICKFIX),
-                edit: Some(workspace_edit(&doc_uri, edits)),
+                edit: Some(workspace_edit(&uri(&snap.project().files[d.file].abs), edits)),
                 is_preferred: Some(true),
                 ..CodeAction::default()
             });
         }
         if d.rule.suppressible() {
-            let line_start = doc.text[..d.span.start.min(doc.text.len())].rfind('\n').map_or(0, |i| i + 1);
-            let indent: String = doc.text[line_start..].chars().take_while(|c| *c == ' ').collect();
-            let newline = if doc.text.contains("\r\n") { "\r\n" } else { "\n" };
-            let text = format!("{indent}# caseshare: allow {} -- reason{newline}", d.code());
-            let at = lines.position(line_start);
+            let edit = allow_edit(&doc.text, &lines, &allows, span.start, d.code());
             actions.push(CodeAction {
                 title: format!("allow {} here", d.code()),
                 kind: Some(CodeActionKind::QUICKFIX),
-                edit: Some(workspace_edit(
-                    &doc_uri,
-                    vec![TextEdit { range: Range { start: at, end: at }, new_text: text }],
-                )),
+                edit: Some(workspace_edit(&doc_uri, vec![edit])),
                 ..CodeAction::default()
             });
         }
     }
     json!(actions)
+}
+
+/// The edit that allows `code` on the line of `offset`: its code added to an
+/// `allow` comment on that line or the line above (a second comment above it
+/// would leave the first one allowing nothing), else a comment above the line.
+fn allow_edit(text: &str, lines: &Lines<'_>, allows: &[crate::suppress::Allow], offset: usize, code: &str) -> TextEdit {
+    let line = lines.position(offset).line as usize;
+    let existing = allows.iter().find(|a| a.line == line).or_else(|| allows.iter().find(|a| a.line + 1 == line));
+    if let Some(allow) = existing
+        && let Some((_, last)) = allow.codes.last()
+    {
+        let at = lines.position(last.end);
+        let new_text = if allow.codes.iter().any(|(c, _)| c == code) { String::new() } else { format!(", {code}") };
+        return TextEdit { range: Range { start: at, end: at }, new_text };
+    }
+    let line_start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let indent: String = text[line_start..].chars().take_while(|c| *c == ' ').collect();
+    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let at = lines.position(line_start);
+    TextEdit {
+        range: Range { start: at, end: at },
+        new_text: format!("{indent}# caseshare: allow {code} -- reason{newline}"),
+    }
 }
 
 // `Uri` caches its parts inside; the protocol's type still keys edits by it.
@@ -452,20 +512,51 @@ fn workspace_edit(uri: &lsp_types::Uri, edits: Vec<TextEdit>) -> WorkspaceEdit {
     WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() }
 }
 
+/// The kind of name `caseshare rename` renames, if a token's is one.
+fn renamable(kind: &Kind) -> Option<crate::rename::NameKind> {
+    use crate::rename::NameKind;
+    match kind {
+        Kind::User => Some(NameKind::User),
+        Kind::Group => Some(NameKind::Group),
+        Kind::CaseType => Some(NameKind::CaseType),
+        Kind::Role => Some(NameKind::Role),
+        Kind::Location => Some(NameKind::Location),
+        _ => None,
+    }
+}
+
 #[allow(clippy::mutable_key_type)] // see `workspace_edit`
 fn rename(doc: &Document, pos: Position, new: &str, snapshots: &Snapshots) -> Result<Value, Failure> {
-    use crate::rename::NameKind;
     let offset = Lines::new(&doc.text).offset(pos);
     let token = token_at(doc, offset, true).ok_or_else(|| Failure::Refused("no name to rename here".into()))?;
-    let kind = match token.kind {
-        Kind::User => NameKind::User,
-        Kind::Group => NameKind::Group,
-        Kind::CaseType => NameKind::CaseType,
-        Kind::Role => NameKind::Role,
-        Kind::Location => NameKind::Location,
-        ref other => return Err(Failure::Refused(format!("a {} cannot be renamed here", other.noun()))),
+    let Some(kind) = renamable(&token.kind) else {
+        return Err(Failure::Refused(format!("the {} `{}` cannot be renamed here", token.kind.noun(), token.name)));
     };
-    let snap = snapshot(doc, snapshots).ok_or_else(|| Failure::Refused("the project is not analysed yet".into()))?;
+    // Edits are made on the texts the snapshot took in: only on the buffers as they are.
+    let snap = match snapshots.current(&doc.root, true) {
+        Some((snap, true)) => snap,
+        _ => return Err(Failure::Refused("the project is still being analysed; try again".into())),
+    };
+    // What stops `caseshare rename` stops it here: a file that could hold the
+    // name does not load, or a misshapen value may hide a reference.
+    let problems = crate::rename::blocking(snap.project(), &snap.diagnostics, kind, &token.name);
+    if let Some(first) = problems.first() {
+        let file = &snap.project().files[first.file];
+        let text = snap.text(first.file);
+        let at = Lines::new(&text).position(first.span.start);
+        let more = match problems.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        return Err(Failure::Refused(format!(
+            "{}:{}:{}: {} {}{more} stops the rename; fix it first",
+            file.rel,
+            at.line + 1,
+            at.character + 1,
+            first.code(),
+            first.message
+        )));
+    }
     let edits = crate::rename::token_edits(snap.project(), |f| snap.text(f), kind, &token.name, new)
         .map_err(|e| Failure::Refused(e.to_string()))?;
     let mut changes: HashMap<lsp_types::Uri, Vec<TextEdit>> = HashMap::new();

@@ -18,9 +18,9 @@ pub mod transport;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
@@ -41,28 +41,101 @@ const DEBOUNCE: Duration = Duration::from_millis(15);
 /// Where a rule's documentation is (`codeDescription` of each diagnostic).
 const RULES_URL: &str = "https://example.org/caseshare/docs/rules.md";
 
-/// Serves the protocol on stdin and stdout until `exit`.
+/// Serves the protocol on stdin and stdout until `exit`; the process's exit
+/// code: 0 after `shutdown` then `exit`, else 1.
 ///
 /// `settled` is called once, after the first analysis is published: the
 /// binary then tells its allocator to give freed memory back at once, which
 /// would slow the loading of a large project twofold.
-pub fn run_stdio(settled: fn()) -> Result<(), String> {
+pub fn run_stdio(settled: fn()) -> Result<u8, String> {
     let (connection, threads) = transport::stdio();
     let result = serve_with(connection, settled);
     threads.join();
     result
 }
 
-/// What the analysis thread is told.
+/// What the analysis thread is told. `seq` numbers the events of a project,
+/// in the order they are sent.
 enum Event {
     /// A file's text: a buffer's (`Some`), or what is on disk (`None`).
-    Text { root: PathBuf, rel: String, text: Option<Arc<str>> },
+    Text { root: PathBuf, rel: String, text: Option<Arc<str>>, seq: u64 },
     /// A project to load (its first file was opened).
-    Open { root: PathBuf },
+    Open { root: PathBuf, seq: u64 },
 }
 
-/// The latest snapshot of each project, shared by both threads.
-type Snapshots = Arc<RwLock<HashMap<PathBuf, Arc<Snapshot>>>>;
+impl Event {
+    fn seq(&self) -> u64 {
+        match self {
+            Event::Text { seq, .. } | Event::Open { seq, .. } => *seq,
+        }
+    }
+}
+
+/// What both threads share: the latest snapshot of each project, and the last
+/// event sent for it. A request waits for a snapshot that took in every event
+/// sent before it (the buffers it sees), so that its answer is about the same
+/// text: a rename right after a keystroke edits the text as it is now.
+#[derive(Default)]
+pub(crate) struct Shared {
+    state: Mutex<Latest>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct Latest {
+    snapshots: HashMap<PathBuf, Arc<Snapshot>>,
+    sent: HashMap<PathBuf, u64>,
+}
+
+type Snapshots = Arc<Shared>;
+
+/// How long a request waits for the analysis of the text it sees (the first
+/// analysis of a project of 500,000 users takes a third of a second).
+const WAIT: Duration = Duration::from_secs(10);
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Latest> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Numbers the next event for `root`.
+    fn next_seq(&self, root: &Path) -> u64 {
+        let mut latest = self.lock();
+        let seq = latest.sent.entry(root.to_path_buf()).or_default();
+        *seq += 1;
+        *seq
+    }
+
+    fn put(&self, root: &Path, snapshot: Arc<Snapshot>) {
+        self.lock().snapshots.insert(root.to_path_buf(), snapshot);
+        self.changed.notify_all();
+    }
+
+    fn latest(&self, root: &Path) -> Option<Arc<Snapshot>> {
+        self.lock().snapshots.get(root).cloned()
+    }
+
+    /// The snapshot of `root` that took in every event sent for it, waiting
+    /// for it up to [`WAIT`]; then the latest there is, with `false`. With
+    /// `analysed`, one whose index is built and whose diagnostics are known
+    /// (not the one requests see while the index is built).
+    pub(crate) fn current(&self, root: &Path, analysed: bool) -> Option<(Arc<Snapshot>, bool)> {
+        let deadline = Instant::now() + WAIT;
+        let mut latest = self.lock();
+        loop {
+            let sent = latest.sent.get(root).copied().unwrap_or(0);
+            let snapshot = latest.snapshots.get(root);
+            if let Some(s) = snapshot.filter(|s| s.seq >= sent && (!analysed || s.analysis.is_some())) {
+                return Some((s.clone(), true));
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return snapshot.map(|s| (s.clone(), false));
+            }
+            latest = self.changed.wait_timeout(latest, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
+        }
+    }
+}
 
 /// An open document.
 struct Document {
@@ -73,12 +146,18 @@ struct Document {
 
 /// The server's main loop over a connection (stdio, or in memory for tests).
 pub fn serve(connection: Connection) -> Result<(), String> {
-    serve_with(connection, || {})
+    serve_with(connection, || {}).map(|_| ())
 }
 
-/// [`serve`], calling `settled` once after the first analysis is published.
-pub fn serve_with(connection: Connection, settled: fn()) -> Result<(), String> {
-    let Some(_params) = initialize(&connection)? else { return Ok(()) };
+/// [`serve`], calling `settled` once after the first analysis is published;
+/// the exit code [`run_stdio`] returns.
+pub fn serve_with(connection: Connection, settled: fn()) -> Result<u8, String> {
+    let Some(params) = initialize(&connection)? else { return Ok(1) };
+    // Clients send changes on disk only for the files the server asks to watch.
+    let watch = params
+        .pointer("/capabilities/workspace/didChangeWatchedFiles/dynamicRegistration")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
     let snapshots: Snapshots = Arc::default();
     let (events, events_rx) = unbounded::<Event>();
     let worker = {
@@ -91,6 +170,8 @@ pub fn serve_with(connection: Connection, settled: fn()) -> Result<(), String> {
     };
     let mut docs: HashMap<String, Document> = HashMap::new();
     let mut shutdown = false;
+    // `exit` without `shutdown` first (or the end of the input): 1, as the protocol asks.
+    let mut exit_code = 1;
     while let Ok(msg) = connection.receiver.recv() {
         match msg {
             Message::Request(req) => {
@@ -112,16 +193,38 @@ pub fn serve_with(connection: Connection, settled: fn()) -> Result<(), String> {
             }
             Message::Notification(n) => {
                 if n.method == lsp_types::notification::Exit::METHOD {
+                    exit_code = if shutdown { 0 } else { 1 };
                     break;
                 }
-                notify(n, &mut docs, &events);
+                if n.method == lsp_types::notification::Initialized::METHOD && watch {
+                    let _ = connection.sender.send(watch_files());
+                }
+                notify(n, &mut docs, &events, &snapshots);
             }
             Message::Response(_) => {}
         }
     }
     drop(events);
     let _ = worker.join();
-    Ok(())
+    Ok(exit_code)
+}
+
+/// Asks the client to send changes on disk of the project's files, its
+/// `caseshare.toml` and a write's journal (`workspace/didChangeWatchedFiles`).
+fn watch_files() -> Message {
+    let watchers: Vec<serde_json::Value> = ["**/*.yaml", "**/*.yml", "**/caseshare.toml", "**/.caseshare/journal"]
+        .iter()
+        .map(|glob| serde_json::json!({"globPattern": glob}))
+        .collect();
+    Message::Request(Request {
+        id: RequestId::from("caseshare/watch".to_string()),
+        method: lsp_types::request::RegisterCapability::METHOD.to_string(),
+        params: serde_json::json!({"registrations": [{
+            "id": "caseshare/watch",
+            "method": lsp_types::notification::DidChangeWatchedFiles::METHOD,
+            "registerOptions": {"watchers": watchers},
+        }]}),
+    })
 }
 
 /// The handshake: waits for `initialize` (other requests are refused, as the
@@ -191,18 +294,27 @@ fn uri(path: &Path) -> Uri {
     path_to_uri(path).parse().unwrap_or_else(|_| "file:///".parse().expect("a URI"))
 }
 
-/// The project root and path relative to it of a document.
+/// The project root and path relative to it of a document; also of a file
+/// that is not on disk (a new buffer not saved yet, a file just deleted), by
+/// the folders above it that are.
 fn locate(uri: &str) -> Option<(PathBuf, String)> {
     let path = uri_to_path(uri)?;
-    let root = crate::discover::find_root(&path).ok()?;
-    let real = std::fs::canonicalize(&path).unwrap_or(path);
+    let mut existing = path.as_path();
+    let mut missing: Vec<&std::ffi::OsStr> = Vec::new();
+    while std::fs::symlink_metadata(existing).is_err() {
+        missing.push(existing.file_name()?);
+        existing = existing.parent()?;
+    }
+    let mut real = std::fs::canonicalize(existing).ok()?;
+    real.extend(missing.iter().rev());
+    let root = crate::discover::find_root(existing).ok()?;
     let rel = real.strip_prefix(&root).ok()?.to_string_lossy().replace('\\', "/");
     Some((root, rel))
 }
 
 /// A notification, taken whole: a buffer's text (a file's worth at every
 /// keystroke, for clients that send it whole) is moved, never copied.
-fn notify(n: Notification, docs: &mut HashMap<String, Document>, events: &Sender<Event>) {
+fn notify(n: Notification, docs: &mut HashMap<String, Document>, events: &Sender<Event>, shared: &Shared) {
     use lsp_types::notification::{
         DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
     };
@@ -214,8 +326,9 @@ fn notify(n: Notification, docs: &mut HashMap<String, Document>, events: &Sender
             let key = p.text_document.uri.as_str().to_string();
             let Some((root, rel)) = locate(&key) else { return };
             let text: Arc<str> = p.text_document.text.into();
-            let _ = events.send(Event::Open { root: root.clone() });
-            let _ = events.send(Event::Text { root: root.clone(), rel: rel.clone(), text: Some(text.clone()) });
+            let _ = events.send(Event::Open { root: root.clone(), seq: shared.next_seq(&root) });
+            let seq = shared.next_seq(&root);
+            let _ = events.send(Event::Text { root: root.clone(), rel: rel.clone(), text: Some(text.clone()), seq });
             docs.insert(key, Document { root, rel, text });
         }
         DidChangeTextDocument::METHOD => {
@@ -240,15 +353,21 @@ fn notify(n: Notification, docs: &mut HashMap<String, Document>, events: &Sender
             }
             let Some(text) = text else { return };
             doc.text = text.into();
-            let _ =
-                events.send(Event::Text { root: doc.root.clone(), rel: doc.rel.clone(), text: Some(doc.text.clone()) });
+            let seq = shared.next_seq(&doc.root);
+            let _ = events.send(Event::Text {
+                root: doc.root.clone(),
+                rel: doc.rel.clone(),
+                text: Some(doc.text.clone()),
+                seq,
+            });
         }
         DidCloseTextDocument::METHOD => {
             let Ok(p) = serde_json::from_value::<lsp_types::DidCloseTextDocumentParams>(n.params) else {
                 return;
             };
             if let Some(doc) = docs.remove(p.text_document.uri.as_str()) {
-                let _ = events.send(Event::Text { root: doc.root, rel: doc.rel, text: None });
+                let seq = shared.next_seq(&doc.root);
+                let _ = events.send(Event::Text { root: doc.root, rel: doc.rel, text: None, seq });
             }
         }
         DidSaveTextDocument::METHOD => {}
@@ -262,7 +381,8 @@ fn notify(n: Notification, docs: &mut HashMap<String, Document>, events: &Sender
                     continue; // the buffer wins over the disk
                 }
                 if let Some((root, rel)) = locate(&key) {
-                    let _ = events.send(Event::Text { root, rel, text: None });
+                    let seq = shared.next_seq(&root);
+                    let _ = events.send(Event::Text { root, rel, text: None, seq });
                 }
             }
         }
@@ -282,6 +402,7 @@ fn respond(req: &Request, docs: &HashMap<String, Document>, snapshots: &Snapshot
             Response::new_err(req.id.clone(), ErrorCode::InvalidParams as i32, why)
         }
         Err(features::Failure::Refused(why)) => Response::new_err(req.id.clone(), ErrorCode::RequestFailed as i32, why),
+        Err(features::Failure::Nothing) => Response::new_ok(req.id.clone(), serde_json::Value::Null),
     }
 }
 
@@ -310,10 +431,12 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
             }
         }
         for event in pending {
+            let seq = event.seq();
             match event {
-                Event::Open { root } => {
+                Event::Open { root, .. } => {
                     if !projects.contains_key(&root) {
-                        let state = ProjectState::load(&root);
+                        let mut state = ProjectState::load(&root);
+                        state.seq = seq;
                         if let Some(settled) = settled.take() {
                             settled();
                         }
@@ -324,9 +447,14 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
                         dirty.push(root);
                     }
                 }
-                Event::Text { root, rel, text } => {
+                Event::Text { root, rel, text, .. } => {
                     if let Some(state) = projects.get_mut(&root) {
-                        state.set_text(&rel, text);
+                        state.seq = seq;
+                        if rel == crate::config::FILE {
+                            state.reload();
+                        } else {
+                            state.set_text(&rel, text);
+                        }
                         if !dirty.contains(&root) {
                             dirty.push(root);
                         }
@@ -340,27 +468,20 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
                 continue;
             };
             // The index of the last analysis is let go before the next is built.
-            if let Ok(mut all) = snapshots.write()
-                && let Some(old) = all.get(&root)
-            {
+            if let Some(old) = snapshots.latest(&root) {
                 let light = Arc::new(old.without_index());
-                all.insert(root.clone(), light);
+                drop(old);
+                snapshots.put(&root, light);
             }
             // A newer change makes this analysis stale: stop, take it, start over.
             let cancelled = || !events.is_empty();
-            let mut assembled = |light: Snapshot| {
-                if let Ok(mut all) = snapshots.write() {
-                    all.insert(root.clone(), Arc::new(light));
-                }
-            };
+            let mut assembled = |light: Snapshot| snapshots.put(&root, Arc::new(light));
             match state.analyze(&cancelled, &mut assembled) {
                 Some(snapshot) => {
                     dirty.remove(0);
                     let snapshot = Arc::new(snapshot);
                     // Requests see the snapshot before the client hears of its diagnostics.
-                    if let Ok(mut all) = snapshots.write() {
-                        all.insert(root.clone(), snapshot.clone());
-                    }
+                    snapshots.put(&root, snapshot.clone());
                     if cancelled() {
                         // Its diagnostics are already stale: analyse again first.
                         dirty.push(root);
@@ -416,7 +537,7 @@ fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Messag
     // the others as they were, and a client holds what it was sent).
     let open = state.open_files();
     let order = open.iter().filter(|f| by_file.contains_key(f)).chain(by_file.keys().filter(|f| !open.contains(f)));
-    let mut sent: BTreeMap<FileId, u64> = BTreeMap::new();
+    let mut sent: BTreeMap<PathBuf, u64> = BTreeMap::new();
     for &file in order {
         let list: Vec<lsp_types::Diagnostic> = by_file[&file]
             .iter()
@@ -441,16 +562,18 @@ fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Messag
             })
             .collect();
         let print = fingerprint(&list);
-        if open.contains(&file) || state.published.get(&file) != Some(&print) {
-            send_diagnostics(sender, &project.files[file].abs, list);
+        let path = &project.files[file].abs;
+        if open.contains(&file) || state.published.get(path) != Some(&print) {
+            send_diagnostics(sender, path, list);
         }
-        sent.insert(file, print);
+        sent.insert(path.clone(), print);
     }
     // Open files without diagnostics get an empty list (clients wait for one),
     // and so do files that had some last time.
-    let cleared = state.published.keys().chain(&open).filter(|f| !sent.contains_key(f));
-    for &file in cleared.collect::<BTreeSet<_>>() {
-        send_diagnostics(sender, &project.files[file].abs, Vec::new());
+    let open_paths = open.iter().map(|f| &project.files[*f].abs);
+    let cleared = state.published.keys().chain(open_paths).filter(|p| !sent.contains_key(*p));
+    for path in cleared.collect::<BTreeSet<_>>() {
+        send_diagnostics(sender, path, Vec::new());
     }
     state.published = sent;
 }

@@ -13,13 +13,16 @@ use rayon::prelude::*;
 use crate::check::diagnose;
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
+use crate::diagnostic::Place;
 use crate::error::IoProblem;
 use crate::index::{Index, UserCache};
 use crate::load::{self, Loaded};
 use crate::project::Project;
 use crate::read::{self, Content};
+use crate::rules::interrupted_write;
 use crate::source::{FileId, FileKind, SourceFile};
 use crate::suppress;
+use crate::write::journal;
 
 /// One file of the project.
 struct Slot {
@@ -50,9 +53,12 @@ pub struct ProjectState {
     /// Files whose diagnostics were published last time, with a fingerprint
     /// of what was sent (a file that is not open is sent again only when its
     /// list changed; one without any now is cleared).
-    pub published: BTreeMap<FileId, u64>,
+    /// By path: the files of a project and a write's journal (F006).
+    pub published: BTreeMap<PathBuf, u64>,
     /// The usernames' table, kept while no users file changes.
     users: UserCache,
+    /// The last event taken in ([`Snapshot::seq`]).
+    pub seq: u64,
 }
 
 self_cell::self_cell!(
@@ -76,6 +82,8 @@ pub struct Snapshot {
     /// Shared with the snapshot that stands in while the next analysis runs.
     pub diagnostics: Arc<Vec<Diagnostic>>,
     pub by_rel: Arc<BTreeMap<String, FileId>>,
+    /// The last of the server's events (opened and changed buffers) it took in.
+    pub seq: u64,
 }
 
 impl Snapshot {
@@ -90,6 +98,7 @@ impl Snapshot {
             analysis: None,
             diagnostics: self.diagnostics.clone(),
             by_rel: self.by_rel.clone(),
+            seq: self.seq,
         }
     }
 
@@ -138,6 +147,7 @@ impl ProjectState {
             dirty: BTreeSet::new(),
             published: BTreeMap::new(),
             users: UserCache::default(),
+            seq: 0,
         };
         let by_rel = Arc::make_mut(&mut state.by_rel);
         for slot in slots {
@@ -159,6 +169,10 @@ impl ProjectState {
     /// what is on disk (a buffer was closed, or the file changed on disk).
     pub fn set_text(&mut self, rel: &str, text: Option<Arc<str>>) {
         let Some(kind) = FileKind::of(rel) else { return };
+        // Not part of the project, as for `check`.
+        if self.config.excluded(rel) {
+            return;
+        }
         let id = match self.by_rel.get(rel) {
             Some(&id) => id,
             None => {
@@ -178,6 +192,27 @@ impl ProjectState {
             None => slot.source.set_aside(),
         }
         self.dirty.insert(id);
+    }
+
+    /// Loads the project again, as at start-up, keeping the open buffers (its
+    /// `caseshare.toml` changed: levels, and which files are excluded). The
+    /// files whose diagnostics were published: they are published again, or
+    /// cleared, at the next analysis.
+    pub fn reload(&mut self) {
+        let open: Vec<(String, Arc<str>)> = self
+            .slots
+            .iter()
+            .filter(|s| s.open && !s.gone)
+            .map(|s| (s.source.rel.clone(), s.source.text.clone()))
+            .collect();
+        let published = std::mem::take(&mut self.published);
+        let seq = self.seq;
+        *self = ProjectState::load(&self.root);
+        self.seq = seq;
+        self.published = published;
+        for (rel, text) in open {
+            self.set_text(&rel, Some(text));
+        }
     }
 
     /// The files open in the editor.
@@ -257,6 +292,9 @@ impl ProjectState {
         for kind in self.io.iter().filter_map(|p| p.kind) {
             project.fail(kind);
         }
+        if journal::pending(&self.root) {
+            return Some(self.interrupted(project));
+        }
         let config = &self.config;
         let users = &mut self.users;
         let project = Arc::new(project);
@@ -265,6 +303,7 @@ impl ProjectState {
             analysis: None,
             diagnostics: Arc::default(),
             by_rel: self.by_rel.clone(),
+            seq: self.seq,
         });
         let analysis = Analysis::new(project.clone(), |p| p.def.as_ref().map(|_| Index::build_with(p, users)));
         if cancelled() {
@@ -277,7 +316,33 @@ impl ProjectState {
             analysis: Some(analysis),
             diagnostics: Arc::new(diagnostics),
             by_rel: self.by_rel.clone(),
+            seq: self.seq,
         })
+    }
+}
+
+impl ProjectState {
+    /// A write to the project was interrupted: F006 and nothing else, as
+    /// `check` reports it (SPEC section 7), at the journal and at the top of
+    /// every open file, until the journal goes (`caseshare recover`).
+    fn interrupted(&self, mut project: Project) -> Snapshot {
+        let journal = FileId::new(project.files.len());
+        let rel = format!("{}/{}", journal::DIR, journal::FILE);
+        project.files.push(SourceFile::new(rel.clone(), rel, journal::path(&self.root), FileKind::Unknown, "".into()));
+        let mut diagnostics = vec![interrupted_write::diagnostic(journal)];
+        for open in self.open_files() {
+            let mut d = interrupted_write::diagnostic(open);
+            d.label.clear();
+            diagnostics.push(d.related(Place::new(journal, 0..0), "the journal of the interrupted write"));
+        }
+        let project = Arc::new(project);
+        Snapshot {
+            analysis: Some(Analysis::new(project.clone(), |_| None)),
+            project,
+            diagnostics: Arc::new(diagnostics),
+            by_rel: self.by_rel.clone(),
+            seq: self.seq,
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! that is not valid JSON-RPC does not end the connection: it is answered with a
 //! parse error (JSON-RPC's -32700) and the server keeps serving.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
 use std::thread;
 
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
@@ -18,7 +18,7 @@ pub fn stdio() -> (Connection, Threads) {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             for msg in writer_rx {
-                if msg.write(&mut out).is_err() {
+                if write_frame(&mut out, &msg).is_err() {
                     break;
                 }
             }
@@ -78,9 +78,14 @@ pub fn read_loop(input: &mut dyn BufRead, to_server: &Sender<Message>, replies: 
     }
 }
 
+/// The id of a reply to a message that could not be read: JSON-RPC answers it
+/// with a null id, which `lsp_server`'s ids cannot hold; [`write_frame`]
+/// writes this one as `null` (0 would be the reply to a request 0, such as a
+/// client's `initialize`).
+pub const NULL_ID: &str = "\u{0}null";
+
 fn parse_error(why: &str) -> Message {
-    // JSON-RPC: a parse error is answered with a null id.
-    let id: RequestId = serde_json::from_value(serde_json::Value::Null).unwrap_or_else(|_| RequestId::from(0));
+    let id = RequestId::from(NULL_ID.to_string());
     Message::Response(Response::new_err(id, lsp_server::ErrorCode::ParseError as i32, why.to_string()))
 }
 
@@ -94,6 +99,8 @@ enum Frame {
 /// One frame's body; `None` at the end of the input.
 fn read_frame(input: &mut dyn BufRead) -> Result<Option<Vec<u8>>, Frame> {
     let mut size: Option<usize> = None;
+    // The length of a body too large to take, which is read past.
+    let mut skip: Option<u64> = None;
     let mut line = Vec::new();
     let mut bad: Option<String> = None;
     loop {
@@ -106,7 +113,7 @@ fn read_frame(input: &mut dyn BufRead) -> Result<Option<Vec<u8>>, Frame> {
         let text = String::from_utf8_lossy(&line);
         let text = text.trim_end_matches(['\r', '\n']);
         if text.is_empty() {
-            if size.is_some() || bad.is_some() {
+            if size.is_some() || bad.is_some() || skip.is_some() {
                 break;
             }
             continue; // blank lines between frames
@@ -115,13 +122,20 @@ fn read_frame(input: &mut dyn BufRead) -> Result<Option<Vec<u8>>, Frame> {
             Some((name, value)) if name.trim().eq_ignore_ascii_case("content-length") => {
                 match value.trim().parse::<usize>() {
                     Ok(n) if n <= MAX_MESSAGE => size = Some(n),
-                    Ok(n) => bad = Some(format!("a message of {n} bytes is over the limit of {MAX_MESSAGE}")),
+                    Ok(n) => {
+                        bad = Some(format!("a message of {n} bytes is over the limit of {MAX_MESSAGE}"));
+                        skip = Some(n as u64);
+                    }
                     Err(_) => bad = Some(format!("bad Content-Length `{}`", value.trim())),
                 }
             }
             Some(_) => {}
             None => bad = Some(format!("malformed header `{text}`")),
         }
+    }
+    if let Some(n) = skip {
+        let skipped = std::io::copy(&mut Read::take(&mut *input, n), &mut std::io::sink()).map_err(|_| Frame::Io)?;
+        return if skipped < n { Err(Frame::Io) } else { Err(Frame::Bad(bad.unwrap_or_default())) };
     }
     let Some(size) = size else { return Err(Frame::Bad(bad.unwrap_or_else(|| "no Content-Length".into()))) };
     let mut body = vec![0u8; size];
@@ -144,9 +158,18 @@ pub fn read_all(bytes: &[u8]) -> (Vec<Message>, Vec<Message>) {
     (rx.iter().collect(), rrx.iter().collect())
 }
 
-/// Writes a framed message (for tests and clients written in Rust).
+/// Writes a framed message.
 pub fn write_frame(out: &mut impl Write, msg: &Message) -> std::io::Result<()> {
-    msg.write(out)
+    match msg {
+        Message::Response(r) if r.id == RequestId::from(NULL_ID.to_string()) => {
+            let error =
+                r.response_result.as_ref().err().map(|e| serde_json::json!({"code": e.code, "message": e.message}));
+            let body = serde_json::json!({"jsonrpc": "2.0", "id": null, "error": error}).to_string();
+            write!(out, "Content-Length: {}\r\n\r\n{body}", body.len())?;
+            out.flush()
+        }
+        _ => msg.write(out),
+    }
 }
 
 #[cfg(test)]
@@ -164,5 +187,22 @@ mod tests {
         let (messages, replies) = read_all(input.as_bytes());
         assert_eq!(messages.len(), 2, "{messages:?}");
         assert_eq!(replies.len(), 2, "{replies:?}");
+        // A parse error's reply has a null id.
+        let mut out = Vec::new();
+        write_frame(&mut out, &replies[0]).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        let body: serde_json::Value = serde_json::from_str(out.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        assert_eq!(body["id"], serde_json::Value::Null, "{out}");
+        assert_eq!(body["error"]["code"], -32700, "{out}");
+    }
+
+    #[test]
+    fn a_message_over_the_limit_is_read_past() {
+        let good = r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#;
+        let big = "x".repeat(MAX_MESSAGE + 1);
+        let input = format!("Content-Length: {}\r\n\r\n{big}Content-Length: {}\r\n\r\n{good}", big.len(), good.len());
+        let (messages, replies) = read_all(input.as_bytes());
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert_eq!(replies.len(), 1);
     }
 }
