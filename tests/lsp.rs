@@ -751,3 +751,26 @@ fn exit_without_shutdown_is_exit_code_1() {
     let abrupt = run(format!("{init}{initialized}{exit}"));
     assert_eq!(abrupt.status.code(), Some(1), "{abrupt:?}");
 }
+
+#[test]
+fn a_project_opened_through_a_symbolic_link_is_answered_in_its_paths() {
+    let root = project("link-target");
+    let link = root.with_file_name(format!("{}-link", root.file_name().unwrap().to_string_lossy()));
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&root, &link).expect("a link");
+    let groups = link.join("groups/villages.yaml");
+    let text = std::fs::read_to_string(&groups).expect("read").replace("members: [maria]", "members: [maria, david]");
+    let mut c = Client::start(&link);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": path_to_uri(&groups), "languageId": "yaml", "version": 1, "text": text}}),
+    );
+    // Published for the buffer's own URI.
+    let found = c.diagnostics(&groups, |d| !d.is_empty());
+    assert!(found.iter().any(|d| d["code"] == "G002"), "{found:#?}");
+    let (line, col) = line_of_text(&text, "[david]");
+    let def = c.at("textDocument/definition", &groups, line, col + 2, json!({}));
+    assert_eq!(def[0]["uri"], path_to_uri(&link.join("users/chws.yaml")).as_str(), "{def}");
+    c.shutdown();
+    let _ = std::fs::remove_file(&link);
+}

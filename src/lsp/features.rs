@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::position::Lines;
 use super::state::Snapshot;
-use super::{Document, Snapshots, uri};
+use super::{Document, Snapshots};
 use crate::load;
 use crate::names::{self, Kind, Token};
 use crate::source::{FileId, FileKind, SourceFile};
@@ -180,7 +180,7 @@ fn locations(snap: &Snapshot, tokens: &[&Token]) -> Vec<Location> {
         .iter()
         .map(|t| {
             let text = texts.entry(t.file).or_insert_with(|| snap.text(t.file));
-            Location { uri: uri(&snap.project().files[t.file].abs), range: Lines::new(text).range(&t.span) }
+            Location { uri: snap.uri(t.file), range: Lines::new(text).range(&t.span) }
         })
         .collect()
 }
@@ -449,7 +449,7 @@ fn code_actions(doc: &Document, range: Range, snapshots: &Snapshots) -> Value {
     let from = lines.offset(Position { line: range.start.line, character: 0 });
     let to = lines.offset(Position { line: range.end.line.saturating_add(1), character: 0 });
     let mut actions = Vec::new();
-    let doc_uri = uri(&snap.project().files[file].abs);
+    let doc_uri = snap.uri(file);
     let source =
         SourceFile::new(doc.rel.clone(), doc.rel.clone(), doc.rel.clone().into(), FileKind::Unknown, doc.text.clone());
     let allows = crate::suppress::parse(&source);
@@ -463,7 +463,7 @@ fn code_actions(doc: &Document, range: Range, snapshots: &Snapshots) -> Value {
             actions.push(CodeAction {
                 title: format!("fix {}: {}", d.code(), d.help.as_deref().unwrap_or(&d.message)),
                 kind: Some(CodeActionKind::QUICKFIX),
-                edit: Some(workspace_edit(&uri(&snap.project().files[d.file].abs), edits)),
+                edit: Some(workspace_edit(&snap.uri(d.file), edits)),
                 is_preferred: Some(true),
                 ..CodeAction::default()
             });
@@ -565,7 +565,7 @@ fn rename(doc: &Document, pos: Position, new: &str, snapshots: &Snapshots) -> Re
         let lines = Lines::new(&text);
         let list =
             file_edits.iter().map(|e| TextEdit { range: lines.range(&e.span), new_text: e.text.clone() }).collect();
-        changes.insert(uri(&snap.project().files[file].abs), list);
+        changes.insert(snap.uri(file), list);
     }
     Ok(json!(WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() }))
 }

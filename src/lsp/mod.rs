@@ -59,8 +59,9 @@ pub fn run_stdio(settled: fn()) -> Result<u8, String> {
 enum Event {
     /// A file's text: a buffer's (`Some`), or what is on disk (`None`).
     Text { root: PathBuf, rel: String, text: Option<Arc<str>>, seq: u64 },
-    /// A project to load (its first file was opened).
-    Open { root: PathBuf, seq: u64 },
+    /// A project to load (its first file was opened), and its root as the
+    /// client names it (through a symbolic link: not `root`).
+    Open { root: PathBuf, shown: PathBuf, seq: u64 },
 }
 
 impl Event {
@@ -312,6 +313,19 @@ fn locate(uri: &str) -> Option<(PathBuf, String)> {
     Some((root, rel))
 }
 
+/// The root of a project as a client names it: the path of one of its files
+/// without the file's path in the project.
+fn shown_root(path: &Path, rel: &str) -> Option<PathBuf> {
+    let mut root = path.to_path_buf();
+    for part in rel.split('/').collect::<Vec<_>>().into_iter().rev() {
+        if root.file_name()? != part {
+            return None;
+        }
+        root.pop();
+    }
+    Some(root)
+}
+
 /// A notification, taken whole: a buffer's text (a file's worth at every
 /// keystroke, for clients that send it whole) is moved, never copied.
 fn notify(n: Notification, docs: &mut HashMap<String, Document>, events: &Sender<Event>, shared: &Shared) {
@@ -326,7 +340,8 @@ fn notify(n: Notification, docs: &mut HashMap<String, Document>, events: &Sender
             let key = p.text_document.uri.as_str().to_string();
             let Some((root, rel)) = locate(&key) else { return };
             let text: Arc<str> = p.text_document.text.into();
-            let _ = events.send(Event::Open { root: root.clone(), seq: shared.next_seq(&root) });
+            let shown = uri_to_path(&key).and_then(|path| shown_root(&path, &rel)).unwrap_or_else(|| root.clone());
+            let _ = events.send(Event::Open { root: root.clone(), shown, seq: shared.next_seq(&root) });
             let seq = shared.next_seq(&root);
             let _ = events.send(Event::Text { root: root.clone(), rel: rel.clone(), text: Some(text.clone()), seq });
             docs.insert(key, Document { root, rel, text });
@@ -433,10 +448,11 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
         for event in pending {
             let seq = event.seq();
             match event {
-                Event::Open { root, .. } => {
+                Event::Open { root, shown, .. } => {
                     if !projects.contains_key(&root) {
                         let mut state = ProjectState::load(&root);
                         state.seq = seq;
+                        state.shown_root = shown;
                         if let Some(settled) = settled.take() {
                             settled();
                         }
@@ -531,7 +547,7 @@ fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Messag
         }
     }
     let lines: HashMap<FileId, Lines<'_>> = texts.iter().map(|(file, text)| (*file, Lines::new(text))).collect();
-    let uris: HashMap<FileId, Uri> = texts.keys().map(|file| (*file, uri(&project.files[*file].abs))).collect();
+    let uris: HashMap<FileId, Uri> = texts.keys().map(|file| (*file, snapshot.uri(*file))).collect();
     // The open files first: what the user is looking at. A closed file's list
     // goes again only when it changed (an edit in one file leaves the lists of
     // the others as they were, and a client holds what it was sent).
@@ -564,7 +580,7 @@ fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Messag
         let print = fingerprint(&list);
         let path = &project.files[file].abs;
         if open.contains(&file) || state.published.get(path) != Some(&print) {
-            send_diagnostics(sender, path, list);
+            send_diagnostics(sender, &snapshot.shown(path), list);
         }
         sent.insert(path.clone(), print);
     }
@@ -573,7 +589,7 @@ fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Messag
     let open_paths = open.iter().map(|f| &project.files[*f].abs);
     let cleared = state.published.keys().chain(open_paths).filter(|p| !sent.contains_key(*p));
     for path in cleared.collect::<BTreeSet<_>>() {
-        send_diagnostics(sender, path, Vec::new());
+        send_diagnostics(sender, &snapshot.shown(path), Vec::new());
     }
     state.published = sent;
 }

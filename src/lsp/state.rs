@@ -59,6 +59,9 @@ pub struct ProjectState {
     users: UserCache,
     /// The last event taken in ([`Snapshot::seq`]).
     pub seq: u64,
+    /// The root as the client names it (`root` is the real path: a client
+    /// that opened a file through a symbolic link is told of that path).
+    pub shown_root: PathBuf,
 }
 
 self_cell::self_cell!(
@@ -84,6 +87,8 @@ pub struct Snapshot {
     pub by_rel: Arc<BTreeMap<String, FileId>>,
     /// The last of the server's events (opened and changed buffers) it took in.
     pub seq: u64,
+    /// [`ProjectState::shown_root`].
+    pub shown_root: PathBuf,
 }
 
 impl Snapshot {
@@ -99,6 +104,7 @@ impl Snapshot {
             diagnostics: self.diagnostics.clone(),
             by_rel: self.by_rel.clone(),
             seq: self.seq,
+            shown_root: self.shown_root.clone(),
         }
     }
 
@@ -114,6 +120,19 @@ impl Snapshot {
 
     pub fn file_of(&self, rel: &str) -> Option<FileId> {
         self.by_rel.get(rel).copied()
+    }
+
+    /// A path of the project as the client names it.
+    pub fn shown(&self, path: &Path) -> PathBuf {
+        match path.strip_prefix(&self.project.root) {
+            Ok(rel) => self.shown_root.join(rel),
+            Err(_) => path.to_path_buf(),
+        }
+    }
+
+    /// The URI of a file, as the client names it.
+    pub fn uri(&self, file: FileId) -> lsp_types::Uri {
+        super::uri(&self.shown(&self.project.files[file].abs))
     }
 }
 
@@ -148,6 +167,7 @@ impl ProjectState {
             published: BTreeMap::new(),
             users: UserCache::default(),
             seq: 0,
+            shown_root: root.to_path_buf(),
         };
         let by_rel = Arc::make_mut(&mut state.by_rel);
         for slot in slots {
@@ -206,9 +226,9 @@ impl ProjectState {
             .map(|s| (s.source.rel.clone(), s.source.text.clone()))
             .collect();
         let published = std::mem::take(&mut self.published);
-        let seq = self.seq;
+        let (seq, shown_root) = (self.seq, std::mem::take(&mut self.shown_root));
         *self = ProjectState::load(&self.root);
-        self.seq = seq;
+        (self.seq, self.shown_root) = (seq, shown_root);
         self.published = published;
         for (rel, text) in open {
             self.set_text(&rel, Some(text));
@@ -304,6 +324,7 @@ impl ProjectState {
             diagnostics: Arc::default(),
             by_rel: self.by_rel.clone(),
             seq: self.seq,
+            shown_root: self.shown_root.clone(),
         });
         let analysis = Analysis::new(project.clone(), |p| p.def.as_ref().map(|_| Index::build_with(p, users)));
         if cancelled() {
@@ -317,6 +338,7 @@ impl ProjectState {
             diagnostics: Arc::new(diagnostics),
             by_rel: self.by_rel.clone(),
             seq: self.seq,
+            shown_root: self.shown_root.clone(),
         })
     }
 }
@@ -342,6 +364,7 @@ impl ProjectState {
             diagnostics: Arc::new(diagnostics),
             by_rel: self.by_rel.clone(),
             seq: self.seq,
+            shown_root: self.shown_root.clone(),
         }
     }
 }
