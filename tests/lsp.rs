@@ -627,9 +627,18 @@ fn completion_replaces_what_is_typed_and_not_in_comments() {
     assert_eq!(david["textEdit"]["newText"], "david");
     assert_eq!(david["textEdit"]["range"]["start"]["character"], col - 2);
     assert_eq!(david["textEdit"]["range"]["end"]["character"], col);
+    // In a flow list that goes over lines.
+    let wrapped = text.replace("members: [maria, da]", "members: [maria,\n      da]");
+    c.change(&groups, 3, &wrapped);
+    c.diagnostics(&groups, |_| true);
+    let (line, col) = line_of_text(&wrapped, "      da]");
+    let items = c.at("textDocument/completion", &groups, line, col + 8, json!({}));
+    let labels: Vec<&str> =
+        items["items"].as_array().expect("items").iter().map(|i| i["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["david"], "{items}");
     // In a comment: nothing.
     let commented = format!("{text}# members: [da");
-    c.change(&groups, 3, &commented);
+    c.change(&groups, 4, &commented);
     c.diagnostics(&groups, |_| true);
     let last = commented.lines().count() as u32 - 1;
     let items = c.at("textDocument/completion", &groups, last, "# members: [da".len() as u32, json!({}));

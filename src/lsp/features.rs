@@ -346,6 +346,11 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
             return key_in(&before[..colon + 1]);
         }
     }
+    // In a flow list opened on a line above: `members: [david,⏎  ma|`.
+    if let Some(open) = unclosed_list(&text[..offset]) {
+        let line = text[..open].rfind('\n').map_or(0, |i| i + 1);
+        return key_in(&text[line..open]);
+    }
     // A block list item: the key of the first line above that is less indented.
     let indent = before.len() - before.trim_start().len();
     if before.trim_start().starts_with('-') {
@@ -358,6 +363,53 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
             if ind < indent || (ind == indent && !trimmed.starts_with('-')) {
                 return key_in(trimmed);
             }
+        }
+    }
+    None
+}
+
+/// Where the flow list (`[`) that `text` ends inside opens, if it does, back to
+/// the start of the block entry it is in; quotes and comments are skipped.
+fn unclosed_list(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut end = text.len();
+    // The lines from the last up, without a collected list (a file may be large).
+    let lines = std::iter::from_fn(|| {
+        if end == 0 {
+            return None;
+        }
+        let start = text[..end.saturating_sub(1)].rfind('\n').map_or(0, |i| i + 1);
+        let line = &text[start..end];
+        end = start;
+        Some((start, line))
+    });
+    for (start, line) in lines {
+        // The line without its comment, and with quoted text blanked.
+        let mut code: Vec<(usize, char)> = Vec::new();
+        let mut quote: Option<char> = None;
+        for (i, c) in line.char_indices() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '#') if i == 0 || line[..i].ends_with([' ', '\t']) => break,
+                (None, c) => code.push((start + i, c)),
+            }
+        }
+        for &(at, c) in code.iter().rev() {
+            match c {
+                ']' | '}' => depth += 1,
+                '[' | '{' if depth > 0 => depth -= 1,
+                '[' => return Some(at),
+                '{' => return None,
+                _ => {}
+            }
+        }
+        // A line of a block entry (`key: …`, `- …`) outside any list: stop there.
+        let code: String = code.iter().map(|(_, c)| *c).collect();
+        let trimmed = code.trim();
+        if depth == 0 && (trimmed.starts_with("- ") || trimmed.contains(": ") || trimmed.ends_with(':')) {
+            return None;
         }
     }
     None
