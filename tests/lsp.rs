@@ -696,6 +696,10 @@ fn an_interrupted_write_is_f006_and_nothing_else_until_recovered() {
     assert_eq!(codes, ["F006"], "{found:#?}");
     assert!(found[0]["relatedInformation"][0]["location"]["uri"].as_str().unwrap().ends_with(".caseshare/journal"));
     c.diagnostics(&journal, |d| d.iter().any(|d| d["code"] == "F006"));
+    // No rename on a half-written tree.
+    let (line, col) = line_of_text(&text, "[david]");
+    let refused = c.at("textDocument/rename", &groups, line, col + 2, json!({"newName": "dave"}));
+    assert!(refused["error"]["message"].as_str().unwrap_or("").contains("caseshare recover"), "{refused}");
     // Recovered: the project is checked again.
     std::fs::remove_file(&journal).expect("remove");
     c.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": path_to_uri(&journal), "type": 3}]}));
@@ -737,6 +741,23 @@ fn caseshare_toml_excludes_files_and_sets_levels_live() {
         json!({"changes": [{"uri": path_to_uri(&root.join("caseshare.toml")), "type": 2}]}),
     );
     c.diagnostics(&groups, |d| !d.iter().any(|d| d["code"] == "G002"));
+    // caseshare.toml open in the editor: typing in it changes nothing, saving
+    // it applies it; the draft it no longer excludes counts as its buffer.
+    let toml = root.join("caseshare.toml");
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": path_to_uri(&toml), "languageId": "toml", "version": 1,
+            "text": std::fs::read_to_string(&toml).expect("read")}}),
+    );
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": path_to_uri(&toml), "version": 2}, "contentChanges": [{"text": "[rules]\nG0"}]}),
+    );
+    std::fs::write(&toml, "").expect("write");
+    c.notify("textDocument/didSave", json!({"textDocument": {"uri": path_to_uri(&toml)}}));
+    c.diagnostics(&groups, |d| d.iter().any(|d| d["code"] == "G002"));
+    let draft_found = c.diagnostics(&draft, |d| !d.is_empty());
+    assert!(draft_found.iter().any(|d| d["code"] == "Y001"), "the buffer, not the disk: {draft_found:#?}");
     c.shutdown();
 }
 
@@ -780,6 +801,48 @@ fn a_project_opened_through_a_symbolic_link_is_answered_in_its_paths() {
     let (line, col) = line_of_text(&text, "[david]");
     let def = c.at("textDocument/definition", &groups, line, col + 2, json!({}));
     assert_eq!(def[0]["uri"], path_to_uri(&link.join("users/chws.yaml")).as_str(), "{def}");
+    c.shutdown();
+    let _ = std::fs::remove_file(&link);
+}
+
+#[test]
+fn files_opened_under_two_names_and_a_file_that_is_a_link() {
+    let root = project("names");
+    let link = root.with_file_name(format!("{}-link", root.file_name().unwrap().to_string_lossy()));
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&root, &link).expect("a link");
+    // The groups file is a link to a file elsewhere in the project, as `check` reads it.
+    std::fs::create_dir_all(root.join("kept")).expect("mkdir");
+    std::fs::rename(root.join("groups/villages.yaml"), root.join("kept/villages.yaml")).expect("move");
+    std::os::unix::fs::symlink("../kept/villages.yaml", root.join("groups/villages.yaml")).expect("a link");
+    let users = root.join("users/chws.yaml");
+    let users_text = std::fs::read_to_string(&users).expect("read").replace("role: chw}", "role: chw, is_active: yes}");
+    let groups = link.join("groups/villages.yaml");
+    let groups_text = std::fs::read_to_string(&groups).expect("read").replace("[maria]", "[maria, zoe]");
+    let mut c = Client::start(&link);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": path_to_uri(&groups), "languageId": "yaml", "version": 1, "text": groups_text}}),
+    );
+    // The buffer of the linked groups file counts: zoe is unknown.
+    let found = c.diagnostics(&groups, |d| d.iter().any(|d| d["code"] == "R001"));
+    assert!(!found.is_empty());
+    // The users file opened by its real path is told of under that path.
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": path_to_uri(&users), "languageId": "yaml", "version": 1, "text": users_text}}),
+    );
+    let found = c.diagnostics(&users, |d| d.iter().any(|d| d["code"] == "Y004"));
+    assert!(!found.is_empty());
+    // Completion after a quoted value that holds ` #`.
+    let quoted = groups_text.replace("{name: Village B,", "{name: \"Ward #3\",").replace("[maria, zoe]", "[maria, da]");
+    c.change(&groups, 2, &quoted);
+    c.diagnostics(&groups, |_| true);
+    let (line, col) = line_of_text(&quoted, "[maria, da]");
+    let items = c.at("textDocument/completion", &groups, line, col + "[maria, da".len() as u32, json!({}));
+    let labels: Vec<&str> =
+        items["items"].as_array().expect("items").iter().map(|i| i["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["david"], "{items}");
     c.shutdown();
     let _ = std::fs::remove_file(&link);
 }

@@ -368,6 +368,22 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
     None
 }
 
+/// Where a comment starts on a line (a `#` at its start or after white space,
+/// outside quotes).
+fn comment_at(line: &str) -> Option<usize> {
+    let mut quote: Option<char> = None;
+    for (i, c) in line.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '#') if i == 0 || line[..i].ends_with([' ', '\t']) => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Where the flow list (`[`) that `text` ends inside opens, if it does, back to
 /// the start of the block entry it is in; quotes and comments are skipped.
 fn unclosed_list(text: &str) -> Option<usize> {
@@ -384,7 +400,8 @@ fn unclosed_list(text: &str) -> Option<usize> {
         Some((start, line))
     });
     for (start, line) in lines {
-        // The line without its comment, and with quoted text blanked.
+        // The line without its comment, and without quoted text.
+        let line = &line[..comment_at(line).unwrap_or(line.len())];
         let mut code: Vec<(usize, char)> = Vec::new();
         let mut quote: Option<char> = None;
         for (i, c) in line.char_indices() {
@@ -392,7 +409,6 @@ fn unclosed_list(text: &str) -> Option<usize> {
                 (Some(q), c) if c == q => quote = None,
                 (Some(_), _) => {}
                 (None, '\'' | '"') => quote = Some(c),
-                (None, '#') if i == 0 || line[..i].ends_with([' ', '\t']) => break,
                 (None, c) => code.push((start + i, c)),
             }
         }
@@ -421,9 +437,8 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
     let lines = Lines::new(&doc.text);
     let offset = lines.offset(pos);
     let line_start = doc.text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let before = &doc.text[line_start..offset];
     // Not in a comment.
-    if before.trim_start().starts_with('#') || before.contains(" #") || before.contains("\t#") {
+    if comment_at(&doc.text[line_start..offset]).is_some() {
         return Value::Null;
     }
     let Some(key) = key_at(&doc.text, offset) else { return Value::Null };
@@ -467,7 +482,6 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
             label: t.name.to_string(),
             kind: Some(CompletionItemKind::VALUE),
             detail: Some(kind.noun().to_string()),
-            filter_text: Some(t.name.to_string()),
             text_edit: Some(CompletionTextEdit::Edit(TextEdit { range: replace, new_text })),
             ..CompletionItem::default()
         });
@@ -589,6 +603,12 @@ fn rename(doc: &Document, pos: Position, new: &str, snapshots: &Snapshots) -> Re
         Some((snap, true)) => snap,
         _ => return Err(Failure::Refused("the project is still being analysed; try again".into())),
     };
+    // A half-done write: its files are neither the old nor the new ones.
+    if crate::write::journal::pending(&snap.project().root) {
+        return Err(Failure::Refused(
+            "a write to this project was interrupted; run `caseshare recover` first, then rename".into(),
+        ));
+    }
     // What stops `caseshare rename` stops it here: a file that could hold the
     // name does not load, or a misshapen value may hide a reference.
     let problems = crate::rename::blocking(snap.project(), &snap.diagnostics, kind, &token.name);

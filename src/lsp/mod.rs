@@ -57,8 +57,9 @@ pub fn run_stdio(settled: fn()) -> Result<u8, String> {
 /// What the analysis thread is told. `seq` numbers the events of a project,
 /// in the order they are sent.
 enum Event {
-    /// A file's text: a buffer's (`Some`), or what is on disk (`None`).
-    Text { root: PathBuf, rel: String, text: Option<Arc<str>>, seq: u64 },
+    /// A file's text: a buffer's (`Some`, with the path the client names the
+    /// buffer by), or what is on disk (`None`).
+    Text { root: PathBuf, rel: String, text: Option<(Arc<str>, PathBuf)>, seq: u64 },
     /// A project to load (its first file was opened), and its root as the
     /// client names it (through a symbolic link: not `root`).
     Open { root: PathBuf, shown: PathBuf, seq: u64 },
@@ -143,6 +144,19 @@ struct Document {
     root: PathBuf,
     rel: String,
     text: Arc<str>,
+    /// Its path, as the client names it.
+    path: PathBuf,
+}
+
+impl Document {
+    fn event(&self, shared: &Shared) -> Event {
+        Event::Text {
+            root: self.root.clone(),
+            rel: self.rel.clone(),
+            text: Some((self.text.clone(), self.path.clone())),
+            seq: shared.next_seq(&self.root),
+        }
+    }
 }
 
 /// The server's main loop over a connection (stdio, or in memory for tests).
@@ -297,11 +311,12 @@ fn uri(path: &Path) -> Uri {
 
 /// The project root and path relative to it of a document; also of a file
 /// that is not on disk (a new buffer not saved yet, a file just deleted), by
-/// the folders above it that are.
+/// the folders above it that are. The folders are resolved, not the file: a
+/// file that is a link is known by its own name (as `check` knows it).
 fn locate(uri: &str) -> Option<(PathBuf, String)> {
     let path = uri_to_path(uri)?;
-    let mut existing = path.as_path();
-    let mut missing: Vec<&std::ffi::OsStr> = Vec::new();
+    let mut existing = path.parent()?;
+    let mut missing: Vec<&std::ffi::OsStr> = vec![path.file_name()?];
     while std::fs::symlink_metadata(existing).is_err() {
         missing.push(existing.file_name()?);
         existing = existing.parent()?;
@@ -339,12 +354,17 @@ fn notify(n: Notification, docs: &mut HashMap<String, Document>, events: &Sender
             };
             let key = p.text_document.uri.as_str().to_string();
             let Some((root, rel)) = locate(&key) else { return };
-            let text: Arc<str> = p.text_document.text.into();
-            let shown = uri_to_path(&key).and_then(|path| shown_root(&path, &rel)).unwrap_or_else(|| root.clone());
+            // `caseshare.toml` counts as saved, not as typed: a half-typed one
+            // would load the project again at every keystroke.
+            if rel == crate::config::FILE {
+                return;
+            }
+            let path = uri_to_path(&key).unwrap_or_else(|| root.join(&rel));
+            let shown = shown_root(&path, &rel).unwrap_or_else(|| root.clone());
             let _ = events.send(Event::Open { root: root.clone(), shown, seq: shared.next_seq(&root) });
-            let seq = shared.next_seq(&root);
-            let _ = events.send(Event::Text { root: root.clone(), rel: rel.clone(), text: Some(text.clone()), seq });
-            docs.insert(key, Document { root, rel, text });
+            let doc = Document { root, rel, text: p.text_document.text.into(), path };
+            let _ = events.send(doc.event(shared));
+            docs.insert(key, doc);
         }
         DidChangeTextDocument::METHOD => {
             let Ok(p) = serde_json::from_value::<lsp_types::DidChangeTextDocumentParams>(n.params) else {
@@ -368,13 +388,7 @@ fn notify(n: Notification, docs: &mut HashMap<String, Document>, events: &Sender
             }
             let Some(text) = text else { return };
             doc.text = text.into();
-            let seq = shared.next_seq(&doc.root);
-            let _ = events.send(Event::Text {
-                root: doc.root.clone(),
-                rel: doc.rel.clone(),
-                text: Some(doc.text.clone()),
-                seq,
-            });
+            let _ = events.send(doc.event(shared));
         }
         DidCloseTextDocument::METHOD => {
             let Ok(p) = serde_json::from_value::<lsp_types::DidCloseTextDocumentParams>(n.params) else {
@@ -385,7 +399,15 @@ fn notify(n: Notification, docs: &mut HashMap<String, Document>, events: &Sender
                 let _ = events.send(Event::Text { root: doc.root, rel: doc.rel, text: None, seq });
             }
         }
-        DidSaveTextDocument::METHOD => {}
+        DidSaveTextDocument::METHOD => {
+            // A saved `caseshare.toml` (for clients that do not watch files).
+            let uri = n.params.pointer("/textDocument/uri").and_then(serde_json::Value::as_str);
+            if let Some((root, rel)) = uri.and_then(locate)
+                && rel == crate::config::FILE
+            {
+                reload(&root, docs, events, shared);
+            }
+        }
         DidChangeWatchedFiles::METHOD => {
             let Ok(p) = serde_json::from_value::<lsp_types::DidChangeWatchedFilesParams>(n.params) else {
                 return;
@@ -395,13 +417,27 @@ fn notify(n: Notification, docs: &mut HashMap<String, Document>, events: &Sender
                 if docs.contains_key(&key) {
                     continue; // the buffer wins over the disk
                 }
-                if let Some((root, rel)) = locate(&key) {
-                    let seq = shared.next_seq(&root);
-                    let _ = events.send(Event::Text { root, rel, text: None, seq });
+                match locate(&key) {
+                    Some((root, rel)) if rel == crate::config::FILE => reload(&root, docs, events, shared),
+                    Some((root, rel)) => {
+                        let seq = shared.next_seq(&root);
+                        let _ = events.send(Event::Text { root, rel, text: None, seq });
+                    }
+                    None => {}
                 }
             }
         }
         _ => {}
+    }
+}
+
+/// `caseshare.toml` changed: the project is loaded again, then its open
+/// buffers are given again (a file it no longer excludes counts as typed).
+fn reload(root: &Path, docs: &HashMap<String, Document>, events: &Sender<Event>, shared: &Shared) {
+    let seq = shared.next_seq(root);
+    let _ = events.send(Event::Text { root: root.to_path_buf(), rel: crate::config::FILE.into(), text: None, seq });
+    for doc in docs.values().filter(|d| d.root == root) {
+        let _ = events.send(doc.event(shared));
     }
 }
 
@@ -467,7 +503,9 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
                     if let Some(state) = projects.get_mut(&root) {
                         state.seq = seq;
                         if rel == crate::config::FILE {
-                            state.reload();
+                            if let Some(why) = state.reload() {
+                                show_message(sender, &format!("caseshare: {why}; the default configuration is used"));
+                            }
                         } else {
                             state.set_text(&rel, text);
                         }

@@ -4,7 +4,7 @@
 //! files that changed are parsed again; the index and the cross-file rules run
 //! on the whole project, as `check` runs them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -31,6 +31,8 @@ struct Slot {
     loaded: Option<Loaded>,
     /// Its text comes from the editor's buffer, not the disk.
     open: bool,
+    /// The buffer's path as the client names it (through a link, perhaps).
+    shown: Option<PathBuf>,
     /// The file is gone (deleted, or left the known folders): it takes no part.
     gone: bool,
 }
@@ -89,6 +91,8 @@ pub struct Snapshot {
     pub seq: u64,
     /// [`ProjectState::shown_root`].
     pub shown_root: PathBuf,
+    /// The open files' paths as the client names them, by their real paths.
+    pub shown_files: Arc<HashMap<PathBuf, PathBuf>>,
 }
 
 impl Snapshot {
@@ -105,6 +109,7 @@ impl Snapshot {
             by_rel: self.by_rel.clone(),
             seq: self.seq,
             shown_root: self.shown_root.clone(),
+            shown_files: self.shown_files.clone(),
         }
     }
 
@@ -124,6 +129,9 @@ impl Snapshot {
 
     /// A path of the project as the client names it.
     pub fn shown(&self, path: &Path) -> PathBuf {
+        if let Some(shown) = self.shown_files.get(path) {
+            return shown.clone();
+        }
         match path.strip_prefix(&self.project.root) {
             Ok(rel) => self.shown_root.join(rel),
             Err(_) => path.to_path_buf(),
@@ -185,9 +193,10 @@ impl ProjectState {
         state
     }
 
-    /// The file at `rel` now holds `text` (an editor's buffer), or, with `None`,
-    /// what is on disk (a buffer was closed, or the file changed on disk).
-    pub fn set_text(&mut self, rel: &str, text: Option<Arc<str>>) {
+    /// The file at `rel` now holds `text` (an editor's buffer, with the path
+    /// the client names it by), or, with `None`, what is on disk (a buffer
+    /// was closed, or the file changed on disk).
+    pub fn set_text(&mut self, rel: &str, text: Option<(Arc<str>, PathBuf)>) {
         let Some(kind) = FileKind::of(rel) else { return };
         // Not part of the project, as for `check`.
         if self.config.excluded(rel) {
@@ -199,7 +208,7 @@ impl ProjectState {
                 let id = FileId::new(self.slots.len());
                 let abs = self.root.join(rel);
                 let source = SourceFile::new(rel.to_string(), rel.to_string(), abs, kind, Arc::from(""));
-                self.slots.push(Slot { source, diags: Vec::new(), loaded: None, open: false, gone: true });
+                self.slots.push(Slot { source, diags: Vec::new(), loaded: None, open: false, shown: None, gone: true });
                 Arc::make_mut(&mut self.by_rel).insert(rel.to_string(), id);
                 id
             }
@@ -208,8 +217,14 @@ impl ProjectState {
         slot.open = text.is_some();
         slot.gone = false;
         match text {
-            Some(text) => slot.source = slot.source.with_text(text),
-            None => slot.source.set_aside(),
+            Some((text, shown)) => {
+                slot.source = slot.source.with_text(text);
+                slot.shown = Some(shown);
+            }
+            None => {
+                slot.source.set_aside();
+                slot.shown = None;
+            }
         }
         self.dirty.insert(id);
     }
@@ -217,13 +232,17 @@ impl ProjectState {
     /// Loads the project again, as at start-up, keeping the open buffers (its
     /// `caseshare.toml` changed: levels, and which files are excluded). The
     /// files whose diagnostics were published: they are published again, or
-    /// cleared, at the next analysis.
-    pub fn reload(&mut self) {
-        let open: Vec<(String, Arc<str>)> = self
+    /// cleared, at the next analysis. Why `caseshare.toml` cannot be used, if
+    /// it cannot (the defaults are, meanwhile).
+    pub fn reload(&mut self) -> Option<String> {
+        let open: Vec<(String, (Arc<str>, PathBuf))> = self
             .slots
             .iter()
             .filter(|s| s.open && !s.gone)
-            .map(|s| (s.source.rel.clone(), s.source.text.clone()))
+            .map(|s| {
+                let shown = s.shown.clone().unwrap_or_else(|| s.source.abs.clone());
+                (s.source.rel.clone(), (s.source.text.clone(), shown))
+            })
             .collect();
         let published = std::mem::take(&mut self.published);
         let (seq, shown_root) = (self.seq, std::mem::take(&mut self.shown_root));
@@ -233,6 +252,13 @@ impl ProjectState {
         for (rel, text) in open {
             self.set_text(&rel, Some(text));
         }
+        self.config_error.clone()
+    }
+
+    /// The open files' paths as the client names them ([`Snapshot::shown`]).
+    fn shown_files(&self) -> Arc<HashMap<PathBuf, PathBuf>> {
+        let open = self.slots.iter().filter(|s| s.open && !s.gone);
+        Arc::new(open.filter_map(|s| Some((s.source.abs.clone(), s.shown.clone()?))).collect())
     }
 
     /// The files open in the editor.
@@ -278,7 +304,14 @@ impl ProjectState {
                             gone.set_aside();
                             return (
                                 id,
-                                Slot { source: gone, diags: Vec::new(), loaded: None, open: false, gone: true },
+                                Slot {
+                                    source: gone,
+                                    diags: Vec::new(),
+                                    loaded: None,
+                                    open: false,
+                                    shown: None,
+                                    gone: true,
+                                },
                             );
                         }
                     }
@@ -286,8 +319,12 @@ impl ProjectState {
                 (id, stage_slot(id, source, problem, old.open))
             })
             .collect();
-        for (id, slot) in restaged {
-            self.slots[id.index()] = slot;
+        for (id, mut slot) in restaged {
+            let old = &mut self.slots[id.index()];
+            if slot.open {
+                slot.shown = old.shown.take();
+            }
+            *old = slot;
         }
         if cancelled() {
             return None;
@@ -315,6 +352,7 @@ impl ProjectState {
         if journal::pending(&self.root) {
             return Some(self.interrupted(project));
         }
+        let shown_files = self.shown_files();
         let config = &self.config;
         let users = &mut self.users;
         let project = Arc::new(project);
@@ -325,6 +363,7 @@ impl ProjectState {
             by_rel: self.by_rel.clone(),
             seq: self.seq,
             shown_root: self.shown_root.clone(),
+            shown_files: shown_files.clone(),
         });
         let analysis = Analysis::new(project.clone(), |p| p.def.as_ref().map(|_| Index::build_with(p, users)));
         if cancelled() {
@@ -339,6 +378,7 @@ impl ProjectState {
             by_rel: self.by_rel.clone(),
             seq: self.seq,
             shown_root: self.shown_root.clone(),
+            shown_files,
         })
     }
 }
@@ -365,6 +405,7 @@ impl ProjectState {
             by_rel: self.by_rel.clone(),
             seq: self.seq,
             shown_root: self.shown_root.clone(),
+            shown_files: self.shown_files(),
         }
     }
 }
@@ -389,7 +430,7 @@ fn stage_slot(id: FileId, mut source: SourceFile, problem: Option<Diagnostic>, o
     if !open && diags.is_empty() && !suppress::has_allows(&source.text) {
         source.set_aside();
     }
-    Slot { source, diags, loaded, open, gone: false }
+    Slot { source, diags, loaded, open, shown: None, gone: false }
 }
 
 /// Moves a staged file to another id.
