@@ -31,8 +31,6 @@ struct Slot {
     loaded: Option<Loaded>,
     /// Its text comes from the editor's buffer, not the disk.
     open: bool,
-    /// The buffer's path as the client names it (through a link, perhaps).
-    shown: Option<PathBuf>,
     /// The file is gone (deleted, or left the known folders): it takes no part.
     gone: bool,
 }
@@ -61,6 +59,9 @@ pub struct ProjectState {
     users: UserCache,
     /// The last event taken in ([`Snapshot::seq`]).
     pub seq: u64,
+    /// The open buffers, with the paths the client names them by (not in the
+    /// slots: a project of 50,000 files would carry the field in each).
+    buffers: BTreeMap<FileId, PathBuf>,
     /// The root as the client names it (`root` is the real path: a client
     /// that opened a file through a symbolic link is told of that path).
     pub shown_root: PathBuf,
@@ -176,6 +177,7 @@ impl ProjectState {
             users: UserCache::default(),
             seq: 0,
             shown_root: root.to_path_buf(),
+            buffers: BTreeMap::new(),
         };
         let by_rel = Arc::make_mut(&mut state.by_rel);
         for slot in slots {
@@ -208,7 +210,7 @@ impl ProjectState {
                 let id = FileId::new(self.slots.len());
                 let abs = self.root.join(rel);
                 let source = SourceFile::new(rel.to_string(), rel.to_string(), abs, kind, Arc::from(""));
-                self.slots.push(Slot { source, diags: Vec::new(), loaded: None, open: false, shown: None, gone: true });
+                self.slots.push(Slot { source, diags: Vec::new(), loaded: None, open: false, gone: true });
                 Arc::make_mut(&mut self.by_rel).insert(rel.to_string(), id);
                 id
             }
@@ -219,11 +221,11 @@ impl ProjectState {
         match text {
             Some((text, shown)) => {
                 slot.source = slot.source.with_text(text);
-                slot.shown = Some(shown);
+                self.buffers.insert(id, shown);
             }
             None => {
                 slot.source.set_aside();
-                slot.shown = None;
+                self.buffers.remove(&id);
             }
         }
         self.dirty.insert(id);
@@ -236,12 +238,11 @@ impl ProjectState {
     /// it cannot (the defaults are, meanwhile).
     pub fn reload(&mut self) -> Option<String> {
         let open: Vec<(String, (Arc<str>, PathBuf))> = self
-            .slots
+            .buffers
             .iter()
-            .filter(|s| s.open && !s.gone)
-            .map(|s| {
-                let shown = s.shown.clone().unwrap_or_else(|| s.source.abs.clone());
-                (s.source.rel.clone(), (s.source.text.clone(), shown))
+            .map(|(id, shown)| {
+                let s = &self.slots[id.index()];
+                (s.source.rel.clone(), (s.source.text.clone(), shown.clone()))
             })
             .collect();
         let published = std::mem::take(&mut self.published);
@@ -257,8 +258,8 @@ impl ProjectState {
 
     /// The open files' paths as the client names them ([`Snapshot::shown`]).
     fn shown_files(&self) -> Arc<HashMap<PathBuf, PathBuf>> {
-        let open = self.slots.iter().filter(|s| s.open && !s.gone);
-        Arc::new(open.filter_map(|s| Some((s.source.abs.clone(), s.shown.clone()?))).collect())
+        let open = self.buffers.iter().filter(|(id, _)| !self.slots[id.index()].gone);
+        Arc::new(open.map(|(id, shown)| (self.slots[id.index()].source.abs.clone(), shown.clone())).collect())
     }
 
     /// The files open in the editor.
@@ -309,7 +310,6 @@ impl ProjectState {
                                     diags: Vec::new(),
                                     loaded: None,
                                     open: false,
-                                    shown: None,
                                     gone: true,
                                 },
                             );
@@ -319,12 +319,8 @@ impl ProjectState {
                 (id, stage_slot(id, source, problem, old.open))
             })
             .collect();
-        for (id, mut slot) in restaged {
-            let old = &mut self.slots[id.index()];
-            if slot.open {
-                slot.shown = old.shown.take();
-            }
-            *old = slot;
+        for (id, slot) in restaged {
+            self.slots[id.index()] = slot;
         }
         if cancelled() {
             return None;
@@ -430,7 +426,7 @@ fn stage_slot(id: FileId, mut source: SourceFile, problem: Option<Diagnostic>, o
     if !open && diags.is_empty() && !suppress::has_allows(&source.text) {
         source.set_aside();
     }
-    Slot { source, diags, loaded, open, shown: None, gone: false }
+    Slot { source, diags, loaded, open, gone: false }
 }
 
 /// Moves a staged file to another id.
