@@ -758,7 +758,16 @@ fn caseshare_toml_excludes_files_and_sets_levels_live() {
     c.diagnostics(&groups, |d| d.iter().any(|d| d["code"] == "G002"));
     let draft_found = c.diagnostics(&draft, |d| !d.is_empty());
     assert!(draft_found.iter().any(|d| d["code"] == "Y001"), "the buffer, not the disk: {draft_found:#?}");
-    c.shutdown();
+    // A saved caseshare.toml that cannot be used is told once, however the
+    // save is told (as `didSave` and as a change on disk).
+    std::fs::write(&toml, "[rules]\nG002 = \"loud\"\n").expect("write");
+    c.notify("textDocument/didSave", json!({"textDocument": {"uri": path_to_uri(&toml)}}));
+    c.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": path_to_uri(&toml), "type": 2}]}));
+    c.diagnostics(&groups, |d| d.iter().any(|d| d["code"] == "G002"));
+    let _ = c.request("shutdown", Value::Null); // every message before it has arrived
+    let shown = c.inbox.iter().filter(|n| n.method == "window/showMessage").count();
+    assert_eq!(shown, 1, "{:#?}", c.inbox.iter().filter(|n| n.method == "window/showMessage").collect::<Vec<_>>());
+    c.notify("exit", Value::Null);
 }
 
 #[test]
@@ -834,9 +843,21 @@ fn files_opened_under_two_names_and_a_file_that_is_a_link() {
     );
     let found = c.diagnostics(&users, |d| d.iter().any(|d| d["code"] == "Y004"));
     assert!(!found.is_empty());
-    // Completion after a quoted value that holds ` #`.
-    let quoted = groups_text.replace("{name: Village B,", "{name: \"Ward #3\",").replace("[maria, zoe]", "[maria, da]");
-    c.change(&groups, 2, &quoted);
+    // A change on disk told under the other name: the buffer still wins.
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": path_to_uri(&link.join("users/chws.yaml")), "type": 2}]}),
+    );
+    c.change(&groups, 2, &groups_text);
+    c.diagnostics(&groups, |d| d.iter().any(|d| d["code"] == "R001"));
+    assert!(c.at("textDocument/hover", &users, 2, 15, json!({}))["contents"].is_object());
+    // Closed: its list is cleared under the name it was told by.
+    c.notify("textDocument/didClose", json!({"textDocument": {"uri": path_to_uri(&users)}}));
+    c.diagnostics(&users, |d| d.is_empty());
+    // Completion after a quoted value that holds ` #`, and an escaped quote.
+    let quoted =
+        groups_text.replace("{name: Village B,", "{name: \"Ward \\\" #3\",").replace("[maria, zoe]", "[maria, da]");
+    c.change(&groups, 3, &quoted);
     c.diagnostics(&groups, |_| true);
     let (line, col) = line_of_text(&quoted, "[maria, da]");
     let items = c.at("textDocument/completion", &groups, line, col + "[maria, da".len() as u32, json!({}));
@@ -845,4 +866,37 @@ fn files_opened_under_two_names_and_a_file_that_is_a_link() {
     assert_eq!(labels, ["david"], "{items}");
     c.shutdown();
     let _ = std::fs::remove_file(&link);
+}
+
+#[test]
+fn a_link_out_of_the_project_is_not_read_when_opened() {
+    let root = project("outside");
+    let outside = root.with_file_name(format!("{}-outside", root.file_name().unwrap().to_string_lossy()));
+    std::fs::create_dir_all(&outside).expect("mkdir");
+    let secret = "format_version: 2\nusers:\n  - {username: zoe, role: chw, is_active: maybe}\n";
+    std::fs::write(outside.join("ext.yaml"), secret).expect("write");
+    let ext = root.join("users/ext.yaml");
+    std::os::unix::fs::symlink(outside.join("ext.yaml"), &ext).expect("a link");
+    let groups = root.join("groups/villages.yaml");
+    let text = std::fs::read_to_string(&groups).expect("read").replace("[maria]", "[maria, zoe]");
+    std::fs::write(&groups, &text).expect("write");
+    let mut c = Client::start(&root);
+    c.open(&groups);
+    c.diagnostics(&groups, |_| true);
+    c.diagnostics(&ext, |d| d.iter().any(|d| d["code"] == "F005"));
+    // Opened in the editor, the link still is not read: F005 alone, and zoe
+    // is no user (as for `check`).
+    c.open(&ext);
+    c.change(&groups, 2, &text.replace("[maria, zoe]", "[zoe, maria]"));
+    c.diagnostics(&groups, |_| true);
+    let (line, col) = line_of_text(&text.replace("[maria, zoe]", "[zoe, maria]"), "[zoe");
+    assert_eq!(c.at("textDocument/definition", &groups, line, col + 2, json!({})), json!([]));
+    assert!(
+        !c.inbox.iter().any(|n| n.params["uri"] == path_to_uri(&ext).as_str()
+            && n.params["diagnostics"].as_array().is_some_and(|d| d.iter().any(|d| d["code"] != "F005"))),
+        "{:#?}",
+        c.inbox
+    );
+    c.shutdown();
+    let _ = std::fs::remove_dir_all(&outside);
 }

@@ -91,7 +91,8 @@ pub fn handle(req: &Request, docs: &HashMap<String, Document>, snapshots: &Snaps
         PrepareRenameRequest::METHOD => {
             let (doc, pos) = position_params(params, docs)?;
             Ok(with_cursor(doc, pos, snapshots, |cx| {
-                if renamable(&cx.token.kind).is_none() {
+                // Not a name `rename` renames, or a write is half done (see `rename`).
+                if renamable(&cx.token.kind).is_none() || crate::write::journal::pending(&cx.doc.root) {
                     return Value::Null;
                 }
                 let lines = Lines::new(&cx.doc.text);
@@ -372,8 +373,12 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
 /// outside quotes).
 fn comment_at(line: &str) -> Option<usize> {
     let mut quote: Option<char> = None;
+    let mut escaped = false;
     for (i, c) in line.char_indices() {
         match (quote, c) {
+            // `\"` in double quotes (`''` in single quotes closes and opens again).
+            (Some('"'), _) if escaped => escaped = false,
+            (Some('"'), '\\') => escaped = true,
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
             (None, '\'' | '"') => quote = Some(c),
@@ -404,8 +409,11 @@ fn unclosed_list(text: &str) -> Option<usize> {
         let line = &line[..comment_at(line).unwrap_or(line.len())];
         let mut code: Vec<(usize, char)> = Vec::new();
         let mut quote: Option<char> = None;
+        let mut escaped = false;
         for (i, c) in line.char_indices() {
             match (quote, c) {
+                (Some('"'), _) if escaped => escaped = false,
+                (Some('"'), '\\') => escaped = true,
                 (Some(q), c) if c == q => quote = None,
                 (Some(_), _) => {}
                 (None, '\'' | '"') => quote = Some(c),

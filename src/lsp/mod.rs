@@ -324,6 +324,12 @@ fn locate(uri: &str) -> Option<(PathBuf, String)> {
     let mut real = std::fs::canonicalize(existing).ok()?;
     real.extend(missing.iter().rev());
     let root = crate::discover::find_root(existing).ok()?;
+    // A link out of the project is not read (F005), as for `check`.
+    if let Ok(target) = std::fs::canonicalize(&path)
+        && !target.starts_with(&root)
+    {
+        return None;
+    }
     let rel = real.strip_prefix(&root).ok()?.to_string_lossy().replace('\\', "/");
     Some((root, rel))
 }
@@ -395,8 +401,16 @@ fn notify(n: Notification, docs: &mut HashMap<String, Document>, events: &Sender
                 return;
             };
             if let Some(doc) = docs.remove(p.text_document.uri.as_str()) {
-                let seq = shared.next_seq(&doc.root);
-                let _ = events.send(Event::Text { root: doc.root, rel: doc.rel, text: None, seq });
+                // The same file may be open under another name: its buffer stays.
+                match docs.values().find(|d| d.root == doc.root && d.rel == doc.rel) {
+                    Some(other) => {
+                        let _ = events.send(other.event(shared));
+                    }
+                    None => {
+                        let seq = shared.next_seq(&doc.root);
+                        let _ = events.send(Event::Text { root: doc.root, rel: doc.rel, text: None, seq });
+                    }
+                }
             }
         }
         DidSaveTextDocument::METHOD => {
@@ -414,11 +428,10 @@ fn notify(n: Notification, docs: &mut HashMap<String, Document>, events: &Sender
             };
             for change in p.changes {
                 let key = change.uri.as_str().to_string();
-                if docs.contains_key(&key) {
-                    continue; // the buffer wins over the disk
-                }
                 match locate(&key) {
                     Some((root, rel)) if rel == crate::config::FILE => reload(&root, docs, events, shared),
+                    // The buffer wins over the disk (under whichever name it is open).
+                    Some((root, rel)) if docs.values().any(|d| d.root == root && d.rel == rel) => {}
                     Some((root, rel)) => {
                         let seq = shared.next_seq(&root);
                         let _ = events.send(Event::Text { root, rel, text: None, seq });
@@ -481,7 +494,18 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
                 Err(RecvTimeoutError::Disconnected) => return,
             }
         }
-        for event in pending {
+        // `caseshare.toml` saved (as `didSave` and as a change on disk, or
+        // twice): the project is loaded again once, at the last of them.
+        let is_reload = |e: &Event| matches!(e, Event::Text { rel, .. } if rel == crate::config::FILE);
+        let last_reload: HashMap<PathBuf, usize> = pending
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| match e {
+                Event::Text { root, .. } if is_reload(e) => Some((root.clone(), i)),
+                _ => None,
+            })
+            .collect();
+        for (i, event) in pending.into_iter().enumerate() {
             let seq = event.seq();
             match event {
                 Event::Open { root, shown, .. } => {
@@ -503,6 +527,9 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
                     if let Some(state) = projects.get_mut(&root) {
                         state.seq = seq;
                         if rel == crate::config::FILE {
+                            if last_reload.get(&root) != Some(&i) {
+                                continue;
+                            }
                             if let Some(why) = state.reload() {
                                 show_message(sender, &format!("caseshare: {why}; the default configuration is used"));
                             }
@@ -591,7 +618,7 @@ fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Messag
     // the others as they were, and a client holds what it was sent).
     let open = state.open_files();
     let order = open.iter().filter(|f| by_file.contains_key(f)).chain(by_file.keys().filter(|f| !open.contains(f)));
-    let mut sent: BTreeMap<PathBuf, u64> = BTreeMap::new();
+    let mut sent: BTreeMap<PathBuf, (u64, PathBuf)> = BTreeMap::new();
     for &file in order {
         let list: Vec<lsp_types::Diagnostic> = by_file[&file]
             .iter()
@@ -617,17 +644,34 @@ fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Messag
             .collect();
         let print = fingerprint(&list);
         let path = &project.files[file].abs;
-        if open.contains(&file) || state.published.get(path) != Some(&print) {
-            send_diagnostics(sender, &snapshot.shown(path), list);
+        let shown = snapshot.shown(path);
+        match state.published.get(path) {
+            // Told under another name before (a buffer open through a link
+            // was closed): that list is cleared.
+            Some((_, before)) if *before != shown => {
+                send_diagnostics(sender, before, Vec::new());
+                send_diagnostics(sender, &shown, list);
+            }
+            Some((before, _)) if *before == print && !open.contains(&file) => {}
+            _ => send_diagnostics(sender, &shown, list),
         }
-        sent.insert(path.clone(), print);
+        sent.insert(path.clone(), (print, shown));
     }
     // Open files without diagnostics get an empty list (clients wait for one),
     // and so do files that had some last time.
-    let open_paths = open.iter().map(|f| &project.files[*f].abs);
-    let cleared = state.published.keys().chain(open_paths).filter(|p| !sent.contains_key(*p));
-    for path in cleared.collect::<BTreeSet<_>>() {
-        send_diagnostics(sender, &snapshot.shown(path), Vec::new());
+    let mut cleared: BTreeSet<PathBuf> = BTreeSet::new();
+    for (path, (_, shown)) in state.published.iter().filter(|(p, _)| !sent.contains_key(*p)) {
+        cleared.insert(shown.clone());
+        cleared.insert(snapshot.shown(path));
+    }
+    for file in &open {
+        let path = &project.files[*file].abs;
+        if !sent.contains_key(path) {
+            cleared.insert(snapshot.shown(path));
+        }
+    }
+    for path in cleared {
+        send_diagnostics(sender, &path, Vec::new());
     }
     state.published = sent;
 }

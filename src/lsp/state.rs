@@ -54,7 +54,8 @@ pub struct ProjectState {
     /// of what was sent (a file that is not open is sent again only when its
     /// list changed; one without any now is cleared).
     /// By path: the files of a project and a write's journal (F006).
-    pub published: BTreeMap<PathBuf, u64>,
+    /// By real path, with the path the client was told it by.
+    pub published: BTreeMap<PathBuf, (u64, PathBuf)>,
     /// The usernames' table, kept while no users file changes.
     users: UserCache,
     /// The last event taken in ([`Snapshot::seq`]).
@@ -305,13 +306,7 @@ impl ProjectState {
                             gone.set_aside();
                             return (
                                 id,
-                                Slot {
-                                    source: gone,
-                                    diags: Vec::new(),
-                                    loaded: None,
-                                    open: false,
-                                    gone: true,
-                                },
+                                Slot { source: gone, diags: Vec::new(), loaded: None, open: false, gone: true },
                             );
                         }
                     }
