@@ -369,9 +369,11 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
     None
 }
 
-/// Where a comment starts on a line (a `#` at its start or after white space,
-/// outside quotes).
-fn comment_at(line: &str) -> Option<usize> {
+/// A line read as YAML reads it: its characters outside quotes, with their
+/// offsets, up to its comment (a `#` at its start or after white space,
+/// outside quotes), and where that comment starts.
+fn code_of(line: &str) -> (Vec<(usize, char)>, Option<usize>) {
+    let mut code = Vec::new();
     let mut quote: Option<char> = None;
     let mut escaped = false;
     for (i, c) in line.char_indices() {
@@ -382,11 +384,11 @@ fn comment_at(line: &str) -> Option<usize> {
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
             (None, '\'' | '"') => quote = Some(c),
-            (None, '#') if i == 0 || line[..i].ends_with([' ', '\t']) => return Some(i),
-            _ => {}
+            (None, '#') if i == 0 || line[..i].ends_with([' ', '\t']) => return (code, Some(i)),
+            (None, c) => code.push((i, c)),
         }
     }
-    None
+    (code, None)
 }
 
 /// Where the flow list (`[`) that `text` ends inside opens, if it does, back to
@@ -405,26 +407,12 @@ fn unclosed_list(text: &str) -> Option<usize> {
         Some((start, line))
     });
     for (start, line) in lines {
-        // The line without its comment, and without quoted text.
-        let line = &line[..comment_at(line).unwrap_or(line.len())];
-        let mut code: Vec<(usize, char)> = Vec::new();
-        let mut quote: Option<char> = None;
-        let mut escaped = false;
-        for (i, c) in line.char_indices() {
-            match (quote, c) {
-                (Some('"'), _) if escaped => escaped = false,
-                (Some('"'), '\\') => escaped = true,
-                (Some(q), c) if c == q => quote = None,
-                (Some(_), _) => {}
-                (None, '\'' | '"') => quote = Some(c),
-                (None, c) => code.push((start + i, c)),
-            }
-        }
+        let (code, _) = code_of(line);
         for &(at, c) in code.iter().rev() {
             match c {
                 ']' | '}' => depth += 1,
                 '[' | '{' if depth > 0 => depth -= 1,
-                '[' => return Some(at),
+                '[' => return Some(start + at),
                 '{' => return None,
                 _ => {}
             }
@@ -446,7 +434,7 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
     let offset = lines.offset(pos);
     let line_start = doc.text[..offset].rfind('\n').map_or(0, |i| i + 1);
     // Not in a comment.
-    if comment_at(&doc.text[line_start..offset]).is_some() {
+    if code_of(&doc.text[line_start..offset]).1.is_some() {
         return Value::Null;
     }
     let Some(key) = key_at(&doc.text, offset) else { return Value::Null };
