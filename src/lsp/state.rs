@@ -29,8 +29,6 @@ struct Slot {
     source: SourceFile,
     diags: Vec<Diagnostic>,
     loaded: Option<Loaded>,
-    /// Its text comes from the editor's buffer, not the disk.
-    open: bool,
     /// The file is gone (deleted, or left the known folders): it takes no part.
     gone: bool,
 }
@@ -52,9 +50,8 @@ pub struct ProjectState {
     dirty: BTreeSet<FileId>,
     /// Files whose diagnostics were published last time, with a fingerprint
     /// of what was sent (a file that is not open is sent again only when its
-    /// list changed; one without any now is cleared).
-    /// By path: the files of a project and a write's journal (F006).
-    /// By real path, with the path the client was told it by.
+    /// list changed; one without any now is cleared). By real path (a write's
+    /// journal too, F006), with the path the client was told it by.
     pub published: BTreeMap<PathBuf, (u64, PathBuf)>,
     /// The usernames' table, kept while no users file changes.
     users: UserCache,
@@ -211,13 +208,12 @@ impl ProjectState {
                 let id = FileId::new(self.slots.len());
                 let abs = self.root.join(rel);
                 let source = SourceFile::new(rel.to_string(), rel.to_string(), abs, kind, Arc::from(""));
-                self.slots.push(Slot { source, diags: Vec::new(), loaded: None, open: false, gone: true });
+                self.slots.push(Slot { source, diags: Vec::new(), loaded: None, gone: true });
                 Arc::make_mut(&mut self.by_rel).insert(rel.to_string(), id);
                 id
             }
         };
         let slot = &mut self.slots[id.index()];
-        slot.open = text.is_some();
         slot.gone = false;
         match text {
             Some((text, shown)) => {
@@ -265,7 +261,7 @@ impl ProjectState {
 
     /// The files open in the editor.
     pub fn open_files(&self) -> Vec<FileId> {
-        self.slots.iter().enumerate().filter(|(_, s)| s.open && !s.gone).map(|(i, _)| FileId::new(i)).collect()
+        self.buffers.keys().filter(|id| !self.slots[id.index()].gone).copied().collect()
     }
 
     /// Parses the files that changed again, then assembles the project and runs
@@ -282,7 +278,8 @@ impl ProjectState {
             .par_iter()
             .map(|&id| {
                 let old = &self.slots[id.index()];
-                let (source, problem) = if old.open {
+                let open = self.buffers.contains_key(&id);
+                let (source, problem) = if open {
                     (old.source.clone(), None)
                 } else {
                     let entry = crate::discover::Entry {
@@ -304,14 +301,11 @@ impl ProjectState {
                                 Arc::from(""),
                             );
                             gone.set_aside();
-                            return (
-                                id,
-                                Slot { source: gone, diags: Vec::new(), loaded: None, open: false, gone: true },
-                            );
+                            return (id, Slot { source: gone, diags: Vec::new(), loaded: None, gone: true });
                         }
                     }
                 };
-                (id, stage_slot(id, source, problem, old.open))
+                (id, stage_slot(id, source, problem, open))
             })
             .collect();
         for (id, slot) in restaged {
@@ -421,7 +415,7 @@ fn stage_slot(id: FileId, mut source: SourceFile, problem: Option<Diagnostic>, o
     if !open && diags.is_empty() && !suppress::has_allows(&source.text) {
         source.set_aside();
     }
-    Slot { source, diags, loaded, open, gone: false }
+    Slot { source, diags, loaded, gone: false }
 }
 
 /// Moves a staged file to another id.
