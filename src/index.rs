@@ -162,7 +162,9 @@ pub struct Index<'p> {
     pub app_by_id: Map<&'p str, usize>,
     pub groups: Vec<&'p Group>,
     pub group_by_name: Map<&'p str, &'p Group>,
-    pub users: Vec<&'p User>,
+    pub users: Users<'p>,
+    /// What the owner and reference rules ask of each of `users`.
+    pub user_columns: Arc<UserColumns>,
     /// Each username's position in `users` ([`Index::user`]).
     user_by_name: Arc<NameTable>,
     pub locations: Vec<&'p Location>,
@@ -241,7 +243,7 @@ impl<'p> Index<'p> {
         }
         let (groups, group_by_name) =
             dups.firsts(project.groups.iter(), project.groups.len(), "group name", |g| &g.name, |g| g.file);
-        let (users, user_by_name) = cache.users(project, &mut dups, keep);
+        let (users, user_by_name, user_columns) = cache.users(project, &mut dups, keep);
         let (locations, _) = dups.firsts_folded(
             project.locations.iter(),
             project.locations.len(),
@@ -264,7 +266,7 @@ impl<'p> Index<'p> {
         // Each member of each group, resolved to the user's position once (every
         // later step reads this instead of looking the name up again); per
         // groups file, kept in the cache while neither it nor the users change.
-        let resolved = cache.resolve(project, &users, &user_by_name, keep);
+        let resolved = cache.resolve(&users, project, &user_by_name, keep);
         let member_users: Vec<(u32, u32)> = {
             let mut at = project.groups.lists().iter().enumerate().flat_map(|(l, list)| {
                 list.iter().enumerate().map(move |(g, group)| (group as *const Group, (l as u32, g as u32)))
@@ -343,9 +345,9 @@ impl<'p> Index<'p> {
             let user_key = |n: &str| {
                 user_by_name
                     .find(&fold::username(n), |i| fold::username(users[i as usize].username.as_str()))
-                    .map(|i| users[i as usize].username.as_str())
+                    .map(|i| users.get(i as usize).username.as_str())
             };
-            let known = |u: u32| (u != NO_USER).then(|| users[u as usize].username.as_str());
+            let known = |u: u32| (u != NO_USER).then(|| users.get(u as usize).username.as_str());
             if g.case_sharing_doubt {
                 // Whether the group shares cases is unknown: so is every member's count.
                 in_doubt.extend(resolved.iter().filter_map(|&u| known(u)));
@@ -368,6 +370,7 @@ impl<'p> Index<'p> {
             groups,
             group_by_name,
             users,
+            user_columns,
             user_by_name,
             locations,
             location_by_code,
@@ -541,7 +544,7 @@ impl<'p> Index<'p> {
 
     /// The user of a username (first definition; usernames fold as in HQ).
     pub fn user(&self, username: &str) -> Option<&'p User> {
-        self.user_position(username).map(|i| self.users[i as usize])
+        self.user_position(username).map(|i| self.users.get(i as usize))
     }
 
     fn user_position(&self, username: &str) -> Option<u32> {
@@ -691,6 +694,221 @@ fn app_facts<'p>(app: &'p App, dups: &mut Dups<'p>) -> AppFacts<'p> {
     facts
 }
 
+/// The users that take part (the first definitions), by position: a view of
+/// the project's lists of users, not a list of its own (a list of references
+/// cost 4 MB on the huge benchmark project, built again after each edit in the
+/// language server). A position is found from where each file's list starts.
+pub struct Users<'p> {
+    lists: &'p [Arc<Vec<User>>],
+    /// Where each list starts among all users, then how many there are.
+    starts: Vec<u32>,
+    /// For each block of `1 << shift` positions, the list its first position
+    /// is in: a position's list is looked for only among the few lists its
+    /// block spans (blocks are about a list long), not among all of them.
+    blocks: Vec<u32>,
+    shift: u32,
+    /// Positions among all users of the first definitions, when a username is
+    /// defined twice (D001); `None` when every user is a first definition.
+    firsts: Option<Arc<Vec<u32>>>,
+}
+
+impl<'p> Users<'p> {
+    fn new(lists: &'p [Arc<Vec<User>>], firsts: Option<Arc<Vec<u32>>>) -> Users<'p> {
+        let mut starts = Vec::with_capacity(lists.len() + 1);
+        let mut at = 0u32;
+        for list in lists {
+            starts.push(at);
+            at += list.len() as u32;
+        }
+        starts.push(at);
+        let shift = (at as usize / lists.len().max(1)).max(1).ilog2();
+        let last = lists.len().saturating_sub(1) as u32;
+        let mut blocks = Vec::with_capacity((at >> shift) as usize + 1);
+        let mut list = 0u32;
+        for b in 0..=(at >> shift) {
+            while list < last && starts[list as usize + 1] <= b << shift {
+                list += 1;
+            }
+            blocks.push(list);
+        }
+        Users { lists, starts, blocks, shift, firsts }
+    }
+
+    /// The list that holds the user at a position among all users, and its
+    /// place there.
+    fn place(&self, at: u32) -> (usize, usize) {
+        let block = (at >> self.shift) as usize;
+        let first = self.blocks[block] as usize;
+        let last = self.blocks.get(block + 1).map_or(self.lists.len() - 1, |&l| l as usize);
+        let list = first + self.starts[first + 1..=last].partition_point(|&s| s <= at);
+        (list, (at - self.starts[list]) as usize)
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.firsts {
+            Some(firsts) => firsts.len(),
+            None => self.starts.last().map_or(0, |&n| n as usize),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The user at a position.
+    ///
+    /// # Panics
+    /// When `i` is not below [`Users::len`], as indexing a list does.
+    pub fn get(&self, i: usize) -> &'p User {
+        let at = match &self.firsts {
+            Some(firsts) => firsts[i],
+            None => i as u32,
+        };
+        let (list, place) = self.place(at);
+        &self.lists[list][place]
+    }
+
+    /// The users in order.
+    pub fn iter(&self) -> UsersIter<'_, 'p> {
+        UsersIter { users: self, next: 0, list: 0 }
+    }
+}
+
+impl std::ops::Index<usize> for Users<'_> {
+    type Output = User;
+    fn index(&self, i: usize) -> &User {
+        self.get(i)
+    }
+}
+
+impl<'a, 'p> IntoIterator for &'a Users<'p> {
+    type Item = &'p User;
+    type IntoIter = UsersIter<'a, 'p>;
+    fn into_iter(self) -> UsersIter<'a, 'p> {
+        self.iter()
+    }
+}
+
+/// [`Users::iter`]: positions in order, so each list is found by moving on
+/// from the last one.
+pub struct UsersIter<'a, 'p> {
+    users: &'a Users<'p>,
+    next: usize,
+    list: usize,
+}
+
+impl<'p> Iterator for UsersIter<'_, 'p> {
+    type Item = &'p User;
+
+    fn next(&mut self) -> Option<&'p User> {
+        let users = self.users;
+        let at = match &users.firsts {
+            Some(firsts) => *firsts.get(self.next)?,
+            None => {
+                let n = *users.starts.last()?;
+                if self.next as u32 >= n {
+                    return None;
+                }
+                self.next as u32
+            }
+        };
+        self.next += 1;
+        while users.starts[self.list + 1] <= at {
+            self.list += 1;
+        }
+        Some(&users.lists[self.list][(at - users.starts[self.list]) as usize])
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.users.len() - self.next;
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for UsersIter<'_, '_> {}
+
+/// What the owner and reference rules ask of every user that takes part, a
+/// byte or so each, in the order of [`Index::users`]: the rules read these
+/// instead of the users themselves (120 bytes each: on the huge benchmark
+/// project, 60 MB read twice after each edit in the language server), and the
+/// language server keeps them while no users file changes.
+#[derive(Debug, Default)]
+pub struct UserColumns {
+    /// Per user: [`UserColumns::CHECKED`], [`UserColumns::LOCATED`].
+    flags: Vec<u8>,
+    /// Per user: one more than its role's place in `roles`; 0 for no role.
+    /// `None` when the users name more roles than fit (their roles are read
+    /// from the users then).
+    role: Option<Vec<u16>>,
+    /// The role names the users give, each once.
+    roles: Vec<Name>,
+}
+
+impl UserColumns {
+    /// Active, and `role`, `locations` and `is_active` were not reported: the
+    /// owner rules check the user.
+    pub const CHECKED: u8 = 1;
+    /// Assigned to locations.
+    pub const LOCATED: u8 = 2;
+
+    fn of(users: &Users<'_>) -> UserColumns {
+        let mut flags = Vec::with_capacity(users.len());
+        let mut role = Some(Vec::with_capacity(users.len()));
+        let mut roles: Vec<Name> = Vec::new();
+        let mut ids: Map<&str, u16> = Map::default();
+        // Neighbours mostly share a role: the last one is remembered.
+        let mut last: Option<(&str, u16)> = None;
+        for u in users {
+            let mut f = 0;
+            if u.is_active && !u.doubt {
+                f |= Self::CHECKED;
+            }
+            if !u.locations.is_empty() {
+                f |= Self::LOCATED;
+            }
+            flags.push(f);
+            let Some(ids_out) = role.as_mut() else { continue };
+            let id = match &u.role {
+                None => 0,
+                Some(r) => match last {
+                    Some((name, id)) if name == r.as_str() => id,
+                    _ => {
+                        let next = roles.len() + 1;
+                        let id = *ids.entry(r.as_str()).or_insert_with(|| {
+                            roles.push(r.value.clone());
+                            u16::try_from(next).unwrap_or(u16::MAX)
+                        });
+                        last = Some((r.as_str(), id));
+                        id
+                    }
+                },
+            };
+            if id == u16::MAX {
+                // More roles than fit: none are kept.
+                (role, roles) = (None, Vec::new());
+                continue;
+            }
+            ids_out.push(id);
+        }
+        UserColumns { flags, role, roles }
+    }
+
+    /// The flags of the user at a position of [`Index::users`].
+    pub fn flags(&self, i: usize) -> u8 {
+        self.flags[i]
+    }
+
+    /// Each user's role ([`UserColumns::role`]) and the role names, when kept.
+    pub fn roles(&self) -> Option<(&[u16], &[Name])> {
+        self.role.as_deref().map(|r| (r, self.roles.as_slice()))
+    }
+
+    /// The positions of the users assigned to locations.
+    pub fn located(&self) -> impl Iterator<Item = usize> + '_ {
+        self.flags.iter().enumerate().filter(|(_, f)| *f & Self::LOCATED != 0).map(|(i, _)| i)
+    }
+}
+
 /// Per group of a groups file, its members as positions among all users.
 type Positions = Arc<Vec<Vec<u32>>>;
 
@@ -705,16 +923,22 @@ pub struct UserCache {
     /// Positions, among all users in order, of the first definitions; empty
     /// when every user is one (no username defined twice): the usual case, where
     /// a long-lived cache would hold half a million positions for nothing.
-    firsts: Vec<u32>,
+    firsts: Arc<Vec<u32>>,
     /// (first, again) positions among all users of each username defined twice.
     twice: Vec<(u32, u32)>,
+    columns: Arc<UserColumns>,
 }
 
 impl UserCache {
     /// The first definitions of users and their table; duplicates go to `dups`.
     /// With `keep`, the table stays in the cache for the next build.
-    fn users<'p>(&mut self, project: &'p Project, dups: &mut Dups<'p>, keep: bool) -> (Vec<&'p User>, Arc<NameTable>) {
-        let all: Vec<&User> = project.users.iter().collect();
+    fn users<'p>(
+        &mut self,
+        project: &'p Project,
+        dups: &mut Dups<'p>,
+        keep: bool,
+    ) -> (Users<'p>, Arc<NameTable>, Arc<UserColumns>) {
+        let all = Users::new(project.users.lists(), None);
         let lists = project.users.lists();
         let same = !self.lists.is_empty()
             && lists.len() == self.lists.len()
@@ -722,33 +946,33 @@ impl UserCache {
         if !same {
             // Positions among all users, not references, so that they outlive this project.
             let mut table = NameTable::with_capacity(all.len());
-            self.firsts = Vec::with_capacity(all.len());
+            let mut firsts: Vec<u32> = Vec::with_capacity(all.len());
             self.twice.clear();
             for (i, u) in all.iter().enumerate() {
                 // A name made up for a definition without one (S002) is not a duplicate.
                 if u.username.value.is_empty() {
-                    self.firsts.push(i as u32);
+                    firsts.push(i as u32);
                     continue;
                 }
                 let name = fold::username(u.username.as_str());
-                let firsts = &self.firsts;
                 let key = |j: u32| fold::username(all[firsts[j as usize] as usize].username.as_str());
                 match table.find_or_insert(&name, firsts.len() as u32, key) {
-                    Some(j) => self.twice.push((self.firsts[j as usize], i as u32)),
-                    None => self.firsts.push(i as u32),
+                    Some(j) => self.twice.push((firsts[j as usize], i as u32)),
+                    None => firsts.push(i as u32),
                 }
             }
             self.table = Arc::new(table);
-            if self.firsts.len() == all.len() {
-                // Pushed in order, one per user: every position, so none is kept.
-                self.firsts = Vec::new();
-            }
+            // Pushed in order, one per user, when no name repeats: every
+            // position, so none is kept.
+            self.firsts = if firsts.len() == all.len() { Arc::default() } else { Arc::new(firsts) };
+            let taking_part = Users::new(lists, (!self.firsts.is_empty()).then(|| self.firsts.clone()));
+            self.columns = Arc::new(UserColumns::of(&taking_part));
             self.lists = if keep { lists.to_vec() } else { Vec::new() };
             // Positions changed: every groups file is resolved again.
             self.resolved.clear();
         }
         for &(first, again) in &self.twice {
-            let (f, a) = (all[first as usize], all[again as usize]);
+            let (f, a) = (all.get(first as usize), all.get(again as usize));
             dups.found.push(Duplicate {
                 what: "username",
                 name: a.username.as_str(),
@@ -757,40 +981,45 @@ impl UserCache {
                 again: Place::new(a.file, a.username.span()),
             });
         }
-        let users = if self.firsts.is_empty() { all } else { self.firsts.iter().map(|&p| all[p as usize]).collect() };
+        let firsts = if self.firsts.is_empty() {
+            None
+        } else if keep {
+            Some(self.firsts.clone())
+        } else {
+            Some(std::mem::take(&mut self.firsts))
+        };
         // Shared with the cache, not copied: the index and the cache hold one table.
         let table = if keep { self.table.clone() } else { std::mem::take(&mut self.table) };
-        (users, table)
+        let columns = if keep { self.columns.clone() } else { std::mem::take(&mut self.columns) };
+        (Users::new(lists, firsts), table, columns)
     }
 
     /// Every groups file's members resolved to user positions, in the order of
     /// `project.groups.lists()`: from the cache for the files resolved before.
-    fn resolve(
-        &mut self,
-        project: &Project,
-        users: &[&User],
-        table: &NameTable,
-        keep: bool,
-    ) -> Vec<Arc<Vec<Vec<u32>>>> {
+    fn resolve(&mut self, users: &Users<'_>, project: &Project, table: &NameTable, keep: bool) -> Vec<Positions> {
         let lists = project.groups.lists();
         let mut out = Vec::with_capacity(lists.len());
         let mut kept = Vec::new();
-        for list in lists {
+        let resolve = |m: &Sp<Name>| {
+            table
+                .find(&fold::username(m.as_str()), |i| fold::username(users[i as usize].username.as_str()))
+                .unwrap_or(NO_USER)
+        };
+        for (at, list) in lists.iter().enumerate() {
             let known = self.resolved.iter().find(|(l, _)| Arc::ptr_eq(l, list)).map(|(_, r)| r.clone());
+            // A changed file: most often the one edited, in the same place among
+            // the files, where a group whose members read as before keeps its
+            // positions (they depend on the names alone).
+            let before = self.resolved.get(at).filter(|(l, _)| l.len() == list.len());
             let resolved = known.unwrap_or_else(|| {
                 Arc::new(
                     list.par_iter()
-                        .map(|g| {
-                            g.members
-                                .iter()
-                                .map(|m| {
-                                    table
-                                        .find(&fold::username(m.as_str()), |i| {
-                                            fold::username(users[i as usize].username.as_str())
-                                        })
-                                        .unwrap_or(NO_USER)
-                                })
-                                .collect()
+                        .enumerate()
+                        .map(|(g, group)| match before {
+                            Some((old, positions)) if same_names(&old[g].members, &group.members) => {
+                                positions[g].clone()
+                            }
+                            _ => group.members.iter().map(resolve).collect(),
                         })
                         .collect(),
                 )
@@ -803,6 +1032,11 @@ impl UserCache {
         self.resolved = kept;
         out
     }
+}
+
+/// Whether two lists of names read alike (wherever they stand in their files).
+fn same_names(a: &[Sp<Name>], b: &[Sp<Name>]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.value == b.value)
 }
 
 /// Keeps first definitions and records the others (D001).
@@ -910,17 +1144,22 @@ impl<'p> Index<'p> {
         let at_least = !self.groups_complete();
         let locations_complete = !self.project.kind_failed(FileKind::Locations);
         let mut out = Vec::new();
-        for (i, &user) in self.users.iter().enumerate() {
-            let name = user.username.as_str();
-            if !user.is_active || user.doubt || (!self.in_doubt.is_empty() && self.in_doubt.contains(name)) {
+        let columns = &self.user_columns;
+        for i in 0..self.users.len() {
+            let flags = columns.flags(i);
+            if flags & UserColumns::CHECKED == 0 {
                 continue;
             }
             // Their locations, or the ones below them, may be in the file that failed.
-            if !locations_complete && !user.locations.is_empty() {
+            if !locations_complete && flags & UserColumns::LOCATED != 0 {
                 continue;
             }
             // The common case, one group and no location, needs nothing more.
-            if user.locations.is_empty() && self.membership_count(i) == 1 {
+            if flags & UserColumns::LOCATED == 0 && self.membership_count(i) == 1 {
+                continue;
+            }
+            let user = self.users.get(i);
+            if !self.in_doubt.is_empty() && self.in_doubt.contains(user.username.as_str()) {
                 continue;
             }
             let Some(reach) = self.reach(user) else { continue };
@@ -963,5 +1202,118 @@ impl<'p> Index<'p> {
             }
         }
         places
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use proptest::prelude::*;
+
+    use super::{UserColumns, Users};
+    use crate::model::{Name, Sp, User};
+    use crate::source::FileId;
+
+    fn user(n: usize, role: Option<&str>, active: bool, doubt: bool, locations: usize) -> User {
+        let name = |s: &str| Sp::new(Name::new(s), 0..0);
+        User {
+            file: FileId::new(0),
+            username: name(&format!("user{n}")),
+            id: None,
+            role: role.map(name),
+            locations: (0..locations).map(|_| name("site")).collect(),
+            is_active: active,
+            doubt,
+            span: 0..0,
+        }
+    }
+
+    /// Lists of these lengths, numbered on from list to list.
+    fn lists(sizes: &[usize]) -> Vec<Arc<Vec<User>>> {
+        let mut n = 0;
+        sizes
+            .iter()
+            .map(|&size| {
+                let list = (n..n + size).map(|i| user(i, None, true, false, 0)).collect();
+                n += size;
+                Arc::new(list)
+            })
+            .collect()
+    }
+
+    proptest! {
+        /// Whatever the lengths of the files' lists (a few long ones, many
+        /// short ones, or both), a position finds the user a flat list has
+        /// there, and the users come in that order; also when only some
+        /// positions take part (a username defined twice).
+        #[test]
+        fn a_position_finds_the_user_a_flat_list_has_there(
+            sizes in prop::collection::vec(prop_oneof![1usize..4, 1usize..300], 1..40),
+            every in 1usize..4,
+        ) {
+            let lists = lists(&sizes);
+            let flat: Vec<&User> = lists.iter().flat_map(|l| l.iter()).collect();
+            let all = Users::new(&lists, None);
+            prop_assert_eq!(all.len(), flat.len());
+            for (i, u) in flat.iter().enumerate() {
+                prop_assert!(std::ptr::eq(all.get(i), *u), "position {}", i);
+            }
+            prop_assert_eq!(all.iter().len(), flat.len());
+            prop_assert!(all.iter().zip(&flat).all(|(a, b)| std::ptr::eq(a, *b)));
+            prop_assert_eq!(all.iter().count(), flat.len());
+
+            let firsts: Vec<u32> = (0..flat.len() as u32).filter(|p| (*p as usize).is_multiple_of(every)).collect();
+            let some = Users::new(&lists, Some(Arc::new(firsts.clone())));
+            prop_assert_eq!(some.len(), firsts.len());
+            for (i, &p) in firsts.iter().enumerate() {
+                prop_assert!(std::ptr::eq(some.get(i), flat[p as usize]), "position {}", i);
+            }
+            prop_assert_eq!(some.iter().count(), firsts.len());
+            prop_assert!(some.iter().zip(&firsts).all(|(a, &p)| std::ptr::eq(a, flat[p as usize])));
+        }
+    }
+
+    #[test]
+    fn no_users_is_an_empty_view() {
+        let users = Users::new(&[], None);
+        assert_eq!(users.len(), 0);
+        assert_eq!(users.iter().count(), 0);
+    }
+
+    #[test]
+    fn columns_hold_what_the_rules_ask_of_each_user() {
+        let list = Arc::new(vec![
+            user(0, Some("chw"), true, false, 0),
+            user(1, Some("chw"), false, false, 0),
+            user(2, Some("supervisor"), true, true, 2),
+            user(3, None, true, false, 1),
+            user(4, Some("chw"), true, false, 0),
+        ]);
+        let lists = [list];
+        let columns = UserColumns::of(&Users::new(&lists, None));
+        let flags: Vec<u8> = (0..5).map(|i| columns.flags(i)).collect();
+        let (c, l) = (UserColumns::CHECKED, UserColumns::LOCATED);
+        assert_eq!(flags, [c, 0, l, c | l, c]);
+        assert_eq!(columns.located().collect::<Vec<_>>(), [2, 3]);
+        let (of_user, names) = columns.roles().expect("two roles fit");
+        let named: Vec<Option<&str>> =
+            of_user.iter().map(|&id| (id != 0).then(|| names[id as usize - 1].as_str())).collect();
+        assert_eq!(named, [Some("chw"), Some("chw"), Some("supervisor"), None, Some("chw")]);
+        assert_eq!(names.len(), 2);
+    }
+
+    /// 65,534 distinct roles fit in the column; one more and the column is not
+    /// kept (the rules read the users' roles themselves).
+    #[test]
+    fn too_many_roles_are_not_kept() {
+        let roles: Vec<String> = (0..u16::MAX as usize).map(|i| format!("role{i}")).collect();
+        let users = |n: usize| Arc::new((0..n).map(|i| user(i, Some(&roles[i]), true, false, 0)).collect::<Vec<_>>());
+        let fit = [users(u16::MAX as usize - 1)];
+        assert!(UserColumns::of(&Users::new(&fit, None)).roles().is_some());
+        let over = [users(u16::MAX as usize)];
+        let columns = UserColumns::of(&Users::new(&over, None));
+        assert!(columns.roles().is_none());
+        assert_eq!(columns.flags(u16::MAX as usize - 1), UserColumns::CHECKED);
     }
 }

@@ -206,3 +206,22 @@ fn links_out_of_the_project_show_nothing_of_their_target() {
     assert_eq!(out.matches("error[").count(), 2, "the link inside the project loads: {out}");
     let _ = std::fs::remove_dir_all(&secret_dir);
 }
+
+/// Every user with a role of their own, more roles than the index keeps in a
+/// column: each undefined one is still reported (the users are read then).
+#[test]
+fn more_distinct_roles_than_fit_in_a_column() {
+    let n = 65_536;
+    let mut users = String::from("format_version: 2\nusers:\n");
+    for i in 0..n {
+        users.push_str(&format!("  - {{username: u{i}, role: r{i}}}\n"));
+    }
+    let tree = Tree::new("roles");
+    tree.write("project.yaml", format!("{PROJECT}roles:\n  r7: {{apps: all}}\n")).write("users/u.yaml", users);
+    let (code, out, err) = tree.check();
+    assert_eq!(code, 1, "{err}");
+    let unknown_roles: Vec<&str> = out.lines().filter(|l| l.contains("R001") && l.contains("unknown role")).collect();
+    assert_eq!(unknown_roles.len(), n - 1, "{}", &out[..out.len().min(2000)]);
+    assert!(unknown_roles.iter().any(|l| l.contains("`r65535`")));
+    assert!(!unknown_roles.iter().any(|l| l.contains("`r7`")));
+}

@@ -171,7 +171,7 @@ impl Facts {
         // Neighbours in a file mostly share a role: the last one is remembered.
         let mut last: Option<(Option<&str>, u32)> = None;
         let mut users = Vec::with_capacity(ix.users.len());
-        for &u in &ix.users {
+        for u in &ix.users {
             let key = u.role.as_ref().map(|r| r.as_str());
             let role = match last {
                 Some((k, id)) if k == key => id,

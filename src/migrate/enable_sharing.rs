@@ -204,7 +204,6 @@ fn without_owner<'p>(ix: &Index<'p>, apps: &[&str]) -> Vec<&'p User> {
     };
     ix.users
         .iter()
-        .copied()
         .filter(|u| u.is_active && reaches(u))
         .filter(|u| ix.owners(u).is_some_and(|o| o.count() == 0))
         .collect()

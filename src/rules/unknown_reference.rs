@@ -3,7 +3,7 @@ use std::cell::OnceCell;
 
 use crate::diagnostic::{Diagnostic, Place, did_you_mean};
 use crate::index::Index;
-use crate::model::{Name, RoleApps, Sp};
+use crate::model::{Name, RoleApps, Sp, User};
 use crate::near::NearIndex;
 use crate::source::{FileId, FileKind};
 
@@ -85,22 +85,28 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    // Most users share a few roles: the last one looked up is remembered.
-    let mut last_role: Option<(&str, bool)> = None;
-    for u in &ix.users {
-        let unknown_role = u.role.as_ref().filter(|r| {
-            let name = r.as_str();
-            let known = match last_role {
-                Some((n, known)) if n == name => known,
-                _ => ix.roles.contains_key(name),
-            };
-            last_role = Some((name, known));
-            !known
-        });
-        if let Some(role) = unknown_role {
+    // Each role the users give is looked up once; only the users of a role
+    // that is not defined are read (the users' roles as kept in a column).
+    let unknown_role = |u: &User, r: &mut Refs| {
+        if let Some(role) = u.role.as_ref().filter(|r| !ix.roles.contains_key(r.as_str())) {
             r.report("role", role, u.file, did_you_mean(&role.value, ix.roles.keys().copied()), "project.yaml `roles`");
         }
-        if locations_known {
+    };
+    match ix.user_columns.roles() {
+        Some((of_user, names)) => {
+            let unknown: Vec<bool> = names.iter().map(|n| !ix.roles.contains_key(n.as_str())).collect();
+            if unknown.iter().any(|u| *u) {
+                for (i, &id) in of_user.iter().enumerate() {
+                    if id != 0 && unknown[id as usize - 1] {
+                        unknown_role(ix.users.get(i), &mut r);
+                    }
+                }
+            }
+        }
+        None => ix.users.iter().for_each(|u| unknown_role(u, &mut r)),
+    }
+    if locations_known {
+        for u in ix.user_columns.located().map(|i| ix.users.get(i)) {
             for l in u.locations.iter().filter(|l| ix.location(l.as_str()).is_none()) {
                 r.report("location", l, u.file, location_guess(l.as_str()), "locations/");
             }
