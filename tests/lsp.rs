@@ -900,3 +900,84 @@ fn a_link_out_of_the_project_is_not_read_when_opened() {
     c.shutdown();
     let _ = std::fs::remove_dir_all(&outside);
 }
+
+/// After an edit, a groups file's members are looked up again where they
+/// changed; a group whose members read as before keeps what was found for it.
+/// Members swapped between two groups of the same size follow their names.
+#[test]
+fn members_changed_in_place_are_looked_up_again() {
+    let root = project("members");
+    let groups = root.join("groups/villages.yaml");
+    let mut c = Client::start(&root);
+    c.open(&groups);
+    assert!(c.diagnostics(&groups, |_| true).is_empty());
+    let original = std::fs::read_to_string(&groups).expect("read");
+    let owners_of = |c: &mut Client, text: &str, name: &str| {
+        let (line, l) = text.lines().enumerate().find(|(_, l)| l.contains(&format!("[{name}]"))).expect("member");
+        let col = l.find(&format!("[{name}]")).unwrap() as u32 + 2;
+        let hover = c.at("textDocument/hover", &groups, line as u32, col, json!({}));
+        hover["contents"]["value"].as_str().expect("markdown").to_string()
+    };
+    // The two villages swap their members: each keeps one member.
+    let swapped = original.replace("[david]", "[@]").replace("[maria]", "[david]").replace("[@]", "[maria]");
+    c.change(&groups, 2, &swapped);
+    assert!(c.diagnostics(&groups, |_| true).is_empty());
+    assert!(owners_of(&mut c, &swapped, "david").contains("case owners (1): group `Village B`"));
+    assert!(owners_of(&mut c, &swapped, "maria").contains("case owners (1): group `Village A`"));
+    // A member no user has, then an edit elsewhere in the file: still unknown.
+    let unknown = swapped.replace("[maria]", "[mario]");
+    c.change(&groups, 3, &unknown);
+    let found = c.diagnostics(&groups, |d| d.iter().any(|d| d["code"] == "R001"));
+    assert!(found.iter().any(|d| d["message"].as_str().unwrap().contains("`mario`")), "{found:#?}");
+    let renamed = unknown.replace("Village B", "Village Z");
+    c.change(&groups, 4, &renamed);
+    let found = c.diagnostics(&groups, |_| true);
+    assert!(
+        found.iter().any(|d| d["code"] == "R001" && d["message"].as_str().unwrap().contains("`mario`")),
+        "{found:#?}"
+    );
+    assert!(owners_of(&mut c, &renamed, "david").contains("case owners (1): group `Village Z`"));
+    // Back as it was: nothing to report.
+    c.change(&groups, 5, &original);
+    assert!(c.diagnostics(&groups, |d| d.is_empty()).is_empty());
+    assert!(owners_of(&mut c, &original, "david").contains("case owners (1): group `Village A`"));
+    c.shutdown();
+}
+
+/// A users file that is a link to nothing, opened with a groups file naming a
+/// member no user has. The file cannot be read, so users are not all known and
+/// the member is not reported, whether it was open when the project was
+/// loaded or opened after.
+#[test]
+fn an_unreadable_file_counts_as_unreadable_whenever_it_is_opened() {
+    let run = |name: &str, together: bool| {
+        let root = project(name);
+        std::os::unix::fs::symlink(root.join("nowhere.yaml"), root.join("users/d.yaml")).expect("a link");
+        let groups = root.join("groups/villages.yaml");
+        let text = std::fs::read_to_string(&groups).expect("read").replace("[maria]", "[maria, ghost]");
+        let linked = root.join("users/d.yaml");
+        let open = |c: &Client, path: &Path, text: &str| {
+            let doc = json!({"uri": path_to_uri(path), "languageId": "yaml", "version": 1, "text": text});
+            c.notify("textDocument/didOpen", json!({ "textDocument": doc }));
+        };
+        let users = "format_version: 2\nusers:\n  - {username: zoe, role: chw}\n";
+        let mut c = Client::start(&root);
+        if together {
+            open(&c, &linked, users);
+            open(&c, &groups, &text);
+        } else {
+            open(&c, &groups, &text);
+            c.diagnostics(&groups, |_| true);
+            open(&c, &linked, users);
+            c.diagnostics(&linked, |_| true);
+            c.change(&groups, 2, &text);
+        }
+        let found = c.diagnostics(&groups, |_| true);
+        c.shutdown();
+        found
+    };
+    for together in [true, false] {
+        let found = run(if together { "unreadable-together" } else { "unreadable-after" }, together);
+        assert!(!found.iter().any(|d| d["message"].as_str().unwrap().contains("`ghost`")), "{together}: {found:#?}");
+    }
+}

@@ -144,23 +144,34 @@ impl Snapshot {
 }
 
 impl ProjectState {
-    /// Loads the project at `root` from disk (open buffers are applied after).
-    pub fn load(root: &Path) -> ProjectState {
+    /// Loads the project at `root`: from disk, but a file open in the editor
+    /// from its buffer (`open`: text and the path the client names it by, by
+    /// path in the project), so that it is not parsed twice. Open buffers of
+    /// files not on disk are given after ([`ProjectState::set_text`]).
+    pub fn load(root: &Path, open: &HashMap<String, (Arc<str>, PathBuf)>) -> ProjectState {
         let (config, config_error) = match Config::load(root) {
             Ok(c) => (c, None),
             Err(e) => (Config::default(), Some(e.to_string())),
         };
         let listing = read::list(root, root, &config);
-        let slots: Vec<Result<Slot, IoProblem>> = listing
+        let slots: Vec<Result<(Slot, bool), IoProblem>> = listing
             .entries
             .into_par_iter()
             .enumerate()
             .map(|(i, (entry, _))| {
                 let id = FileId::new(i);
+                // The disk is read for an open file too: one that cannot be read
+                // is an I/O problem whatever its buffer holds, as when it is
+                // opened later (its buffer then makes a file of its own).
                 let content = read::content(&entry);
+                let buffer = open.get(&entry.rel).filter(|_| content.is_ok());
+                let content = match buffer {
+                    Some((text, _)) => Ok(Content::Text(text.clone())),
+                    None => content,
+                };
                 let (source, problem) = read::source(id, &entry, entry.rel.clone(), content)
                     .map_err(|message| IoProblem { path: entry.rel.clone(), message, kind: Some(entry.kind) })?;
-                Ok(stage_slot(id, source, problem, false))
+                Ok((stage_slot(id, source, problem, buffer.is_some()), buffer.is_some()))
             })
             .collect();
         let mut state = ProjectState {
@@ -180,16 +191,21 @@ impl ProjectState {
         let by_rel = Arc::make_mut(&mut state.by_rel);
         for slot in slots {
             match slot {
-                Ok(mut slot) => {
+                Ok((mut slot, is_open)) => {
                     // Ids are the slots' positions: renumber past files that could not be read.
                     let id = FileId::new(state.slots.len());
                     renumber(&mut slot, id);
+                    if is_open && let Some((_, shown)) = open.get(&slot.source.rel) {
+                        state.buffers.insert(id, shown.clone());
+                    }
                     by_rel.insert(slot.source.rel.clone(), id);
                     state.slots.push(slot);
                 }
                 Err(problem) => state.io.push(problem),
             }
         }
+        // What the threads' parse trees freed goes back for the index, as in `check`.
+        crate::memory::after_load();
         state
     }
 
@@ -214,6 +230,14 @@ impl ProjectState {
             }
         };
         let slot = &mut self.slots[id.index()];
+        // The buffer it already holds (it was loaded from it): nothing changed.
+        if let Some((text, shown)) = &text
+            && !slot.gone
+            && Arc::ptr_eq(&slot.source.text, text)
+            && self.buffers.get(&id) == Some(shown)
+        {
+            return;
+        }
         slot.gone = false;
         match text {
             Some((text, shown)) => {
@@ -234,7 +258,7 @@ impl ProjectState {
     /// cleared, at the next analysis. Why `caseshare.toml` cannot be used, if
     /// it cannot (the defaults are, meanwhile).
     pub fn reload(&mut self) -> Option<String> {
-        let open: Vec<(String, (Arc<str>, PathBuf))> = self
+        let open: HashMap<String, (Arc<str>, PathBuf)> = self
             .buffers
             .iter()
             .map(|(id, shown)| {
@@ -244,9 +268,11 @@ impl ProjectState {
             .collect();
         let published = std::mem::take(&mut self.published);
         let (seq, shown_root) = (self.seq, std::mem::take(&mut self.shown_root));
-        *self = ProjectState::load(&self.root);
+        *self = ProjectState::load(&self.root, &open);
         (self.seq, self.shown_root) = (seq, shown_root);
         self.published = published;
+        // Buffers of files not on disk, and of files the configuration no
+        // longer excludes (loaded from them above, these change nothing).
         for (rel, text) in open {
             self.set_text(&rel, Some(text));
         }

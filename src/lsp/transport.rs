@@ -64,7 +64,7 @@ pub fn read_loop(input: &mut dyn BufRead, to_server: &Sender<Message>, replies: 
             }
             Err(Frame::Io) => return,
         };
-        match serde_json::from_slice::<Message>(&body) {
+        match message(body) {
             Ok(msg) => {
                 let exit = matches!(&msg, Message::Notification(n) if n.method == "exit");
                 if to_server.send(msg).is_err() || exit {
@@ -76,6 +76,29 @@ pub fn read_loop(input: &mut dyn BufRead, to_server: &Sender<Message>, replies: 
             }
         }
     }
+}
+
+/// A JSON-RPC message from a frame's body. A notification is read into its
+/// parts, its params parsed once from the body: `Message`'s own reading (an
+/// untagged enum) buffers the whole body once more and copies every string
+/// from there, and each `didChange` of a client that sends whole buffers
+/// carries a file's text. Everything else (and a notification that does not
+/// read as one: a key given twice) is read as `Message` reads it.
+fn message(body: Vec<u8>) -> Result<Message, serde_json::Error> {
+    #[derive(serde::Deserialize)]
+    struct Note {
+        method: String,
+        #[serde(default)]
+        params: serde_json::Value,
+        /// A request's (a null id makes a notification, as for `Message`).
+        #[serde(default)]
+        id: Option<serde::de::IgnoredAny>,
+    }
+    if let Ok(Note { method, params, id: None }) = serde_json::from_slice::<Note>(&body) {
+        drop(body);
+        return Ok(Message::Notification(lsp_server::Notification { method, params }));
+    }
+    serde_json::from_slice(&body)
 }
 
 /// The id of a reply to a message that could not be read: JSON-RPC answers it
@@ -194,6 +217,44 @@ mod tests {
         let body: serde_json::Value = serde_json::from_str(out.split("\r\n\r\n").nth(1).unwrap()).unwrap();
         assert_eq!(body["id"], serde_json::Value::Null, "{out}");
         assert_eq!(body["error"]["code"], -32700, "{out}");
+    }
+
+    /// Notifications are taken apart by hand; every message reads as
+    /// `Message`'s own reading reads it.
+    #[test]
+    fn messages_read_as_lsp_server_reads_them() {
+        let bodies = [
+            r#"{"jsonrpc":"2.0","method":"textDocument/didChange","params":{"contentChanges":[{"text":"a\nb"}]}}"#,
+            r#"{"jsonrpc":"2.0","method":"initialized"}"#,
+            r#"{"jsonrpc":"2.0","method":"exit","params":null}"#,
+            r#"{"jsonrpc":"2.0","id":null,"method":"odd","params":{}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"shutdown"}"#,
+            r#"{"jsonrpc":"2.0","id":"a","method":"textDocument/hover","params":{"x":[1,2]}}"#,
+            r#"{"jsonrpc":"2.0","id":7,"result":null}"#,
+            r#"{"jsonrpc":"2.0","id":7,"error":{"code":-32601,"message":"no"}}"#,
+        ];
+        for body in bodies {
+            let ours = message(body.as_bytes().to_vec()).expect(body);
+            let theirs: Message = serde_json::from_str(body).expect(body);
+            assert_eq!(format!("{ours:?}"), format!("{theirs:?}"), "{body}");
+        }
+        let odd = [
+            r#"{"jsonrpc":"2.0","method":3}"#,
+            "[1]",
+            "{",
+            r#"{"method":"m"} x"#,
+            r#"{"jsonrpc":"2.0","method":"a","method":"b"}"#,
+            r#"{"jsonrpc":"2.0","method":"a","params":1,"params":2}"#,
+            r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"m"}"#,
+            r#"{"jsonrpc":"2.0","id":1.5,"method":"m"}"#,
+            r#"{"jsonrpc":"2.0","method":"m","result":1}"#,
+            r#"{"jsonrpc":"2.0","method":"m","params":[1,2],"foo":1}"#,
+        ];
+        for body in odd {
+            let ours = message(body.as_bytes().to_vec()).map(|m| format!("{m:?}")).map_err(|e| e.to_string());
+            let theirs = serde_json::from_str::<Message>(body).map(|m| format!("{m:?}")).map_err(|e| e.to_string());
+            assert_eq!(ours, theirs, "{body}");
+        }
     }
 
     #[test]
