@@ -28,6 +28,8 @@ pub struct Config {
     /// Rule code → its level; `None` turns the rule off.
     pub levels: HashMap<&'static str, Option<Severity>>,
     pub exclude: Option<GlobSet>,
+    /// The patterns `exclude` was built from, as written.
+    pub exclude_patterns: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -94,6 +96,7 @@ impl Config {
                     fail(Some(pattern.span()), format!("bad glob `{}`: {}", pattern.get_ref(), e.kind()))
                 })?;
                 set.add(glob);
+                config.exclude_patterns.push(pattern.get_ref().clone());
             }
             config.exclude = Some(set.build().map_err(|e| fail(None, e.to_string()))?);
         }

@@ -185,6 +185,12 @@ fn the_kept_project_reports_what_check_reports() {
                 }
             };
             if r.n(10) == 0 {
+                // Levels alone, or other excluded files (none of them here):
+                // kept as they are, or loaded again.
+                if r.n(2) == 0 {
+                    let toml = format!("[files]\nexclude = [\"nothing{step}/**\"]\n");
+                    std::fs::write(root.join("caseshare.toml"), toml).unwrap();
+                }
                 state.reload();
             }
             if r.n(8) == 0 && disk.contains_key(&rel) {
@@ -203,4 +209,43 @@ fn the_kept_project_reports_what_check_reports() {
         }
         let _ = std::fs::remove_dir_all(&root);
     }
+}
+
+/// `caseshare.toml` read again: with only the levels changed, the files stay as
+/// the server keeps them (a users file changed on disk, of which the server was
+/// not told, is not read); with other files excluded, the project is loaded
+/// again (and that file is read).
+#[test]
+fn levels_alone_keep_the_files_and_excludes_load_them_again() {
+    let root = std::env::temp_dir().join(format!("caseshare-lsp-state-reload-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    for d in ["apps", "groups", "users"] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+    }
+    std::fs::write(root.join("project.yaml"), PROJECT).unwrap();
+    std::fs::write(root.join("apps/a0.yaml"), app(0)).unwrap();
+    std::fs::write(root.join("apps/a1.yaml"), app(1)).unwrap();
+    std::fs::write(
+        root.join("groups/g.yaml"),
+        "format_version: 2\ngroups:\n  - {name: G, case_sharing: true, members: [u0]}\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("users/u.yaml"), "format_version: 2\nusers:\n  - {username: u0, role: chw}\n").unwrap();
+    let root = std::fs::canonicalize(&root).unwrap();
+    let mut state = ProjectState::load(&root, &HashMap::new());
+    let codes = |state: &mut ProjectState| {
+        let snap = state.analyze(&|| false, &mut |_| {}).expect("analysed");
+        snap.diagnostics.iter().map(|d| d.code().to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(codes(&mut state), Vec::<String>::new());
+    // On disk only: u0 leaves for u1, and the group's member is unknown (R001).
+    std::fs::write(root.join("users/u.yaml"), "format_version: 2\nusers:\n  - {username: u1, role: chw}\n").unwrap();
+    std::fs::write(root.join("caseshare.toml"), "[rules]\nG003 = \"off\"\n").unwrap();
+    assert_eq!(state.reload(), None);
+    assert_eq!(codes(&mut state), Vec::<String>::new());
+    std::fs::write(root.join("caseshare.toml"), "[rules]\nG003 = \"off\"\n[files]\nexclude = [\"apps/old/**\"]\n")
+        .unwrap();
+    assert_eq!(state.reload(), None);
+    assert!(codes(&mut state).contains(&"R001".to_string()));
+    let _ = std::fs::remove_dir_all(&root);
 }

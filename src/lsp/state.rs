@@ -252,12 +252,23 @@ impl ProjectState {
         self.dirty.insert(id);
     }
 
-    /// Loads the project again, as at start-up, keeping the open buffers (its
-    /// `caseshare.toml` changed: levels, and which files are excluded). The
-    /// files whose diagnostics were published: they are published again, or
-    /// cleared, at the next analysis. Why `caseshare.toml` cannot be used, if
-    /// it cannot (the defaults are, meanwhile).
+    /// Reads `caseshare.toml` again. When it excludes other files than before,
+    /// the project is loaded again, as at start-up, keeping the open buffers;
+    /// when only the levels changed, the files stay as they are. The files whose
+    /// diagnostics were published: they are published again, or cleared, at the
+    /// next analysis. Why `caseshare.toml` cannot be used, if it cannot (the
+    /// defaults are, meanwhile).
     pub fn reload(&mut self) -> Option<String> {
+        let (config, config_error) = match Config::load(&self.root) {
+            Ok(c) => (c, None),
+            Err(e) => (Config::default(), Some(e.to_string())),
+        };
+        // The same files excluded: only the levels changed, and the files as
+        // kept stay (a project of 300,000 users is not read again at each save).
+        if config.exclude_patterns == self.config.exclude_patterns {
+            (self.config, self.config_error) = (config, config_error);
+            return self.config_error.clone();
+        }
         let open: HashMap<String, (Arc<str>, PathBuf)> = self
             .buffers
             .iter()
