@@ -938,13 +938,14 @@ impl UserCache {
         dups: &mut Dups<'p>,
         keep: bool,
     ) -> (Users<'p>, Arc<NameTable>, Arc<UserColumns>) {
-        let all = Users::new(project.users.lists(), None);
         let lists = project.users.lists();
+        let mut users = Users::new(lists, None);
         let same = !self.lists.is_empty()
             && lists.len() == self.lists.len()
             && lists.iter().zip(&self.lists).all(|(a, b)| std::sync::Arc::ptr_eq(a, b));
         if !same {
             // Positions among all users, not references, so that they outlive this project.
+            let all = &users;
             let mut table = NameTable::with_capacity(all.len());
             let mut firsts: Vec<u32> = Vec::with_capacity(all.len());
             self.twice.clear();
@@ -965,14 +966,12 @@ impl UserCache {
             // Pushed in order, one per user, when no name repeats: every
             // position, so none is kept.
             self.firsts = if firsts.len() == all.len() { Arc::default() } else { Arc::new(firsts) };
-            let taking_part = Users::new(lists, (!self.firsts.is_empty()).then(|| self.firsts.clone()));
-            self.columns = Arc::new(UserColumns::of(&taking_part));
             self.lists = if keep { lists.to_vec() } else { Vec::new() };
             // Positions changed: every groups file is resolved again.
             self.resolved.clear();
         }
         for &(first, again) in &self.twice {
-            let (f, a) = (all.get(first as usize), all.get(again as usize));
+            let (f, a) = (users.get(first as usize), users.get(again as usize));
             dups.found.push(Duplicate {
                 what: "username",
                 name: a.username.as_str(),
@@ -981,17 +980,21 @@ impl UserCache {
                 again: Place::new(a.file, a.username.span()),
             });
         }
-        let firsts = if self.firsts.is_empty() {
+        // From here on, positions are those of the first definitions.
+        users.firsts = if self.firsts.is_empty() {
             None
         } else if keep {
             Some(self.firsts.clone())
         } else {
             Some(std::mem::take(&mut self.firsts))
         };
+        if !same {
+            self.columns = Arc::new(UserColumns::of(&users));
+        }
         // Shared with the cache, not copied: the index and the cache hold one table.
         let table = if keep { self.table.clone() } else { std::mem::take(&mut self.table) };
         let columns = if keep { self.columns.clone() } else { std::mem::take(&mut self.columns) };
-        (Users::new(lists, firsts), table, columns)
+        (users, table, columns)
     }
 
     /// Every groups file's members resolved to user positions, in the order of

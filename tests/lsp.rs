@@ -95,7 +95,11 @@ impl Client {
     }
 
     fn open(&self, path: &Path) {
-        let text = std::fs::read_to_string(path).expect("read");
+        self.open_text(path, &std::fs::read_to_string(path).expect("read"));
+    }
+
+    /// Opens a file with a buffer of this text.
+    fn open_text(&self, path: &Path, text: &str) {
         self.notify(
             "textDocument/didOpen",
             json!({"textDocument": {"uri": path_to_uri(path), "languageId": "yaml", "version": 1, "text": text}}),
@@ -506,11 +510,7 @@ fn a_new_buffer_not_saved_yet_and_a_file_deleted_on_disk() {
     assert!(found.iter().any(|d| d["code"] == "R001"), "{found:#?}");
     // Zoe in a users file that is only a buffer: she is known.
     let more = root.join("users/more.yaml");
-    c.notify(
-        "textDocument/didOpen",
-        json!({"textDocument": {"uri": path_to_uri(&more), "languageId": "yaml", "version": 1,
-            "text": "format_version: 2\nusers:\n  - {username: zoe, role: chw}\n"}}),
-    );
+    c.open_text(&more, "format_version: 2\nusers:\n  - {username: zoe, role: chw}\n");
     c.diagnostics(&groups, |d| d.is_empty());
     let (line, col) = line_of(&groups, "zoe");
     let def = c.at("textDocument/definition", &groups, line, col + 1, json!({}));
@@ -721,11 +721,7 @@ fn caseshare_toml_excludes_files_and_sets_levels_live() {
     c.diagnostics(&groups, |d| d.iter().any(|d| d["code"] == "G002"));
     // An excluded file opened in the editor is not part of the project.
     let draft = root.join("apps/drafts/new.yaml");
-    c.notify(
-        "textDocument/didOpen",
-        json!({"textDocument": {"uri": path_to_uri(&draft), "languageId": "yaml", "version": 1,
-            "text": "format_version: 2\nname: [broken\n"}}),
-    );
+    c.open_text(&draft, "format_version: 2\nname: [broken\n");
     let hover = c.at("textDocument/hover", &draft, 1, 3, json!({}));
     assert!(hover.is_null(), "{hover}");
     assert!(
@@ -800,10 +796,7 @@ fn a_project_opened_through_a_symbolic_link_is_answered_in_its_paths() {
     let groups = link.join("groups/villages.yaml");
     let text = std::fs::read_to_string(&groups).expect("read").replace("members: [maria]", "members: [maria, david]");
     let mut c = Client::start(&link);
-    c.notify(
-        "textDocument/didOpen",
-        json!({"textDocument": {"uri": path_to_uri(&groups), "languageId": "yaml", "version": 1, "text": text}}),
-    );
+    c.open_text(&groups, &text);
     // Published for the buffer's own URI.
     let found = c.diagnostics(&groups, |d| !d.is_empty());
     assert!(found.iter().any(|d| d["code"] == "G002"), "{found:#?}");
@@ -829,18 +822,12 @@ fn files_opened_under_two_names_and_a_file_that_is_a_link() {
     let groups = link.join("groups/villages.yaml");
     let groups_text = std::fs::read_to_string(&groups).expect("read").replace("[maria]", "[maria, zoe]");
     let mut c = Client::start(&link);
-    c.notify(
-        "textDocument/didOpen",
-        json!({"textDocument": {"uri": path_to_uri(&groups), "languageId": "yaml", "version": 1, "text": groups_text}}),
-    );
+    c.open_text(&groups, &groups_text);
     // The buffer of the linked groups file counts: zoe is unknown.
     let found = c.diagnostics(&groups, |d| d.iter().any(|d| d["code"] == "R001"));
     assert!(!found.is_empty());
     // The users file opened by its real path is told of under that path.
-    c.notify(
-        "textDocument/didOpen",
-        json!({"textDocument": {"uri": path_to_uri(&users), "languageId": "yaml", "version": 1, "text": users_text}}),
-    );
+    c.open_text(&users, &users_text);
     let found = c.diagnostics(&users, |d| d.iter().any(|d| d["code"] == "Y004"));
     assert!(!found.is_empty());
     // A change on disk told under the other name: the buffer still wins.
@@ -956,19 +943,15 @@ fn an_unreadable_file_counts_as_unreadable_whenever_it_is_opened() {
         let groups = root.join("groups/villages.yaml");
         let text = std::fs::read_to_string(&groups).expect("read").replace("[maria]", "[maria, ghost]");
         let linked = root.join("users/d.yaml");
-        let open = |c: &Client, path: &Path, text: &str| {
-            let doc = json!({"uri": path_to_uri(path), "languageId": "yaml", "version": 1, "text": text});
-            c.notify("textDocument/didOpen", json!({ "textDocument": doc }));
-        };
         let users = "format_version: 2\nusers:\n  - {username: zoe, role: chw}\n";
         let mut c = Client::start(&root);
         if together {
-            open(&c, &linked, users);
-            open(&c, &groups, &text);
+            c.open_text(&linked, users);
+            c.open_text(&groups, &text);
         } else {
-            open(&c, &groups, &text);
+            c.open_text(&groups, &text);
             c.diagnostics(&groups, |_| true);
-            open(&c, &linked, users);
+            c.open_text(&linked, users);
             c.diagnostics(&linked, |_| true);
             c.change(&groups, 2, &text);
         }

@@ -505,25 +505,25 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
                 _ => None,
             })
             .collect();
-        // The buffers this batch gives each project (the last text of each file):
-        // a project loaded now reads its open files from them, not from disk.
-        let mut buffers: HashMap<&Path, HashMap<String, (Arc<str>, PathBuf)>> = HashMap::new();
-        for event in &pending {
-            if let Event::Text { root, rel, text: Some(text), .. } = event {
-                buffers.entry(root.as_path()).or_default().insert(rel.clone(), text.clone());
-            }
-        }
+        // A project loaded now reads its open files from the buffers this batch
+        // gives it (the last text of each file), not from disk.
         let mut fresh: Vec<(PathBuf, ProjectState)> = Vec::new();
         for event in &pending {
             if let Event::Open { root, .. } = event
                 && !projects.contains_key(root)
                 && !fresh.iter().any(|(r, _)| r == root)
             {
-                let open = buffers.remove(root.as_path()).unwrap_or_default();
+                let mut open: HashMap<String, (Arc<str>, PathBuf)> = HashMap::new();
+                for event in &pending {
+                    if let Event::Text { root: r, rel, text: Some(text), .. } = event
+                        && r == root
+                    {
+                        open.insert(rel.clone(), text.clone());
+                    }
+                }
                 fresh.push((root.clone(), ProjectState::load(root, &open)));
             }
         }
-        drop(buffers);
         for (i, event) in pending.into_iter().enumerate() {
             let seq = event.seq();
             match event {

@@ -149,10 +149,14 @@ impl ProjectState {
     /// path in the project), so that it is not parsed twice. Open buffers of
     /// files not on disk are given after ([`ProjectState::set_text`]).
     pub fn load(root: &Path, open: &HashMap<String, (Arc<str>, PathBuf)>) -> ProjectState {
-        let (config, config_error) = match Config::load(root) {
-            Ok(c) => (c, None),
-            Err(e) => (Config::default(), Some(e.to_string())),
-        };
+        ProjectState::load_with(root, config_of(root), open)
+    }
+
+    fn load_with(
+        root: &Path,
+        (config, config_error): (Config, Option<String>),
+        open: &HashMap<String, (Arc<str>, PathBuf)>,
+    ) -> ProjectState {
         let listing = read::list(root, root, &config);
         let slots: Vec<Result<(Slot, bool), IoProblem>> = listing
             .entries
@@ -259,14 +263,11 @@ impl ProjectState {
     /// next analysis. Why `caseshare.toml` cannot be used, if it cannot (the
     /// defaults are, meanwhile).
     pub fn reload(&mut self) -> Option<String> {
-        let (config, config_error) = match Config::load(&self.root) {
-            Ok(c) => (c, None),
-            Err(e) => (Config::default(), Some(e.to_string())),
-        };
+        let config = config_of(&self.root);
         // The same files excluded: only the levels changed, and the files as
         // kept stay (a project of 300,000 users is not read again at each save).
-        if config.exclude_patterns == self.config.exclude_patterns {
-            (self.config, self.config_error) = (config, config_error);
+        if config.0.exclude_patterns == self.config.exclude_patterns {
+            (self.config, self.config_error) = config;
             return self.config_error.clone();
         }
         let open: HashMap<String, (Arc<str>, PathBuf)> = self
@@ -279,7 +280,7 @@ impl ProjectState {
             .collect();
         let published = std::mem::take(&mut self.published);
         let (seq, shown_root) = (self.seq, std::mem::take(&mut self.shown_root));
-        *self = ProjectState::load(&self.root, &open);
+        *self = ProjectState::load_with(&self.root, config, &open);
         (self.seq, self.shown_root) = (seq, shown_root);
         self.published = published;
         // Buffers of files not on disk, and of files the configuration no
@@ -429,6 +430,15 @@ impl ProjectState {
             shown_root: self.shown_root.clone(),
             shown_files: self.shown_files(),
         }
+    }
+}
+
+/// The project's `caseshare.toml`, and why it cannot be used if it cannot (the
+/// defaults are, meanwhile).
+fn config_of(root: &Path) -> (Config, Option<String>) {
+    match Config::load(root) {
+        Ok(c) => (c, None),
+        Err(e) => (Config::default(), Some(e.to_string())),
     }
 }
 
