@@ -161,7 +161,8 @@ pub struct Index<'p> {
     pub apps: Vec<AppFacts<'p>>,
     pub app_by_id: Map<&'p str, usize>,
     pub groups: Vec<&'p Group>,
-    pub group_by_name: Map<&'p str, &'p Group>,
+    /// Each group name's position in `groups` ([`Index::group`]).
+    group_table: NameTable,
     pub users: Users<'p>,
     /// What the owner and reference rules ask of each of `users`.
     pub user_columns: Arc<UserColumns>,
@@ -241,8 +242,8 @@ impl<'p> Index<'p> {
             app_by_id.insert(app.id.as_str(), apps.len());
             apps.push(app_facts(app, &mut dups));
         }
-        let (groups, group_by_name) =
-            dups.firsts(project.groups.iter(), project.groups.len(), "group name", |g| &g.name, |g| g.file);
+        let (groups, group_table) =
+            dups.firsts_indexed(project.groups.iter(), project.groups.len(), "group name", |g| &g.name, |g| g.file);
         let (users, user_by_name, user_columns) = cache.users(project, &mut dups, keep);
         let (locations, _) = dups.firsts_folded(
             project.locations.iter(),
@@ -368,7 +369,7 @@ impl<'p> Index<'p> {
             apps,
             app_by_id,
             groups,
-            group_by_name,
+            group_table,
             users,
             user_columns,
             user_by_name,
@@ -543,6 +544,12 @@ impl<'p> Index<'p> {
     }
 
     /// The user of a username (first definition; usernames fold as in HQ).
+    /// The group of this name (its first definition).
+    pub fn group(&self, name: &str) -> Option<&'p Group> {
+        let at = self.group_table.find(name, |i| self.groups[i as usize].name.as_str())?;
+        Some(self.groups[at as usize])
+    }
+
     pub fn user(&self, username: &str) -> Option<&'p User> {
         self.user_position(username).map(|i| self.users.get(i as usize))
     }

@@ -126,3 +126,22 @@ locations:
     assert_eq!(l001.len(), 1, "{:?}", codes(&r));
     assert_eq!(l001[0].message, "locations form a parent cycle: va → vb → va");
 }
+
+#[test]
+fn a_group_is_found_by_its_exact_name_at_its_first_definition() {
+    let groups = "format_version: 2\ngroups:
+  - {name: Team, case_sharing: true, members: [david]}
+  - {name: Team, case_sharing: false, members: []}
+  - {name: Other, case_sharing: false, members: []}
+";
+    let users = "format_version: 2\nusers:\n  - {username: david, role: chw}\n";
+    let r = check(groups, users, LOCATIONS);
+    assert_eq!(codes(&r), ["D001"], "{:?}", codes(&r));
+    let ix = Index::build(&r.project);
+    let team = ix.group("Team").expect("found");
+    assert!(team.case_sharing(), "the first definition, not the second");
+    assert_eq!(ix.group("Other").map(|g| g.name.value.as_str()), Some("Other"));
+    // Group names are not folded: HQ compares them as written.
+    assert!(ix.group("team").is_none());
+    assert!(ix.group("Nobody").is_none());
+}

@@ -293,7 +293,7 @@ fn describe(t: &Here, snap: &Snapshot) -> Option<String> {
                 ))
             }
             Kind::Group => {
-                let g = ix.group_by_name.get(t.name.as_str())?;
+                let g = ix.group(t.name.as_str())?;
                 Some(format!(
                     "**group `{}`**\n\ncase sharing {}; {} members",
                     t.name,

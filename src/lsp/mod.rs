@@ -587,6 +587,10 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
                         dirty.push(root);
                     } else {
                         publish(state, &snapshot, sender);
+                        // The old index and the edited file's old model were
+                        // freed on this thread and the pool's: their pages go
+                        // back now, not when the next edit allocates there.
+                        crate::memory::after_load();
                     }
                 }
                 None => break,

@@ -105,7 +105,7 @@ pub fn enable_sharing(sources: &Sources, apps: &[String], group: Option<&str>) -
             )));
         };
         let names: Vec<String> = homeless.iter().map(|u| u.username.value.to_string()).collect();
-        match ix.group_by_name.get(name) {
+        match ix.group(name) {
             Some(g) => {
                 let doc = doc_of(g.file);
                 let node = group_node(doc, &g.name.span()).expect("a loaded group has a mapping");
