@@ -543,13 +543,14 @@ impl<'p> Index<'p> {
         self.tree.get(&*fold::site_code(code))
     }
 
-    /// The user of a username (first definition; usernames fold as in HQ).
-    /// The group of this name (its first definition).
+    /// The group of this name (its first definition; group names are compared
+    /// as written, as D001 compares them).
     pub fn group(&self, name: &str) -> Option<&'p Group> {
         let at = self.group_table.find(name, |i| self.groups[i as usize].name.as_str())?;
         Some(self.groups[at as usize])
     }
 
+    /// The user of a username (first definition; usernames fold as in HQ).
     pub fn user(&self, username: &str) -> Option<&'p User> {
         self.user_position(username).map(|i| self.users.get(i as usize))
     }

@@ -141,7 +141,7 @@ fn a_group_is_found_by_its_exact_name_at_its_first_definition() {
     let team = ix.group("Team").expect("found");
     assert!(team.case_sharing(), "the first definition, not the second");
     assert_eq!(ix.group("Other").map(|g| g.name.value.as_str()), Some("Other"));
-    // Group names are not folded: HQ compares them as written.
+    // Group names are not folded: they are compared as written, as D001 does.
     assert!(ix.group("team").is_none());
     assert!(ix.group("Nobody").is_none());
 }
