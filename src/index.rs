@@ -989,20 +989,11 @@ impl UserCache {
             });
         }
         // From here on, positions are those of the first definitions.
-        users.firsts = if self.firsts.is_empty() {
-            None
-        } else if keep {
-            Some(self.firsts.clone())
-        } else {
-            Some(std::mem::take(&mut self.firsts))
-        };
+        users.firsts = (!self.firsts.is_empty()).then(|| share(&mut self.firsts, keep));
         if !same {
             self.columns = Arc::new(UserColumns::of(&users));
         }
-        // Shared with the cache, not copied: the index and the cache hold one table.
-        let table = if keep { self.table.clone() } else { std::mem::take(&mut self.table) };
-        let columns = if keep { self.columns.clone() } else { std::mem::take(&mut self.columns) };
-        (users, table, columns)
+        (users, share(&mut self.table, keep), share(&mut self.columns, keep))
     }
 
     /// Every groups file's members resolved to user positions, in the order of
@@ -1017,11 +1008,17 @@ impl UserCache {
                 .unwrap_or(NO_USER)
         };
         for (at, list) in lists.iter().enumerate() {
-            let known = self.resolved.iter().find(|(l, _)| Arc::ptr_eq(l, list)).map(|(_, r)| r.clone());
+            // An unchanged file, most often in the same place among the files
+            // as before (large has 1,000 groups files: not a search each).
+            let before = self.resolved.get(at);
+            let known = before
+                .filter(|(l, _)| Arc::ptr_eq(l, list))
+                .or_else(|| self.resolved.iter().find(|(l, _)| Arc::ptr_eq(l, list)))
+                .map(|(_, r)| r.clone());
             // A changed file: most often the one edited, in the same place among
             // the files, where a group whose members read as before keeps its
             // positions (they depend on the names alone).
-            let before = self.resolved.get(at).filter(|(l, _)| l.len() == list.len());
+            let before = before.filter(|(l, _)| l.len() == list.len());
             let resolved = known.unwrap_or_else(|| {
                 Arc::new(
                     list.par_iter()
@@ -1043,6 +1040,12 @@ impl UserCache {
         self.resolved = kept;
         out
     }
+}
+
+/// What the cache holds, for an index: shared with the cache (not copied) when
+/// it keeps it for the next build, else taken out of it.
+fn share<T: Default>(held: &mut Arc<T>, keep: bool) -> Arc<T> {
+    if keep { held.clone() } else { std::mem::take(held) }
 }
 
 /// Whether two lists of names read alike (wherever they stand in their files).

@@ -158,7 +158,7 @@ impl ProjectState {
         open: &HashMap<String, (Arc<str>, PathBuf)>,
     ) -> ProjectState {
         let listing = read::list(root, root, &config);
-        let slots: Vec<Result<(Slot, bool), IoProblem>> = listing
+        let slots: Vec<Result<(Slot, Option<PathBuf>), IoProblem>> = listing
             .entries
             .into_par_iter()
             .enumerate()
@@ -175,7 +175,7 @@ impl ProjectState {
                 };
                 let (source, problem) = read::source(id, &entry, entry.rel.clone(), content)
                     .map_err(|message| IoProblem { path: entry.rel.clone(), message, kind: Some(entry.kind) })?;
-                Ok((stage_slot(id, source, problem, buffer.is_some()), buffer.is_some()))
+                Ok((stage_slot(id, source, problem, buffer.is_some()), buffer.map(|(_, shown)| shown.clone())))
             })
             .collect();
         let mut state = ProjectState {
@@ -195,12 +195,12 @@ impl ProjectState {
         let by_rel = Arc::make_mut(&mut state.by_rel);
         for slot in slots {
             match slot {
-                Ok((mut slot, is_open)) => {
+                Ok((mut slot, shown)) => {
                     // Ids are the slots' positions: renumber past files that could not be read.
                     let id = FileId::new(state.slots.len());
                     renumber(&mut slot, id);
-                    if is_open && let Some((_, shown)) = open.get(&slot.source.rel) {
-                        state.buffers.insert(id, shown.clone());
+                    if let Some(shown) = shown {
+                        state.buffers.insert(id, shown);
                     }
                     by_rel.insert(slot.source.rel.clone(), id);
                     state.slots.push(slot);
