@@ -152,10 +152,7 @@ pub struct Occurrence {
 
 /// Calls `f` on every token of a kind: the name, its file, and whether it defines it.
 fn each_token<'p>(project: &'p Project, kind: NameKind, mut f: impl FnMut(&Token<'p>)) {
-    let want = kind.names_kind();
-    for t in names::project_tokens(project).iter().filter(|t| t.kind == want) {
-        f(t);
-    }
+    names::each_token(project, Some(&kind.names_kind()), &mut |t| f(&t));
 }
 
 /// Every token of a project that names `name` as a `kind`, by file and position.
@@ -689,33 +686,83 @@ pub fn rename(sources: &Sources, kind: NameKind, old: &str, new: &str) -> Result
     // the rules' own levels above: no setting lets a broken file through).
     let config = &sources.config;
     let (before, after) = (config.apply(checked.diagnostics.clone()), config.apply(after.diagnostics));
-    // A diagnostic may name the old name before and the new one after: both
-    // are one placeholder when they are compared.
-    let (old_q, new_q) = (format!("`{old}`"), format!("`{new}`"));
-    let key = |d: &Diagnostic| format!("{} {}", d.code(), d.message.replace(&old_q, "`\0`").replace(&new_q, "`\0`"));
-    let added = |severity: Severity| {
-        let mut counts: HashMap<String, usize> = HashMap::new();
-        for d in before.iter().filter(|d| d.severity == severity) {
-            *counts.entry(key(d)).or_default() += 1;
+    let brought = |severity: Severity| added(&before, &after, severity, old, new);
+    let errors = brought(Severity::Error);
+    if !errors.is_empty() {
+        return Err(RenameError::NewErrors(errors));
+    }
+    let notes = brought(Severity::Warning)
+        .into_iter()
+        .map(|w| format!("after this rename `caseshare check` reports a new warning: {w}"))
+        .collect();
+    Ok(Renamed { changes, notes })
+}
+
+/// The diagnostics of a severity that `after` has and `before` has not, each as
+/// `CODE message`: what renaming `old` to `new` brings out. A diagnostic that
+/// names the old name before and the new one after is the same diagnostic; one
+/// reported twice before and three times after is added once.
+pub fn added(before: &[Diagnostic], after: &[Diagnostic], severity: Severity, old: &str, new: &str) -> Vec<String> {
+    Tally::of(before, severity, old, new).added(after)
+}
+
+/// How many diagnostics of a severity a project has, by code and message (a
+/// message's `old` and `new` names as one placeholder), to tell what a rename
+/// adds ([`added`]). Each is kept as a 64-bit hash, not as its text: a
+/// project where every one of half a million users lacks an owner has as many
+/// errors, and the language server holds this while it analyses the rename's
+/// result. Two different messages would have to hash alike for an added error
+/// to go unseen.
+#[derive(Debug)]
+pub struct Tally {
+    severity: Severity,
+    /// `` `old` `` and `` `new` ``, as messages quote them.
+    names: [String; 2],
+    counts: HashMap<u64, u32, foldhash::fast::FixedState>,
+}
+
+impl Tally {
+    pub fn of(diagnostics: &[Diagnostic], severity: Severity, old: &str, new: &str) -> Tally {
+        let mut tally = Tally {
+            severity,
+            names: [format!("`{old}`"), format!("`{new}`")],
+            counts: HashMap::with_hasher(foldhash::fast::FixedState::default()),
+        };
+        for d in diagnostics.iter().filter(|d| d.severity == severity) {
+            *tally.counts.entry(tally.key(d)).or_default() += 1;
         }
+        tally
+    }
+
+    fn key(&self, d: &Diagnostic) -> u64 {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut h = self.counts.hasher().build_hasher();
+        d.code().hash(&mut h);
+        // The message, each quoted name replaced by a NUL (which no message holds).
+        let mut rest = d.message.as_str();
+        while let Some((at, len)) =
+            self.names.iter().filter_map(|n| rest.find(n.as_str()).map(|at| (at, n.len()))).min()
+        {
+            h.write(&rest.as_bytes()[..at]);
+            h.write_u8(0);
+            rest = &rest[at + len..];
+        }
+        h.write(rest.as_bytes());
+        h.finish()
+    }
+
+    /// The diagnostics of the severity in `after` beyond those tallied, each as
+    /// `CODE message` (the tally is used up).
+    pub fn added(mut self, after: &[Diagnostic]) -> Vec<String> {
         let mut added = Vec::new();
-        for d in after.iter().filter(|d| d.severity == severity) {
-            match counts.get_mut(&key(d)) {
+        for d in after.iter().filter(|d| d.severity == self.severity) {
+            match self.counts.get_mut(&self.key(d)) {
                 Some(n) if *n > 0 => *n -= 1,
                 _ => added.push(format!("{} {}", d.code(), d.message)),
             }
         }
         added
-    };
-    let errors = added(Severity::Error);
-    if !errors.is_empty() {
-        return Err(RenameError::NewErrors(errors));
     }
-    let notes = added(Severity::Warning)
-        .into_iter()
-        .map(|w| format!("after this rename `caseshare check` reports a new warning: {w}"))
-        .collect();
-    Ok(Renamed { changes, notes })
 }
 
 /// Tokens that name `old` or `new` (in any spelling HQ takes for either): how
@@ -848,6 +895,38 @@ fn mapping_around(root: &Node, offset: usize) -> Span {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a rename adds: a message that names the old name before and the
+    /// new one after is the same; one more of the same message is one added;
+    /// warnings are tallied apart from errors.
+    #[test]
+    fn a_tally_counts_messages_with_the_names_as_one() {
+        use crate::diagnostic::Place;
+        use crate::rules::{case_type_near_miss, unknown_reference};
+        let at = || Place::new(FileId::new(0), 0..1);
+        let error = |m: &str| Diagnostic::new(&unknown_reference::RULE, at(), m);
+        let warning = |m: &str| Diagnostic::new(&case_type_near_miss::RULE, at(), m);
+        let before = [
+            error("unknown role `chw` of `david`"),
+            error("unknown app `x`"),
+            error("unknown app `x`"),
+            warning("case type `visit` nearly matches `visits`"),
+        ];
+        let after = [
+            error("unknown role `health.worker` of `david`"),
+            error("unknown app `x`"),
+            error("unknown app `x`"),
+            error("unknown app `x`"),
+            error("unknown app `chw`, `health.worker`"),
+            warning("case type `visit` nearly matches `visits`"),
+            warning("case type `health.worker` nearly matches `visits`"),
+        ];
+        let errors = Tally::of(&before, Severity::Error, "chw", "health.worker").added(&after);
+        assert_eq!(errors, ["R001 unknown app `x`", "R001 unknown app `chw`, `health.worker`"]);
+        let warnings = added(&before, &after, Severity::Warning, "chw", "health.worker");
+        assert_eq!(warnings, ["C002 case type `health.worker` nearly matches `visits`"]);
+        assert!(added(&before, &before, Severity::Error, "chw", "health.worker").is_empty());
+    }
 
     #[test]
     fn tokens_keep_chosen_quotes() {

@@ -681,6 +681,45 @@ fn rename_in_the_editor_is_stopped_by_what_stops_the_command() {
 }
 
 #[test]
+fn rename_in_the_editor_is_refused_when_it_would_add_an_error_as_the_command_is() {
+    // A clinic app beside the CHW app, and C002 (a case type spelt two ways
+    // across apps) raised to an error.
+    let root = project("new-errors");
+    let clinic = root.join("apps/clinic.yaml");
+    let text = "format_version: 2\nname: Clinic App\ncommcare_version: \"2.53.0\"\ncase_sharing: true\nmodules:\n  - name: Visits\n    case_type: visit\n    forms:\n      - {name: Record visit, requires: case}\n";
+    std::fs::write(&clinic, text).expect("write");
+    std::fs::write(root.join("caseshare.toml"), "[rules]\nC002 = \"error\"\n").expect("write");
+    let config = caseshare::config::Config::load(&root).expect("caseshare.toml");
+    let sources = caseshare::read::read_project(&root, &root, &config);
+    let cli = caseshare::rename::rename(&sources, caseshare::rename::NameKind::CaseType, "visit", "Referral");
+    let refusal = cli.expect_err("the command refuses it").to_string();
+    assert!(refusal.contains("would add 1 error: C002"), "{refusal}");
+
+    let mut c = Client::start(&root);
+    c.open(&clinic);
+    assert_eq!(c.diagnostics(&clinic, |_| true), Vec::<Value>::new());
+    let (line, col) = line_of(&clinic, "case_type: visit");
+    let col = col + "case_type: ".len() as u32 + 1;
+    // `Referral` beside the CHW app's `referral`: the same refusal, and no edit.
+    let refused = c.at("textDocument/rename", &clinic, line, col, json!({"newName": "Referral"}));
+    let message = refused["error"]["message"].as_str().unwrap_or_else(|| panic!("refused: {refused}"));
+    assert_eq!(message, refusal);
+    // A name no other app spells otherwise goes ahead.
+    let edit = c.at("textDocument/rename", &clinic, line, col, json!({"newName": "consult"}));
+    let edits = edit["changes"][path_to_uri(&clinic)].as_array().unwrap_or_else(|| panic!("an edit: {edit}"));
+    assert_eq!(edits.len(), 1, "{edit}");
+    // The question asked of the project left nothing behind: the refused name
+    // typed by hand is the error the rename would have brought out.
+    c.change(&clinic, 2, &text.replace("case_type: visit", "case_type: Referral"));
+    let list = c.diagnostics(&clinic, |l| !l.is_empty());
+    assert_eq!(list.len(), 1, "{list:#?}");
+    assert_eq!((list[0]["code"].as_str(), list[0]["severity"].as_i64()), (Some("C002"), Some(1)), "{list:#?}");
+    c.change(&clinic, 3, text);
+    assert_eq!(c.diagnostics(&clinic, |_| true), Vec::<Value>::new());
+    c.shutdown();
+}
+
+#[test]
 fn an_interrupted_write_is_f006_and_nothing_else_until_recovered() {
     let root = project("journal");
     let groups = root.join("groups/villages.yaml");

@@ -16,10 +16,12 @@ use serde_json::{Value, json};
 
 use super::position::Lines;
 use super::state::Snapshot;
-use super::{Document, Snapshots};
+use super::{Document, Event, Snapshots};
+use crate::diagnostic::Severity;
 use crate::load;
 use crate::names::{self, Kind, Token};
 use crate::source::{FileId, FileKind, SourceFile};
+use crossbeam_channel::Sender;
 
 /// Why a request gets an error instead of a result.
 pub enum Failure {
@@ -44,7 +46,12 @@ pub fn capabilities() -> Value {
     })
 }
 
-pub fn handle(req: &Request, docs: &HashMap<String, Document>, snapshots: &Snapshots) -> Result<Value, Failure> {
+pub fn handle(
+    req: &Request,
+    docs: &HashMap<String, Document>,
+    snapshots: &Snapshots,
+    events: &Sender<Event>,
+) -> Result<Value, Failure> {
     use lsp_types::request::{
         CodeActionRequest, Completion, GotoDefinition, HoverRequest, PrepareRenameRequest, References, Rename,
         Request as _,
@@ -102,7 +109,7 @@ pub fn handle(req: &Request, docs: &HashMap<String, Document>, snapshots: &Snaps
         Rename::METHOD => {
             let (doc, pos) = position_params(params, docs)?;
             let new = params.get("newName").and_then(Value::as_str).ok_or(Failure::BadParams("no newName".into()))?;
-            rename(doc, pos, new, snapshots)
+            rename(doc, pos, new, snapshots, events)
         }
         _ => Err(Failure::Unknown),
     }
@@ -140,17 +147,31 @@ struct Here {
     span: crate::source::Span,
 }
 
-/// The document's file, parsed alone as it is now: the token at `offset`
-/// (`named`: only one with a name).
-fn token_at(doc: &Document, offset: usize, named: bool) -> Option<Here> {
+/// The token at `offset` in the document as it is now (`named`: only one with
+/// a name): from the snapshot's model of the file when the snapshot took in
+/// this very buffer, else from the file parsed alone (a 200 KB groups file
+/// takes 2.5 MB to parse, and every request would).
+fn token_at(doc: &Document, offset: usize, named: bool, snap: Option<&Snapshot>) -> Option<Here> {
     let kind = FileKind::of(&doc.rel)?;
+    let at = |t: &Token| t.span.start <= offset && offset <= t.span.end && !(named && t.name.is_empty());
+    let here = |t: Token| Here { kind: t.kind, name: t.name.to_string(), span: t.span };
+    let analysed = snap.and_then(|snap| {
+        let file = snap.file_of(&doc.rel)?;
+        Arc::ptr_eq(&snap.project().files[file].text, &doc.text).then_some((snap, file))
+    });
+    if let Some((snap, file)) = analysed {
+        let mut found = None;
+        names::each_token_of(snap.project(), file, &mut |t| {
+            if found.is_none() && at(&t) {
+                found = Some(here(t));
+            }
+        });
+        return found;
+    }
     let file = SourceFile::new(doc.rel.clone(), doc.rel.clone(), doc.rel.clone().into(), kind, doc.text.clone());
     let (_, loaded) = load::stage(FileId(0), &file);
     let loaded = loaded?;
-    names::file_tokens(&loaded)
-        .into_iter()
-        .find(|t| t.span.start <= offset && offset <= t.span.end && !(named && t.name.is_empty()))
-        .map(|t| Here { kind: t.kind, name: t.name.to_string(), span: t.span })
+    names::file_tokens(&loaded).into_iter().find(at).map(here)
 }
 
 /// The name under the cursor, with the project around it.
@@ -164,8 +185,13 @@ impl Cursor<'_> {
     /// The places the token's name is defined (`defines`) or referred to.
     fn places(&self, defines: bool) -> Vec<Location> {
         let Some(snap) = &self.snapshot else { return Vec::new() };
-        let tokens = names::project_tokens(snap.project());
-        let mut matching: Vec<&Token> = names::find(&tokens, &self.token.kind, &self.token.name).collect();
+        let (kind, name) = (&self.token.kind, names::folded(&self.token.kind, &self.token.name));
+        let mut matching: Vec<Token> = Vec::new();
+        names::each_token(snap.project(), Some(kind), &mut |t| {
+            if names::folded(kind, t.name) == name {
+                matching.push(t);
+            }
+        });
         // A case type has no one definition: where modules list it, else every use.
         if defines && self.token.kind == Kind::CaseType && !matching.iter().any(|t| t.defines) {
             return locations(snap, &matching);
@@ -175,7 +201,7 @@ impl Cursor<'_> {
     }
 }
 
-fn locations(snap: &Snapshot, tokens: &[&Token]) -> Vec<Location> {
+fn locations(snap: &Snapshot, tokens: &[Token]) -> Vec<Location> {
     let mut texts: BTreeMap<FileId, Arc<str>> = BTreeMap::new();
     tokens
         .iter()
@@ -189,8 +215,9 @@ fn locations(snap: &Snapshot, tokens: &[&Token]) -> Vec<Location> {
 /// Runs `f` with the name under the cursor; `null` when there is none.
 fn with_cursor(doc: &Document, pos: Position, snapshots: &Snapshots, f: impl FnOnce(&Cursor<'_>) -> Value) -> Value {
     let offset = Lines::new(&doc.text).offset(pos);
-    match token_at(doc, offset, true) {
-        Some(token) => f(&Cursor { doc, token, snapshot: snapshot(doc, snapshots, false) }),
+    let snapshot = snapshot(doc, snapshots, false);
+    match token_at(doc, offset, true, snapshot.as_deref()) {
+        Some(token) => f(&Cursor { doc, token, snapshot }),
         None => Value::Null,
     }
 }
@@ -199,7 +226,7 @@ fn hover(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
     let offset = Lines::new(&doc.text).offset(pos);
     let snap = snapshot(doc, snapshots, true);
     let mut parts: Vec<String> = Vec::new();
-    let token = token_at(doc, offset, false);
+    let token = token_at(doc, offset, false, snap.as_deref());
     if let (Some(t), Some(snap)) = (&token, &snap) {
         parts.extend(describe(t, snap));
     }
@@ -461,17 +488,16 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
     // `-` or `.`, which names hold), quoted where YAML needs it.
     let replace = Range { start: lines.position(offset - typed.len()), end: pos };
     let quoted = doc.text[..offset - typed.len()].ends_with(['"', '\'']);
-    let tokens = names::project_tokens(snap.project());
     let mut seen = std::collections::BTreeSet::new();
     let mut items = Vec::new();
     let mut incomplete = false;
-    for t in tokens.iter().filter(|t| t.kind == kind && (t.defines || kind == Kind::CaseType)) {
-        if !t.name.starts_with(&typed) || !seen.insert(t.name) {
-            continue;
+    names::each_token(snap.project(), Some(&kind), &mut |t| {
+        if incomplete || !(t.defines || kind == Kind::CaseType) || !t.name.starts_with(&typed) || !seen.insert(t.name) {
+            return;
         }
         if items.len() == MAX_COMPLETIONS {
             incomplete = true;
-            break;
+            return;
         }
         let new_text = if quoted { t.name.to_string() } else { crate::yaml::edit::scalar(t.name) };
         items.push(CompletionItem {
@@ -481,7 +507,7 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
             text_edit: Some(CompletionTextEdit::Edit(TextEdit { range: replace, new_text })),
             ..CompletionItem::default()
         });
-    }
+    });
     json!(CompletionList { is_incomplete: incomplete, items })
 }
 
@@ -588,16 +614,23 @@ fn renamable(kind: &Kind) -> Option<crate::rename::NameKind> {
 }
 
 #[allow(clippy::mutable_key_type)] // see `workspace_edit`
-fn rename(doc: &Document, pos: Position, new: &str, snapshots: &Snapshots) -> Result<Value, Failure> {
+fn rename(
+    doc: &Document,
+    pos: Position,
+    new: &str,
+    snapshots: &Snapshots,
+    events: &Sender<Event>,
+) -> Result<Value, Failure> {
     let offset = Lines::new(&doc.text).offset(pos);
-    let token = token_at(doc, offset, true).ok_or_else(|| Failure::Refused("no name to rename here".into()))?;
-    let Some(kind) = renamable(&token.kind) else {
-        return Err(Failure::Refused(format!("the {} `{}` cannot be renamed here", token.kind.noun(), token.name)));
-    };
     // Edits are made on the texts the snapshot took in: only on the buffers as they are.
     let snap = match snapshots.current(&doc.root, true) {
         Some((snap, true)) => snap,
         _ => return Err(Failure::Refused("the project is still being analysed; try again".into())),
+    };
+    let token =
+        token_at(doc, offset, true, Some(&snap)).ok_or_else(|| Failure::Refused("no name to rename here".into()))?;
+    let Some(kind) = renamable(&token.kind) else {
+        return Err(Failure::Refused(format!("the {} `{}` cannot be renamed here", token.kind.noun(), token.name)));
     };
     // A half-done write: its files are neither the old nor the new ones.
     if crate::write::journal::pending(&snap.project().root) {
@@ -628,12 +661,35 @@ fn rename(doc: &Document, pos: Position, new: &str, snapshots: &Snapshots) -> Re
     let edits = crate::rename::token_edits(snap.project(), |f| snap.text(f), kind, &token.name, new)
         .map_err(|e| Failure::Refused(e.to_string()))?;
     let mut changes: HashMap<lsp_types::Uri, Vec<TextEdit>> = HashMap::new();
+    let mut texts: Vec<(String, Arc<str>)> = Vec::with_capacity(edits.len());
     for (file, file_edits) in edits {
         let text = snap.text(file);
+        let rel = &snap.project().files[file].rel;
+        let after = crate::edit::apply(&text, &file_edits).map_err(|e| Failure::Refused(format!("{rel}: {e}")))?;
+        texts.push((rel.clone(), Arc::from(after)));
         let lines = Lines::new(&text);
         let list =
             file_edits.iter().map(|e| TextEdit { range: lines.range(&e.span), new_text: e.text.clone() }).collect();
         changes.insert(snap.uri(file), list);
+    }
+    // As `caseshare rename` does: a rename after which the project has an
+    // error it has not now is refused (its new warnings show once it is
+    // applied, as diagnostics).
+    if !texts.is_empty() {
+        // The analysis lets go of the project's index and diagnostics while it
+        // analyses the rename's result: this snapshot, which holds them, goes
+        // first, its errors tallied.
+        let errors = crate::rename::Tally::of(&snap.diagnostics, Severity::Error, &token.name, new);
+        drop(snap);
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        let asked = events.send(Event::WhatIf { root: doc.root.clone(), texts, errors, reply }).is_ok();
+        let errors = match answer.recv_timeout(super::WAIT) {
+            Ok(Some(added)) if asked => added,
+            _ => return Err(Failure::Refused("the project is still being analysed; try again".into())),
+        };
+        if !errors.is_empty() {
+            return Err(Failure::Refused(crate::rename::RenameError::NewErrors(errors).to_string()));
+        }
     }
     Ok(json!(WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() }))
 }

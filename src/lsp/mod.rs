@@ -63,12 +63,24 @@ enum Event {
     /// A project to load (its first file was opened), and its root as the
     /// client names it (through a symbolic link: not `root`).
     Open { root: PathBuf, shown: PathBuf, seq: u64 },
+    /// A rename's result, before the client applies it: the errors the
+    /// project would have with these texts (by path in the project) beyond
+    /// those `errors` tallies now, told on `reply` (`None`: no such project).
+    /// Nothing is kept or published.
+    WhatIf {
+        root: PathBuf,
+        texts: Vec<(String, Arc<str>)>,
+        errors: crate::rename::Tally,
+        reply: Sender<Option<Vec<String>>>,
+    },
 }
 
 impl Event {
-    fn seq(&self) -> u64 {
+    /// The event's number; a rename's question changes nothing, and has none.
+    fn seq(&self) -> Option<u64> {
         match self {
-            Event::Text { seq, .. } | Event::Open { seq, .. } => *seq,
+            Event::Text { seq, .. } | Event::Open { seq, .. } => Some(*seq),
+            Event::WhatIf { .. } => None,
         }
     }
 }
@@ -203,7 +215,7 @@ pub fn serve_with(connection: Connection, settled: fn()) -> Result<u8, String> {
                     )));
                     continue;
                 }
-                let response = respond(&req, &docs, &snapshots);
+                let response = respond(&req, &docs, &snapshots, &events);
                 let _ = connection.sender.send(Message::Response(response));
             }
             Message::Notification(n) => {
@@ -454,8 +466,8 @@ fn reload(root: &Path, docs: &HashMap<String, Document>, events: &Sender<Event>,
     }
 }
 
-fn respond(req: &Request, docs: &HashMap<String, Document>, snapshots: &Snapshots) -> Response {
-    match features::handle(req, docs, snapshots) {
+fn respond(req: &Request, docs: &HashMap<String, Document>, snapshots: &Snapshots, events: &Sender<Event>) -> Response {
+    match features::handle(req, docs, snapshots, events) {
         Ok(value) => Response::new_ok(req.id.clone(), value),
         Err(features::Failure::Unknown) => Response::new_err(
             req.id.clone(),
@@ -525,8 +537,35 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
             }
         }
         for (i, event) in pending.into_iter().enumerate() {
-            let seq = event.seq();
+            let seq = event.seq().unwrap_or_default();
             match event {
+                Event::WhatIf { root, texts, errors, reply } => {
+                    let Some(state) = projects.get_mut(&root) else {
+                        let _ = reply.send(None);
+                        continue;
+                    };
+                    // The last analysis's index and diagnostics are let go first
+                    // (the rename let go of its snapshot, and tallied the errors):
+                    // a project's two indexes, or two lists of half a million
+                    // diagnostics, are not held at once. Requests that need them
+                    // wait for the analysis that follows. Every change sent
+                    // before the rename was taken in above.
+                    if let Some(old) = snapshots.latest(&root) {
+                        let mut light = old.without_index();
+                        light.diagnostics = Arc::default();
+                        drop(old);
+                        snapshots.put(&root, Arc::new(light));
+                    }
+                    let after = state.what_if(&texts);
+                    let _ = reply.send(Some(errors.added(&after)));
+                    drop(after);
+                    // Its index was freed here and in the pool; the project's
+                    // own is built again next, for the requests that wait for it.
+                    crate::memory::after_load();
+                    if !dirty.contains(&root) {
+                        dirty.push(root);
+                    }
+                }
                 Event::Open { root, shown, .. } => {
                     if let Some(at) = fresh.iter().position(|(r, _)| *r == root) {
                         let mut state = fresh.swap_remove(at).1;

@@ -311,67 +311,14 @@ impl ProjectState {
     /// before it (its project, with the files' old models) can go.
     pub fn analyze(&mut self, cancelled: &dyn Fn() -> bool, assembled: &mut dyn FnMut(Snapshot)) -> Option<Snapshot> {
         let dirty: Vec<FileId> = std::mem::take(&mut self.dirty).into_iter().collect();
-        let root = self.root.clone();
-        let restaged: Vec<(FileId, Slot)> = dirty
-            .par_iter()
-            .map(|&id| {
-                let old = &self.slots[id.index()];
-                let open = self.buffers.contains_key(&id);
-                let (source, problem) = if open {
-                    (old.source.clone(), None)
-                } else {
-                    let entry = crate::discover::Entry {
-                        rel: old.source.rel.clone(),
-                        abs: root.join(&old.source.rel),
-                        kind: old.source.kind,
-                        outside: None,
-                        regular: false,
-                    };
-                    match read::source(id, &entry, entry.rel.clone(), reread(&root, &entry)) {
-                        Ok(read) => read,
-                        Err(_) => {
-                            // Gone from disk: it takes no part any more.
-                            let mut gone = SourceFile::new(
-                                entry.rel.clone(),
-                                entry.rel.clone(),
-                                entry.abs,
-                                entry.kind,
-                                Arc::from(""),
-                            );
-                            gone.set_aside();
-                            return (id, Slot { source: gone, diags: Vec::new(), loaded: None, gone: true });
-                        }
-                    }
-                };
-                (id, stage_slot(id, source, problem, open))
-            })
-            .collect();
+        let restaged: Vec<(FileId, Slot)> = dirty.par_iter().map(|&id| (id, self.restage(id, None))).collect();
         for (id, slot) in restaged {
             self.slots[id.index()] = slot;
         }
         if cancelled() {
             return None;
         }
-        let mut project = Project { root: self.root.clone(), ..Project::default() };
-        project.files = self.slots.iter().map(|s| s.source.clone()).collect();
-        let mut diagnostics = Vec::new();
-        for &id in self.by_rel.values() {
-            let slot = &self.slots[id.index()];
-            if slot.gone {
-                continue;
-            }
-            diagnostics.extend(slot.diags.iter().cloned());
-            let complete = match &slot.loaded {
-                Some(loaded) => loaded.add_to(&mut project),
-                None => slot.source.kind == FileKind::Unknown,
-            };
-            if !complete {
-                project.fail(slot.source.kind);
-            }
-        }
-        for kind in self.io.iter().filter_map(|p| p.kind) {
-            project.fail(kind);
-        }
+        let (project, diagnostics) = self.assemble(|id| &self.slots[id.index()]);
         if journal::pending(&self.root) {
             return Some(self.interrupted(project));
         }
@@ -403,6 +350,85 @@ impl ProjectState {
             shown_root: self.shown_root.clone(),
             shown_files,
         })
+    }
+}
+
+impl ProjectState {
+    /// The per-file stage of one file again: from `text` when given (a
+    /// rename's result, [`ProjectState::what_if`]), else from its buffer when
+    /// it is open, else from disk (a file gone from disk takes no part).
+    fn restage(&self, id: FileId, text: Option<&Arc<str>>) -> Slot {
+        let old = &self.slots[id.index()];
+        let open = text.is_some() || self.buffers.contains_key(&id);
+        let (source, problem) = match text {
+            Some(text) => (old.source.with_text(text.clone()), None),
+            None if open => (old.source.clone(), None),
+            None => {
+                let entry = crate::discover::Entry {
+                    rel: old.source.rel.clone(),
+                    abs: self.root.join(&old.source.rel),
+                    kind: old.source.kind,
+                    outside: None,
+                    regular: false,
+                };
+                match read::source(id, &entry, entry.rel.clone(), reread(&self.root, &entry)) {
+                    Ok(read) => read,
+                    Err(_) => {
+                        let mut gone =
+                            SourceFile::new(entry.rel.clone(), entry.rel.clone(), entry.abs, entry.kind, Arc::from(""));
+                        gone.set_aside();
+                        return Slot { source: gone, diags: Vec::new(), loaded: None, gone: true };
+                    }
+                }
+            }
+        };
+        stage_slot(id, source, problem, open)
+    }
+
+    /// The project the files make, each as `slot` gives it, with the per-file
+    /// stage's diagnostics (the cross-file rules not run yet).
+    fn assemble<'s>(&'s self, slot: impl Fn(FileId) -> &'s Slot) -> (Project, Vec<Diagnostic>) {
+        let mut project = Project { root: self.root.clone(), ..Project::default() };
+        project.files = (0..self.slots.len()).map(|i| slot(FileId::new(i)).source.clone()).collect();
+        let mut diagnostics = Vec::new();
+        for &id in self.by_rel.values() {
+            let slot = slot(id);
+            if slot.gone {
+                continue;
+            }
+            diagnostics.extend(slot.diags.iter().cloned());
+            let complete = match &slot.loaded {
+                Some(loaded) => loaded.add_to(&mut project),
+                None => slot.source.kind == FileKind::Unknown,
+            };
+            if !complete {
+                project.fail(slot.source.kind);
+            }
+        }
+        for kind in self.io.iter().filter_map(|p| p.kind) {
+            project.fail(kind);
+        }
+        (project, diagnostics)
+    }
+
+    /// The diagnostics the project would have if the files at these paths held
+    /// these texts (a rename's result, before the editor applies it), as
+    /// [`ProjectState::analyze`] would find them: nothing is kept of the files
+    /// and nothing is published. The usernames' table and the members resolved
+    /// are the cache's, as for an edit, so that no second table is built.
+    pub fn what_if(&mut self, texts: &[(String, Arc<str>)]) -> Vec<Diagnostic> {
+        let mut changed: Vec<(FileId, Option<&Arc<str>>)> =
+            texts.iter().filter_map(|(rel, text)| Some((*self.by_rel.get(rel)?, Some(text)))).collect();
+        // Changes not analysed yet count too, as they stand.
+        let stale: Vec<FileId> =
+            self.dirty.iter().filter(|id| !changed.iter().any(|(c, _)| c == *id)).copied().collect();
+        changed.extend(stale.into_iter().map(|id| (id, None)));
+        let restaged: HashMap<FileId, Slot> =
+            changed.par_iter().map(|&(id, text)| (id, self.restage(id, text))).collect();
+        let (project, diagnostics) = self.assemble(|id| restaged.get(&id).unwrap_or(&self.slots[id.index()]));
+        let users = &mut self.users;
+        let index = project.def.as_ref().map(|_| Index::build_with(&project, users));
+        diagnose(&project, index.as_ref(), diagnostics, &self.config)
     }
 }
 
