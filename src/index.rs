@@ -952,6 +952,11 @@ impl UserCache {
             && lists.len() == self.lists.len()
             && lists.iter().zip(&self.lists).all(|(a, b)| std::sync::Arc::ptr_eq(a, b));
         if !same {
+            // The old table and columns go before the new ones are built (the
+            // last index, which shared them, went before this build): a users
+            // file's edit does not hold two tables of half a million names.
+            self.table = Arc::default();
+            self.columns = Arc::default();
             // Positions among all users, not references, so that they outlive this project.
             let all = &users;
             let mut table = NameTable::with_capacity(all.len());
