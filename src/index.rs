@@ -225,7 +225,7 @@ impl<'p> Index<'p> {
     }
 
     /// [`Index::build`], reusing the table of usernames of an earlier build when
-    /// no users file changed since (the language server does, after each edit).
+    /// no username changed since (the language server does, after each edit).
     pub fn build_with(project: &'p Project, cache: &mut UserCache) -> Index<'p> {
         Index::build_inner(project, cache, true)
     }
@@ -951,12 +951,25 @@ impl UserCache {
         let same = !self.lists.is_empty()
             && lists.len() == self.lists.len()
             && lists.iter().zip(&self.lists).all(|(a, b)| std::sync::Arc::ptr_eq(a, b));
-        if !same {
-            // The old table and columns go before the new ones are built (the
-            // last index, which shared them, went before this build): a users
-            // file's edit does not hold two tables of half a million names.
+        // A users file edited but for its usernames (a role, a location, a
+        // comment): every user keeps its position, and the table, the first
+        // definitions and the members resolved stay; only the columns are
+        // counted again (huge: a role's edit took 200-280 ms, the table of
+        // 500,000 names built again, where a groups file's takes 50).
+        let same_names = !same
+            && !self.lists.is_empty()
+            && lists.len() == self.lists.len()
+            && lists.iter().zip(&self.lists).all(|(a, b)| {
+                Arc::ptr_eq(a, b)
+                    || (a.len() == b.len() && a.iter().zip(b.iter()).all(|(a, b)| a.username.value == b.username.value))
+            });
+        if same_names {
+            self.lists = if keep { lists.to_vec() } else { Vec::new() };
+        } else if !same {
+            // The old table goes before the new one is built (the last index,
+            // which shared it, went before this build): a users file's edit
+            // does not hold two tables of half a million names.
             self.table = Arc::default();
-            self.columns = Arc::default();
             // Positions among all users, not references, so that they outlive this project.
             let all = &users;
             let mut table = NameTable::with_capacity(all.len());
@@ -996,6 +1009,8 @@ impl UserCache {
         // From here on, positions are those of the first definitions.
         users.firsts = (!self.firsts.is_empty()).then(|| share(&mut self.firsts, keep));
         if !same {
+            // The old columns go first too.
+            self.columns = Arc::default();
             self.columns = Arc::new(UserColumns::of(&users));
         }
         (users, share(&mut self.table, keep), share(&mut self.columns, keep))

@@ -155,7 +155,23 @@ fn the_kept_project_reports_what_check_reports() {
                 format!("groups/g{}.yaml", r.n(ngf as u64))
             };
             let text = if rel.starts_with("users") {
-                users_file(&mut r, &names)
+                let cur = files.get(&rel).cloned().unwrap_or_default();
+                let y = r.f();
+                if y < 0.4 && cur.contains("username") {
+                    // The same users, but for a role, an activity or a location.
+                    let edits =
+                        [("role: chw", "role: sup"), ("role: sup", "role: nurse"), ("role: nurse", "role: chw")];
+                    let (from, to) = *r.pick(&edits);
+                    if cur.contains(from) {
+                        cur.replacen(from, to, 1)
+                    } else if cur.contains("is_active: false") {
+                        cur.replacen("is_active: false", "is_active: true", 1)
+                    } else {
+                        cur.replacen("username: ", "locations: [v1], username: ", 1)
+                    }
+                } else {
+                    users_file(&mut r, &names)
+                }
             } else {
                 let ng = *groups_sizes.entry(rel.clone()).or_insert(r.n(5) as usize);
                 let cur = files.get(&rel).cloned().unwrap_or_default();
@@ -192,6 +208,20 @@ fn the_kept_project_reports_what_check_reports() {
                     std::fs::write(root.join("caseshare.toml"), toml).unwrap();
                 }
                 state.reload();
+            }
+            // Asked first what the edit of a file it has would bring (as a
+            // rename asks): what `check` reports on those texts, and the
+            // project stays as it was.
+            if r.n(4) == 0 && files.contains_key(&rel) {
+                let mut asked = files.clone();
+                asked.insert(rel.clone(), text.clone());
+                let after = state.what_if(&[(rel.clone(), Arc::from(text.as_str()))]);
+                let mem: Vec<(&str, &str)> = asked.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+                let cli = caseshare::check_memory(&mem);
+                // Diagnostics name files by id: those of the files as kept.
+                let snap = state.analyze(&|| false, &mut |_| {}).expect("analysed");
+                let (lsp, cli_k) = (key(snap.project(), &after), key(&cli.project, &cli.diagnostics));
+                assert_eq!(lsp, cli_k, "seed {seed} step {step}: what {rel} would bring\n{asked:#?}");
             }
             if r.n(8) == 0 && disk.contains_key(&rel) {
                 state.set_text(&rel, None);

@@ -53,7 +53,7 @@ pub struct ProjectState {
     /// list changed; one without any now is cleared). By real path (a write's
     /// journal too, F006), with the path the client was told it by.
     pub published: BTreeMap<PathBuf, (u64, PathBuf)>,
-    /// The usernames' table, kept while no users file changes.
+    /// The usernames' table, kept while no username changes.
     users: UserCache,
     /// The last event taken in ([`Snapshot::seq`]).
     pub seq: u64,
