@@ -377,6 +377,47 @@ fn a_username_defined_twice_keeps_the_memberships_of_the_users_after_it() {
 /// A closed file's diagnostics are sent again only when they change: an edit in
 /// another file leaves them as the client holds them, and a fix clears them.
 #[test]
+fn a_closed_files_list_follows_the_lines_of_the_open_file_it_points_into() {
+    // David in Village A (open) and in Village C, in a groups file not open:
+    // G002 in both files, each pointing at the other membership.
+    let root = project("follows");
+    let groups = root.join("groups/villages.yaml");
+    let extra = root.join("groups/extra.yaml");
+    std::fs::write(&extra, "format_version: 2\ngroups:\n  - {name: Village C, case_sharing: true, members: [david]}\n")
+        .expect("write");
+    let text = std::fs::read_to_string(&groups).expect("read");
+    let related_line = |list: &[Value]| -> Vec<u64> {
+        let d = list.iter().find(|d| d["code"] == "G002").unwrap_or_else(|| panic!("G002: {list:#?}"));
+        let related = d["relatedInformation"].as_array().expect("related information");
+        related
+            .iter()
+            .filter(|r| r["location"]["uri"] == path_to_uri(&groups).as_str())
+            .map(|r| r["location"]["range"]["start"]["line"].as_u64().unwrap())
+            .collect()
+    };
+    let mut c = Client::start(&root);
+    c.open(&groups);
+    assert_eq!(c.diagnostics(&groups, |d| !d.is_empty()).len(), 1);
+    assert_eq!(related_line(&c.diagnostics(&extra, |d| !d.is_empty())), [2]);
+    // A line above Village A: the closed file's list points a line lower.
+    c.change(&groups, 2, &format!("# Villages #north\n{text}"));
+    assert_eq!(c.diagnostics(&groups, |d| !d.is_empty()).len(), 1);
+    assert_eq!(related_line(&c.diagnostics(&extra, |_| true)), [3]);
+    // That line split in two, the bytes where they were: a line lower again.
+    c.change(&groups, 3, &format!("# Villages\n#north\n{text}"));
+    assert_eq!(c.diagnostics(&groups, |d| !d.is_empty()).len(), 1);
+    assert_eq!(related_line(&c.diagnostics(&extra, |_| true)), [4]);
+    // A line below it: nothing the closed file's list shows moved, and it is
+    // not sent again; one more line above, and it is. (Messages arrive in
+    // order: the next list of the closed file is the one after that edit.)
+    c.change(&groups, 4, &format!("# Villages\n#north\n{text}# end\n"));
+    assert_eq!(c.diagnostics(&groups, |d| !d.is_empty()).len(), 1);
+    c.change(&groups, 5, &format!("# Villages\n#north\n# and the east\n{text}# end\n"));
+    assert_eq!(related_line(&c.diagnostics(&extra, |_| true)), [5], "the unchanged list was sent again");
+    c.shutdown();
+}
+
+#[test]
 fn a_closed_file_is_published_again_only_when_its_diagnostics_change() {
     let root = project("unchanged");
     let users = root.join("users/chws.yaml");

@@ -33,7 +33,7 @@ use lsp_types::{
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::FileId;
 use position::Lines;
-use state::{ProjectState, Snapshot};
+use state::{ProjectState, Published, Snapshot};
 
 /// How long the analysis waits for the next keystroke before it runs.
 const DEBOUNCE: Duration = Duration::from_millis(15);
@@ -654,34 +654,125 @@ fn show_message(sender: &Sender<Message>, text: &str) {
 /// each place it labels (a G002 on every membership line, a D001 on both
 /// definitions), in whichever file, each with the others as related information.
 ///
-/// Each file's text, line starts and URI are taken once per publication, and
-/// one file's list is built and sent at a time, the open files' first: a
-/// project where every user lacks an owner has as many diagnostics as users.
+/// The open files' lists go first: what the user is looking at. A closed
+/// file's list is made again only when what it is made from changed (its
+/// diagnostics, the stagings of the files they point into, the paths those are
+/// told by), and sent again only when it then differs: a project where every
+/// user lacks an owner has as many diagnostics as users, and an edit changes
+/// few of them. One file's list is made and sent at a time.
 fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Message>) {
     let project = snapshot.project();
     let diagnostics = &snapshot.diagnostics;
     // (diagnostic, place) pairs by the file of the place.
     let mut by_file: BTreeMap<FileId, Vec<(usize, usize)>> = BTreeMap::new();
-    let mut texts: HashMap<FileId, Arc<str>> = HashMap::new();
     for (k, d) in diagnostics.iter().enumerate() {
-        let places = places(d);
         let labelled = 1 + d.labels.len() + d.related.iter().filter(|r| r.label).count();
-        for (i, (file, _, _)) in places.iter().enumerate() {
-            texts.entry(*file).or_insert_with(|| snapshot.text(*file));
-            if i < labelled {
-                by_file.entry(*file).or_default().push((k, i));
+        for (i, (file, _, _)) in places(d).iter().enumerate().take(labelled) {
+            by_file.entry(*file).or_default().push((k, i));
+        }
+    }
+    // Each file's path as the client is told it, and that as a number.
+    let shown_of: std::cell::RefCell<HashMap<FileId, (PathBuf, u64)>> = Default::default();
+    let shown = |file: FileId| -> (PathBuf, u64) {
+        shown_of
+            .borrow_mut()
+            .entry(file)
+            .or_insert_with(|| {
+                let shown = snapshot.shown(&project.files[file].abs);
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                shown.hash(&mut h);
+                (shown, h.finish())
+            })
+            .clone()
+    };
+    let made_from = |file: FileId| -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for &(k, i) in &by_file[&file] {
+            let d = &diagnostics[k];
+            (d.code(), d.rule.name, d.severity as u8, &d.message, &d.help, i).hash(&mut h);
+            for (f, span, message) in places(d) {
+                (f.index(), state.generation(f), shown(f).1, span.start, span.end, message).hash(&mut h);
+            }
+        }
+        h.finish()
+    };
+    let open = state.open_files();
+    let mut sent: BTreeMap<PathBuf, Published> = BTreeMap::new();
+    let mut send = |file: FileId, list: Vec<lsp_types::Diagnostic>, made_from: u64| {
+        let print = fingerprint(&list);
+        let path = &project.files[file].abs;
+        let shown = shown(file).0;
+        match state.published.get(path) {
+            // Told under another name before (a buffer open through a link
+            // was closed): that list is cleared.
+            Some(before) if before.shown != shown => {
+                send_diagnostics(sender, &before.shown, Vec::new());
+                send_diagnostics(sender, &shown, list);
+            }
+            Some(before) if before.sent == print && !open.contains(&file) => {}
+            _ => send_diagnostics(sender, &shown, list),
+        }
+        sent.insert(path.clone(), Published { sent: print, made_from, shown });
+    };
+    let opened: Vec<FileId> = open.iter().filter(|f| by_file.contains_key(f)).copied().collect();
+    make_lists(snapshot, diagnostics, &by_file, &opened, &shown, |file, list| send(file, list, made_from(file)));
+    // The closed files: made again when what they are made from changed.
+    let mut remake: Vec<(FileId, u64)> = Vec::new();
+    let mut kept: Vec<(PathBuf, Published)> = Vec::new();
+    for &file in by_file.keys().filter(|f| !open.contains(f)) {
+        let print = made_from(file);
+        let path = &project.files[file].abs;
+        match state.published.get(path) {
+            Some(before) if before.made_from == print && before.shown == shown(file).0 => {
+                kept.push((path.clone(), before.clone()));
+            }
+            _ => remake.push((file, print)),
+        }
+    }
+    let files: Vec<FileId> = remake.iter().map(|(f, _)| *f).collect();
+    let prints: HashMap<FileId, u64> = remake.into_iter().collect();
+    make_lists(snapshot, diagnostics, &by_file, &files, &shown, |file, list| send(file, list, prints[&file]));
+    sent.extend(kept);
+    // Open files without diagnostics get an empty list (clients wait for one),
+    // and so do files that had some last time.
+    let mut cleared: BTreeSet<PathBuf> = BTreeSet::new();
+    for (path, before) in state.published.iter().filter(|(p, _)| !sent.contains_key(*p)) {
+        cleared.insert(before.shown.clone());
+        cleared.insert(snapshot.shown(path));
+    }
+    for file in &open {
+        let path = &project.files[*file].abs;
+        if !sent.contains_key(path) {
+            cleared.insert(snapshot.shown(path));
+        }
+    }
+    for path in cleared {
+        send_diagnostics(sender, &path, Vec::new());
+    }
+    state.published = sent;
+}
+
+/// Makes the lists of `files`, in order, handing each to `f`: the texts, line
+/// starts and URIs of the files their places are in are taken once.
+fn make_lists(
+    snapshot: &Snapshot,
+    diagnostics: &[Diagnostic],
+    by_file: &BTreeMap<FileId, Vec<(usize, usize)>>,
+    files: &[FileId],
+    shown: &dyn Fn(FileId) -> (PathBuf, u64),
+    mut f: impl FnMut(FileId, Vec<lsp_types::Diagnostic>),
+) {
+    let mut texts: HashMap<FileId, Arc<str>> = HashMap::new();
+    for file in files {
+        for &(k, _) in &by_file[file] {
+            for (place, _, _) in places(&diagnostics[k]) {
+                texts.entry(place).or_insert_with(|| snapshot.text(place));
             }
         }
     }
     let lines: HashMap<FileId, Lines<'_>> = texts.iter().map(|(file, text)| (*file, Lines::new(text))).collect();
-    let uris: HashMap<FileId, Uri> = texts.keys().map(|file| (*file, snapshot.uri(*file))).collect();
-    // The open files first: what the user is looking at. A closed file's list
-    // goes again only when it changed (an edit in one file leaves the lists of
-    // the others as they were, and a client holds what it was sent).
-    let open = state.open_files();
-    let order = open.iter().filter(|f| by_file.contains_key(f)).chain(by_file.keys().filter(|f| !open.contains(f)));
-    let mut sent: BTreeMap<PathBuf, (u64, PathBuf)> = BTreeMap::new();
-    for &file in order {
+    let uris: HashMap<FileId, Uri> = texts.keys().map(|file| (*file, uri(&shown(*file).0))).collect();
+    for &file in files {
         let list: Vec<lsp_types::Diagnostic> = by_file[&file]
             .iter()
             .map(|&(k, i)| {
@@ -704,38 +795,8 @@ fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Messag
                 to_lsp(d, located[i].0.range, related)
             })
             .collect();
-        let print = fingerprint(&list);
-        let path = &project.files[file].abs;
-        let shown = snapshot.shown(path);
-        match state.published.get(path) {
-            // Told under another name before (a buffer open through a link
-            // was closed): that list is cleared.
-            Some((_, before)) if *before != shown => {
-                send_diagnostics(sender, before, Vec::new());
-                send_diagnostics(sender, &shown, list);
-            }
-            Some((before, _)) if *before == print && !open.contains(&file) => {}
-            _ => send_diagnostics(sender, &shown, list),
-        }
-        sent.insert(path.clone(), (print, shown));
+        f(file, list);
     }
-    // Open files without diagnostics get an empty list (clients wait for one),
-    // and so do files that had some last time.
-    let mut cleared: BTreeSet<PathBuf> = BTreeSet::new();
-    for (path, (_, shown)) in state.published.iter().filter(|(p, _)| !sent.contains_key(*p)) {
-        cleared.insert(shown.clone());
-        cleared.insert(snapshot.shown(path));
-    }
-    for file in &open {
-        let path = &project.files[*file].abs;
-        if !sent.contains_key(path) {
-            cleared.insert(snapshot.shown(path));
-        }
-    }
-    for path in cleared {
-        send_diagnostics(sender, &path, Vec::new());
-    }
-    state.published = sent;
 }
 
 /// What a client is shown of a file's diagnostics, as a number: two lists with

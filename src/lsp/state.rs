@@ -31,6 +31,27 @@ struct Slot {
     loaded: Option<Loaded>,
     /// The file is gone (deleted, or left the known folders): it takes no part.
     gone: bool,
+    /// Which staging of a file this is ([`ProjectState::generation`]).
+    generation: u64,
+}
+
+/// A number no staging of a file had before, in this process.
+fn generation() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// What was published of a file's diagnostics.
+#[derive(Clone, Debug)]
+pub struct Published {
+    /// What the client was sent, as a number.
+    pub sent: u64,
+    /// What it was made from, as a number: the diagnostics at their places in
+    /// this file, and the staging of every file they point into (a list is
+    /// made again only when this changed).
+    pub made_from: u64,
+    /// The path the client was told the file by.
+    pub shown: PathBuf,
 }
 
 /// A project root and everything the server knows of it.
@@ -48,11 +69,10 @@ pub struct ProjectState {
     io: Vec<IoProblem>,
     /// Files that changed since the last analysis.
     dirty: BTreeSet<FileId>,
-    /// Files whose diagnostics were published last time, with a fingerprint
-    /// of what was sent (a file that is not open is sent again only when its
-    /// list changed; one without any now is cleared). By real path (a write's
-    /// journal too, F006), with the path the client was told it by.
-    pub published: BTreeMap<PathBuf, (u64, PathBuf)>,
+    /// Files whose diagnostics were published last time, with what was sent
+    /// (a file that is not open is sent again only when its list changed; one
+    /// without any now is cleared). By real path (a write's journal too, F006).
+    pub published: BTreeMap<PathBuf, Published>,
     /// The usernames' table, kept while no username changes.
     users: UserCache,
     /// The last event taken in ([`Snapshot::seq`]).
@@ -228,7 +248,7 @@ impl ProjectState {
                 let id = FileId::new(self.slots.len());
                 let abs = self.root.join(rel);
                 let source = SourceFile::new(rel.to_string(), rel.to_string(), abs, kind, Arc::from(""));
-                self.slots.push(Slot { source, diags: Vec::new(), loaded: None, gone: true });
+                self.slots.push(Slot { source, diags: Vec::new(), loaded: None, gone: true, generation: generation() });
                 Arc::make_mut(&mut self.by_rel).insert(rel.to_string(), id);
                 id
             }
@@ -295,6 +315,13 @@ impl ProjectState {
     fn shown_files(&self) -> Arc<HashMap<PathBuf, PathBuf>> {
         let open = self.buffers.iter().filter(|(id, _)| !self.slots[id.index()].gone);
         Arc::new(open.map(|(id, shown)| (self.slots[id.index()].source.abs.clone(), shown.clone())).collect())
+    }
+
+    /// Which staging of the file the last analysis took in: another number
+    /// whenever it was parsed again (and so its text may have changed), never
+    /// one it had before; 0 for a file that is no slot (a write's journal).
+    pub fn generation(&self, file: FileId) -> u64 {
+        self.slots.get(file.index()).map_or(0, |s| s.generation)
     }
 
     /// The files open in the editor.
@@ -377,7 +404,13 @@ impl ProjectState {
                         let mut gone =
                             SourceFile::new(entry.rel.clone(), entry.rel.clone(), entry.abs, entry.kind, Arc::from(""));
                         gone.set_aside();
-                        return Slot { source: gone, diags: Vec::new(), loaded: None, gone: true };
+                        return Slot {
+                            source: gone,
+                            diags: Vec::new(),
+                            loaded: None,
+                            gone: true,
+                            generation: generation(),
+                        };
                     }
                 }
             }
@@ -488,7 +521,7 @@ fn stage_slot(id: FileId, mut source: SourceFile, problem: Option<Diagnostic>, o
     if !open && diags.is_empty() && !suppress::has_allows(&source.text) {
         source.set_aside();
     }
-    Slot { source, diags, loaded, gone: false }
+    Slot { source, diags, loaded, gone: false, generation: generation() }
 }
 
 /// Moves a staged file to another id.
