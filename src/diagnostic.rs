@@ -5,6 +5,11 @@ use crate::rule::Rule;
 pub use crate::rule::Severity;
 use crate::source::{FileId, Span};
 
+/// A label's or a help's text: most are the same words in every diagnostic of
+/// a rule (`&'static str`, kept once in the program), the others made for one.
+/// A project where each of 500,000 users lacks an owner has as many of each.
+pub type Text = std::borrow::Cow<'static, str>;
+
 /// A secondary label in the primary file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Label {
@@ -32,9 +37,9 @@ pub struct Diagnostic {
     pub file: FileId,
     pub span: Span,
     /// The text of the primary label.
-    pub label: String,
+    pub label: Text,
     pub labels: Vec<Label>,
-    pub help: Option<String>,
+    pub help: Option<Text>,
     pub related: Vec<Related>,
     /// Edits of the primary file that repair it, for `--fix`.
     pub fix: Vec<Edit>,
@@ -61,7 +66,7 @@ impl Diagnostic {
             message: message.into(),
             file: at.file,
             span: at.span,
-            label: String::new(),
+            label: Text::Borrowed(""),
             labels: Vec::new(),
             help: None,
             related: Vec::new(),
@@ -74,12 +79,12 @@ impl Diagnostic {
     }
 
     /// The text of the primary label.
-    pub fn label(mut self, text: impl Into<String>) -> Self {
+    pub fn label(mut self, text: impl Into<Text>) -> Self {
         self.label = text.into();
         self
     }
 
-    pub fn help(mut self, text: impl Into<String>) -> Self {
+    pub fn help(mut self, text: impl Into<Text>) -> Self {
         self.help = Some(text.into());
         self
     }

@@ -816,7 +816,7 @@ pub fn blocking(project: &Project, diagnostics: &[Diagnostic], kind: NameKind, o
                     "{}; this value may hold a reference to `{old}` that the rename would miss, so fix it first",
                     d.help.as_deref().unwrap_or("fix the value")
                 );
-                Diagnostic { help: Some(help), ..d }
+                Diagnostic { help: Some(help.into()), ..d }
             }
             _ => d,
         })

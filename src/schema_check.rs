@@ -418,7 +418,7 @@ fn mistyped_string(at: Place, subject: &str, node: &Node, text: &str) -> Diagnos
 fn problem(d: &Diagnostic) -> (FileId, &'static str, usize, &str) {
     match d.code() {
         "S003" | "S004" | "Y004" | "Y005" => (d.file, "value", d.span.start, ""),
-        "S002" => (d.file, "S002", d.span.start, d.label.as_str()),
+        "S002" => (d.file, "S002", d.span.start, d.label.as_ref()),
         code => (d.file, code, d.span.start, ""),
     }
 }

@@ -123,8 +123,11 @@ fn placed(result: &CheckResult) -> Vec<Placed> {
 
 /// The diagnostics without their places: code, message, help; sorted.
 fn diagnostics_of(result: &CheckResult) -> Vec<(String, String, Option<String>)> {
-    let mut out: Vec<_> =
-        result.diagnostics.iter().map(|d| (d.code().to_string(), d.message.clone(), d.help.clone())).collect();
+    let mut out: Vec<_> = result
+        .diagnostics
+        .iter()
+        .map(|d| (d.code().to_string(), d.message.clone(), d.help.as_deref().map(String::from)))
+        .collect();
     out.sort();
     out
 }

@@ -825,7 +825,7 @@ fn fingerprint(list: &[lsp_types::Diagnostic]) -> u64 {
 /// Every place of a diagnostic with its text: the primary place, the labels in
 /// its file, the labels in other files, then the notes.
 fn places(d: &Diagnostic) -> Vec<(FileId, crate::source::Span, &str)> {
-    let mut out = vec![(d.file, d.span.clone(), d.label.as_str())];
+    let mut out = vec![(d.file, d.span.clone(), d.label.as_ref())];
     out.extend(d.labels.iter().map(|l| (d.file, l.span.clone(), l.text.as_str())));
     out.extend(d.related.iter().filter(|r| r.label).map(|r| (r.file, r.span.clone(), r.message.as_str())));
     out.extend(d.related.iter().filter(|r| !r.label).map(|r| (r.file, r.span.clone(), r.message.as_str())));

@@ -476,7 +476,7 @@ impl ProjectState {
         let mut diagnostics = vec![interrupted_write::diagnostic(journal)];
         for open in self.open_files() {
             let mut d = interrupted_write::diagnostic(open);
-            d.label.clear();
+            d.label = crate::diagnostic::Text::Borrowed("");
             diagnostics.push(d.related(Place::new(journal, 0..0), "the journal of the interrupted write"));
         }
         let project = Arc::new(project);

@@ -250,7 +250,15 @@ fn gate(files: &[SourceFile], edits: &[Vec<Edit>], changes: &[Change]) -> Result
             "{}; the migrated file would not be valid format 2, so fix this before migrating",
             d.help.as_deref().unwrap_or("fix the value")
         );
-        problems.push(Diagnostic { file, span, labels, related, help: Some(help), fix: Vec::new(), ..d.clone() });
+        problems.push(Diagnostic {
+            file,
+            span,
+            labels,
+            related,
+            help: Some(help.into()),
+            fix: Vec::new(),
+            ..d.clone()
+        });
     }
     if !new_files.is_empty() {
         return Err(Refusal::Internal(format!("a created file would not load: {}", new_files.join("; "))));

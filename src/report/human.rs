@@ -120,7 +120,7 @@ fn severity(s: Severity) -> miette::Severity {
 fn shown<'f>(result: &'f CheckResult, d: &Diagnostic) -> Shown<'f> {
     let files = &result.project.files;
     let file = &files[d.file];
-    let label = (!d.label.is_empty()).then(|| d.label.clone());
+    let label = (!d.label.is_empty()).then(|| d.label.to_string());
     let mut labels = vec![LabeledSpan::new_primary_with_span(label, span(file, &d.span))];
     labels.extend(d.labels.iter().map(|l| LabeledSpan::new_with_span(Some(l.text.clone()), span(file, &l.span))));
     let related = d
@@ -145,7 +145,7 @@ fn shown<'f>(result: &'f CheckResult, d: &Diagnostic) -> Shown<'f> {
         severity: severity(d.severity),
         src: source(file),
         labels,
-        help: d.help.clone(),
+        help: d.help.as_deref().map(String::from),
         related,
     }
 }
