@@ -671,27 +671,27 @@ fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Messag
             by_file.entry(*file).or_default().push((k, i));
         }
     }
-    // Each file's path as the client is told it, and that as a number.
+    // Each file's path as the client is told it, and that as a number (read
+    // for every place of every diagnostic: not copied there).
     let shown_of: std::cell::RefCell<HashMap<FileId, (PathBuf, u64)>> = Default::default();
-    let shown = |file: FileId| -> (PathBuf, u64) {
-        shown_of
-            .borrow_mut()
-            .entry(file)
-            .or_insert_with(|| {
+    let shown_of_file = |file: FileId| {
+        std::cell::RefMut::map(shown_of.borrow_mut(), |known| {
+            known.entry(file).or_insert_with(|| {
                 let shown = snapshot.shown(&project.files[file].abs);
                 let mut h = std::collections::hash_map::DefaultHasher::new();
                 shown.hash(&mut h);
                 (shown, h.finish())
             })
-            .clone()
+        })
     };
+    let shown = |file: FileId| -> PathBuf { shown_of_file(file).0.clone() };
     let made_from = |file: FileId| -> u64 {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         for &(k, i) in &by_file[&file] {
             let d = &diagnostics[k];
             (d.code(), d.rule.name, d.severity as u8, &d.message, &d.help, i).hash(&mut h);
             for (f, span, message) in places(d) {
-                (f.index(), state.generation(f), shown(f).1, span.start, span.end, message).hash(&mut h);
+                (f.index(), state.generation(f), shown_of_file(f).1, span.start, span.end, message).hash(&mut h);
             }
         }
         h.finish()
@@ -701,7 +701,7 @@ fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Messag
     let mut send = |file: FileId, list: Vec<lsp_types::Diagnostic>, made_from: u64| {
         let print = fingerprint(&list);
         let path = &project.files[file].abs;
-        let shown = shown(file).0;
+        let shown = shown(file);
         match state.published.get(path) {
             // Told under another name before (a buffer open through a link
             // was closed): that list is cleared.
@@ -716,22 +716,24 @@ fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Messag
     };
     let opened: Vec<FileId> = open.iter().filter(|f| by_file.contains_key(f)).copied().collect();
     make_lists(snapshot, diagnostics, &by_file, &opened, &shown, |file, list| send(file, list, made_from(file)));
-    // The closed files: made again when what they are made from changed.
-    let mut remake: Vec<(FileId, u64)> = Vec::new();
+    // The closed files: made again when what they are made from changed (the
+    // others are kept as sent, once `send` is done with `sent`).
+    let mut prints: HashMap<FileId, u64> = HashMap::new();
     let mut kept: Vec<(PathBuf, Published)> = Vec::new();
     for &file in by_file.keys().filter(|f| !open.contains(f)) {
         let print = made_from(file);
         let path = &project.files[file].abs;
         match state.published.get(path) {
-            Some(before) if before.made_from == print && before.shown == shown(file).0 => {
+            Some(before) if before.made_from == print && before.shown == shown(file) => {
                 kept.push((path.clone(), before.clone()));
             }
-            _ => remake.push((file, print)),
+            _ => {
+                prints.insert(file, print);
+            }
         }
     }
-    let files: Vec<FileId> = remake.iter().map(|(f, _)| *f).collect();
-    let prints: HashMap<FileId, u64> = remake.into_iter().collect();
-    make_lists(snapshot, diagnostics, &by_file, &files, &shown, |file, list| send(file, list, prints[&file]));
+    let remake: Vec<FileId> = by_file.keys().filter(|f| prints.contains_key(f)).copied().collect();
+    make_lists(snapshot, diagnostics, &by_file, &remake, &shown, |file, list| send(file, list, prints[&file]));
     sent.extend(kept);
     // Open files without diagnostics get an empty list (clients wait for one),
     // and so do files that had some last time.
@@ -759,7 +761,7 @@ fn make_lists(
     diagnostics: &[Diagnostic],
     by_file: &BTreeMap<FileId, Vec<(usize, usize)>>,
     files: &[FileId],
-    shown: &dyn Fn(FileId) -> (PathBuf, u64),
+    shown: &dyn Fn(FileId) -> PathBuf,
     mut f: impl FnMut(FileId, Vec<lsp_types::Diagnostic>),
 ) {
     let mut texts: HashMap<FileId, Arc<str>> = HashMap::new();
@@ -771,7 +773,7 @@ fn make_lists(
         }
     }
     let lines: HashMap<FileId, Lines<'_>> = texts.iter().map(|(file, text)| (*file, Lines::new(text))).collect();
-    let uris: HashMap<FileId, Uri> = texts.keys().map(|file| (*file, uri(&shown(*file).0))).collect();
+    let uris: HashMap<FileId, Uri> = texts.keys().map(|file| (*file, uri(&shown(*file)))).collect();
     for &file in files {
         let list: Vec<lsp_types::Diagnostic> = by_file[&file]
             .iter()

@@ -35,6 +35,13 @@ struct Slot {
     generation: u64,
 }
 
+impl Slot {
+    /// A file that takes no part (not on disk, or not yet given).
+    fn gone(source: SourceFile) -> Slot {
+        Slot { source, diags: Vec::new(), loaded: None, gone: true, generation: generation() }
+    }
+}
+
 /// A number no staging of a file had before, in this process.
 fn generation() -> u64 {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -248,7 +255,7 @@ impl ProjectState {
                 let id = FileId::new(self.slots.len());
                 let abs = self.root.join(rel);
                 let source = SourceFile::new(rel.to_string(), rel.to_string(), abs, kind, Arc::from(""));
-                self.slots.push(Slot { source, diags: Vec::new(), loaded: None, gone: true, generation: generation() });
+                self.slots.push(Slot::gone(source));
                 Arc::make_mut(&mut self.by_rel).insert(rel.to_string(), id);
                 id
             }
@@ -404,13 +411,7 @@ impl ProjectState {
                         let mut gone =
                             SourceFile::new(entry.rel.clone(), entry.rel.clone(), entry.abs, entry.kind, Arc::from(""));
                         gone.set_aside();
-                        return Slot {
-                            source: gone,
-                            diags: Vec::new(),
-                            loaded: None,
-                            gone: true,
-                            generation: generation(),
-                        };
+                        return Slot::gone(gone);
                     }
                 }
             }
