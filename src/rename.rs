@@ -668,30 +668,40 @@ pub fn rename(sources: &Sources, kind: NameKind, old: &str, new: &str) -> Result
     if changes.is_empty() {
         return Ok(Renamed { changes, notes: Vec::new() });
     }
+    // What the comparison needs of the project as it is now is taken from it
+    // (counts, and its diagnostics tallied as `check` reports them, at the
+    // levels `caseshare.toml` gives them); then it goes, before the project
+    // after the rename is checked: the two are not held at once (huge: a
+    // rename's peak went from two checks' memory to one).
+    let (before_new, _) = spellings(project, kind, old, new);
+    let planned: usize = edits.iter().map(|(_, e)| e.len()).sum();
+    let config = &sources.config;
+    let before = config.apply(checked.diagnostics);
+    let (errors, warnings) =
+        (Tally::of(&before, Severity::Error, old, new), Tally::of(&before, Severity::Warning, old, new));
+    drop(before);
+    drop(checked.project);
     let after = check_sources(sources.with_changes(&changes), &Config::default());
     // Every token of OLD (in any spelling HQ takes for it) reads NEW now: those
     // renamed, and those that read it already.
-    let (before_new, _) = spellings(&checked.project, kind, old, new);
     let (after_new, left) = spellings(&after.project, kind, old, new);
     let renamed = after_new.saturating_sub(before_new);
-    let planned: usize = edits.iter().map(|(_, e)| e.len()).sum();
     if left > 0 || renamed != planned {
         return Err(RenameError::Internal(format!(
             "after the rename, {left} token{} still read `{old}` and {renamed} of {planned} read `{new}`",
             plural(left)
         )));
     }
-    // Warnings and errors are compared at the levels `caseshare.toml` gives
-    // them, as `check` reports them (the files that stop a rename are found at
-    // the rules' own levels above: no setting lets a broken file through).
-    let config = &sources.config;
-    let (before, after) = (config.apply(checked.diagnostics.clone()), config.apply(after.diagnostics));
-    let brought = |severity: Severity| added(&before, &after, severity, old, new);
-    let errors = brought(Severity::Error);
+    // The files that stop a rename are found at the rules' own levels above:
+    // no setting lets a broken file through.
+    drop(after.project);
+    let after = config.apply(after.diagnostics);
+    let errors = errors.added(&after);
     if !errors.is_empty() {
         return Err(RenameError::NewErrors(errors));
     }
-    let notes = brought(Severity::Warning)
+    let notes = warnings
+        .added(&after)
         .into_iter()
         .map(|w| format!("after this rename `caseshare check` reports a new warning: {w}"))
         .collect();
