@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{Change, Doc, Plan, Refusal, Sources, parse, refuse};
+use super::{Change, Doc, Plan, Refusal, Sources, parse_kinds, refuse};
 use crate::check::{CheckResult, check_sources};
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, did_you_mean};
@@ -26,7 +26,10 @@ pub struct Planned {
 
 /// Plans the change; `group` is needed only when some user has no case owner.
 pub fn enable_sharing(sources: &Sources, apps: &[String], group: Option<&str>) -> Result<Planned, Refusal> {
-    let parsed = parse(sources);
+    // Every file is parsed for its problems and format; the trees are not kept:
+    // the few files this edits are parsed again below (a project of 500,000
+    // users does not hold the tree of every file beside its check).
+    let parsed = parse_kinds(sources, |_| false);
     if !parsed.problems.is_empty() {
         return Err(refuse(parsed.files, parsed.problems));
     }
@@ -51,11 +54,17 @@ pub fn enable_sharing(sources: &Sources, apps: &[String], group: Option<&str>) -
         return Err(Refusal::Problems(Box::new(CheckResult { diagnostics, ..checked })));
     }
     let project = &checked.project;
-    // The check read the same sources: its file ids are the parsed files' ids.
-    let docs_by_id: HashMap<FileId, &Doc> = parsed.docs.iter().map(|d| (d.id, d)).collect();
-    let doc_of = |file: FileId| -> &Doc { docs_by_id[&file] };
-    let mut plan = Plan::new(parsed.files.len());
     let ix = Index::build(project);
+    // The files this may edit, with their trees: the listed apps', project.yaml
+    // and the group's. The check read the same sources: its file ids are theirs.
+    let mut wanted: Vec<FileId> =
+        apps.iter().filter_map(|id| ix.app_by_id.get(id.as_str())).map(|&a| ix.apps[a].app.file).collect();
+    wanted.push(ix.def.file);
+    wanted.extend(group.and_then(|name| ix.group(name)).map(|g| g.file));
+    let docs_by_id: HashMap<FileId, Doc> =
+        wanted.into_iter().filter_map(|id| Some((id, super::parse_file(sources, id)?))).collect();
+    let doc_of = |file: FileId| -> &Doc { &docs_by_id[&file] };
+    let mut plan = Plan::new(parsed.files.len());
     let two = Version::parse("2.0").expect("2.0 is a version");
 
     // The apps.
@@ -154,6 +163,10 @@ pub fn enable_sharing(sources: &Sources, apps: &[String], group: Option<&str>) -
         }
     }
     let before: HashSet<String> = errors(&checked, &sources.config);
+    // The project as it is goes before the changed one is checked: the two are
+    // not held at once.
+    drop(ix);
+    drop(checked);
     let changes = super::finish(parsed, plan)?;
     let new = verify(sources, &changes, apps, &before)?;
     if !new.is_empty() && turned_on_group {
