@@ -94,16 +94,11 @@ pub struct Parsed {
 /// Parses the definition files: a file that cannot be read as text or parsed
 /// (F004, Y001–Y003) or has an unknown `format_version` (F001) is a problem;
 /// empty files have nothing to migrate and are left out. Files outside the known
-/// folders are not migrated.
-pub fn parse(sources: &Sources) -> Parsed {
-    parse_kinds(sources, |_| true)
-}
-
-/// As [`parse`], keeping the tree only of the files of the kinds `keep` takes:
+/// folders are not migrated. Only the trees of the files `keep` takes are kept:
 /// of the others, the root's span and whether the file is format 1 (a command
 /// that edits a few files of a project of 500,000 users does not hold the tree
-/// of every users file).
-pub fn parse_kinds(sources: &Sources, keep: impl Fn(FileKind) -> bool + Sync) -> Parsed {
+/// of every users file; [`parse_file`] parses one again).
+pub fn parse_kinds(sources: &Sources, keep: impl Fn(&Doc) -> bool + Sync) -> Parsed {
     let readable = sources.readable();
     let each: Vec<(Option<Doc>, Vec<Diagnostic>)> = sources
         .files
@@ -114,7 +109,7 @@ pub fn parse_kinds(sources: &Sources, keep: impl Fn(FileKind) -> bool + Sync) ->
                 return (None, Vec::new());
             }
             let (mut doc, problems) = parse_one(FileId::new(i), file);
-            if let Some(doc) = doc.as_mut().filter(|d| !keep(d.kind)) {
+            if let Some(doc) = doc.as_mut().filter(|d| !keep(d)) {
                 doc.root.value = Value::Null;
             }
             (doc, problems)
@@ -166,9 +161,19 @@ fn parse_one(id: FileId, file: &SourceFile) -> (Option<Doc>, Vec<Diagnostic>) {
 
 /// Plans the migration of a project: the files that change, or why nothing can.
 pub fn migrate(sources: &Sources) -> Result<Vec<Change>, Refusal> {
-    let parsed = parse(sources);
+    // The migrations read format 1 files, and the groups files that format 1
+    // users' memberships move into: only those trees are kept (a project at
+    // format 2 does not hold the tree of every file to find nothing to do).
+    let mut parsed = parse_kinds(sources, |d| d.legacy);
     if !parsed.problems.is_empty() {
         return Err(refuse(parsed.files, parsed.problems));
+    }
+    if parsed.docs.iter().any(|d| d.legacy && d.kind == FileKind::Users) {
+        for doc in parsed.docs.iter_mut().filter(|d| !d.legacy && d.kind == FileKind::Groups) {
+            if let Some(full) = parse_file(sources, doc.id) {
+                *doc = full;
+            }
+        }
     }
     let mut plan = Plan::new(parsed.files.len());
     let docs = &parsed.docs;
