@@ -836,10 +836,7 @@ fn places(d: &Diagnostic) -> Vec<(FileId, crate::source::Span, &str)> {
 
 fn send_diagnostics(sender: &Sender<Message>, path: &Path, diagnostics: Vec<lsp_types::Diagnostic>) {
     let params = PublishDiagnosticsParams { uri: uri(path), diagnostics, version: None };
-    let _ = sender.send(Message::Notification(Notification::new(
-        lsp_types::notification::PublishDiagnostics::METHOD.to_string(),
-        params,
-    )));
+    let _ = sender.send(transport::raw_notification(lsp_types::notification::PublishDiagnostics::METHOD, &params));
 }
 
 /// A diagnostic as the protocol carries it, at one of its places.
@@ -875,7 +872,18 @@ fn to_lsp(
 /// client's end of it.
 pub fn spawn_in_memory() -> (Connection, thread::JoinHandle<Result<(), String>>) {
     let (server, client) = Connection::memory();
-    let handle = thread::spawn(move || serve(server));
+    // What the server sends reaches the client as a client reads it from the
+    // frames: params written as JSON text are read back (`transport::read_back`).
+    let (out, sent) = unbounded::<Message>();
+    let to_client = server.sender;
+    thread::spawn(move || {
+        for msg in sent {
+            if to_client.send(transport::read_back(msg)).is_err() {
+                break;
+            }
+        }
+    });
+    let handle = thread::spawn(move || serve(Connection { sender: out, receiver: server.receiver }));
     (client, handle)
 }
 
