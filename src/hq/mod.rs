@@ -268,7 +268,7 @@ pub(crate) fn headed_sheet<'b>(
     name: &str,
     headers: impl IntoIterator<Item = impl AsRef<str>>,
 ) -> Result<&'b mut rust_xlsxwriter::Worksheet, rust_xlsxwriter::XlsxError> {
-    let sheet = book.add_worksheet();
+    let sheet = book.add_worksheet_with_low_memory()?;
     sheet.set_name(name)?;
     for (c, h) in headers.into_iter().enumerate() {
         sheet.write_string(0, c as u16, h.as_ref())?;
