@@ -345,6 +345,21 @@ pub fn token_edits(
     old: &str,
     new: &str,
 ) -> Result<Vec<(FileId, Vec<Edit>)>, RenameError> {
+    let found = find_tokens(project, &text, kind, old, new)?;
+    edits_at(project, &text, kind, old, new, found)
+}
+
+/// The tokens to edit, by file (each file's spans in text order), found
+/// without reading a file: [`token_edits`]' refusals but `Unsupported` (and
+/// `Internal`). The language server asks this while it holds the project's
+/// index, and makes the edits after letting go of it.
+pub fn find_tokens(
+    project: &Project,
+    text: &impl Fn(FileId) -> Arc<str>,
+    kind: NameKind,
+    old: &str,
+    new: &str,
+) -> Result<BTreeMap<FileId, Vec<Span>>, RenameError> {
     let Some(def) = &project.def else {
         return Err(RenameError::NotLoaded { kinds: vec![FileKind::Project] });
     };
@@ -372,13 +387,13 @@ pub fn token_edits(
     });
     let defined = found.iter().any(|o| o.defines || !kind.has_definitions());
     if !defined {
-        return Err(unknown(project, &text, kind, old, &found));
+        return Err(unknown(project, text, kind, old, &found));
     }
     let mut already = already.into_iter();
     found.retain(|_| !already.next().unwrap_or(false));
     if found.is_empty() {
         // A name renamed to itself, spelt so everywhere.
-        return Ok(Vec::new());
+        return Ok(BTreeMap::new());
     }
     if let Some(reason) = name_problem(kind, new, def.domain.as_ref().map(|d| d.as_str())) {
         return Err(RenameError::Invalid { kind, name: new.to_string(), reason });
@@ -399,10 +414,26 @@ pub fn token_edits(
     for o in found {
         by_file.entry(o.file).or_default().push(o.span);
     }
-    let mut out = Vec::with_capacity(by_file.len());
-    for (file, mut spans) in by_file {
+    for spans in by_file.values_mut() {
         spans.sort_by_key(|s| (s.start, s.end));
         spans.dedup();
+    }
+    Ok(by_file)
+}
+
+/// The edits at the tokens [`find_tokens`] found: each renamed file is parsed
+/// again and compared value by value with the original (`Unsupported` when
+/// YAML takes another value from a renamed token).
+pub fn edits_at(
+    project: &Project,
+    text: &impl Fn(FileId) -> Arc<str>,
+    kind: NameKind,
+    old: &str,
+    new: &str,
+    found: BTreeMap<FileId, Vec<Span>>,
+) -> Result<Vec<(FileId, Vec<Edit>)>, RenameError> {
+    let mut out = Vec::with_capacity(found.len());
+    for (file, spans) in found {
         let text = text(file);
         let unsupported = |span: &Span, reason: String| RenameError::Unsupported {
             file,

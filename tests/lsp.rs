@@ -760,6 +760,37 @@ fn rename_in_the_editor_is_refused_when_it_would_add_an_error_as_the_command_is(
     c.shutdown();
 }
 
+/// The server makes a rename's edits after letting go of the project's index:
+/// when the edits themselves are refused (a YAML alias repeats the renamed
+/// token), the refusal is the command's, and the index is built again for the
+/// requests after it.
+#[test]
+fn a_rename_refused_for_an_alias_is_the_commands_refusal_and_the_server_goes_on() {
+    let root = project("alias");
+    let groups = root.join("groups/villages.yaml");
+    let text = "format_version: 2\ngroups:\n  - {name: Village A, case_sharing: true, members: [&d david]}\n  - {name: Village B, case_sharing: true, members: [maria]}\n  - {name: Reporting, members: [*d]}\n";
+    std::fs::write(&groups, text).expect("write");
+    let sources = caseshare::read::read_project(&root, &root, &caseshare::config::Config::default());
+    let cli = caseshare::rename::rename(&sources, caseshare::rename::NameKind::User, "david", "dave");
+    let refusal = cli.expect_err("the command refuses it").to_string();
+    assert!(refusal.contains("anchor"), "{refusal}");
+
+    let users = root.join("users/chws.yaml");
+    let mut c = Client::start(&root);
+    c.open(&users);
+    c.diagnostics(&users, |_| true);
+    let (line, col) = line_of(&users, "david");
+    let refused = c.at("textDocument/rename", &users, line, col + 1, json!({"newName": "dave"}));
+    assert_eq!(refused["error"]["message"].as_str(), Some(refusal.as_str()), "{refused}");
+    // The next rename waits for the project's index, built again after the
+    // refused one let it go: Maria's goes ahead, in both files.
+    let (line, col) = line_of(&users, "maria");
+    let edit = c.at("textDocument/rename", &users, line, col + 1, json!({"newName": "mary"}));
+    let changes = edit["changes"].as_object().unwrap_or_else(|| panic!("an edit: {edit}"));
+    assert_eq!(changes.len(), 2, "{edit}");
+    c.shutdown();
+}
+
 #[test]
 fn an_interrupted_write_is_f006_and_nothing_else_until_recovered() {
     let root = project("journal");

@@ -658,38 +658,68 @@ fn rename(
             first.message
         )));
     }
-    let edits = crate::rename::token_edits(snap.project(), |f| snap.text(f), kind, &token.name, new)
+    // What refuses a rename without reading a file (NEW exists, OLD is not
+    // defined, NEW is not a name of its kind) is asked now; the edits are made
+    // on the analysis thread, once it has let go of the project's index: each
+    // renamed file is parsed twice there to compare them (2.8 MB for a groups
+    // file of 1,000 groups), and the index and they are not held at once.
+    let text = |f| snap.text(f);
+    let found = crate::rename::find_tokens(snap.project(), &text, kind, &token.name, new)
         .map_err(|e| Failure::Refused(e.to_string()))?;
+    if found.is_empty() {
+        return Ok(json!(WorkspaceEdit { changes: Some(HashMap::new()), ..WorkspaceEdit::default() }));
+    }
+    // As `caseshare rename` does: a rename after which the project has an
+    // error it has not now is refused (its new warnings show once it is
+    // applied, as diagnostics). This snapshot, which holds the index and the
+    // diagnostics, goes first, its errors tallied.
+    let errors = crate::rename::Tally::of(&snap.diagnostics, Severity::Error, &token.name, new);
+    drop(snap);
+    let (reply, answer) = crossbeam_channel::bounded(1);
+    let asked = events
+        .send(Event::Rename { root: doc.root.clone(), kind, old: token.name, new: new.to_string(), errors, reply })
+        .is_ok();
+    match answer.recv_timeout(super::WAIT) {
+        Ok(Some(Ok((changes, added)))) if asked => {
+            if !added.is_empty() {
+                return Err(Failure::Refused(crate::rename::RenameError::NewErrors(added).to_string()));
+            }
+            Ok(json!(WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() }))
+        }
+        Ok(Some(Err(why))) if asked => Err(Failure::Refused(why)),
+        _ => Err(Failure::Refused("the project is still being analysed; try again".into())),
+    }
+}
+
+/// The edits that rename `old` to `new` in the project `snap` analysed (its
+/// texts: the buffers as they were), for the client and as the renamed texts
+/// by path in the project; or why not, as `caseshare rename` says it.
+#[allow(clippy::mutable_key_type)] // see `workspace_edit`
+pub(super) fn rename_edits(
+    snap: &Snapshot,
+    kind: crate::rename::NameKind,
+    old: &str,
+    new: &str,
+) -> Result<Renaming, String> {
+    let edits =
+        crate::rename::token_edits(snap.project(), |f| snap.text(f), kind, old, new).map_err(|e| e.to_string())?;
     let mut changes: HashMap<lsp_types::Uri, Vec<TextEdit>> = HashMap::new();
     let mut texts: Vec<(String, Arc<str>)> = Vec::with_capacity(edits.len());
     for (file, file_edits) in edits {
         let text = snap.text(file);
         let rel = &snap.project().files[file].rel;
-        let after = crate::edit::apply(&text, &file_edits).map_err(|e| Failure::Refused(format!("{rel}: {e}")))?;
+        let after = crate::edit::apply(&text, &file_edits).map_err(|e| format!("{rel}: {e}"))?;
         texts.push((rel.clone(), Arc::from(after)));
         let lines = Lines::new(&text);
         let list =
             file_edits.iter().map(|e| TextEdit { range: lines.range(&e.span), new_text: e.text.clone() }).collect();
         changes.insert(snap.uri(file), list);
     }
-    // As `caseshare rename` does: a rename after which the project has an
-    // error it has not now is refused (its new warnings show once it is
-    // applied, as diagnostics).
-    if !texts.is_empty() {
-        // The analysis lets go of the project's index and diagnostics while it
-        // analyses the rename's result: this snapshot, which holds them, goes
-        // first, its errors tallied.
-        let errors = crate::rename::Tally::of(&snap.diagnostics, Severity::Error, &token.name, new);
-        drop(snap);
-        let (reply, answer) = crossbeam_channel::bounded(1);
-        let asked = events.send(Event::WhatIf { root: doc.root.clone(), texts, errors, reply }).is_ok();
-        let errors = match answer.recv_timeout(super::WAIT) {
-            Ok(Some(added)) if asked => added,
-            _ => return Err(Failure::Refused("the project is still being analysed; try again".into())),
-        };
-        if !errors.is_empty() {
-            return Err(Failure::Refused(crate::rename::RenameError::NewErrors(errors).to_string()));
-        }
-    }
-    Ok(json!(WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() }))
+    Ok(Renaming { changes, texts })
+}
+
+/// A rename's edits: for the client, and the renamed texts by path.
+pub(super) struct Renaming {
+    pub changes: HashMap<lsp_types::Uri, Vec<TextEdit>>,
+    pub texts: Vec<(String, Arc<str>)>,
 }

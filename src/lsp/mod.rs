@@ -63,24 +63,29 @@ enum Event {
     /// A project to load (its first file was opened), and its root as the
     /// client names it (through a symbolic link: not `root`).
     Open { root: PathBuf, shown: PathBuf, seq: u64 },
-    /// A rename's result, before the client applies it: the errors the
-    /// project would have with these texts (by path in the project) beyond
-    /// those `errors` tallies now, told on `reply` (`None`: no such project).
-    /// Nothing is kept or published.
-    WhatIf {
+    /// A rename, before the client applies it: its edits, and the errors the
+    /// project would have after it beyond those `errors` tallies now; or why
+    /// it cannot be made. Told on `reply` (`None`: no such project). Nothing
+    /// is kept or published.
+    Rename {
         root: PathBuf,
-        texts: Vec<(String, Arc<str>)>,
+        kind: crate::rename::NameKind,
+        old: String,
+        new: String,
         errors: crate::rename::Tally,
-        reply: Sender<Option<Vec<String>>>,
+        reply: Sender<Option<RenameAnswer>>,
     },
 }
+
+/// A rename's edits for the client and the errors it would add, or why not.
+type RenameAnswer = Result<(HashMap<lsp_types::Uri, Vec<lsp_types::TextEdit>>, Vec<String>), String>;
 
 impl Event {
     /// The event's number; a rename's question changes nothing, and has none.
     fn seq(&self) -> Option<u64> {
         match self {
             Event::Text { seq, .. } | Event::Open { seq, .. } => Some(*seq),
-            Event::WhatIf { .. } => None,
+            Event::Rename { .. } => None,
         }
     }
 }
@@ -539,26 +544,34 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
         for (i, event) in pending.into_iter().enumerate() {
             let seq = event.seq().unwrap_or_default();
             match event {
-                Event::WhatIf { root, texts, errors, reply } => {
+                Event::Rename { root, kind, old, new, errors, reply } => {
                     let Some(state) = projects.get_mut(&root) else {
                         let _ = reply.send(None);
                         continue;
                     };
                     // The last analysis's index and diagnostics are let go first
                     // (the rename let go of its snapshot, and tallied the errors):
-                    // a project's two indexes, or two lists of half a million
+                    // the renamed files' trees, the rename's analysis and the
+                    // project's index, or two lists of half a million
                     // diagnostics, are not held at once. Requests that need them
                     // wait for the analysis that follows. Every change sent
                     // before the rename was taken in above.
-                    if let Some(old) = snapshots.latest(&root) {
-                        let mut light = old.without_index();
-                        light.diagnostics = Arc::default();
-                        drop(old);
-                        snapshots.put(&root, Arc::new(light));
-                    }
-                    let after = state.what_if(&texts);
-                    let _ = reply.send(Some(errors.added(&after)));
-                    drop(after);
+                    let Some(old_snapshot) = snapshots.latest(&root) else {
+                        let _ = reply.send(None);
+                        continue;
+                    };
+                    let mut light = old_snapshot.without_index();
+                    light.diagnostics = Arc::default();
+                    drop(old_snapshot);
+                    let light = Arc::new(light);
+                    snapshots.put(&root, light.clone());
+                    let renamed = features::rename_edits(&light, kind, &old, &new);
+                    drop(light);
+                    let answer = renamed.map(|renaming| {
+                        let after = state.what_if(&renaming.texts);
+                        (renaming.changes, errors.added(&after))
+                    });
+                    let _ = reply.send(Some(answer));
                     // Its index was freed here and in the pool; the project's
                     // own is built again next, for the requests that wait for it.
                     crate::memory::after_load();
