@@ -1259,7 +1259,6 @@ mod tests {
             locations: (0..locations).map(|_| name("site")).collect(),
             is_active: active,
             doubt,
-            span: 0..0,
         }
     }
 

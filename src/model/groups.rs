@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 
 use super::{Conv, Fields, FormatVersion, Name, Sp, top_list};
-use crate::source::{FileId, Span};
+use crate::source::FileId;
 use crate::yaml::{Node, Value};
 
 /// `groups/<file>.yaml`: groups of users.
@@ -46,8 +46,6 @@ pub struct Group {
     /// `case_sharing` was reported (mistyped or misspelt).
     #[schemars(skip)]
     pub case_sharing_doubt: bool,
-    #[schemars(skip)]
-    pub span: Span,
 }
 
 impl Group {
@@ -62,7 +60,7 @@ pub const KEYS: &[&str] = &["name", "id", "case_sharing", "reporting", "members"
 
 /// The groups of a file, and whether its `groups:` list was there to read.
 pub fn convert(cx: &mut Conv<'_>, f: Fields<'_>) -> (Vec<Group>, bool) {
-    top_list(cx, f, "groups", |cx, mut m, node| {
+    top_list(cx, f, "groups", |cx, mut m| {
         let name = cx.required_string(&mut m, "name");
         let id = cx.opt_string(&mut m, "id");
         let case_sharing = cx.boolean(&mut m, "case_sharing");
@@ -73,7 +71,6 @@ pub fn convert(cx: &mut Conv<'_>, f: Fields<'_>) -> (Vec<Group>, bool) {
         let trouble = cx.take_trouble();
         let members_doubt = trouble.iter().any(|k| k == "members").then(|| scalars(members_node, cx.text));
         let case_sharing_doubt = trouble.iter().any(|k| k == "case_sharing");
-        let span = node.span.clone();
         Some(Group {
             file: cx.file,
             name: name?,
@@ -83,7 +80,6 @@ pub fn convert(cx: &mut Conv<'_>, f: Fields<'_>) -> (Vec<Group>, bool) {
             members,
             members_doubt,
             case_sharing_doubt,
-            span,
         })
     })
 }

@@ -41,7 +41,7 @@ pub const KEYS: &[&str] = &["code", "name", "type", "parent"];
 
 /// The locations of a file, and whether its `locations:` list was there to read.
 pub fn convert(cx: &mut Conv<'_>, f: Fields<'_>) -> (Vec<Location>, bool) {
-    top_list(cx, f, "locations", |cx, mut m, _| {
+    top_list(cx, f, "locations", |cx, mut m| {
         let code = cx.required_string(&mut m, "code");
         let name = cx.required_string(&mut m, "name");
         let location_type = cx.required_string(&mut m, "type");

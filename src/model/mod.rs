@@ -478,7 +478,7 @@ pub fn top_list<'n, T>(
     cx: &mut Conv<'_>,
     mut f: Fields<'n>,
     key: &str,
-    mut item: impl FnMut(&mut Conv<'_>, Fields<'n>, &'n Node) -> Option<T>,
+    mut item: impl FnMut(&mut Conv<'_>, Fields<'n>) -> Option<T>,
 ) -> (Vec<T>, bool) {
     f.entry("format_version");
     let complete = matches!(f.get(key).map(|n| &n.value), Some(Value::Seq(_)));
@@ -487,7 +487,7 @@ pub fn top_list<'n, T>(
     let mut out = Vec::with_capacity(items.len());
     for node in items {
         if let Some(m) = cx.map(node) {
-            out.extend(item(cx, m, node));
+            out.extend(item(cx, m));
         }
     }
     cx.finish(f, &["format_version", key]);

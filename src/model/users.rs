@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 
 use super::{Conv, Fields, FormatVersion, Name, Sp, top_list};
-use crate::source::{FileId, Span};
+use crate::source::FileId;
 
 /// `users/<file>.yaml`: mobile workers.
 #[derive(Debug, Clone, JsonSchema)]
@@ -41,8 +41,6 @@ pub struct User {
     /// `role`, `locations` or `is_active` was reported: owner rules skip the user.
     #[schemars(skip)]
     pub doubt: bool,
-    #[schemars(skip)]
-    pub span: Span,
 }
 
 /// The keys of the file itself.
@@ -51,7 +49,7 @@ pub const KEYS: &[&str] = &["username", "id", "role", "locations", "is_active"];
 
 /// The users of a file, and whether its `users:` list was there to read.
 pub fn convert(cx: &mut Conv<'_>, f: Fields<'_>) -> (Vec<User>, bool) {
-    top_list(cx, f, "users", |cx, mut m, node| {
+    top_list(cx, f, "users", |cx, mut m| {
         let username = cx.required_string(&mut m, "username");
         let id = cx.opt_string(&mut m, "id").map(Box::new);
         let role = cx.opt_string(&mut m, "role");
@@ -59,16 +57,7 @@ pub fn convert(cx: &mut Conv<'_>, f: Fields<'_>) -> (Vec<User>, bool) {
         let is_active = cx.boolean(&mut m, "is_active").is_none_or(|b| b.value);
         cx.finish(m, KEYS);
         let doubt = cx.take_trouble().iter().any(|k| matches!(k.as_str(), "role" | "locations" | "is_active"));
-        Some(User {
-            file: cx.file,
-            username: username?,
-            id,
-            role,
-            locations,
-            is_active,
-            doubt,
-            span: node.span.clone(),
-        })
+        Some(User { file: cx.file, username: username?, id, role, locations, is_active, doubt })
     })
 }
 
@@ -80,6 +69,6 @@ mod tests {
     /// the huge check 30 MB once (an unboxed HQ user id).
     #[test]
     fn a_user_stays_small() {
-        assert!(std::mem::size_of::<super::User>() <= 120, "{} bytes", std::mem::size_of::<super::User>());
+        assert!(std::mem::size_of::<super::User>() <= 104, "{} bytes", std::mem::size_of::<super::User>());
     }
 }
