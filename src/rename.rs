@@ -739,17 +739,11 @@ pub fn rename(sources: &Sources, kind: NameKind, old: &str, new: &str) -> Result
     Ok(Renamed { changes, notes })
 }
 
-/// The diagnostics of a severity that `after` has and `before` has not, each as
-/// `CODE message`: what renaming `old` to `new` brings out. A diagnostic that
-/// names the old name before and the new one after is the same diagnostic; one
-/// reported twice before and three times after is added once.
-pub fn added(before: &[Diagnostic], after: &[Diagnostic], severity: Severity, old: &str, new: &str) -> Vec<String> {
-    Tally::of(before, severity, old, new).added(after)
-}
-
 /// How many diagnostics of a severity a project has, by code and message (a
 /// message's `old` and `new` names as one placeholder), to tell what a rename
-/// adds ([`added`]). Each is kept as a 64-bit hash, not as its text: a
+/// adds ([`Tally::added`]: each as `CODE message`; a diagnostic that names the
+/// old name before and the new one after is the same diagnostic, one reported
+/// twice before and three times after is added once). Each is kept as a 64-bit hash, not as its text: a
 /// project where every one of half a million users lacks an owner has as many
 /// errors, and the language server holds this while it analyses the rename's
 /// result. Two different messages would have to hash alike for an added error
@@ -964,9 +958,9 @@ mod tests {
         ];
         let errors = Tally::of(&before, Severity::Error, "chw", "health.worker").added(&after);
         assert_eq!(errors, ["R001 unknown app `x`", "R001 unknown app `chw`, `health.worker`"]);
-        let warnings = added(&before, &after, Severity::Warning, "chw", "health.worker");
+        let warnings = Tally::of(&before, Severity::Warning, "chw", "health.worker").added(&after);
         assert_eq!(warnings, ["C002 case type `health.worker` nearly matches `visits`"]);
-        assert!(added(&before, &before, Severity::Error, "chw", "health.worker").is_empty());
+        assert!(Tally::of(&before, Severity::Error, "chw", "health.worker").added(&before).is_empty());
     }
 
     #[test]

@@ -721,6 +721,14 @@ fn rename_in_the_editor_is_stopped_by_what_stops_the_command() {
     c.shutdown();
 }
 
+/// Why `caseshare rename` refuses to rename `old` to `new` in the project at
+/// `root`, with its `caseshare.toml`.
+fn command_refusal(root: &Path, kind: caseshare::rename::NameKind, old: &str, new: &str) -> String {
+    let config = caseshare::config::Config::load(root).expect("caseshare.toml");
+    let sources = caseshare::read::read_project(root, root, &config);
+    caseshare::rename::rename(&sources, kind, old, new).expect_err("the command refuses it").to_string()
+}
+
 #[test]
 fn rename_in_the_editor_is_refused_when_it_would_add_an_error_as_the_command_is() {
     // A clinic app beside the CHW app, and C002 (a case type spelt two ways
@@ -730,10 +738,7 @@ fn rename_in_the_editor_is_refused_when_it_would_add_an_error_as_the_command_is(
     let text = "format_version: 2\nname: Clinic App\ncommcare_version: \"2.53.0\"\ncase_sharing: true\nmodules:\n  - name: Visits\n    case_type: visit\n    forms:\n      - {name: Record visit, requires: case}\n";
     std::fs::write(&clinic, text).expect("write");
     std::fs::write(root.join("caseshare.toml"), "[rules]\nC002 = \"error\"\n").expect("write");
-    let config = caseshare::config::Config::load(&root).expect("caseshare.toml");
-    let sources = caseshare::read::read_project(&root, &root, &config);
-    let cli = caseshare::rename::rename(&sources, caseshare::rename::NameKind::CaseType, "visit", "Referral");
-    let refusal = cli.expect_err("the command refuses it").to_string();
+    let refusal = command_refusal(&root, caseshare::rename::NameKind::CaseType, "visit", "Referral");
     assert!(refusal.contains("would add 1 error: C002"), "{refusal}");
 
     let mut c = Client::start(&root);
@@ -770,9 +775,7 @@ fn a_rename_refused_for_an_alias_is_the_commands_refusal_and_the_server_goes_on(
     let groups = root.join("groups/villages.yaml");
     let text = "format_version: 2\ngroups:\n  - {name: Village A, case_sharing: true, members: [&d david]}\n  - {name: Village B, case_sharing: true, members: [maria]}\n  - {name: Reporting, members: [*d]}\n";
     std::fs::write(&groups, text).expect("write");
-    let sources = caseshare::read::read_project(&root, &root, &caseshare::config::Config::default());
-    let cli = caseshare::rename::rename(&sources, caseshare::rename::NameKind::User, "david", "dave");
-    let refusal = cli.expect_err("the command refuses it").to_string();
+    let refusal = command_refusal(&root, caseshare::rename::NameKind::User, "david", "dave");
     assert!(refusal.contains("anchor"), "{refusal}");
 
     let users = root.join("users/chws.yaml");

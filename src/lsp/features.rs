@@ -659,10 +659,11 @@ fn rename(
         )));
     }
     // What refuses a rename without reading a file (NEW exists, OLD is not
-    // defined, NEW is not a name of its kind) is asked now; the edits are made
-    // on the analysis thread, once it has let go of the project's index: each
-    // renamed file is parsed twice there to compare them (2.8 MB for a groups
-    // file of 1,000 groups), and the index and they are not held at once.
+    // defined, NEW is not a name of its kind) is asked now; the edits at the
+    // tokens found are made on the analysis thread, on this snapshot's project,
+    // once it has let go of the project's index: each renamed file is parsed
+    // twice there to compare them (2.8 MB for a groups file of 1,000 groups),
+    // and the index and they are not held at once.
     let text = |f| snap.text(f);
     let found = crate::rename::find_tokens(snap.project(), &text, kind, &token.name, new)
         .map_err(|e| Failure::Refused(e.to_string()))?;
@@ -674,11 +675,12 @@ fn rename(
     // applied, as diagnostics). This snapshot, which holds the index and the
     // diagnostics, goes first, its errors tallied.
     let errors = crate::rename::Tally::of(&snap.diagnostics, Severity::Error, &token.name, new);
+    let mut on = snap.without_index();
+    on.diagnostics = Arc::default();
     drop(snap);
     let (reply, answer) = crossbeam_channel::bounded(1);
-    let asked = events
-        .send(Event::Rename { root: doc.root.clone(), kind, old: token.name, new: new.to_string(), errors, reply })
-        .is_ok();
+    let ask = super::RenameAsk { on, kind, old: token.name, new: new.to_string(), found, errors };
+    let asked = events.send(Event::Rename { root: doc.root.clone(), ask, reply }).is_ok();
     match answer.recv_timeout(super::WAIT) {
         Ok(Some(Ok((changes, added)))) if asked => {
             if !added.is_empty() {
@@ -691,18 +693,19 @@ fn rename(
     }
 }
 
-/// The edits that rename `old` to `new` in the project `snap` analysed (its
-/// texts: the buffers as they were), for the client and as the renamed texts
-/// by path in the project; or why not, as `caseshare rename` says it.
+/// The edits of a rename at the tokens found in the project the request saw
+/// (its texts: the buffers as they were), for the client and as the renamed
+/// texts by path in the project; or why not, as `caseshare rename` says it.
 #[allow(clippy::mutable_key_type)] // see `workspace_edit`
 pub(super) fn rename_edits(
     snap: &Snapshot,
     kind: crate::rename::NameKind,
     old: &str,
     new: &str,
+    found: std::collections::BTreeMap<FileId, Vec<crate::source::Span>>,
 ) -> Result<Renaming, String> {
-    let edits =
-        crate::rename::token_edits(snap.project(), |f| snap.text(f), kind, old, new).map_err(|e| e.to_string())?;
+    let text = |f| snap.text(f);
+    let edits = crate::rename::edits_at(snap.project(), &text, kind, old, new, found).map_err(|e| e.to_string())?;
     let mut changes: HashMap<lsp_types::Uri, Vec<TextEdit>> = HashMap::new();
     let mut texts: Vec<(String, Arc<str>)> = Vec::with_capacity(edits.len());
     for (file, file_edits) in edits {

@@ -67,14 +67,18 @@ enum Event {
     /// project would have after it beyond those `errors` tallies now; or why
     /// it cannot be made. Told on `reply` (`None`: no such project). Nothing
     /// is kept or published.
-    Rename {
-        root: PathBuf,
-        kind: crate::rename::NameKind,
-        old: String,
-        new: String,
-        errors: crate::rename::Tally,
-        reply: Sender<Option<RenameAnswer>>,
-    },
+    Rename { root: PathBuf, ask: RenameAsk, reply: Sender<Option<RenameAnswer>> },
+}
+
+/// A rename the request found the tokens of: the snapshot it saw, without
+/// its index and diagnostics, and its errors tallied.
+struct RenameAsk {
+    on: Snapshot,
+    kind: crate::rename::NameKind,
+    old: String,
+    new: String,
+    found: std::collections::BTreeMap<crate::source::FileId, Vec<crate::source::Span>>,
+    errors: crate::rename::Tally,
 }
 
 /// A rename's edits for the client and the errors it would add, or why not.
@@ -544,7 +548,7 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
         for (i, event) in pending.into_iter().enumerate() {
             let seq = event.seq().unwrap_or_default();
             match event {
-                Event::Rename { root, kind, old, new, errors, reply } => {
+                Event::Rename { root, ask, reply } => {
                     let Some(state) = projects.get_mut(&root) else {
                         let _ = reply.send(None);
                         continue;
@@ -556,17 +560,15 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
                     // diagnostics, are not held at once. Requests that need them
                     // wait for the analysis that follows. Every change sent
                     // before the rename was taken in above.
-                    let Some(old_snapshot) = snapshots.latest(&root) else {
-                        let _ = reply.send(None);
-                        continue;
-                    };
-                    let mut light = old_snapshot.without_index();
-                    light.diagnostics = Arc::default();
-                    drop(old_snapshot);
-                    let light = Arc::new(light);
-                    snapshots.put(&root, light.clone());
-                    let renamed = features::rename_edits(&light, kind, &old, &new);
-                    drop(light);
+                    if let Some(old) = snapshots.latest(&root) {
+                        let mut light = old.without_index();
+                        light.diagnostics = Arc::default();
+                        drop(old);
+                        snapshots.put(&root, Arc::new(light));
+                    }
+                    let RenameAsk { on, kind, old, new, found, errors } = ask;
+                    let renamed = features::rename_edits(&on, kind, &old, &new, found);
+                    drop(on);
                     let answer = renamed.map(|renaming| {
                         let after = state.what_if(&renaming.texts);
                         (renaming.changes, errors.added(&after))

@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{Change, Doc, Plan, Refusal, Sources, parse_kinds, refuse};
+use super::{Change, Doc, Plan, Refusal, Sources, parse_keeping, refuse};
 use crate::check::{CheckResult, check_sources};
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, did_you_mean};
@@ -29,7 +29,7 @@ pub fn enable_sharing(sources: &Sources, apps: &[String], group: Option<&str>) -
     // Every file is parsed for its problems and format; the trees are not kept:
     // the few files this edits are parsed again below (a project of 500,000
     // users does not hold the tree of every file beside its check).
-    let parsed = parse_kinds(sources, |_| false);
+    let parsed = parse_keeping(sources, |_| false);
     if !parsed.problems.is_empty() {
         return Err(refuse(parsed.files, parsed.problems));
     }

@@ -98,7 +98,7 @@ pub struct Parsed {
 /// of the others, the root's span and whether the file is format 1 (a command
 /// that edits a few files of a project of 500,000 users does not hold the tree
 /// of every users file; [`parse_file`] parses one again).
-pub fn parse_kinds(sources: &Sources, keep: impl Fn(&Doc) -> bool + Sync) -> Parsed {
+pub fn parse_keeping(sources: &Sources, keep: impl Fn(&Doc) -> bool + Sync) -> Parsed {
     let readable = sources.readable();
     let each: Vec<(Option<Doc>, Vec<Diagnostic>)> = sources
         .files
@@ -125,7 +125,7 @@ pub fn parse_kinds(sources: &Sources, keep: impl Fn(&Doc) -> bool + Sync) -> Par
     Parsed { root: sources.root.clone(), files: sources.files.clone(), docs, problems }
 }
 
-/// One file of `sources` parsed with its tree (one [`parse_kinds`] did not keep),
+/// One file of `sources` parsed with its tree (one [`parse_keeping`] did not keep),
 /// if it parses to a mapping.
 pub fn parse_file(sources: &Sources, id: FileId) -> Option<Doc> {
     parse_one(id, &sources.files[id.index()]).0
@@ -164,7 +164,7 @@ pub fn migrate(sources: &Sources) -> Result<Vec<Change>, Refusal> {
     // The migrations read format 1 files, and the groups files that format 1
     // users' memberships move into: only those trees are kept (a project at
     // format 2 does not hold the tree of every file to find nothing to do).
-    let mut parsed = parse_kinds(sources, |d| d.legacy);
+    let mut parsed = parse_keeping(sources, |d| d.legacy);
     if !parsed.problems.is_empty() {
         return Err(refuse(parsed.files, parsed.problems));
     }
