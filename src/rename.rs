@@ -731,12 +731,14 @@ pub fn rename(sources: &Sources, kind: NameKind, old: &str, new: &str) -> Result
     if !errors.is_empty() {
         return Err(RenameError::NewErrors(errors));
     }
-    let notes = warnings
-        .added(&after)
-        .into_iter()
-        .map(|w| format!("after this rename `caseshare check` reports a new warning: {w}"))
-        .collect();
-    Ok(Renamed { changes, notes })
+    Ok(Renamed { changes, notes: warning_notes(warnings.added(&after)) })
+}
+
+/// What a rename tells of the warnings it brings out (each `CODE message`, as
+/// [`Tally::added`] gives them): the command prints them, the editor shows them
+/// before the edit is applied or with it.
+pub fn warning_notes(added: Vec<String>) -> Vec<String> {
+    added.into_iter().map(|w| format!("after this rename `caseshare check` reports a new warning: {w}")).collect()
 }
 
 /// How many diagnostics of a severity a project has, by code and message (a

@@ -765,6 +765,72 @@ fn rename_in_the_editor_is_refused_when_it_would_add_an_error_as_the_command_is(
     c.shutdown();
 }
 
+/// A rename that brings out a warning is made, as the command makes it, and
+/// the warning is told with the command's words: as a change annotation the
+/// user confirms, to a client that takes them, or as a message with the edits.
+#[test]
+fn a_rename_that_brings_out_a_warning_says_so_with_the_commands_note() {
+    // A clinic app beside the CHW app: `Referral` in it beside the CHW app's
+    // `referral` is a C002 warning.
+    let root = project("new-warnings");
+    let clinic = root.join("apps/clinic.yaml");
+    let text = "format_version: 2\nname: Clinic App\ncommcare_version: \"2.53.0\"\ncase_sharing: true\nmodules:\n  - name: Visits\n    case_type: visit\n    forms:\n      - {name: Record visit, requires: case}\n";
+    std::fs::write(&clinic, text).expect("write");
+    let config = caseshare::config::Config::load(&root).expect("caseshare.toml");
+    let sources = caseshare::read::read_project(&root, &root, &config);
+    let notes = caseshare::rename::rename(&sources, caseshare::rename::NameKind::CaseType, "visit", "Referral")
+        .expect("the command renames")
+        .notes;
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].contains("new warning: C002 "), "{notes:?}");
+    let (line, col) = line_of(&clinic, "case_type: visit");
+    let col = col + "case_type: ".len() as u32 + 1;
+    let uri = path_to_uri(&clinic);
+
+    // A client that confirms annotated edits: the edit is the same, annotated.
+    let annotations = json!({"workspace": {"workspaceEdit": {
+        "documentChanges": true,
+        "changeAnnotationSupport": {"groupsOnLabel": true},
+    }}});
+    let mut c = Client::start_with(&root, annotations);
+    c.open(&clinic);
+    c.diagnostics(&clinic, |_| true);
+    c.change(&clinic, 7, text);
+    c.diagnostics(&clinic, |_| true);
+    let edit = c.at("textDocument/rename", &clinic, line, col, json!({"newName": "Referral"}));
+    assert!(edit.get("changes").is_none(), "{edit}");
+    let files = edit["documentChanges"].as_array().unwrap_or_else(|| panic!("document changes: {edit}"));
+    assert_eq!(files.len(), 1, "{edit}");
+    // The open buffer's edits are for the version the rename saw.
+    assert_eq!(files[0]["textDocument"], json!({"uri": uri.as_str(), "version": 7}), "{edit}");
+    let edits = files[0]["edits"].as_array().expect("edits");
+    assert_eq!(edits.len(), 1, "{edit}");
+    assert_eq!(edits[0]["newText"], "Referral");
+    let id = edits[0]["annotationId"].as_str().unwrap_or_else(|| panic!("annotated: {edit}"));
+    let annotation = &edit["changeAnnotations"][id];
+    assert_eq!(annotation["needsConfirmation"], true, "{edit}");
+    assert_eq!(annotation["label"], "this rename brings out a new warning", "{edit}");
+    assert_eq!(annotation["description"].as_str(), Some(notes[0].as_str()), "{edit}");
+    // Nothing to confirm for a name no other app spells otherwise.
+    let plain = c.at("textDocument/rename", &clinic, line, col, json!({"newName": "consult"}));
+    assert_eq!(plain["changes"][uri.as_str()].as_array().map(Vec::len), Some(1), "{plain}");
+    assert!(plain.get("changeAnnotations").is_none(), "{plain}");
+    assert!(!c.inbox.iter().any(|n| n.method == "window/showMessage"), "{:#?}", c.inbox);
+    c.shutdown();
+
+    // A client without them: the plain edits, and the note as a warning message.
+    let mut c = Client::start(&root);
+    c.open(&clinic);
+    c.diagnostics(&clinic, |_| true);
+    let edit = c.at("textDocument/rename", &clinic, line, col, json!({"newName": "Referral"}));
+    let edits = edit["changes"][uri.as_str()].as_array().unwrap_or_else(|| panic!("changes: {edit}"));
+    assert_eq!((edits.len(), &edits[0]["newText"]), (1, &json!("Referral")), "{edit}");
+    assert!(edit.get("changeAnnotations").is_none(), "{edit}");
+    let shown: Vec<&Value> = c.inbox.iter().filter(|n| n.method == "window/showMessage").map(|n| &n.params).collect();
+    assert_eq!(shown, [&json!({"type": 2, "message": notes[0]})], "{:#?}", c.inbox);
+    c.shutdown();
+}
+
 /// The server makes a rename's edits after letting go of the project's index:
 /// when the edits themselves are refused (a YAML alias repeats the renamed
 /// token), the refusal is the command's, and the index is built again for the

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::position::Lines;
 use super::state::Snapshot;
-use super::{Document, Event, Snapshots};
+use super::{Client, Document, Event, Snapshots};
 use crate::diagnostic::Severity;
 use crate::load;
 use crate::names::{self, Kind, Token};
@@ -51,6 +51,7 @@ pub fn handle(
     docs: &HashMap<String, Document>,
     snapshots: &Snapshots,
     events: &Sender<Event>,
+    client: &Client,
 ) -> Result<Value, Failure> {
     use lsp_types::request::{
         CodeActionRequest, Completion, GotoDefinition, HoverRequest, PrepareRenameRequest, References, Rename,
@@ -109,7 +110,7 @@ pub fn handle(
         Rename::METHOD => {
             let (doc, pos) = position_params(params, docs)?;
             let new = params.get("newName").and_then(Value::as_str).ok_or(Failure::BadParams("no newName".into()))?;
-            rename(doc, pos, new, snapshots, events)
+            rename(doc, pos, new, snapshots, events).map(|r| renamed(r, docs, client))
         }
         _ => Err(Failure::Unknown),
     }
@@ -620,7 +621,7 @@ fn rename(
     new: &str,
     snapshots: &Snapshots,
     events: &Sender<Event>,
-) -> Result<Value, Failure> {
+) -> Result<Renamed, Failure> {
     let offset = Lines::new(&doc.text).offset(pos);
     // Edits are made on the texts the snapshot took in: only on the buffers as they are.
     let snap = match snapshots.current(&doc.root, true) {
@@ -668,29 +669,85 @@ fn rename(
     let found = crate::rename::find_tokens(snap.project(), &text, kind, &token.name, new)
         .map_err(|e| Failure::Refused(e.to_string()))?;
     if found.is_empty() {
-        return Ok(json!(WorkspaceEdit { changes: Some(HashMap::new()), ..WorkspaceEdit::default() }));
+        return Ok(Renamed::default());
     }
     // As `caseshare rename` does: a rename after which the project has an
-    // error it has not now is refused (its new warnings show once it is
-    // applied, as diagnostics). This snapshot, which holds the index and the
-    // diagnostics, goes first, its errors tallied.
+    // error it has not now is refused, and the warnings it brings out are
+    // told. This snapshot, which holds the index and the diagnostics, goes
+    // first, its errors and warnings tallied.
     let errors = crate::rename::Tally::of(&snap.diagnostics, Severity::Error, &token.name, new);
+    let warnings = crate::rename::Tally::of(&snap.diagnostics, Severity::Warning, &token.name, new);
     let mut on = snap.without_index();
     on.diagnostics = Arc::default();
     drop(snap);
     let (reply, answer) = crossbeam_channel::bounded(1);
-    let ask = super::RenameAsk { on, kind, old: token.name, new: new.to_string(), found, errors };
+    let ask = Box::new(super::RenameAsk { on, kind, old: token.name, new: new.to_string(), found, errors, warnings });
     let asked = events.send(Event::Rename { root: doc.root.clone(), ask, reply }).is_ok();
     match answer.recv_timeout(super::WAIT) {
-        Ok(Some(Ok((changes, added)))) if asked => {
-            if !added.is_empty() {
-                return Err(Failure::Refused(crate::rename::RenameError::NewErrors(added).to_string()));
+        Ok(Some(Ok(super::Renamed { changes, errors, warnings }))) if asked => {
+            if !errors.is_empty() {
+                return Err(Failure::Refused(crate::rename::RenameError::NewErrors(errors).to_string()));
             }
-            Ok(json!(WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() }))
+            Ok(Renamed { changes, notes: crate::rename::warning_notes(warnings) })
         }
         Ok(Some(Err(why))) if asked => Err(Failure::Refused(why)),
         _ => Err(Failure::Refused("the project is still being analysed; try again".into())),
     }
+}
+
+/// A rename the client is to apply: its edits, and what it tells of the
+/// warnings it brings out.
+#[derive(Default)]
+struct Renamed {
+    changes: HashMap<lsp_types::Uri, Vec<TextEdit>>,
+    notes: Vec<String>,
+}
+
+/// The workspace edit of a rename. When it brings out warnings, a client that
+/// takes change annotations is given the edits annotated with them, for the
+/// user to confirm before they are applied (the open buffers' edits at the
+/// versions the rename saw); another is given the plain edits and the notes
+/// as a message, as `caseshare rename` prints them.
+#[allow(clippy::mutable_key_type)] // see `workspace_edit`
+fn renamed(renamed: Renamed, docs: &HashMap<String, Document>, client: &Client) -> Value {
+    use lsp_types::{
+        AnnotatedTextEdit, ChangeAnnotation, DocumentChanges, OneOf, OptionalVersionedTextDocumentIdentifier,
+        TextDocumentEdit,
+    };
+    let Renamed { changes, notes } = renamed;
+    if notes.is_empty() {
+        return json!(WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() });
+    }
+    if !client.annotations {
+        super::show_message(&client.sender, &notes.join("\n"));
+        return json!(WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() });
+    }
+    const ID: &str = "caseshare/new-warnings";
+    let mut files: Vec<(lsp_types::Uri, Vec<TextEdit>)> = changes.into_iter().collect();
+    files.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+    let edits = files
+        .into_iter()
+        .map(|(uri, edits)| TextDocumentEdit {
+            text_document: OptionalVersionedTextDocumentIdentifier {
+                version: docs.values().find(|d| super::uri(&d.path) == uri).map(|d| d.version),
+                uri,
+            },
+            edits: edits
+                .into_iter()
+                .map(|text_edit| OneOf::Right(AnnotatedTextEdit { text_edit, annotation_id: ID.to_string() }))
+                .collect(),
+        })
+        .collect();
+    let label = match notes.len() {
+        1 => "this rename brings out a new warning".to_string(),
+        n => format!("this rename brings out {n} new warnings"),
+    };
+    let annotation = ChangeAnnotation { label, needs_confirmation: Some(true), description: Some(notes.join("\n")) };
+    json!(WorkspaceEdit {
+        document_changes: Some(DocumentChanges::Edits(edits)),
+        change_annotations: Some(HashMap::from([(ID.to_string(), annotation)])),
+        ..WorkspaceEdit::default()
+    })
 }
 
 /// The edits of a rename at the tokens found in the project the request saw

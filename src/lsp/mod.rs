@@ -63,15 +63,15 @@ enum Event {
     /// A project to load (its first file was opened), and its root as the
     /// client names it (through a symbolic link: not `root`).
     Open { root: PathBuf, shown: PathBuf, seq: u64 },
-    /// A rename, before the client applies it: its edits, and the errors the
-    /// project would have after it beyond those `errors` tallies now; or why
-    /// it cannot be made. Told on `reply` (`None`: no such project). Nothing
+    /// A rename, before the client applies it: its edits, and the errors and
+    /// warnings the project would have after it beyond those tallied now; or
+    /// why it cannot be made. Told on `reply` (`None`: no such project). Nothing
     /// is kept or published.
-    Rename { root: PathBuf, ask: RenameAsk, reply: Sender<Option<RenameAnswer>> },
+    Rename { root: PathBuf, ask: Box<RenameAsk>, reply: Sender<Option<RenameAnswer>> },
 }
 
 /// A rename the request found the tokens of: the snapshot it saw, without
-/// its index and diagnostics, and its errors tallied.
+/// its index and diagnostics, and its errors and warnings tallied.
 struct RenameAsk {
     on: Snapshot,
     kind: crate::rename::NameKind,
@@ -79,10 +79,26 @@ struct RenameAsk {
     new: String,
     found: std::collections::BTreeMap<crate::source::FileId, Vec<crate::source::Span>>,
     errors: crate::rename::Tally,
+    warnings: crate::rename::Tally,
 }
 
-/// A rename's edits for the client and the errors it would add, or why not.
-type RenameAnswer = Result<(HashMap<lsp_types::Uri, Vec<lsp_types::TextEdit>>, Vec<String>), String>;
+/// A rename's edits for the client and the errors and warnings it would add
+/// (each `CODE message`), or why not.
+type RenameAnswer = Result<Renamed, String>;
+
+struct Renamed {
+    changes: HashMap<lsp_types::Uri, Vec<lsp_types::TextEdit>>,
+    errors: Vec<String>,
+    warnings: Vec<String>,
+}
+
+/// What the client can do, from its `initialize` params, and where to tell it
+/// things while a request is answered.
+pub(super) struct Client {
+    /// A workspace edit may carry `changeAnnotations` the user confirms.
+    pub annotations: bool,
+    pub sender: Sender<Message>,
+}
 
 impl Event {
     /// The event's number; a rename's question changes nothing, and has none.
@@ -167,6 +183,8 @@ struct Document {
     text: Arc<str>,
     /// Its path, as the client names it.
     path: PathBuf,
+    /// The buffer's version, as the client last numbered it.
+    version: i32,
 }
 
 impl Document {
@@ -194,6 +212,12 @@ pub fn serve_with(connection: Connection, settled: fn()) -> Result<u8, String> {
         .pointer("/capabilities/workspace/didChangeWatchedFiles/dynamicRegistration")
         .and_then(serde_json::Value::as_bool)
         .unwrap_or(false);
+    let edits = params.pointer("/capabilities/workspace/workspaceEdit");
+    let client = Client {
+        annotations: edits.and_then(|e| e.get("changeAnnotationSupport")).is_some_and(serde_json::Value::is_object)
+            && edits.and_then(|e| e.get("documentChanges")).and_then(serde_json::Value::as_bool).unwrap_or(false),
+        sender: connection.sender.clone(),
+    };
     let snapshots: Snapshots = Arc::default();
     let (events, events_rx) = unbounded::<Event>();
     let worker = {
@@ -224,7 +248,7 @@ pub fn serve_with(connection: Connection, settled: fn()) -> Result<u8, String> {
                     )));
                     continue;
                 }
-                let response = respond(&req, &docs, &snapshots, &events);
+                let response = respond(&req, &docs, &snapshots, &events, &client);
                 let _ = connection.sender.send(Message::Response(response));
             }
             Message::Notification(n) => {
@@ -389,7 +413,8 @@ fn notify(n: Notification, docs: &mut HashMap<String, Document>, events: &Sender
             let path = uri_to_path(&key).unwrap_or_else(|| root.join(&rel));
             let shown = shown_root(&path, &rel).unwrap_or_else(|| root.clone());
             let _ = events.send(Event::Open { root: root.clone(), shown, seq: shared.next_seq(&root) });
-            let doc = Document { root, rel, text: p.text_document.text.into(), path };
+            let version = p.text_document.version;
+            let doc = Document { root, rel, text: p.text_document.text.into(), path, version };
             let _ = events.send(doc.event(shared));
             docs.insert(key, doc);
         }
@@ -398,6 +423,7 @@ fn notify(n: Notification, docs: &mut HashMap<String, Document>, events: &Sender
                 return;
             };
             let Some(doc) = docs.get_mut(p.text_document.uri.as_str()) else { return };
+            doc.version = p.text_document.version;
             // The buffer is copied only for a change of a range in it.
             let mut text: Option<String> = None;
             for change in p.content_changes {
@@ -475,8 +501,14 @@ fn reload(root: &Path, docs: &HashMap<String, Document>, events: &Sender<Event>,
     }
 }
 
-fn respond(req: &Request, docs: &HashMap<String, Document>, snapshots: &Snapshots, events: &Sender<Event>) -> Response {
-    match features::handle(req, docs, snapshots, events) {
+fn respond(
+    req: &Request,
+    docs: &HashMap<String, Document>,
+    snapshots: &Snapshots,
+    events: &Sender<Event>,
+    client: &Client,
+) -> Response {
+    match features::handle(req, docs, snapshots, events, client) {
         Ok(value) => Response::new_ok(req.id.clone(), value),
         Err(features::Failure::Unknown) => Response::new_err(
             req.id.clone(),
@@ -566,12 +598,16 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
                         drop(old);
                         snapshots.put(&root, Arc::new(light));
                     }
-                    let RenameAsk { on, kind, old, new, found, errors } = ask;
+                    let RenameAsk { on, kind, old, new, found, errors, warnings } = *ask;
                     let renamed = features::rename_edits(&on, kind, &old, &new, found);
                     drop(on);
                     let answer = renamed.map(|renaming| {
                         let after = state.what_if(&renaming.texts);
-                        (renaming.changes, errors.added(&after))
+                        Renamed {
+                            changes: renaming.changes,
+                            errors: errors.added(&after),
+                            warnings: warnings.added(&after),
+                        }
                     });
                     let _ = reply.send(Some(answer));
                     // Its index was freed here and in the pool; the project's
