@@ -50,27 +50,35 @@ pub enum Outside {
 /// is read or listed. Errors while walking (a folder that cannot be read) are
 /// returned beside the entries.
 pub fn walk(root: &Path) -> (Vec<Entry>, Vec<(String, String)>) {
+    let mut entries = Vec::new();
+    let errors = visit(root, &mut |e| entries.push(e));
+    entries.sort_by(|a, b| a.rel.as_bytes().cmp(b.rel.as_bytes()));
+    (entries, errors)
+}
+
+/// [`walk`], giving each entry to `each` as it is found (in no set order)
+/// instead of gathering them: the errors are returned.
+pub fn visit(root: &Path, each: &mut dyn FnMut(Entry)) -> Vec<(String, String)> {
     let mut w = Walk {
         root: std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()),
-        entries: Vec::new(),
+        each,
         errors: Vec::new(),
         visited: Vec::new(),
     };
     w.folder(root, "");
-    w.entries.sort_by(|a, b| a.rel.as_bytes().cmp(b.rel.as_bytes()));
-    (w.entries, w.errors)
+    w.errors
 }
 
-struct Walk {
+struct Walk<'a> {
     /// The root, resolved: links must resolve below it.
     root: PathBuf,
-    entries: Vec<Entry>,
+    each: &'a mut dyn FnMut(Entry),
     errors: Vec<(String, String)>,
     /// Folders walked, resolved: a link back to one of them is not walked again.
     visited: Vec<PathBuf>,
 }
 
-impl Walk {
+impl Walk<'_> {
     fn folder(&mut self, dir: &Path, rel: &str) {
         if let Ok(real) = std::fs::canonicalize(dir) {
             if self.visited.contains(&real) {
@@ -115,7 +123,7 @@ impl Walk {
                 (true, false) => self.folder(&path, &child_rel),
                 (true, true) => {
                     let kind = FileKind::of_folder(&child_rel);
-                    self.entries.push(Entry {
+                    (self.each)(Entry {
                         rel: child_rel,
                         abs: path,
                         kind,
@@ -126,7 +134,7 @@ impl Walk {
                 (false, outside) => {
                     if let Some(kind) = FileKind::of(&child_rel) {
                         let outside = outside.then_some(Outside::File);
-                        self.entries.push(Entry { rel: child_rel, abs: path, kind, outside, regular });
+                        (self.each)(Entry { rel: child_rel, abs: path, kind, outside, regular });
                     }
                 }
             }

@@ -595,6 +595,37 @@ fn the_server_asks_to_watch_files_when_the_client_can() {
     c.shutdown();
 }
 
+/// A client that does not watch files (Neovim 0.7, Helix) is not left with
+/// what the disk held at start-up: the server looks itself, and takes in files
+/// changed on disk, a write's journal and its removal.
+#[test]
+fn changes_on_disk_are_seen_when_the_client_does_not_watch() {
+    let root = project("poll");
+    let users = root.join("users/chws.yaml");
+    let groups = root.join("groups/villages.yaml");
+    let before = std::fs::read_to_string(&groups).expect("read");
+    let mut c = Client::start(&root);
+    c.open(&users);
+    assert_eq!(c.diagnostics(&users, |_| true), Vec::<Value>::new());
+    // `git checkout` puts David in a second group: G002, in the closed file.
+    std::fs::write(&groups, before.replace("members: [maria]", "members: [maria, david]")).expect("write");
+    let found = c.diagnostics(&groups, |d| !d.is_empty());
+    assert_eq!(found.iter().filter(|d| d["code"] == "G002").count(), 2, "{found:#?}");
+    // A write interrupted in a terminal: F006 and nothing else, in the open file too.
+    let journal = root.join(".caseshare/journal");
+    std::fs::create_dir_all(journal.parent().unwrap()).expect("mkdir");
+    std::fs::write(&journal, "caseshare journal 1\n").expect("write");
+    let found = c.diagnostics(&users, |d| !d.is_empty());
+    assert_eq!(found.iter().map(|d| d["code"].as_str().unwrap()).collect::<Vec<_>>(), ["F006"], "{found:#?}");
+    // Recovered, then the groups file as it was: every diagnostic clears.
+    std::fs::remove_file(&journal).expect("remove");
+    let found = c.diagnostics(&groups, |d| d.iter().any(|d| d["code"] == "G002"));
+    assert!(!found.iter().any(|d| d["code"] == "F006"), "{found:#?}");
+    std::fs::write(&groups, &before).expect("write");
+    assert_eq!(c.diagnostics(&groups, |d| d.is_empty()), Vec::<Value>::new());
+    c.shutdown();
+}
+
 fn actions(c: &mut Client, path: &Path, line: u32) -> Vec<Value> {
     let range = json!({"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}});
     let actions = c.request(

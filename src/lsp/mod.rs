@@ -11,6 +11,7 @@
 //! starts over with the newer text.
 
 mod features;
+mod poll;
 mod position;
 pub mod state;
 pub mod transport;
@@ -229,10 +230,29 @@ pub fn serve_with(connection: Connection, settled: fn()) -> Result<u8, String> {
             .map_err(|e| e.to_string())?
     };
     let mut docs: HashMap<String, Document> = HashMap::new();
+    // A client that does not watch files: the server looks at the disk itself.
+    let mut poll = (!watch).then(|| poll::Poll::new(poll::EVERY));
     let mut shutdown = false;
     // `exit` without `shutdown` first (or the end of the input): 1, as the protocol asks.
     let mut exit_code = 1;
-    while let Ok(msg) = connection.receiver.recv() {
+    loop {
+        let msg = match &mut poll {
+            None => connection.receiver.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            Some(poll) => {
+                // Looked at when due, also while messages keep coming.
+                if poll.wait().is_zero() {
+                    for path in poll.changes() {
+                        on_disk(uri(&path).as_str(), &docs, &events, &snapshots);
+                    }
+                }
+                connection.receiver.recv_timeout(poll.wait())
+            }
+        };
+        let msg = match msg {
+            Ok(msg) => msg,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
         match msg {
             Message::Request(req) => {
                 if req.method == lsp_types::request::Shutdown::METHOD {
@@ -259,7 +279,7 @@ pub fn serve_with(connection: Connection, settled: fn()) -> Result<u8, String> {
                 if n.method == lsp_types::notification::Initialized::METHOD && watch {
                     let _ = connection.sender.send(watch_files());
                 }
-                notify(n, &mut docs, &events, &snapshots);
+                notify(n, &mut docs, &events, &snapshots, poll.as_mut());
             }
             Message::Response(_) => {}
         }
@@ -394,7 +414,13 @@ fn shown_root(path: &Path, rel: &str) -> Option<PathBuf> {
 
 /// A notification, taken whole: a buffer's text (a file's worth at every
 /// keystroke, for clients that send it whole) is moved, never copied.
-fn notify(n: Notification, docs: &mut HashMap<String, Document>, events: &Sender<Event>, shared: &Shared) {
+fn notify(
+    n: Notification,
+    docs: &mut HashMap<String, Document>,
+    events: &Sender<Event>,
+    shared: &Shared,
+    poll: Option<&mut poll::Poll>,
+) {
     use lsp_types::notification::{
         DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
     };
@@ -412,6 +438,9 @@ fn notify(n: Notification, docs: &mut HashMap<String, Document>, events: &Sender
             }
             let path = uri_to_path(&key).unwrap_or_else(|| root.join(&rel));
             let shown = shown_root(&path, &rel).unwrap_or_else(|| root.clone());
+            if let Some(poll) = poll {
+                poll.watch(&root);
+            }
             let _ = events.send(Event::Open { root: root.clone(), shown, seq: shared.next_seq(&root) });
             let version = p.text_document.version;
             let doc = Document { root, rel, text: p.text_document.text.into(), path, version };
@@ -474,20 +503,25 @@ fn notify(n: Notification, docs: &mut HashMap<String, Document>, events: &Sender
                 return;
             };
             for change in p.changes {
-                let key = change.uri.as_str().to_string();
-                match locate(&key) {
-                    Some((root, rel)) if rel == crate::config::FILE => reload(&root, docs, events, shared),
-                    // The buffer wins over the disk (under whichever name it is open).
-                    Some((root, rel)) if docs.values().any(|d| d.root == root && d.rel == rel) => {}
-                    Some((root, rel)) => {
-                        let seq = shared.next_seq(&root);
-                        let _ = events.send(Event::Text { root, rel, text: None, seq });
-                    }
-                    None => {}
-                }
+                on_disk(change.uri.as_str(), docs, events, shared);
             }
         }
         _ => {}
+    }
+}
+
+/// The file at `uri` was made, changed or deleted on disk (the client's
+/// watcher says so, or the server saw it).
+fn on_disk(uri: &str, docs: &HashMap<String, Document>, events: &Sender<Event>, shared: &Shared) {
+    match locate(uri) {
+        Some((root, rel)) if rel == crate::config::FILE => reload(&root, docs, events, shared),
+        // The buffer wins over the disk (under whichever name it is open).
+        Some((root, rel)) if docs.values().any(|d| d.root == root && d.rel == rel) => {}
+        Some((root, rel)) => {
+            let seq = shared.next_seq(&root);
+            let _ = events.send(Event::Text { root, rel, text: None, seq });
+        }
+        None => {}
     }
 }
 
