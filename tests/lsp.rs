@@ -624,6 +624,20 @@ fn changes_on_disk_are_seen_when_the_client_does_not_watch() {
     std::fs::write(&groups, &before).expect("write");
     assert_eq!(c.diagnostics(&groups, |d| d.is_empty()), Vec::<Value>::new());
     c.shutdown();
+
+    // A client that says it can watch and then refuses the registration: the
+    // server looks itself too.
+    let caps = json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}});
+    let mut c = Client::start_with(&root, caps);
+    c.open(&users);
+    c.diagnostics(&users, |_| true);
+    let asked = c.asked.iter().find(|r| r.method == "client/registerCapability").expect("a registration");
+    let refusal = lsp_server::Response::new_err(asked.id.clone(), -32601, "no watching here".into());
+    c.conn.sender.send(Message::Response(refusal)).expect("sent");
+    std::fs::write(&groups, before.replace("members: [maria]", "members: [maria, david]")).expect("write");
+    let found = c.diagnostics(&groups, |d| !d.is_empty());
+    assert_eq!(found.iter().filter(|d| d["code"] == "G002").count(), 2, "{found:#?}");
+    c.shutdown();
 }
 
 fn actions(c: &mut Client, path: &Path, line: u32) -> Vec<Value> {

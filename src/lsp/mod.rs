@@ -281,12 +281,22 @@ pub fn serve_with(connection: Connection, settled: fn()) -> Result<u8, String> {
                 }
                 notify(n, &mut docs, &events, &snapshots, poll.as_mut());
             }
+            // A client that said it could watch files but refused to: the
+            // server looks itself, from now on.
+            Message::Response(r) if r.id == watch_id() && r.response_result.is_err() && poll.is_none() => {
+                let poll = poll.insert(poll::Poll::new(poll::EVERY));
+                docs.values().for_each(|d| poll.watch(&d.root));
+            }
             Message::Response(_) => {}
         }
     }
     drop(events);
     let _ = worker.join();
     Ok(exit_code)
+}
+
+fn watch_id() -> RequestId {
+    RequestId::from("caseshare/watch".to_string())
 }
 
 /// Asks the client to send changes on disk of the project's files, its
@@ -297,7 +307,7 @@ fn watch_files() -> Message {
         .map(|glob| serde_json::json!({"globPattern": glob}))
         .collect();
     Message::Request(Request {
-        id: RequestId::from("caseshare/watch".to_string()),
+        id: watch_id(),
         method: lsp_types::request::RegisterCapability::METHOD.to_string(),
         params: serde_json::json!({"registrations": [{
             "id": "caseshare/watch",
