@@ -137,6 +137,23 @@ if fix then
   check('Y004 clears', vim.wait(10000, function() return #caseshare_diags(groups) == 0 end, 20), caseshare_diags(groups))
 end
 
+-- Neovim 0.7 does not watch files: the server sees a change on disk itself.
+-- Maria's user is deleted in a terminal (the users file is not open): R001 at
+-- her membership; the file as it was again, and it clears.
+local users_path = root .. '/users/chws.yaml'
+local f = io.open(users_path, 'r')
+local users_text = f:read('*a')
+f:close()
+f = io.open(users_path, 'w')
+f:write((users_text:gsub('  %- {username: maria[^\n]*\n', '')))
+f:close()
+check('a file changed on disk is seen', vim.wait(10000, function() return #caseshare_diags(groups, 'R001') == 1 end, 20),
+  caseshare_diags(groups))
+f = io.open(users_path, 'w')
+f:write(users_text)
+f:close()
+check('and put back', vim.wait(10000, function() return #caseshare_diags(groups) == 0 end, 20), caseshare_diags(groups))
+
 vim.lsp.stop_client(client_id)
 print(string.format('neovim: %d failed', failed))
 if failed > 0 then vim.cmd('cquit 1') else vim.cmd('qall!') end
