@@ -115,15 +115,20 @@ impl Config {
         }
         diagnostics
             .into_iter()
-            .filter_map(|mut d| match self.levels.get(d.code()) {
-                None => Some(d),
-                Some(None) => None,
-                Some(Some(level)) => {
-                    d.severity = *level;
-                    Some(d)
-                }
+            .filter_map(|mut d| {
+                d.severity = self.severity(&d)?;
+                Some(d)
             })
             .collect()
+    }
+
+    /// The severity a diagnostic has at these rule levels (`None`: its rule
+    /// is turned off), as [`Config::apply`] gives it.
+    pub fn severity(&self, d: &Diagnostic) -> Option<Severity> {
+        match self.levels.get(d.code()) {
+            None => Some(d.severity),
+            Some(level) => *level,
+        }
     }
 }
 

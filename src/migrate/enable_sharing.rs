@@ -225,10 +225,10 @@ fn without_owner<'p>(ix: &Index<'p>, apps: &[&str]) -> Vec<&'p User> {
 /// The errors of a checked project, as `CODE message` lines, at the levels
 /// `caseshare.toml` gives them (as `check` reports them).
 fn errors(checked: &CheckResult, config: &Config) -> HashSet<String> {
-    config
-        .apply(checked.diagnostics.clone())
+    checked
+        .diagnostics
         .iter()
-        .filter(|d| d.severity == crate::diagnostic::Severity::Error)
+        .filter(|d| config.severity(d) == Some(crate::diagnostic::Severity::Error))
         .map(|d| format!("{} {}", d.code(), d.message))
         .collect()
 }
