@@ -732,6 +732,42 @@ fn completion_replaces_what_is_typed_and_not_in_comments() {
     c.shutdown();
 }
 
+/// The cursor right after a character of several bytes (in a block list, a
+/// flow list over lines, after a byte order mark) is answered, and the server
+/// goes on: it once stepped back one byte into the character, and panicked.
+#[test]
+fn completion_after_a_character_of_several_bytes_is_answered() {
+    let root = project("complete-utf8");
+    let groups = root.join("groups/villages.yaml");
+    let mut c = Client::start(&root);
+    c.open(&groups);
+    c.diagnostics(&groups, |_| true);
+    let head = "format_version: 2\ngroups:\n  - name: A\n    case_sharing: true\n";
+    let cases = [
+        (format!("{head}    members:\n      - é"), 5, "      - é"),
+        (format!("{head}    members: [maria,\n      é]"), 5, "      é"),
+        (format!("{head}    members:\n      - 😀"), 5, "      - 😀"),
+        (format!("\u{feff}{head}    members: [maria]\n"), 0, ""),
+    ];
+    for (version, (text, line, before)) in cases.iter().enumerate() {
+        c.change(&groups, version as i32 + 2, text);
+        c.diagnostics(&groups, |_| true);
+        let col = before.encode_utf16().count() as u32;
+        let items = c.at("textDocument/completion", &groups, *line, col, json!({}));
+        assert!(items.is_null() || items["items"].is_array(), "{text:?}: {items}");
+    }
+    // Still serving: names are completed after an ASCII prefix.
+    let text = format!("{head}    members: [maria, da]\n");
+    c.change(&groups, 9, &text);
+    c.diagnostics(&groups, |_| true);
+    let (line, col) = line_of_text(&text, "[maria, da]");
+    let items = c.at("textDocument/completion", &groups, line, col + "[maria, da".len() as u32, json!({}));
+    let labels: Vec<&str> =
+        items["items"].as_array().expect("items").iter().map(|i| i["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["david"], "{items}");
+    c.shutdown();
+}
+
 fn line_of_text(text: &str, needle: &str) -> (u32, u32) {
     text.lines().enumerate().find_map(|(i, l)| l.find(needle).map(|c| (i as u32, c as u32))).expect("in the text")
 }

@@ -429,7 +429,10 @@ fn unclosed_list(text: &str) -> Option<usize> {
         if end == 0 {
             return None;
         }
-        let start = text[..end.saturating_sub(1)].rfind('\n').map_or(0, |i| i + 1);
+        // The line's own break is not where it starts (the cursor's line may
+        // end in a character of several bytes: no byte is stepped back over).
+        let before = &text[..end];
+        let start = before.strip_suffix('\n').unwrap_or(before).rfind('\n').map_or(0, |i| i + 1);
         let line = &text[start..end];
         end = start;
         Some((start, line))

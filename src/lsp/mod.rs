@@ -268,7 +268,7 @@ pub fn serve_with(connection: Connection, settled: fn()) -> Result<u8, String> {
                     )));
                     continue;
                 }
-                let response = respond(&req, &docs, &snapshots, &events, &client);
+                let response = guarded(&req, || respond(&req, &docs, &snapshots, &events, &client));
                 let _ = connection.sender.send(Message::Response(response));
             }
             Message::Notification(n) => {
@@ -297,6 +297,24 @@ pub fn serve_with(connection: Connection, settled: fn()) -> Result<u8, String> {
 
 fn watch_id() -> RequestId {
     RequestId::from("caseshare/watch".to_string())
+}
+
+/// A request's answer, or an internal error if answering it panicked (the
+/// panic is told on standard error, as any): one request that trips on a bug
+/// does not end the server, whose state requests only read.
+fn guarded(req: &Request, answer: impl FnOnce() -> Response) -> Response {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(answer)).unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Response::new_err(
+            req.id.clone(),
+            ErrorCode::InternalError as i32,
+            format!("caseshare failed to answer `{}`: {why}", req.method),
+        )
+    })
 }
 
 /// Asks the client to send changes on disk of the project's files, its
@@ -985,4 +1003,21 @@ pub fn spawn_in_memory() -> (Connection, thread::JoinHandle<Result<(), String>>)
 /// A request id for the helpers of tests and benchmarks.
 pub fn request(id: i32, method: &str, params: serde_json::Value) -> Message {
     Message::Request(Request { id: RequestId::from(id), method: method.to_string(), params })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_that_panics_is_answered_with_an_internal_error() {
+        let req = Request::new(RequestId::from(7), "textDocument/hover".into(), serde_json::Value::Null);
+        let failed = guarded(&req, || panic!("index {} out of range", 3));
+        assert_eq!(failed.id, RequestId::from(7));
+        let error = failed.response_result.expect_err("an error");
+        assert_eq!(error.code, ErrorCode::InternalError as i32);
+        assert_eq!(error.message, "caseshare failed to answer `textDocument/hover`: index 3 out of range");
+        let fine = guarded(&req, || Response::new_ok(req.id.clone(), 1));
+        assert_eq!(fine.response_result.expect("answered"), serde_json::json!(1));
+    }
 }
