@@ -60,7 +60,8 @@ pub fn parse(file: &SourceFile) -> Vec<Allow> {
 }
 
 /// The byte where a line's comment starts: a `#` at the start or after white space,
-/// outside quotes.
+/// outside quotes (a byte order mark before it, at the start of a file, is no
+/// character of the line: YAML reads the stream without it).
 fn comment_start(line: &str) -> Option<usize> {
     let mut quote: Option<char> = None;
     let mut prev_space = true;
@@ -72,7 +73,7 @@ fn comment_start(line: &str) -> Option<usize> {
             None if (c == '"' || c == '\'') && prev_space => quote = Some(c),
             None => {}
         }
-        prev_space = c.is_whitespace() || c == '[' || c == '{' || c == ',';
+        prev_space = c.is_whitespace() || c == '[' || c == '{' || c == ',' || (c == '\u{feff}' && i == 0);
     }
     None
 }

@@ -45,3 +45,13 @@ fn an_allow_elsewhere_is_x001_and_silences_nothing() {
     assert!(found[0].starts_with("X001 `allow G002` suppresses nothing") || found[1].starts_with("X001"), "{found:?}");
     assert!(found.iter().any(|c| c.starts_with("G002 user `david` has 2 case owners")), "{found:?}");
 }
+
+#[test]
+fn an_allow_on_the_first_line_after_a_byte_order_mark_counts() {
+    // The quick fix "allow CODE here" puts it there for a problem on line 1.
+    let groups = "\u{feff}# caseshare: allow G002 -- reviewed\ngroups: [{name: A, case_sharing: true, members: [david]}, {name: B, case_sharing: true, members: [david]}]\nformat_version: 2\n";
+    assert_eq!(codes(groups, APP), Vec::<String>::new());
+    let unused = "\u{feff}# caseshare: allow G003\nformat_version: 2\ngroups: []\n";
+    let found = codes(unused, APP);
+    assert!(found.iter().any(|c| c.starts_with("X001 `allow G003` suppresses nothing")), "{found:?}");
+}
