@@ -640,6 +640,35 @@ fn changes_on_disk_are_seen_when_the_client_does_not_watch() {
     c.shutdown();
 }
 
+/// A file opened before its folder is a project (`project.yaml` came later: a
+/// checkout, a new project made around open files) is served once it is one.
+#[test]
+fn a_file_opened_before_its_folder_is_a_project_is_served_once_it_is() {
+    let base = project("late");
+    let root = std::env::temp_dir().join(format!("caseshare-lsp-{}-late-project", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("groups")).expect("mkdir");
+    let root = std::fs::canonicalize(&root).expect("exists");
+    let groups = root.join("groups/villages.yaml");
+    let text = std::fs::read_to_string(base.join("groups/villages.yaml")).expect("read");
+    std::fs::write(&groups, &text).expect("write");
+    let mut c = Client::start(&root);
+    c.open(&groups);
+    let (line, col) = line_of(&groups, "david");
+    assert!(c.at("textDocument/definition", &groups, line, col + 1, json!({})).is_null());
+    // The rest of the project is made, and `project.yaml` opened; then the
+    // buffer is edited: it is checked with the project.
+    common::copy_tree(&base, &root);
+    std::fs::write(&groups, &text).expect("write");
+    c.open(&root.join("project.yaml"));
+    c.change(&groups, 2, &text.replace("members: [maria]", "members: [maria, ghost]"));
+    let found = c.diagnostics(&groups, |d| !d.is_empty());
+    assert_eq!(found.iter().map(|d| d["code"].as_str().unwrap()).collect::<Vec<_>>(), ["R001"], "{found:#?}");
+    let def = c.at("textDocument/definition", &groups, line, col + 1, json!({}));
+    assert!(def[0]["uri"].as_str().is_some_and(|u| u.ends_with("users/chws.yaml")), "{def}");
+    c.shutdown();
+}
+
 fn actions(c: &mut Client, path: &Path, line: u32) -> Vec<Value> {
     let range = json!({"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}});
     let actions = c.request(

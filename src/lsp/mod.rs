@@ -230,6 +230,7 @@ pub fn serve_with(connection: Connection, settled: fn()) -> Result<u8, String> {
             .map_err(|e| e.to_string())?
     };
     let mut docs: HashMap<String, Document> = HashMap::new();
+    let mut strays: HashMap<String, Stray> = HashMap::new();
     // A client that does not watch files: the server looks at the disk itself.
     let mut poll = (!watch).then(|| poll::Poll::new(poll::EVERY));
     let mut shutdown = false;
@@ -279,7 +280,7 @@ pub fn serve_with(connection: Connection, settled: fn()) -> Result<u8, String> {
                 if n.method == lsp_types::notification::Initialized::METHOD && watch {
                     let _ = connection.sender.send(watch_files());
                 }
-                notify(n, &mut docs, &events, &snapshots, poll.as_mut());
+                notify(n, &mut docs, &mut strays, &events, &snapshots, poll.as_mut());
             }
             // A client that said it could watch files but refused to: the
             // server looks itself, from now on.
@@ -445,6 +446,7 @@ fn shown_root(path: &Path, rel: &str) -> Option<PathBuf> {
 fn notify(
     n: Notification,
     docs: &mut HashMap<String, Document>,
+    strays: &mut HashMap<String, Stray>,
     events: &Sender<Event>,
     shared: &Shared,
     poll: Option<&mut poll::Poll>,
@@ -458,52 +460,38 @@ fn notify(
                 return;
             };
             let key = p.text_document.uri.as_str().to_string();
-            let Some((root, rel)) = locate(&key) else { return };
-            // `caseshare.toml` counts as saved, not as typed: a half-typed one
-            // would load the project again at every keystroke.
-            if rel == crate::config::FILE {
-                return;
+            let (text, version) = (p.text_document.text.into(), p.text_document.version);
+            let mut poll = poll;
+            if let Err(text) = open(&key, text, version, docs, events, shared, poll.as_deref_mut()) {
+                strays.insert(key, Stray { text, version });
             }
-            let path = uri_to_path(&key).unwrap_or_else(|| root.join(&rel));
-            let shown = shown_root(&path, &rel).unwrap_or_else(|| root.clone());
-            if let Some(poll) = poll {
-                poll.watch(&root);
-            }
-            let _ = events.send(Event::Open { root: root.clone(), shown, seq: shared.next_seq(&root) });
-            let version = p.text_document.version;
-            let doc = Document { root, rel, text: p.text_document.text.into(), path, version };
-            let _ = events.send(doc.event(shared));
-            docs.insert(key, doc);
+            // A file opened (`project.yaml` made and opened) may make a folder a project.
+            adopt(strays, docs, events, shared, poll);
         }
         DidChangeTextDocument::METHOD => {
             let Ok(p) = serde_json::from_value::<lsp_types::DidChangeTextDocumentParams>(n.params) else {
                 return;
             };
-            let Some(doc) = docs.get_mut(p.text_document.uri.as_str()) else { return };
-            doc.version = p.text_document.version;
-            // The buffer is copied only for a change of a range in it.
-            let mut text: Option<String> = None;
-            for change in p.content_changes {
-                match change.range {
-                    Some(range) => {
-                        let text = text.get_or_insert_with(|| doc.text.to_string());
-                        let lines = Lines::new(text);
-                        let (start, end) = (lines.offset(range.start), lines.offset(range.end));
-                        if start <= end {
-                            text.replace_range(start..end, &change.text);
-                        }
-                    }
-                    None => text = Some(change.text),
+            let key = p.text_document.uri.as_str();
+            if let Some(doc) = docs.get_mut(key) {
+                doc.version = p.text_document.version;
+                if let Some(text) = changed(&doc.text, p.content_changes) {
+                    doc.text = text.into();
+                    let _ = events.send(doc.event(shared));
                 }
+            } else if let Some(stray) = strays.get_mut(key) {
+                stray.version = p.text_document.version;
+                if let Some(text) = changed(&stray.text, p.content_changes) {
+                    stray.text = text.into();
+                }
+                adopt(strays, docs, events, shared, poll);
             }
-            let Some(text) = text else { return };
-            doc.text = text.into();
-            let _ = events.send(doc.event(shared));
         }
         DidCloseTextDocument::METHOD => {
             let Ok(p) = serde_json::from_value::<lsp_types::DidCloseTextDocumentParams>(n.params) else {
                 return;
             };
+            strays.remove(p.text_document.uri.as_str());
             if let Some(doc) = docs.remove(p.text_document.uri.as_str()) {
                 // The same file may be open under another name: its buffer stays.
                 match docs.values().find(|d| d.root == doc.root && d.rel == doc.rel) {
@@ -533,9 +521,83 @@ fn notify(
             for change in p.changes {
                 on_disk(change.uri.as_str(), docs, events, shared);
             }
+            adopt(strays, docs, events, shared, poll);
         }
         _ => {}
     }
+}
+
+/// A buffer open in no project (no `project.yaml` above it, yet).
+struct Stray {
+    text: Arc<str>,
+    version: i32,
+}
+
+/// Takes in the buffer at `key` (a URI) of the project it is in, or gives its
+/// text back when it is in none.
+fn open(
+    key: &str,
+    text: Arc<str>,
+    version: i32,
+    docs: &mut HashMap<String, Document>,
+    events: &Sender<Event>,
+    shared: &Shared,
+    poll: Option<&mut poll::Poll>,
+) -> Result<(), Arc<str>> {
+    let Some((root, rel)) = locate(key) else { return Err(text) };
+    // `caseshare.toml` counts as saved, not as typed: a half-typed one
+    // would load the project again at every keystroke.
+    if rel == crate::config::FILE {
+        return Ok(());
+    }
+    let path = uri_to_path(key).unwrap_or_else(|| root.join(&rel));
+    let shown = shown_root(&path, &rel).unwrap_or_else(|| root.clone());
+    if let Some(poll) = poll {
+        poll.watch(&root);
+    }
+    let _ = events.send(Event::Open { root: root.clone(), shown, seq: shared.next_seq(&root) });
+    let doc = Document { root, rel, text, path, version };
+    let _ = events.send(doc.event(shared));
+    docs.insert(key.to_string(), doc);
+    Ok(())
+}
+
+/// The buffers open in no project that are in one now (its `project.yaml`
+/// was made since) are taken in, as if opened now.
+fn adopt(
+    strays: &mut HashMap<String, Stray>,
+    docs: &mut HashMap<String, Document>,
+    events: &Sender<Event>,
+    shared: &Shared,
+    mut poll: Option<&mut poll::Poll>,
+) {
+    let keys: Vec<String> = strays.keys().cloned().collect();
+    for key in keys {
+        let Some(Stray { text, version }) = strays.remove(&key) else { continue };
+        if let Err(text) = open(&key, text, version, docs, events, shared, poll.as_deref_mut()) {
+            strays.insert(key, Stray { text, version });
+        }
+    }
+}
+
+/// A buffer's text after a `didChange`'s changes (`None`: none changed it);
+/// it is copied only for a change of a range in it.
+fn changed(now: &Arc<str>, changes: Vec<lsp_types::TextDocumentContentChangeEvent>) -> Option<String> {
+    let mut text: Option<String> = None;
+    for change in changes {
+        match change.range {
+            Some(range) => {
+                let text = text.get_or_insert_with(|| now.to_string());
+                let lines = Lines::new(text);
+                let (start, end) = (lines.offset(range.start), lines.offset(range.end));
+                if start <= end {
+                    text.replace_range(start..end, &change.text);
+                }
+            }
+            None => text = Some(change.text),
+        }
+    }
+    text
 }
 
 /// The file at `uri` was made, changed or deleted on disk (the client's
