@@ -11,7 +11,8 @@ use std::sync::OnceLock;
 static AFTER_LOAD: OnceLock<fn()> = OnceLock::new();
 
 /// Sets what runs once a project's files are loaded, and in the language
-/// server after each analysis is published (the first setting stays).
+/// server after each analysis is published and after it looks at the disk
+/// itself (the first setting stays).
 pub fn set_after_load(hook: fn()) {
     let _ = AFTER_LOAD.set(hook);
 }

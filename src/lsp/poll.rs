@@ -46,14 +46,16 @@ impl Poll {
         Poll { every, next: Instant::now() + every, roots: HashMap::new() }
     }
 
-    /// Starts looking at the project at `root`, if it is new: what its files
-    /// are now is what later looks compare with.
-    pub fn watch(&mut self, root: &Path) {
-        if !self.roots.contains_key(root) {
-            let mut seen = Seen::default();
-            look(root, &mut seen, &mut |_| {});
-            self.roots.insert(root.to_path_buf(), seen);
+    /// Starts looking at the project at `root`, if it is new (`true`): what
+    /// its files are now is what later looks compare with.
+    pub fn watch(&mut self, root: &Path) -> bool {
+        if self.roots.contains_key(root) {
+            return false;
         }
+        let mut seen = Seen::default();
+        look(root, &mut seen, &mut |_| {});
+        self.roots.insert(root.to_path_buf(), seen);
+        true
     }
 
     /// How long until the next look.
