@@ -378,7 +378,7 @@ fn loaded(path: Option<&Path>) -> Result<caseshare::Project, String> {
 /// Writes an exported workbook through the one writer.
 fn write_workbook(out_file: &Path, bytes: Vec<u8>) -> Result<(), String> {
     let dir = out_file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let file = write::FileWrite { path: out_file.to_path_buf(), contents: bytes, create: false };
+    let file = write::FileWrite { path: out_file.to_path_buf(), contents: bytes, create: false, read: None };
     write::commit_files(dir, &[file]).map_err(|e| e.to_string())
 }
 

@@ -274,7 +274,7 @@ fn enable_sharing_never_overwrites_a_file_it_was_not_shown() {
     // And the writer itself refuses to create over an existing file.
     let e = write::commit_files(
         &dir,
-        &[write::FileWrite { path: dir.join("project.yaml"), contents: b"x".to_vec(), create: true }],
+        &[write::FileWrite { path: dir.join("project.yaml"), contents: b"x".to_vec(), create: true, read: None }],
     )
     .expect_err("exists");
     assert!(e.to_string().contains("exists already; nothing was written"), "{e}");
@@ -291,6 +291,63 @@ fn two_links_to_one_file_are_refused_before_writing() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("are one file (a link); nothing was written"), "{err}");
     assert_eq!(snapshot(&dir), before);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(unix)]
+#[test]
+fn two_hard_links_to_one_file_are_refused_before_writing() {
+    // A hard link is one file under two names: writing each name would split them.
+    let dir = copy("user-groups", "two-hard-links");
+    std::fs::hard_link(dir.join("users/chws.yaml"), dir.join("users/again.yaml")).unwrap();
+    let before = snapshot(&dir);
+    let out = caseshare(&dir).args(["migrate", "--write"]).assert().code(2).get_output().clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("are one file (a link); nothing was written"), "{err}");
+    assert_eq!(snapshot(&dir), before);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Two writers that read the project before either wrote: the second one's
+/// files are not what it read any more, and it writes nothing, rather than
+/// undo the first one's change (a rename of David beside one of Village A).
+#[test]
+fn a_file_changed_since_the_command_read_it_is_not_written() {
+    let dir = fresh("changed", &[("project.yaml", "format_version: 2\ndomain: d1\n"), ("users/u.yaml", "users: []\n")]);
+    let read = "format_version: 2\ndomain: d1\n";
+    let change = |rel: &str, before: &str, after: &str| write::Change {
+        rel: rel.into(),
+        display: rel.into(),
+        abs: dir.join(rel),
+        before: Some(before.into()),
+        after: after.into(),
+    };
+    // Another writer (or an editor's save) changed the file meanwhile.
+    std::fs::write(dir.join("project.yaml"), "format_version: 2\ndomain: d2\n").unwrap();
+    let before = snapshot(&dir);
+    let changes = [
+        change("users/u.yaml", "users: []\n", "users: [{username: a}]\n"),
+        change("project.yaml", read, "format_version: 2\ndomain: d3\n"),
+    ];
+    let e = write::commit(&dir, &changes).expect_err("changed");
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "`{}` changed since caseshare read it; nothing was written: run the command again",
+            dir.join("project.yaml").display()
+        )
+    );
+    assert_eq!(snapshot(&dir), before, "nothing written, nothing left behind");
+    // As read, it is written.
+    let now = "format_version: 2\ndomain: d2\n";
+    let changes = [change("project.yaml", now, "format_version: 2\ndomain: d3\n")];
+    write::commit(&dir, &changes).expect("written");
+    assert_eq!(std::fs::read_to_string(dir.join("project.yaml")).unwrap(), "format_version: 2\ndomain: d3\n");
+    // A new file that came meanwhile is not overwritten either.
+    let new = write::Change { before: None, ..change("users/v.yaml", "", "users: []\n") };
+    std::fs::write(dir.join("users/v.yaml"), "users: [{username: b}]\n").unwrap();
+    let e = write::commit(&dir, &[new]).expect_err("exists");
+    assert!(e.to_string().contains("exists already; nothing was written"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

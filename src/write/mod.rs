@@ -4,8 +4,11 @@
 //! killed at any instant (SPEC section 7):
 //!
 //! 1. Preflight: refuse a read-only target, a "new" file that exists, and two
-//!    paths that are one file, before anything is written.
-//! 2. Take the project's lock and write the journal's intent
+//!    paths that are one file (a symbolic or a hard link), before anything is
+//!    written.
+//! 2. Take the project's lock; refuse a file that changed since the command
+//!    read it (another writer's, or an editor's save) or a new one that came
+//!    meanwhile; write the journal's intent
 //!    (`.caseshare/journal` at the root: every target with the hashes of its old
 //!    and new content, and the names of its staged file and backup), fsynced.
 //! 3. Stage every new content beside its target (same mode, fsynced) and keep
@@ -75,7 +78,12 @@ pub fn commit(root: &Path, changes: &[Change]) -> Result<(), WriteError> {
 pub fn files_of(changes: &[Change]) -> Vec<FileWrite> {
     changes
         .iter()
-        .map(|c| FileWrite { path: c.abs.clone(), contents: c.after.as_bytes().to_vec(), create: c.before.is_none() })
+        .map(|c| FileWrite {
+            path: c.abs.clone(),
+            contents: c.after.as_bytes().to_vec(),
+            create: c.before.is_none(),
+            read: c.before.as_ref().map(|b| journal::hash(b.as_bytes())),
+        })
         .collect()
 }
 
@@ -86,6 +94,10 @@ pub struct FileWrite {
     pub contents: Vec<u8>,
     /// A new file: it must not exist yet.
     pub create: bool,
+    /// What the command read of the file and made the new content from, as
+    /// [`journal::hash`] gives it: the file must hold it still when the
+    /// project's lock is taken (`None`: whatever it holds is replaced).
+    pub read: Option<String>,
 }
 
 /// A point in the commit where a test may inject a failure.
@@ -106,6 +118,8 @@ pub enum WriteError {
     Exists(PathBuf),
     #[error("`{}` and `{}` are one file (a link); nothing was written", .0.display(), .1.display())]
     SameFile(PathBuf, PathBuf),
+    #[error("`{}` changed since caseshare read it; nothing was written: run the command again", .0.display())]
+    Changed(PathBuf),
     #[error("another caseshare is writing to the project in `{}`; nothing was written", .0.display())]
     Busy(PathBuf),
     #[error(
@@ -160,10 +174,16 @@ pub fn commit_files_with(
     for (f, (path, meta)) in files.iter().zip(&targets) {
         let dir = path.parent().unwrap_or(Path::new("."));
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        // Under the lock, the files are as the command read them: a second
+        // writer that read them before this one wrote would lose its changes.
         let old = match meta {
             Some(_) => Some(journal::hash(&fs::read(path).map_err(|source| failed(path, source))?)),
+            None if fs::symlink_metadata(path).is_ok() => return Err(WriteError::Exists(f.path.clone())),
             None => None,
         };
+        if f.read.is_some() && old != f.read {
+            return Err(WriteError::Changed(f.path.clone()));
+        }
         entries.push(journal::Entry {
             target: path.clone(),
             staged: dir.join(format!(".{name}.caseshare-{pid}.tmp")),
@@ -254,6 +274,8 @@ fn failed(path: &Path, source: std::io::Error) -> WriteError {
 fn preflight(files: &[FileWrite]) -> Result<Vec<(PathBuf, Option<fs::Metadata>)>, WriteError> {
     let mut targets = Vec::with_capacity(files.len());
     let mut seen: std::collections::HashMap<PathBuf, &Path> = std::collections::HashMap::new();
+    #[cfg(unix)]
+    let mut inodes: std::collections::HashMap<(u64, u64), &Path> = std::collections::HashMap::new();
     for f in files {
         let exists = fs::symlink_metadata(&f.path).is_ok();
         if exists && f.create {
@@ -271,6 +293,14 @@ fn preflight(files: &[FileWrite]) -> Result<Vec<(PathBuf, Option<fs::Metadata>)>
         };
         if let Some(other) = seen.insert(path.clone(), &f.path) {
             return Err(WriteError::SameFile(other.to_path_buf(), f.path.clone()));
+        }
+        // Two names of one file (a hard link): writing one would split them.
+        #[cfg(unix)]
+        if let Some(m) = &meta {
+            use std::os::unix::fs::MetadataExt;
+            if let Some(other) = inodes.insert((m.dev(), m.ino()), &f.path) {
+                return Err(WriteError::SameFile(other.to_path_buf(), f.path.clone()));
+            }
         }
         targets.push((path, meta));
     }
