@@ -351,6 +351,50 @@ fn a_file_changed_since_the_command_read_it_is_not_written() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A write killed after its commit point, and one of its files edited before
+/// the recovery: going forward would overwrite the edit, so nothing is moved
+/// in; going back keeps the edit and puts the other file back.
+#[test]
+fn an_edit_made_after_a_crash_is_not_overwritten_by_the_recovery() {
+    use caseshare::write::journal::hash;
+    let dir = fresh("edited-after-crash", &[("project.yaml", "domain: d1\n"), ("users/u.yaml", "users: []\n")]);
+    let files = [("project.yaml", "domain: d1\n", "domain: d2\n"), ("users/u.yaml", "users: []\n", "users: [a]\n")];
+    let mut intent = format!("{}\n", serde_json::json!({"journal": 1}));
+    for (rel, old, new) in files {
+        let (folder, name) = rel.rsplit_once('/').map_or(("", rel), |(f, n)| (f, n));
+        let staged = if folder.is_empty() {
+            format!(".{name}.caseshare-1.tmp")
+        } else {
+            format!("{folder}/.{name}.caseshare-1.tmp")
+        };
+        let backup = staged.replace(".tmp", ".orig");
+        std::fs::write(dir.join(&staged), new).unwrap();
+        std::fs::hard_link(dir.join(rel), dir.join(&backup)).unwrap();
+        let line = serde_json::json!({
+            "target": rel, "staged": staged, "backup": backup,
+            "old": hash(old.as_bytes()), "new": hash(new.as_bytes()),
+        });
+        intent.push_str(&format!("{line}\n"));
+    }
+    let commit = serde_json::json!({"commit": 2, "check": hash(intent.as_bytes())});
+    std::fs::create_dir_all(dir.join(".caseshare")).unwrap();
+    std::fs::write(dir.join(".caseshare/journal"), format!("{intent}{commit}\n")).unwrap();
+    // Edited after the crash (a new file, not the old one changed in place).
+    std::fs::remove_file(dir.join("users/u.yaml")).unwrap();
+    std::fs::write(dir.join("users/u.yaml"), "users: [b]\n").unwrap();
+    let out = caseshare(&dir).arg("recover").assert().code(2).get_output().clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("users/u.yaml") && err.contains("changed after the write was interrupted"), "{err}");
+    assert_eq!(std::fs::read_to_string(dir.join("project.yaml")).unwrap(), "domain: d1\n", "nothing moved in");
+    assert_eq!(std::fs::read_to_string(dir.join("users/u.yaml")).unwrap(), "users: [b]\n");
+    assert!(dir.join(".caseshare/journal").exists());
+    caseshare(&dir).args(["recover", "--rollback"]).assert().code(0);
+    assert_eq!(std::fs::read_to_string(dir.join("project.yaml")).unwrap(), "domain: d1\n");
+    assert_eq!(std::fs::read_to_string(dir.join("users/u.yaml")).unwrap(), "users: [b]\n", "the edit is kept");
+    assert!(!dir.join(".caseshare").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A write killed while cleaning up (every file in place, the journal marked
 /// done, some backups already removed) is finished, even on `--rollback`: it can
 /// no longer be undone, and recovery says so and leaves no stray file.

@@ -301,16 +301,34 @@ pub fn recover(root: &Path, rollback: bool) -> Result<Option<Recovery>, RecoverE
     // A finished write (its clean-up interrupted) can only be finished.
     let finished_already = read.done && rollback;
     let forward = read.complete && (!rollback || read.done);
-    for e in &read.entries {
-        if forward {
+    // Forward: every file is checked before any is moved in. One not moved in
+    // yet must hold its old content (or not be there, if it is new): a change
+    // made to it since (an edit after the crash) is not overwritten.
+    if forward {
+        for e in &read.entries {
+            let now = fs::read(&e.target).map(|t| hash(&t)).ok();
             if e.staged.exists() {
                 let staged = fs::read(&e.staged).map_err(|x| stuck(&e.staged, x.to_string()))?;
                 if hash(&staged) != e.new {
                     return Err(stuck(&e.staged, "the staged file does not hold the journalled content".into()));
                 }
-                fs::rename(&e.staged, &e.target).map_err(|x| stuck(&e.target, x.to_string()))?;
-            } else if fs::read(&e.target).map(|t| hash(&t)).ok().as_deref() != Some(e.new.as_str()) {
+                if now != e.old && now.as_deref() != Some(e.new.as_str()) {
+                    return Err(stuck(
+                        &e.target,
+                        "it was changed after the write was interrupted: `caseshare recover --rollback` keeps that \
+                         change and puts the other files back"
+                            .into(),
+                    ));
+                }
+            } else if now.as_deref() != Some(e.new.as_str()) {
                 return Err(stuck(&e.target, "neither it nor its staged file holds the new content".into()));
+            }
+        }
+    }
+    for e in &read.entries {
+        if forward {
+            if e.staged.exists() {
+                fs::rename(&e.staged, &e.target).map_err(|x| stuck(&e.target, x.to_string()))?;
             }
         } else {
             let now = fs::read(&e.target).map(|t| hash(&t)).ok();
