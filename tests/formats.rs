@@ -151,6 +151,30 @@ fn multibyte_names_give_the_right_positions_in_every_format() {
     assert!(human.contains(&format!("[groups/villages.yaml:{line}:{col}]")), "{human}");
 }
 
+/// A file's path in SARIF is a URI reference: a space, `#`, `%` or a letter
+/// outside ASCII in its name is percent-encoded, or code scanning would point
+/// at another file (`#` starts a fragment).
+#[test]
+fn sarif_paths_are_percent_encoded() {
+    let dir = temp("sarif-uri");
+    common::copy_tree(&common::fixtures().join("rules/base"), &dir);
+    let text = std::fs::read_to_string(dir.join("groups/villages.yaml")).expect("read");
+    std::fs::remove_file(dir.join("groups/villages.yaml")).expect("remove");
+    std::fs::write(dir.join("groups/v 1 #a %é.yaml"), text.replacen("case_sharing: true", "case_sharing: yes", 1))
+        .expect("write");
+    let (_, sarif, _) = run(&dir, &["check", "--format", "sarif"]);
+    let doc: Value = serde_json::from_str(&sarif).expect("SARIF");
+    let uris: Vec<&str> = doc["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().expect("uri"))
+        .collect();
+    assert!(!uris.is_empty(), "{sarif}");
+    assert!(uris.iter().all(|u| *u == "groups/v%201%20%23a%20%25%C3%A9.yaml"), "{uris:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn deny_warnings_statistics_and_quiet() {
     let dir = common::rule_fixture("G005", "invalid");

@@ -392,15 +392,7 @@ pub fn uri_to_path(uri: &str) -> Option<PathBuf> {
 
 /// The `file:` URI of a path.
 pub fn path_to_uri(path: &Path) -> String {
-    let mut out = String::from("file://");
-    for b in path.to_string_lossy().bytes() {
-        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    format!("file://{}", crate::report::uri_path(&path.to_string_lossy()))
 }
 
 fn uri(path: &Path) -> Uri {

@@ -13,6 +13,21 @@ use serde_json::json;
 use crate::CheckResult;
 use crate::diagnostic::Severity;
 
+/// A path as the path of a URI: each byte but letters, digits, `/-_.~`
+/// percent-encoded (a space, `#`, `%` or `é` in a file's name would otherwise
+/// make another URI, or none).
+pub fn uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// The output formats of `caseshare check`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {

@@ -21,7 +21,7 @@ fn physical(file: &SourceFile, span: &Span) -> Value {
     let (line, _) = file.line_col(span.start);
     let (end_line, _) = file.line_col(end);
     json!({
-        "artifactLocation": {"uri": file.display.replace('\\', "/")},
+        "artifactLocation": {"uri": super::uri_path(&file.display.replace('\\', "/"))},
         "region": {
             "startLine": line,
             "startColumn": file.utf16_col(span.start),
