@@ -230,6 +230,18 @@ fn a_flow_list_closed_after_a_comment() {
 }
 
 #[test]
+fn a_member_hq_takes_for_the_same_user_is_not_added_again() {
+    // HQ keeps `David` and `Maria Ines` as `david` and `maria.ines`: already members.
+    let groups = "groups:\n  - name: A\n    users: [david, maria.ines]\n  - name: B\n";
+    let users = "users:\n  - username: David\n    groups: [A, B]\n  - username: Maria Ines\n    groups: [A]\n";
+    let out = ok(&[("project.yaml", PROJECT), ("groups/g.yaml", groups), ("users/u.yaml", users)]);
+    assert_eq!(
+        out["groups/g.yaml"],
+        "format_version: 2\ngroups:\n  - name: A\n    members: [david, maria.ines]\n  - name: B\n    members: [David]\n"
+    );
+}
+
+#[test]
 fn comments_inside_flow_mappings_stay() {
     let users = "users:\n  - {username: jon, groups: [A, # home village\n                            B]}\n  - {username: ines,\n     groups: [B],  # moved last year\n     is_active: true}\n";
     let out = ok(&[("project.yaml", PROJECT), ("groups/g.yaml", GROUPS_AB), ("users/u.yaml", users)]);

@@ -1,12 +1,14 @@
 //! Format 1 → 2: memberships move from users to groups. A format 1 user's
 //! `groups: [Village A, ..]` appends the user to each named group's `members` (no
-//! duplicates), in whichever file defines the group, and the key leaves the user.
+//! duplicates: a member HQ takes for the same user, `David` for `david`, is
+//! one), in whichever file defines the group, and the key leaves the user.
 //! A group name that no file defines stops the migration (R001), with nothing written.
 
 use std::collections::{HashMap, HashSet};
 
 use super::{Doc, Plan, maps_under};
 use crate::diagnostic::{Diagnostic, Place, did_you_mean};
+use crate::fold;
 use crate::rules::{invalid_value, missing_field, unknown_reference, wrong_type};
 use crate::source::FileKind;
 use crate::yaml::edit::{append_items, entry, insert_entry, items, remove_entry, scalar, shared_list};
@@ -16,7 +18,7 @@ use crate::yaml::{Node, Value};
 struct Target<'d> {
     doc: usize,
     group: &'d Node,
-    /// Its members as they are, and the users who join it (in order).
+    /// Its members as HQ folds them, and the users who join it (in order).
     members: HashSet<String>,
     joining: Vec<String>,
 }
@@ -32,7 +34,7 @@ pub fn plan(docs: &[Doc], plan: &mut Plan) {
                 continue;
             }
             let list = members_of(doc, group).map(|(_, list)| items(list)).unwrap_or_default();
-            let members = list.iter().filter_map(|n| n.as_str().map(str::to_string)).collect();
+            let members = list.iter().filter_map(|n| n.as_str().map(|m| fold::username(m).into_owned())).collect();
             by_name.insert(name, targets.len());
             targets.push(Target { doc: d, group, members, joining: Vec::new() });
         }
@@ -69,7 +71,7 @@ pub fn plan(docs: &[Doc], plan: &mut Plan) {
                 match by_name.get(name_value.as_str()) {
                     Some(&t) => {
                         let t = &mut targets[t];
-                        if t.members.insert(username.to_string()) {
+                        if t.members.insert(fold::username(username).into_owned()) {
                             t.joining.push(username.to_string());
                         }
                     }
