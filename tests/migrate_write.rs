@@ -395,6 +395,34 @@ fn an_edit_made_after_a_crash_is_not_overwritten_by_the_recovery() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A rewritten file keeps its owner where the writer may set it (as root, on a
+/// checkout owned by another user); elsewhere it is written all the same.
+#[cfg(unix)]
+#[test]
+fn a_rewritten_file_keeps_its_owner_when_it_can() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = fresh("owner", &[("project.yaml", "domain: d1\n")]);
+    let path = dir.join("project.yaml");
+    let can = std::os::unix::fs::chown(&path, Some(1234), Some(1234)).is_ok();
+    let owner = |p: &Path| std::fs::metadata(p).map(|m| (m.uid(), m.gid())).unwrap();
+    let before = owner(&path);
+    let change = write::Change {
+        rel: "project.yaml".into(),
+        display: "project.yaml".into(),
+        abs: path.clone(),
+        before: Some("domain: d1\n".into()),
+        after: "domain: d2\n".into(),
+    };
+    write::commit(&dir, &[change]).expect("written");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "domain: d2\n");
+    if can {
+        assert_eq!(owner(&path), (1234, 1234));
+    } else {
+        assert_eq!(owner(&path), before, "the writer's own file stays the writer's");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A write killed while cleaning up (every file in place, the journal marked
 /// done, some backups already removed) is finished, even on `--rollback`: it can
 /// no longer be undone, and recovery says so and leaves no stray file.

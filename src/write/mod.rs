@@ -217,6 +217,14 @@ pub fn commit_files_with(
             let mut out = fs::OpenOptions::new().write(true).create_new(true).open(&e.staged).map_err(fail)?;
             out.write_all(&f.contents).map_err(fail)?;
             if let Some(meta) = &targets[i].1 {
+                // The file's owner too, where the process may set it (root in a
+                // container, on a checkout of the host's user): else it is the
+                // writer's, as any new file.
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::MetadataExt;
+                    let _ = std::os::unix::fs::fchown(&out, Some(meta.uid()), Some(meta.gid()));
+                }
                 fs::set_permissions(&e.staged, meta.permissions()).map_err(fail)?;
             }
             out.sync_all().map_err(fail)?;
