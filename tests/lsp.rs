@@ -300,6 +300,9 @@ fn malformed_requests_and_broken_files_leave_the_server_serving() {
     assert!(bad["error"].is_object(), "{bad}");
     let unknown = c.request("caseshare/nothing", json!({}));
     assert_eq!(unknown["error"]["code"], -32601);
+    // A second `initialize`: an invalid request now, not an unknown one.
+    let again = c.request("initialize", json!({"processId": null, "capabilities": {}}));
+    assert_eq!(again["error"]["code"], -32600, "{again}");
     let past = c.at("textDocument/hover", &groups, 999, 999, json!({}));
     assert!(past.is_null() || past.is_object());
     // A request on a file that is not open: nothing to say of it.

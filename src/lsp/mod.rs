@@ -271,6 +271,15 @@ pub fn serve_with(connection: Connection, settled: fn()) -> Result<u8, String> {
                     )));
                     continue;
                 }
+                // `initialize` is the first request and only that.
+                if req.method == lsp_types::request::Initialize::METHOD {
+                    let _ = connection.sender.send(Message::Response(Response::new_err(
+                        req.id,
+                        ErrorCode::InvalidRequest as i32,
+                        "the server is initialized already".into(),
+                    )));
+                    continue;
+                }
                 let response = guarded(&req, || respond(&req, &docs, &snapshots, &events, &client));
                 let _ = connection.sender.send(Message::Response(response));
             }
