@@ -834,22 +834,42 @@ fn rename_in_the_editor_is_stopped_by_what_stops_the_command() {
     c.shutdown();
 }
 
-/// Why `caseshare rename` refuses to rename `old` to `new` in the project at
-/// `root`, with its `caseshare.toml`.
-fn command_refusal(root: &Path, kind: caseshare::rename::NameKind, old: &str, new: &str) -> String {
+/// What `caseshare rename` makes of renaming `old` to `new` in the project
+/// at `root`, with its `caseshare.toml`.
+fn command_rename(
+    root: &Path,
+    kind: caseshare::rename::NameKind,
+    old: &str,
+    new: &str,
+) -> Result<caseshare::rename::Renamed, caseshare::rename::RenameError> {
     let config = caseshare::config::Config::load(root).expect("caseshare.toml");
     let sources = caseshare::read::read_project(root, root, &config);
-    caseshare::rename::rename(&sources, kind, old, new).expect_err("the command refuses it").to_string()
+    caseshare::rename::rename(&sources, kind, old, new)
+}
+
+/// Why `caseshare rename` refuses to rename `old` to `new` in the project at `root`.
+fn command_refusal(root: &Path, kind: caseshare::rename::NameKind, old: &str, new: &str) -> String {
+    command_rename(root, kind, old, new).expect_err("the command refuses it").to_string()
+}
+
+const CLINIC: &str = "format_version: 2\nname: Clinic App\ncommcare_version: \"2.53.0\"\ncase_sharing: true\nmodules:\n  - name: Visits\n    case_type: visit\n    forms:\n      - {name: Record visit, requires: case}\n";
+
+/// The base project with a clinic app ([`CLINIC`]) beside the CHW app: the
+/// app's path, and the position inside its module's case type `visit`.
+fn with_clinic(name: &str) -> (PathBuf, PathBuf, (u32, u32)) {
+    let root = project(name);
+    let clinic = root.join("apps/clinic.yaml");
+    std::fs::write(&clinic, CLINIC).expect("write");
+    let (line, col) = line_of(&clinic, "case_type: visit");
+    (root, clinic, (line, col + "case_type: ".len() as u32 + 1))
 }
 
 #[test]
 fn rename_in_the_editor_is_refused_when_it_would_add_an_error_as_the_command_is() {
     // A clinic app beside the CHW app, and C002 (a case type spelt two ways
     // across apps) raised to an error.
-    let root = project("new-errors");
-    let clinic = root.join("apps/clinic.yaml");
-    let text = "format_version: 2\nname: Clinic App\ncommcare_version: \"2.53.0\"\ncase_sharing: true\nmodules:\n  - name: Visits\n    case_type: visit\n    forms:\n      - {name: Record visit, requires: case}\n";
-    std::fs::write(&clinic, text).expect("write");
+    let (root, clinic, (line, col)) = with_clinic("new-errors");
+    let text = CLINIC;
     std::fs::write(root.join("caseshare.toml"), "[rules]\nC002 = \"error\"\n").expect("write");
     let refusal = command_refusal(&root, caseshare::rename::NameKind::CaseType, "visit", "Referral");
     assert!(refusal.contains("would add 1 error: C002"), "{refusal}");
@@ -857,8 +877,6 @@ fn rename_in_the_editor_is_refused_when_it_would_add_an_error_as_the_command_is(
     let mut c = Client::start(&root);
     c.open(&clinic);
     assert_eq!(c.diagnostics(&clinic, |_| true), Vec::<Value>::new());
-    let (line, col) = line_of(&clinic, "case_type: visit");
-    let col = col + "case_type: ".len() as u32 + 1;
     // `Referral` beside the CHW app's `referral`: the same refusal, and no edit.
     let refused = c.at("textDocument/rename", &clinic, line, col, json!({"newName": "Referral"}));
     let message = refused["error"]["message"].as_str().unwrap_or_else(|| panic!("refused: {refused}"));
@@ -885,19 +903,12 @@ fn rename_in_the_editor_is_refused_when_it_would_add_an_error_as_the_command_is(
 fn a_rename_that_brings_out_a_warning_says_so_with_the_commands_note() {
     // A clinic app beside the CHW app: `Referral` in it beside the CHW app's
     // `referral` is a C002 warning.
-    let root = project("new-warnings");
-    let clinic = root.join("apps/clinic.yaml");
-    let text = "format_version: 2\nname: Clinic App\ncommcare_version: \"2.53.0\"\ncase_sharing: true\nmodules:\n  - name: Visits\n    case_type: visit\n    forms:\n      - {name: Record visit, requires: case}\n";
-    std::fs::write(&clinic, text).expect("write");
-    let config = caseshare::config::Config::load(&root).expect("caseshare.toml");
-    let sources = caseshare::read::read_project(&root, &root, &config);
-    let notes = caseshare::rename::rename(&sources, caseshare::rename::NameKind::CaseType, "visit", "Referral")
+    let (root, clinic, (line, col)) = with_clinic("new-warnings");
+    let notes = command_rename(&root, caseshare::rename::NameKind::CaseType, "visit", "Referral")
         .expect("the command renames")
         .notes;
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert!(notes[0].contains("new warning: C002 "), "{notes:?}");
-    let (line, col) = line_of(&clinic, "case_type: visit");
-    let col = col + "case_type: ".len() as u32 + 1;
     let uri = path_to_uri(&clinic);
 
     // A client that confirms annotated edits: the edit is the same, annotated.
@@ -908,7 +919,7 @@ fn a_rename_that_brings_out_a_warning_says_so_with_the_commands_note() {
     let mut c = Client::start_with(&root, annotations);
     c.open(&clinic);
     c.diagnostics(&clinic, |_| true);
-    c.change(&clinic, 7, text);
+    c.change(&clinic, 7, CLINIC);
     c.diagnostics(&clinic, |_| true);
     let edit = c.at("textDocument/rename", &clinic, line, col, json!({"newName": "Referral"}));
     assert!(edit.get("changes").is_none(), "{edit}");

@@ -687,7 +687,7 @@ fn rename(
     let ask = Box::new(super::RenameAsk { on, kind, old: token.name, new: new.to_string(), found, errors, warnings });
     let asked = events.send(Event::Rename { root: doc.root.clone(), ask, reply }).is_ok();
     match answer.recv_timeout(super::WAIT) {
-        Ok(Some(Ok(super::Renamed { changes, errors, warnings }))) if asked => {
+        Ok(Some(Ok(super::RenameOutcome { changes, errors, warnings }))) if asked => {
             if !errors.is_empty() {
                 return Err(Failure::Refused(crate::rename::RenameError::NewErrors(errors).to_string()));
             }

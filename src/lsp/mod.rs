@@ -85,9 +85,9 @@ struct RenameAsk {
 
 /// A rename's edits for the client and the errors and warnings it would add
 /// (each `CODE message`), or why not.
-type RenameAnswer = Result<Renamed, String>;
+type RenameAnswer = Result<RenameOutcome, String>;
 
-struct Renamed {
+struct RenameOutcome {
     changes: HashMap<lsp_types::Uri, Vec<lsp_types::TextEdit>>,
     errors: Vec<String>,
     warnings: Vec<String>,
@@ -245,8 +245,6 @@ pub fn serve_with(connection: Connection, settled: fn()) -> Result<u8, String> {
                     for path in poll.changes() {
                         on_disk(uri(&path).as_str(), &docs, &events, &snapshots);
                     }
-                    // As after the first look (`open`): 0.3 MB on `huge`.
-                    crate::memory::after_load();
                 }
                 connection.receiver.recv_timeout(poll.wait())
             }
@@ -297,9 +295,7 @@ pub fn serve_with(connection: Connection, settled: fn()) -> Result<u8, String> {
             // server looks itself, from now on.
             Message::Response(r) if r.id == watch_id() && r.response_result.is_err() && poll.is_none() => {
                 let poll = poll.insert(poll::Poll::new(poll::EVERY));
-                docs.values().for_each(|d| {
-                    poll.watch(&d.root);
-                });
+                docs.values().for_each(|d| poll.watch(&d.root));
             }
             Message::Response(_) => {}
         }
@@ -557,12 +553,8 @@ fn open(
     }
     let path = uri_to_path(key).unwrap_or_else(|| root.join(&rel));
     let shown = shown_root(&path, &rel).unwrap_or_else(|| root.clone());
-    // The looks' paths come and go on this thread, whose heap is otherwise
-    // small: its pages go back to the system at once.
-    if let Some(poll) = poll
-        && poll.watch(&root)
-    {
-        crate::memory::after_load();
+    if let Some(poll) = poll {
+        poll.watch(&root);
     }
     let _ = events.send(Event::Open { root: root.clone(), shown, seq: shared.next_seq(&root) });
     let doc = Document { root, rel, text, path, version };
@@ -736,7 +728,7 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
                     drop(on);
                     let answer = renamed.map(|renaming| {
                         let after = state.what_if(&renaming.texts);
-                        Renamed {
+                        RenameOutcome {
                             changes: renaming.changes,
                             errors: errors.added(&after),
                             warnings: warnings.added(&after),
