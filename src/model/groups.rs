@@ -99,3 +99,26 @@ fn scalars(node: Option<&Node>, text: &str) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::convert;
+    use crate::model::Conv;
+    use crate::source::FileId;
+
+    /// A project holds tens of thousands of groups: a group's members take the
+    /// room they need, not what a growing vector reserved.
+    #[test]
+    fn members_take_the_room_they_need() {
+        let members: Vec<String> = (0..10).map(|i| format!("user{i:06}")).collect();
+        let text = format!("format_version: 2\ngroups:\n  - name: Village 0\n    members: [{}]\n", members.join(", "));
+        let root = crate::yaml::parse(&text).unwrap();
+        let mut cx = Conv::new(FileId(0), &text);
+        let fields = cx.map(&root).unwrap();
+        let (groups, complete) = convert(&mut cx, fields);
+        assert!(complete);
+        let got = &groups[0].members;
+        assert_eq!(got.iter().map(|m| m.value.as_str()).collect::<Vec<_>>(), members);
+        assert_eq!(got.capacity(), got.len());
+    }
+}
