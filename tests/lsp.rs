@@ -191,6 +191,46 @@ fn a_second_group_raises_g002_on_both_memberships_and_undo_clears_it() {
     c.shutdown();
 }
 
+/// A bug in caseshare that panics in an analysis: the user is told once, a
+/// request is answered without waiting for an analysis that will not come, and
+/// the next change is analysed, buffers as typed.
+#[test]
+fn an_analysis_that_panics_is_told_once_and_the_next_change_is_analysed() {
+    let root = project("panic");
+    let groups = root.join("groups/villages.yaml");
+    let mut c = Client::start(&root);
+    c.open(&groups);
+    assert!(c.diagnostics(&groups, |_| true).is_empty());
+    let original = std::fs::read_to_string(&groups).expect("read");
+    let edited = original.replace("members: [maria]", "members: [maria, david]");
+    assert_ne!(edited, original);
+    caseshare::lsp::testing::panic_in_analyses(&root, 2);
+    let (line, character) = line_of(&groups, "david");
+    for version in [2, 3] {
+        c.change(&groups, version, &edited);
+        let asked = Instant::now();
+        let hover = c.at("textDocument/hover", &groups, line, character + 1, json!({}));
+        assert!(hover.get("error").is_none(), "{hover}");
+        assert!(asked.elapsed() < Duration::from_secs(5), "the request waited {:?}", asked.elapsed());
+    }
+    let shown: Vec<&Value> = c.inbox.iter().filter(|n| n.method == "window/showMessage").map(|n| &n.params).collect();
+    assert_eq!(shown.len(), 1, "{shown:#?}");
+    assert_eq!(shown[0]["type"], 1, "an error: {shown:#?}");
+    let message = shown[0]["message"].as_str().unwrap();
+    assert!(message.contains("failed on a bug in caseshare (`a panic the test asked for`"), "{message}");
+    assert!(message.contains(root.to_str().unwrap()), "{message}");
+    // The third change is analysed: David's second group, as typed.
+    c.change(&groups, 4, &edited);
+    let found = c.diagnostics(&groups, |d| !d.is_empty());
+    let lines: Vec<u64> =
+        found.iter().filter(|d| d["code"] == "G002").map(|d| d["range"]["start"]["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, [2, 3], "{found:#?}");
+    c.change(&groups, 5, &original);
+    assert!(c.diagnostics(&groups, |d| d.is_empty()).is_empty());
+    assert_eq!(c.inbox.iter().filter(|n| n.method == "window/showMessage").count(), 1, "{:#?}", c.inbox);
+    c.shutdown();
+}
+
 #[test]
 fn definition_references_completion_and_hover() {
     let root = project("nav");

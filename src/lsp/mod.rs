@@ -14,6 +14,8 @@ mod features;
 mod poll;
 mod position;
 pub mod state;
+#[doc(hidden)]
+pub mod testing;
 pub mod transport;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -125,6 +127,10 @@ pub(crate) struct Shared {
 struct Latest {
     snapshots: HashMap<PathBuf, Arc<Snapshot>>,
     sent: HashMap<PathBuf, u64>,
+    /// Projects whose last analysis panicked, with the last event it took in:
+    /// requests that saw no later change do not wait for an analysis that
+    /// comes at the next change only.
+    broken: HashMap<PathBuf, u64>,
 }
 
 type Snapshots = Arc<Shared>;
@@ -151,6 +157,17 @@ impl Shared {
         self.changed.notify_all();
     }
 
+    /// Notes that the project's analysis that took in event `seq` panicked
+    /// (`None`: the last one did not); whether that is news. Requests that
+    /// wait are woken by the caller (once it told the user).
+    fn set_broken(&self, root: &Path, seq: Option<u64>) -> bool {
+        let mut latest = self.lock();
+        match seq {
+            Some(seq) => latest.broken.insert(root.to_path_buf(), seq).is_none(),
+            None => latest.broken.remove(root).is_some(),
+        }
+    }
+
     fn latest(&self, root: &Path) -> Option<Arc<Snapshot>> {
         self.lock().snapshots.get(root).cloned()
     }
@@ -169,7 +186,7 @@ impl Shared {
                 return Some((s.clone(), true));
             }
             let now = Instant::now();
-            if now >= deadline {
+            if now >= deadline || latest.broken.get(root).is_some_and(|&failed| failed >= sent) {
                 return snapshot.map(|s| (s.clone(), false));
             }
             latest = self.changed.wait_timeout(latest, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
@@ -313,17 +330,23 @@ fn watch_id() -> RequestId {
 /// panic is told on standard error, as any): one request that trips on a bug
 /// does not end the server, whose state requests only read.
 fn guarded(req: &Request, answer: impl FnOnce() -> Response) -> Response {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(answer)).unwrap_or_else(|panic| {
-        let why = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
+    caught(answer).unwrap_or_else(|why| {
         Response::new_err(
             req.id.clone(),
             ErrorCode::InternalError as i32,
             format!("caseshare failed to answer `{}`: {why}", req.method),
         )
+    })
+}
+
+/// What `step` returns, or what it panicked with.
+fn caught<T>(step: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)).map_err(|panic| {
+        panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default()
     })
 }
 
@@ -699,7 +722,10 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
                         open.insert(rel.clone(), text.clone());
                     }
                 }
-                fresh.push((root.clone(), ProjectState::load(root, &open)));
+                match caught(|| ProjectState::load(root, &open)) {
+                    Ok(state) => fresh.push((root.clone(), state)),
+                    Err(why) => recover(&mut projects, &mut dirty, root, &why, snapshots, sender),
+                }
             }
         }
         for (i, event) in pending.into_iter().enumerate() {
@@ -724,16 +750,26 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
                         snapshots.put(&root, Arc::new(light));
                     }
                     let RenameAsk { on, kind, old, new, found, errors, warnings } = *ask;
-                    let renamed = features::rename_edits(&on, kind, &old, &new, found);
-                    drop(on);
-                    let answer = renamed.map(|renaming| {
-                        let after = state.what_if(&renaming.texts);
-                        RenameOutcome {
-                            changes: renaming.changes,
-                            errors: errors.added(&after),
-                            warnings: warnings.added(&after),
-                        }
+                    let answer = caught(|| {
+                        let renamed = features::rename_edits(&on, kind, &old, &new, found);
+                        drop(on);
+                        renamed.map(|renaming| {
+                            let after = state.what_if(&renaming.texts);
+                            RenameOutcome {
+                                changes: renaming.changes,
+                                errors: errors.added(&after),
+                                warnings: warnings.added(&after),
+                            }
+                        })
                     });
+                    let answer = match answer {
+                        Ok(answer) => answer,
+                        Err(why) => {
+                            let _ = reply.send(Some(Err(format!("caseshare failed to rename: {why}"))));
+                            recover(&mut projects, &mut dirty, &root, &why, snapshots, sender);
+                            continue;
+                        }
+                    };
                     let _ = reply.send(Some(answer));
                     // Its index was freed here and in the pool; the project's
                     // own is built again next, for the requests that wait for it.
@@ -758,21 +794,32 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
                     }
                 }
                 Event::Text { root, rel, text, .. } => {
-                    if let Some(state) = projects.get_mut(&root) {
-                        state.seq = seq;
-                        if rel == crate::config::FILE {
-                            if last_reload.get(&root) != Some(&i) {
-                                continue;
-                            }
-                            if let Some(why) = state.reload() {
-                                show_message(sender, &format!("caseshare: {why}; the default configuration is used"));
-                            }
+                    let Some(state) = projects.get_mut(&root) else { continue };
+                    state.seq = seq;
+                    let config = rel == crate::config::FILE;
+                    if config && last_reload.get(&root) != Some(&i) {
+                        continue;
+                    }
+                    let taken = caught(|| {
+                        if config {
+                            state.reload()
                         } else {
                             state.set_text(&rel, text);
+                            None
                         }
-                        if !dirty.contains(&root) {
-                            dirty.push(root);
+                    });
+                    match taken {
+                        Ok(Some(why)) => {
+                            show_message(sender, &format!("caseshare: {why}; the default configuration is used"));
                         }
+                        Ok(None) => {}
+                        Err(why) => {
+                            recover(&mut projects, &mut dirty, &root, &why, snapshots, sender);
+                            continue;
+                        }
+                    }
+                    if !dirty.contains(&root) {
+                        dirty.push(root);
                     }
                 }
             }
@@ -791,24 +838,27 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
             // A newer change makes this analysis stale: stop, take it, start over.
             let cancelled = || !events.is_empty();
             let mut assembled = |light: Snapshot| snapshots.put(&root, Arc::new(light));
-            match state.analyze(&cancelled, &mut assembled) {
-                Some(snapshot) => {
+            match caught(|| state.analyze(&cancelled, &mut assembled)) {
+                Ok(Some(snapshot)) => {
                     dirty.remove(0);
                     let snapshot = Arc::new(snapshot);
                     // Requests see the snapshot before the client hears of its diagnostics.
                     snapshots.put(&root, snapshot.clone());
+                    snapshots.set_broken(&root, None);
                     if cancelled() {
                         // Its diagnostics are already stale: analyse again first.
                         dirty.push(root);
+                    } else if let Err(why) = caught(|| publish(state, &snapshot, sender)) {
+                        recover(&mut projects, &mut dirty, &root, &why, snapshots, sender);
                     } else {
-                        publish(state, &snapshot, sender);
                         // The old index and the edited file's old model were
                         // freed on this thread and the pool's: their pages go
                         // back now, not when the next edit allocates there.
                         crate::memory::after_load();
                     }
                 }
-                None => break,
+                Ok(None) => break,
+                Err(why) => recover(&mut projects, &mut dirty, &root, &why, snapshots, sender),
             }
             if !events.is_empty() {
                 break;
@@ -817,8 +867,47 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
     }
 }
 
+/// A step of a project's analysis panicked: a bug in caseshare (the panic is
+/// printed on standard error, which editors log). The user is told, once
+/// until an analysis succeeds again, and requests stop waiting for one that
+/// takes in the changes they saw. The project's state is in doubt: it is loaded
+/// again from disk and the open buffers, and analysed at the next change. If
+/// even that panics, the project is let go, and loaded when a file of it is
+/// opened.
+fn recover(
+    projects: &mut HashMap<PathBuf, ProjectState>,
+    dirty: &mut Vec<PathBuf>,
+    root: &Path,
+    why: &str,
+    snapshots: &Shared,
+    sender: &Sender<Message>,
+) {
+    dirty.retain(|r| r != root);
+    // No project (its loading panicked): nothing is analysed until a file of it is opened.
+    let seq = projects.get(root).map_or(u64::MAX, |state| state.seq);
+    if snapshots.set_broken(root, Some(seq)) {
+        let shown = projects.get(root).map_or(root, |state| &state.shown_root);
+        let text = format!(
+            "caseshare: analysing `{}` failed on a bug in caseshare (`{why}`; the details are in the server's log): \
+             its diagnostics are out of date until the next change",
+            shown.display()
+        );
+        show(sender, lsp_types::MessageType::ERROR, &text);
+    }
+    snapshots.changed.notify_all();
+    if let Some(state) = projects.get_mut(root)
+        && caught(|| state.load_again()).is_err()
+    {
+        projects.remove(root);
+    }
+}
+
 fn show_message(sender: &Sender<Message>, text: &str) {
-    let params = lsp_types::ShowMessageParams { typ: lsp_types::MessageType::WARNING, message: text.to_string() };
+    show(sender, lsp_types::MessageType::WARNING, text);
+}
+
+fn show(sender: &Sender<Message>, typ: lsp_types::MessageType, text: &str) {
+    let params = lsp_types::ShowMessageParams { typ, message: text.to_string() };
     let _ = sender.send(Message::Notification(Notification::new(
         lsp_types::notification::ShowMessage::METHOD.to_string(),
         params,

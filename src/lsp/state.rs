@@ -297,6 +297,18 @@ impl ProjectState {
             (self.config, self.config_error) = config;
             return self.config_error.clone();
         }
+        self.load_again_with(config);
+        self.config_error.clone()
+    }
+
+    /// Loads the project again, as at start-up, from disk but the open files
+    /// from their buffers, keeping what the client was told: after a panic in
+    /// one of its steps, the state is in doubt.
+    pub fn load_again(&mut self) {
+        self.load_again_with(config_of(&self.root));
+    }
+
+    fn load_again_with(&mut self, config: (Config, Option<String>)) {
         let open: HashMap<String, (Arc<str>, PathBuf)> = self
             .buffers
             .iter()
@@ -315,7 +327,6 @@ impl ProjectState {
         for (rel, text) in open {
             self.set_text(&rel, Some(text));
         }
-        self.config_error.clone()
     }
 
     /// The open files' paths as the client names them ([`Snapshot::shown`]).
@@ -344,6 +355,7 @@ impl ProjectState {
     /// the index is built: requests answer from it meanwhile, and the snapshot
     /// before it (its project, with the files' old models) can go.
     pub fn analyze(&mut self, cancelled: &dyn Fn() -> bool, assembled: &mut dyn FnMut(Snapshot)) -> Option<Snapshot> {
+        super::testing::panic_if_asked(&self.root);
         let dirty: Vec<FileId> = std::mem::take(&mut self.dirty).into_iter().collect();
         let restaged: Vec<(FileId, Slot)> = dirty.par_iter().map(|&id| (id, self.restage(id, None))).collect();
         for (id, slot) in restaged {
