@@ -20,6 +20,9 @@ pub fn find_root(start: &Path) -> Result<PathBuf, Error> {
     }
 }
 
+/// The folders whose files have a kind (apps, groups, users, locations).
+pub const KIND_FOLDERS: [&str; 4] = ["apps", "groups", "users", "locations"];
+
 /// A file to load: its path relative to the root and its kind.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -47,8 +50,12 @@ pub enum Outside {
 /// (byte order), skipping dot-files and dot-folders. Symbolic links are followed
 /// while they stay inside the project: a link (to a file or a folder) that leads
 /// outside is an entry marked [`Entry::outside`], and nothing below or behind it
-/// is read or listed. Errors while walking (a folder that cannot be read) are
-/// returned beside the entries.
+/// is read or listed. A folder reached by several paths is walked once: a folder
+/// in `apps/`, `groups/`, `users/` or `locations/` (as resolved) under that
+/// folder's name (`users -> src/users`, or a link elsewhere to `users/`); any
+/// other under a path in one of those folders if there is one (in that order),
+/// else the first in byte order. Errors while walking (a folder that cannot be
+/// read) are returned beside the entries.
 pub fn walk(root: &Path) -> (Vec<Entry>, Vec<(String, String)>) {
     let mut entries = Vec::new();
     let errors = visit(root, &mut |e| entries.push(e));
@@ -59,12 +66,15 @@ pub fn walk(root: &Path) -> (Vec<Entry>, Vec<(String, String)>) {
 /// [`walk`], giving each entry to `each` as it is found (in no set order)
 /// instead of gathering them: the errors are returned.
 pub fn visit(root: &Path, each: &mut dyn FnMut(Entry)) -> Vec<(String, String)> {
-    let mut w = Walk {
-        root: std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()),
-        each,
-        errors: Vec::new(),
-        visited: Vec::new(),
-    };
+    let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let homes = KIND_FOLDERS
+        .into_iter()
+        .filter_map(|name| {
+            let real = std::fs::canonicalize(root.join(name)).ok()?;
+            (real.is_dir() && real.starts_with(&real_root) && real != real_root).then_some((name, real))
+        })
+        .collect();
+    let mut w = Walk { root: real_root, homes, each, errors: Vec::new(), visited: Vec::new() };
     w.folder(root, "");
     w.errors
 }
@@ -76,11 +86,23 @@ struct Walk<'a> {
     errors: Vec<(String, String)>,
     /// Folders walked, resolved: a link back to one of them is not walked again.
     visited: Vec<PathBuf>,
+    /// The kind folders (`users`, …), resolved, inside the project: what is in
+    /// one is walked under its name only.
+    homes: Vec<(&'static str, PathBuf)>,
 }
 
 impl Walk<'_> {
     fn folder(&mut self, dir: &Path, rel: &str) {
         if let Ok(real) = std::fs::canonicalize(dir) {
+            // In a kind folder, as resolved: under another name, its files would
+            // be of no kind (or another), and the walk under its own name, if
+            // later, would skip it as walked.
+            let home = self.homes.iter().filter(|(_, h)| real.starts_with(h)).max_by_key(|(_, h)| h.as_os_str().len());
+            if let Some((name, _)) = home
+                && rel.split('/').next() != Some(*name)
+            {
+                return;
+            }
             if self.visited.contains(&real) {
                 return;
             }
@@ -102,7 +124,14 @@ impl Walk<'_> {
                 Err(e) => self.errors.push((rel.to_string(), e.to_string())),
             }
         }
-        children.sort_by(|a, b| a.0.cmp(&b.0));
+        // At the root, the kind folders first, in the order of [`KIND_FOLDERS`]:
+        // a folder they reach through a link is theirs, not a sibling's that
+        // sorts before them.
+        let rank = |name: &str| match rel {
+            "" => KIND_FOLDERS.iter().position(|k| *k == name).unwrap_or(KIND_FOLDERS.len()),
+            _ => 0,
+        };
+        children.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then_with(|| a.0.cmp(&b.0)));
         for (name, path, file_type) in children {
             if name.starts_with('.') {
                 continue;

@@ -446,6 +446,38 @@ fn links_in_git_are_never_followed_out_of_the_project() {
     assert_eq!(code, 0);
 }
 
+/// The working tree and its own commit read the same files when folders are
+/// linked: `users -> src/users` (a kind folder kept elsewhere) and a link to
+/// `groups/` from another folder. The revision listed the linked-to folder's
+/// files under both names (F003 and the users' D001 that `check` does not
+/// report): an unchanged tree showed changes.
+#[cfg(unix)]
+#[test]
+fn linked_folders_are_read_as_check_reads_them_at_a_revision() {
+    let repo = Repo::new("linked-folders", "proj");
+    std::fs::create_dir_all(repo.path("src")).expect("mkdir");
+    std::fs::rename(repo.path("users"), repo.path("src/users")).expect("move");
+    std::os::unix::fs::symlink("src/users", repo.path("users")).expect("link");
+    std::fs::create_dir_all(repo.path("alias")).expect("mkdir");
+    std::os::unix::fs::symlink("../groups", repo.path("alias/teams")).expect("link");
+    repo.commit("linked folders");
+    let (code, doc) = repo.json(&[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["diagnostics"]["introduced"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["diagnostics"]["resolved"], serde_json::json!([]), "{doc:#}");
+    let changed: Vec<&Value> = doc["users"].as_array().expect("users").iter().collect();
+    assert!(changed.is_empty(), "{changed:#?}");
+    // And the revision reads what `check` reads: the demo's diagnostics, no F003.
+    let check = Command::cargo_bin("caseshare")
+        .expect("binary")
+        .args(["check", "--format", "concise"])
+        .arg(&repo.project)
+        .output()
+        .expect("runs");
+    let out = String::from_utf8_lossy(&check.stdout);
+    assert!(!out.contains("F003") && !out.contains("src/users"), "{out}");
+}
+
 #[test]
 fn a_project_yaml_that_does_not_load_compares_diagnostics_only() {
     let repo = Repo::new("broken", "");

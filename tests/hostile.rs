@@ -136,6 +136,41 @@ fn symlink_loops_dangling_links_and_fifos_are_reported_and_the_rest_checked() {
     let _ = path(&fifo);
 }
 
+/// A kind folder kept elsewhere and linked in (`users -> src/users`), or linked
+/// to from elsewhere (`alias/people -> ../users`): its files are users, however
+/// the other path sorts. The folder was walked once, under the path that came
+/// first in byte order, as files of no kind (F003), and its users were unknown.
+#[cfg(unix)]
+#[test]
+fn a_kind_folder_reached_through_a_link_is_read_under_its_own_name() {
+    for layout in ["moved", "aliased"] {
+        let tree = Tree::new(layout);
+        tree.write("groups/g.yaml", "format_version: 2\ngroups:\n  - {name: A, members: [david]}\n");
+        if layout == "moved" {
+            std::fs::create_dir_all(tree.0.join("src")).expect("mkdir");
+            std::fs::rename(tree.0.join("users"), tree.0.join("src/users")).expect("move");
+            std::os::unix::fs::symlink("src/users", tree.0.join("users")).expect("link");
+        } else {
+            std::fs::create_dir_all(tree.0.join("alias")).expect("mkdir");
+            std::os::unix::fs::symlink("../users", tree.0.join("alias/people")).expect("link");
+        }
+        tree.write("users/u.yaml", "format_version: 2\nusers:\n  - {username: david}\n");
+        // David is known (no R001), read from `users/u.yaml`; no sharing group holds him.
+        let (code, out, err) = tree.check();
+        assert_eq!(code, 0, "{layout}: {out}{err}");
+        let folder = format!("caseshare-hostile-{layout}-{}/", std::process::id());
+        let found: Vec<&str> = out.lines().map(|l| l.split_once(&folder).map_or(l, |(_, l)| l)).collect();
+        assert_eq!(
+            found,
+            [
+                "users/u.yaml:3:16: warning[G003] user `david` has no case owner; the project expects exactly one",
+                "checked 3 files: 0 errors, 1 warning (G003: 1)"
+            ],
+            "{layout}: {out}{err}"
+        );
+    }
+}
+
 #[test]
 fn an_empty_file() {
     let (code, out, _) = Tree::new("empty").write("users/empty.yaml", "").check();

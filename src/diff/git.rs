@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::config::{self, Config};
-use crate::discover::{Entry, Outside, relative_to};
+use crate::discover::{Entry, KIND_FOLDERS, Outside, relative_to};
 use crate::read::{self, Content, MAX_FILE_BYTES, Sources};
 use crate::source::{FileId, FileKind};
 
@@ -290,6 +290,9 @@ fn choose(tree: &BTreeMap<String, TreeEntry>, links: &BTreeMap<String, String>, 
             out.push(ChosenFile { rel, kind, source });
         }
     };
+    // Files in folders, by the names they are reached by (a linked folder's
+    // files by the link's too) and their own paths: each is read under one name.
+    let mut reached: Vec<(String, &str, Chosen)> = Vec::new();
     for (rel, e) in tree {
         // Dot-files and dot-folders are never read (FileKind::of says so for files;
         // a linked folder's name is checked here).
@@ -297,7 +300,7 @@ fn choose(tree: &BTreeMap<String, TreeEntry>, links: &BTreeMap<String, String>, 
             continue;
         }
         if e.is_file() {
-            add(rel.clone(), Chosen::Blob { oid: e.oid.clone(), size: e.size.unwrap_or(0) }, None);
+            reached.push((rel.clone(), rel, Chosen::Blob { oid: e.oid.clone(), size: e.size.unwrap_or(0) }));
             continue;
         }
         if !e.is_link() {
@@ -313,7 +316,7 @@ fn choose(tree: &BTreeMap<String, TreeEntry>, links: &BTreeMap<String, String>, 
                 for (inner, ie) in tree.range(under.clone()..).take_while(|(p, _)| p.starts_with(&under)) {
                     if ie.is_file() {
                         let rel = format!("{rel}/{}", &inner[under.len()..]);
-                        add(rel, Chosen::Blob { oid: ie.oid.clone(), size: ie.size.unwrap_or(0) }, None);
+                        reached.push((rel, inner, Chosen::Blob { oid: ie.oid.clone(), size: ie.size.unwrap_or(0) }));
                     }
                 }
             }
@@ -331,7 +334,51 @@ fn choose(tree: &BTreeMap<String, TreeEntry>, links: &BTreeMap<String, String>, 
             Followed::Broken(why) => add(rel.clone(), Chosen::Broken(why), None),
         }
     }
+    for (rel, source) in one_name_each(tree, links, reached) {
+        add(rel, source, None);
+    }
     out.sort_by(|a, b| a.rel.as_bytes().cmp(b.rel.as_bytes()));
+    out
+}
+
+/// The name each file in a folder is read under, as the walk on disk names it
+/// ([`crate::discover::walk`]): a file in a kind folder (`users/`, …, as the
+/// folder's link resolves) under that folder's name; any other under a name in
+/// a kind folder if it has one (in the order of [`KIND_FOLDERS`]), else the
+/// first in byte order.
+fn one_name_each(
+    tree: &BTreeMap<String, TreeEntry>,
+    links: &BTreeMap<String, String>,
+    mut reached: Vec<(String, &str, Chosen)>,
+) -> Vec<(String, Chosen)> {
+    let homes: Vec<(&str, String)> = KIND_FOLDERS
+        .iter()
+        .filter_map(|&name| match tree.get(name) {
+            Some(e) if e.is_link() => match follow(tree, links, name) {
+                Followed::Folder(path) => Some((name, format!("{path}/"))),
+                _ => None,
+            },
+            _ => Some((name, format!("{name}/"))),
+        })
+        .collect();
+    let top = |rel: &str| rel.split('/').next().unwrap_or("").to_string();
+    let rank = |rel: &str| KIND_FOLDERS.iter().position(|k| *k == top(rel)).unwrap_or(KIND_FOLDERS.len());
+    // By own path, then the preferred name first.
+    reached.sort_by(|a, b| a.1.cmp(b.1).then_with(|| rank(&a.0).cmp(&rank(&b.0))).then_with(|| a.0.cmp(&b.0)));
+    let mut out = Vec::with_capacity(reached.len());
+    let mut reached = reached.into_iter().peekable();
+    while let Some((name, real, source)) = reached.next() {
+        let mut names = vec![(name, source)];
+        while let Some(next) = reached.next_if(|n| n.1 == real) {
+            names.push((next.0, next.2));
+        }
+        let home = homes.iter().filter(|(_, h)| real.starts_with(h.as_str())).max_by_key(|(_, h)| h.len());
+        let chosen = match home {
+            Some((home, _)) => names.into_iter().find(|(n, _)| top(n) == *home),
+            None => names.into_iter().next(),
+        };
+        out.extend(chosen);
+    }
     out
 }
 
