@@ -170,7 +170,7 @@ impl SourceFile {
     fn line_starts(&self) -> &[u32] {
         self.line_starts.get_or_init(|| {
             let mut starts = vec![0u32];
-            starts.extend(memchr_lines(self.text.as_bytes()));
+            starts.extend(line_ends(self.text.as_bytes()).map(|e| e as u32));
             starts.into_boxed_slice()
         })
     }
@@ -227,9 +227,26 @@ impl SourceFile {
     }
 }
 
-/// The offsets just after each `\n` (files are under 4 GiB: the read caps them).
-fn memchr_lines(bytes: &[u8]) -> impl Iterator<Item = u32> + '_ {
-    bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| (i + 1) as u32)
+/// The offsets just after each line break: `\n`, `\r\n`, or a `\r` alone, as
+/// YAML and the Language Server Protocol count them and editors show them
+/// (files are under 4 GiB: the read caps them).
+pub fn line_ends(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|&(i, b)| *b == b'\n' || (*b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+        .map(|(i, _)| i + 1)
+}
+
+/// The lines of a text, each with its line break ([`line_ends`]).
+pub fn lines_with_ends(text: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    let ends = line_ends(text.as_bytes()).chain(std::iter::once(text.len()));
+    ends.filter_map(move |end| {
+        let line = (end > start).then(|| &text[start..end]);
+        start = end;
+        line
+    })
 }
 
 #[cfg(test)]
@@ -248,6 +265,21 @@ mod tests {
         let bom = SourceFile::new("a".into(), "a".into(), "a".into(), FileKind::App, "\u{feff}ab: x\n".into());
         let b = bom.text.find('b').unwrap();
         assert_eq!((bom.line_col(b), bom.utf16_col(b)), ((1, 2), 2));
+    }
+
+    /// A `\r` alone ends a line, as in YAML and in editors: a file saved with
+    /// old Mac line ends is not one long line.
+    #[test]
+    fn every_kind_of_line_break_ends_a_line() {
+        let text = "a: 1\rb: 2\r\nc: x\n\rd";
+        let f = SourceFile::new("a".into(), "a".into(), "a".into(), FileKind::App, text.into());
+        assert_eq!(f.line_col(text.find('x').unwrap()), (3, 4));
+        assert_eq!(f.line_col(text.find('d').unwrap()), (5, 1));
+        assert_eq!(f.line_col(text.find('b').unwrap()), (2, 1));
+        let lines: Vec<&str> = lines_with_ends(text).collect();
+        assert_eq!(lines, ["a: 1\r", "b: 2\r\n", "c: x\n", "\r", "d"]);
+        assert_eq!(lines_with_ends("").count(), 0);
+        assert_eq!(lines_with_ends("a\n").collect::<Vec<_>>(), ["a\n"]);
     }
 
     #[test]

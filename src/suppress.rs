@@ -30,7 +30,7 @@ pub fn parse(file: &SourceFile) -> Vec<Allow> {
     }
     let mut out = Vec::new();
     let mut offset = 0;
-    for (line, raw) in text.split_inclusive('\n').enumerate() {
+    for (line, raw) in crate::source::lines_with_ends(text).enumerate() {
         let line_start = offset;
         offset += raw.len();
         let Some(hash) = comment_start(raw) else { continue };

@@ -24,6 +24,18 @@ fn an_allow_above_the_second_membership_silences_g002() {
     assert_eq!(codes(groups, APP), Vec::<String>::new());
 }
 
+/// A file saved with `\r` alone as its line ends: the allow stands on its own
+/// line, above the membership it silences.
+#[test]
+fn an_allow_in_a_file_with_carriage_return_line_ends_silences_g002() {
+    let groups = "format_version: 2\ngroups:\n  - {name: A, case_sharing: true, members: [david]}\n  # caseshare: allow G002 -- David registers in A and reviews B\n  - {name: B, case_sharing: true, members: [david]}\n";
+    let groups = groups.replace('\n', "\r");
+    assert_eq!(codes(&groups, APP), Vec::<String>::new());
+    let unsilenced = groups.replace("allow G002", "allow G001");
+    let found = codes(&unsilenced, APP);
+    assert!(found.iter().any(|c| c.starts_with("G002")), "{found:?}");
+}
+
 #[test]
 fn an_allow_at_the_primary_membership_or_the_form_silences_g002() {
     let groups = "format_version: 2\ngroups:\n  - {name: A, case_sharing: true, members: [david]}  # caseshare: allow G002\n  - {name: B, case_sharing: true, members: [david]}\n";

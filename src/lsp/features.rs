@@ -586,9 +586,9 @@ fn allow_edit(text: &str, lines: &Lines<'_>, allows: &[crate::suppress::Allow], 
         let new_text = if allow.codes.iter().any(|(c, _)| c == code) { String::new() } else { format!(", {code}") };
         return TextEdit { range: Range { start: at, end: at }, new_text };
     }
-    let line_start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line_start = crate::yaml::edit::line_start(text, offset.min(text.len()));
     let indent: String = text[line_start..].chars().take_while(|c| *c == ' ').collect();
-    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let newline = crate::yaml::edit::newline(text);
     let at = lines.position(line_start);
     TextEdit {
         range: Range { start: at, end: at },

@@ -15,7 +15,7 @@ pub struct Lines<'t> {
 impl<'t> Lines<'t> {
     pub fn new(text: &'t str) -> Self {
         let mut starts = vec![0];
-        starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        starts.extend(crate::source::line_ends(text.as_bytes()));
         Lines { text, starts }
     }
 
@@ -82,5 +82,18 @@ mod tests {
         assert_eq!(lines.offset(Position { line: 0, character: 99 }), text.find('\r').unwrap());
         let bom = Lines::new("\u{feff}ab: x\n");
         assert_eq!(bom.position(3 + 1), Position { line: 0, character: 1 });
+    }
+
+    /// The protocol counts `\r` alone as a line break, as `\n` and `\r\n`.
+    #[test]
+    fn a_carriage_return_alone_ends_a_line() {
+        let text = "a: 1\rb: x\r\nc: y";
+        let lines = Lines::new(text);
+        let x = text.find('x').unwrap();
+        assert_eq!(lines.position(x), Position { line: 1, character: 3 });
+        assert_eq!(lines.offset(Position { line: 1, character: 3 }), x);
+        let y = text.find('y').unwrap();
+        assert_eq!(lines.position(y), Position { line: 2, character: 3 });
+        assert_eq!(lines.offset(Position { line: 0, character: 99 }), text.find('\r').unwrap());
     }
 }

@@ -6,23 +6,24 @@ use super::{Node, Value};
 pub use crate::edit::{Edit, apply, map_back};
 use crate::source::Span;
 
-/// The text's line ending: `\r\n` when its first line ends so, else `\n`.
+/// The text's line ending: as its first line ends (`\r\n`, or `\r` alone), else `\n`.
 pub fn newline(text: &str) -> &'static str {
-    match text.find('\n') {
-        Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
+    match text.find(['\n', '\r']).map(|i| &text[i..]) {
+        Some(rest) if rest.starts_with("\r\n") => "\r\n",
+        Some(rest) if rest.starts_with('\r') => "\r",
         _ => "\n",
     }
 }
 
 /// Start of the line holding `offset` (after a byte-order mark on the first line).
 pub fn line_start(text: &str, offset: usize) -> usize {
-    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let start = text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
     if start == 0 && text.starts_with('\u{feff}') { 3.min(offset) } else { start }
 }
 
 /// End of the line holding `offset`, after its line break (or the end of the text).
 pub fn line_end(text: &str, offset: usize) -> usize {
-    text[offset..].find('\n').map_or(text.len(), |i| offset + i + 1)
+    crate::source::line_ends(&text.as_bytes()[offset..]).next().map_or(text.len(), |e| offset + e)
 }
 
 /// Whether only spaces stand between the start of the line and `offset`.
@@ -449,6 +450,18 @@ mod tests {
     fn item(root: &Node, key: &str, i: usize) -> Node {
         let (_, _, v) = entry(root, key).unwrap();
         items(v)[i].clone()
+    }
+
+    #[test]
+    fn lines_end_at_every_kind_of_line_break() {
+        assert_eq!(
+            [newline("a\r\nb\n"), newline("a\rb\r"), newline("a\nb\r\n"), newline("a")],
+            ["\r\n", "\r", "\n", "\n"]
+        );
+        let text = "a: 1\rb: 2\r\nc: 3";
+        let b = text.find('b').unwrap();
+        assert_eq!((line_start(text, b + 2), line_end(text, b)), (b, text.find('c').unwrap()));
+        assert_eq!((line_start(text, 2), line_end(text, 2)), (0, b));
     }
 
     #[test]

@@ -280,7 +280,7 @@ fn span_of(text: &str, loc: &Location) -> Span {
     let line = loc.line().max(1) as usize;
     let col = loc.column().max(1) as usize;
     let mut offset = 0;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
+    for (i, l) in crate::source::lines_with_ends(text).enumerate() {
         if i + 1 == line {
             let within = l.char_indices().nth(col - 1).map_or(l.len(), |(b, _)| b);
             let start = offset + within;
