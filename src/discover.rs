@@ -54,8 +54,8 @@ pub enum Outside {
 /// in `apps/`, `groups/`, `users/` or `locations/` (as resolved) under that
 /// folder's name (`users -> src/users`, or a link elsewhere to `users/`); any
 /// other under a path in one of those folders if there is one (in that order),
-/// else the first in byte order. Errors while walking (a folder that cannot be
-/// read) are returned beside the entries.
+/// else the first by name, folder by folder. Errors while walking (a folder
+/// that cannot be read) are returned beside the entries.
 pub fn walk(root: &Path) -> (Vec<Entry>, Vec<(String, String)>) {
     let mut entries = Vec::new();
     let errors = visit(root, &mut |e| entries.push(e));
@@ -66,20 +66,91 @@ pub fn walk(root: &Path) -> (Vec<Entry>, Vec<(String, String)>) {
 /// [`walk`], giving each entry to `each` as it is found (in no set order)
 /// instead of gathering them: the errors are returned.
 pub fn visit(root: &Path, each: &mut dyn FnMut(Entry)) -> Vec<(String, String)> {
-    let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    visit_in(&Disk, root, each)
+}
+
+/// What the walk needs of a file system: the disk, or a revision's tree, which
+/// `diff` reads through git. One walk for both: a revision is read as `check`
+/// reads the same files on disk.
+pub trait Fs {
+    /// `path` with every symbolic link on it followed (as `std::fs::canonicalize`).
+    fn canonicalize(&self, path: &Path) -> std::io::Result<PathBuf>;
+    /// Whether a resolved path is a folder.
+    fn is_dir(&self, path: &Path) -> bool;
+    /// A folder's entries, and why any could not be listed.
+    fn read_dir(&self, dir: &Path) -> std::io::Result<(Vec<Child>, Vec<String>)>;
+}
+
+/// An entry of a folder: its name, path, and type as the folder lists it
+/// (`None` when it does not tell).
+pub struct Child {
+    pub name: String,
+    pub path: PathBuf,
+    pub kind: Option<ChildKind>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildKind {
+    File,
+    Folder,
+    Link,
+    /// A FIFO, a device, a socket: read, it says what it is.
+    Other,
+}
+
+/// The disk.
+struct Disk;
+
+impl Fs for Disk {
+    fn canonicalize(&self, path: &Path) -> std::io::Result<PathBuf> {
+        std::fs::canonicalize(path)
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        path.is_dir()
+    }
+
+    fn read_dir(&self, dir: &Path) -> std::io::Result<(Vec<Child>, Vec<String>)> {
+        let mut children = Vec::new();
+        let mut errors = Vec::new();
+        for item in std::fs::read_dir(dir)? {
+            match item {
+                // The type as the folder lists it (no stat of each file, where
+                // the file system tells).
+                Ok(e) => children.push(Child {
+                    name: e.file_name().to_string_lossy().into_owned(),
+                    path: e.path(),
+                    kind: e.file_type().ok().map(|t| match () {
+                        () if t.is_symlink() => ChildKind::Link,
+                        () if t.is_dir() => ChildKind::Folder,
+                        () if t.is_file() => ChildKind::File,
+                        () => ChildKind::Other,
+                    }),
+                }),
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        Ok((children, errors))
+    }
+}
+
+/// [`visit`] on a file system.
+pub fn visit_in(fs: &dyn Fs, root: &Path, each: &mut dyn FnMut(Entry)) -> Vec<(String, String)> {
+    let real_root = fs.canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     let homes = KIND_FOLDERS
         .into_iter()
         .filter_map(|name| {
-            let real = std::fs::canonicalize(root.join(name)).ok()?;
-            (real.is_dir() && real.starts_with(&real_root) && real != real_root).then_some((name, real))
+            let real = fs.canonicalize(&root.join(name)).ok()?;
+            (fs.is_dir(&real) && real.starts_with(&real_root) && real != real_root).then_some((name, real))
         })
         .collect();
-    let mut w = Walk { root: real_root, homes, each, errors: Vec::new(), visited: Vec::new() };
+    let mut w = Walk { fs, root: real_root, homes, each, errors: Vec::new(), visited: Vec::new() };
     w.folder(root, "");
     w.errors
 }
 
 struct Walk<'a> {
+    fs: &'a dyn Fs,
     /// The root, resolved: links must resolve below it.
     root: PathBuf,
     each: &'a mut dyn FnMut(Entry),
@@ -93,7 +164,7 @@ struct Walk<'a> {
 
 impl Walk<'_> {
     fn folder(&mut self, dir: &Path, rel: &str) {
-        if let Ok(real) = std::fs::canonicalize(dir) {
+        if let Ok(real) = self.fs.canonicalize(dir) {
             // In a kind folder, as resolved: under another name, its files would
             // be of no kind (or another), and the walk under its own name, if
             // later, would skip it as walked.
@@ -108,22 +179,16 @@ impl Walk<'_> {
             }
             self.visited.push(real);
         }
-        let read = match std::fs::read_dir(dir) {
-            Ok(r) => r,
+        let mut children = match self.fs.read_dir(dir) {
+            Ok((children, errors)) => {
+                self.errors.extend(errors.into_iter().map(|e| (rel.to_string(), e)));
+                children
+            }
             Err(e) => {
                 self.errors.push((rel.to_string(), e.to_string()));
                 return;
             }
         };
-        let mut children: Vec<(String, PathBuf, Option<std::fs::FileType>)> = Vec::new();
-        for item in read {
-            match item {
-                // The type as the folder lists it (no stat of each file, where
-                // the file system tells).
-                Ok(e) => children.push((e.file_name().to_string_lossy().into_owned(), e.path(), e.file_type().ok())),
-                Err(e) => self.errors.push((rel.to_string(), e.to_string())),
-            }
-        }
         // At the root, the kind folders first, in the order of [`KIND_FOLDERS`]:
         // a folder they reach through a link is theirs, not a sibling's that
         // sorts before them.
@@ -131,23 +196,23 @@ impl Walk<'_> {
             "" => KIND_FOLDERS.iter().position(|k| *k == name).unwrap_or(KIND_FOLDERS.len()),
             _ => 0,
         };
-        children.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then_with(|| a.0.cmp(&b.0)));
-        for (name, path, file_type) in children {
+        children.sort_by(|a, b| rank(&a.name).cmp(&rank(&b.name)).then_with(|| a.name.cmp(&b.name)));
+        for Child { name, path, kind } in children {
             if name.starts_with('.') {
                 continue;
             }
             let child_rel = if rel.is_empty() { name } else { format!("{rel}/{name}") };
-            let Some(file_type) = file_type else { continue };
-            let (is_dir, outside) = if file_type.is_symlink() {
-                match std::fs::canonicalize(&path) {
-                    Ok(target) => (target.is_dir(), !target.starts_with(&self.root)),
+            let Some(kind) = kind else { continue };
+            let (is_dir, outside) = if kind == ChildKind::Link {
+                match self.fs.canonicalize(&path) {
+                    Ok(target) => (self.fs.is_dir(&target), !target.starts_with(&self.root)),
                     // A loop or a dangling link: reading it reports why.
                     Err(_) => (false, false),
                 }
             } else {
-                (file_type.is_dir(), false)
+                (kind == ChildKind::Folder, false)
             };
-            let regular = file_type.is_file();
+            let regular = kind == ChildKind::File;
             match (is_dir, outside) {
                 (true, false) => self.folder(&path, &child_rel),
                 (true, true) => {

@@ -455,11 +455,20 @@ fn links_in_git_are_never_followed_out_of_the_project() {
 #[test]
 fn linked_folders_are_read_as_check_reads_them_at_a_revision() {
     let repo = Repo::new("linked-folders", "proj");
+    let link = |target: &str, at: &str| std::os::unix::fs::symlink(target, repo.path(at)).expect("link");
     std::fs::create_dir_all(repo.path("src")).expect("mkdir");
     std::fs::rename(repo.path("users"), repo.path("src/users")).expect("move");
-    std::os::unix::fs::symlink("src/users", repo.path("users")).expect("link");
+    // `users` through two links; a file link and a second name for a folder in it.
+    link("src", "lib");
+    link("lib/users", "users");
+    repo.write(".shared/extra.yaml", "format_version: 2\nusers:\n  - {username: zed}\n");
+    link("../../.shared/extra.yaml", "src/users/extra.yaml");
+    repo.write("src/users/team/x.yaml", "format_version: 2\nusers:\n  - {username: yan}\n");
+    link("team", "src/users/team-old");
+    // `users/team-old` sorts before `users/team/…` as a path, after `team` as a name.
+    repo.write("caseshare.toml", "[files]\nexclude = [\"users/team-old/**\"]\n");
     std::fs::create_dir_all(repo.path("alias")).expect("mkdir");
-    std::os::unix::fs::symlink("../groups", repo.path("alias/teams")).expect("link");
+    link("../groups", "alias/teams");
     repo.commit("linked folders");
     let (code, doc) = repo.json(&[]);
     assert_eq!(code, 0, "{doc:#}");
@@ -475,7 +484,8 @@ fn linked_folders_are_read_as_check_reads_them_at_a_revision() {
         .output()
         .expect("runs");
     let out = String::from_utf8_lossy(&check.stdout);
-    assert!(!out.contains("F003") && !out.contains("src/users"), "{out}");
+    assert!(!out.contains("F003") && !out.contains("src/users") && !out.contains("alias"), "{out}");
+    assert!(out.contains("users/extra.yaml") && out.contains("users/team/x.yaml"), "zed and yan are users: {out}");
 }
 
 #[test]

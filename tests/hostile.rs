@@ -106,8 +106,9 @@ fn not_utf8_and_binary_files() {
     let (code, out, _) = tree.check();
     assert_eq!(code, 1);
     assert!(out.contains("users/latin1.yaml:3:19: error[F004]"), "{out}");
-    // Bytes 0 to 127 are ASCII (with line ends): 128 is the first that is not UTF-8.
-    assert!(out.contains("groups/binary.yaml:2:118: error[F004]"), "{out}");
+    // Bytes 0 to 127 are ASCII, with two line ends (10, `\n`, and 13, a `\r`
+    // alone): 128 is the first that is not UTF-8, the 115th byte after 13.
+    assert!(out.contains("groups/binary.yaml:3:115: error[F004]"), "{out}");
 }
 
 #[test]

@@ -17,14 +17,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::config::{self, Config};
-use crate::discover::{Entry, KIND_FOLDERS, Outside, relative_to};
+use crate::discover::{Child, ChildKind, Entry, Fs, Outside, relative_to, visit_in};
 use crate::read::{self, Content, MAX_FILE_BYTES, Sources};
 use crate::source::{FileId, FileKind};
 
 use super::DiffError;
 
-/// Links followed one after another before giving up (a loop).
-const MAX_LINK_HOPS: usize = 8;
+/// Links followed on one path before giving up (a loop), as Linux does.
+const MAX_LINK_HOPS: usize = 40;
+
+/// The revision's project folder as the walk sees it: paths below it name the
+/// tree's entries; any other path is outside the project.
+const REV_ROOT: &str = "/revision";
 
 /// The git repository that holds a project.
 #[derive(Debug, Clone)]
@@ -280,169 +284,250 @@ enum Chosen {
     Broken(String),
 }
 
-/// The files `check` would read in this tree, in path order (byte order).
+/// The files `check` would read in this tree, in path order (byte order):
+/// the walk of the disk ([`crate::discover::visit_in`]) on the revision's tree.
 fn choose(tree: &BTreeMap<String, TreeEntry>, links: &BTreeMap<String, String>, config: &Config) -> Vec<ChosenFile> {
+    let fs = RevFs { tree, links };
     let mut out: Vec<ChosenFile> = Vec::new();
-    let mut add = |rel: String, source: Chosen, kind: Option<FileKind>| {
-        if let Some(kind) = kind.or_else(|| FileKind::of(&rel))
-            && !config.excluded(&rel)
-        {
-            out.push(ChosenFile { rel, kind, source });
+    visit_in(&fs, Path::new(REV_ROOT), &mut |e| {
+        if config.excluded(&e.rel) {
+            return;
         }
-    };
-    // Files in folders, by the names they are reached by (a linked folder's
-    // files by the link's too) and their own paths: each is read under one name.
-    let mut reached: Vec<(String, &str, Chosen)> = Vec::new();
-    for (rel, e) in tree {
-        // Dot-files and dot-folders are never read (FileKind::of says so for files;
-        // a linked folder's name is checked here).
-        if rel.split('/').any(|p| p.starts_with('.')) {
-            continue;
-        }
-        if e.is_file() {
-            reached.push((rel.clone(), rel, Chosen::Blob { oid: e.oid.clone(), size: e.size.unwrap_or(0) }));
-            continue;
-        }
-        if !e.is_link() {
-            continue; // submodules
-        }
-        match follow(tree, links, rel) {
-            Followed::File(target) => {
-                add(rel.clone(), Chosen::Blob { oid: target.oid.clone(), size: target.size.unwrap_or(0) }, None)
-            }
-            Followed::Folder(folder) => {
-                // A linked folder inside the project: its files, under the link's name.
-                let under = format!("{folder}/");
-                for (inner, ie) in tree.range(under.clone()..).take_while(|(p, _)| p.starts_with(&under)) {
-                    if ie.is_file() {
-                        let rel = format!("{rel}/{}", &inner[under.len()..]);
-                        reached.push((rel, inner, Chosen::Blob { oid: ie.oid.clone(), size: ie.size.unwrap_or(0) }));
-                    }
-                }
-            }
-            Followed::Outside => {
-                // A YAML file name is a file link; a name without an extension a
-                // folder link, as the walk on disk reports them. Other names are
-                // not definition files either way.
-                let name = rel.rsplit('/').next().unwrap_or(rel);
-                if FileKind::of(rel).is_some() {
-                    add(rel.clone(), Chosen::Outside(Outside::File), None);
-                } else if !name.contains('.') {
-                    add(rel.clone(), Chosen::Outside(Outside::Folder), Some(FileKind::of_folder(rel)));
-                }
-            }
-            Followed::Broken(why) => add(rel.clone(), Chosen::Broken(why), None),
-        }
-    }
-    for (rel, source) in one_name_each(tree, links, reached) {
-        add(rel, source, None);
-    }
+        let source = match e.outside {
+            Some(o) => Chosen::Outside(o),
+            None => match fs.file(&e.abs) {
+                Ok(file) => Chosen::Blob { oid: file.oid.clone(), size: file.size.unwrap_or(0) },
+                Err(why) => Chosen::Broken(why),
+            },
+        };
+        out.push(ChosenFile { rel: e.rel, kind: e.kind, source });
+    });
     out.sort_by(|a, b| a.rel.as_bytes().cmp(b.rel.as_bytes()));
     out
 }
 
-/// The name each file in a folder is read under, as the walk on disk names it
-/// ([`crate::discover::walk`]): a file in a kind folder (`users/`, …, as the
-/// folder's link resolves) under that folder's name; any other under a name in
-/// a kind folder if it has one (in the order of [`KIND_FOLDERS`]), else the
-/// first in byte order.
-fn one_name_each(
-    tree: &BTreeMap<String, TreeEntry>,
-    links: &BTreeMap<String, String>,
-    mut reached: Vec<(String, &str, Chosen)>,
-) -> Vec<(String, Chosen)> {
-    let homes: Vec<(&str, String)> = KIND_FOLDERS
-        .iter()
-        .filter_map(|&name| match tree.get(name) {
-            Some(e) if e.is_link() => match follow(tree, links, name) {
-                Followed::Folder(path) => Some((name, format!("{path}/"))),
-                _ => None,
-            },
-            _ => Some((name, format!("{name}/"))),
-        })
-        .collect();
-    let top = |rel: &str| rel.split('/').next().unwrap_or("").to_string();
-    let rank = |rel: &str| KIND_FOLDERS.iter().position(|k| *k == top(rel)).unwrap_or(KIND_FOLDERS.len());
-    // By own path, then the preferred name first.
-    reached.sort_by(|a, b| a.1.cmp(b.1).then_with(|| rank(&a.0).cmp(&rank(&b.0))).then_with(|| a.0.cmp(&b.0)));
-    let mut out = Vec::with_capacity(reached.len());
-    let mut reached = reached.into_iter().peekable();
-    while let Some((name, real, source)) = reached.next() {
-        let mut names = vec![(name, source)];
-        while let Some(next) = reached.next_if(|n| n.1 == real) {
-            names.push((next.0, next.2));
+/// A revision's tree as a file system for the walk: folders are the paths
+/// its files are under; a symbolic link is followed by its text, never on disk.
+struct RevFs<'t> {
+    tree: &'t BTreeMap<String, TreeEntry>,
+    links: &'t BTreeMap<String, String>,
+}
+
+/// Where a path leads in a revision's tree.
+#[derive(Debug, PartialEq)]
+enum Resolved {
+    /// A path relative to the project root (empty: the root).
+    Inside(String),
+    /// Out of the project; the last name the link that led out named.
+    Outside(String),
+}
+
+impl RevFs<'_> {
+    /// A path of the walk relative to the project root; `None` outside it.
+    fn rel<'p>(&self, path: &'p Path) -> Option<&'p str> {
+        let rest = path.to_str()?.strip_prefix(REV_ROOT)?;
+        if rest.is_empty() { Some("") } else { rest.strip_prefix('/') }
+    }
+
+    fn is_folder(&self, rel: &str) -> bool {
+        let under = format!("{rel}/");
+        rel.is_empty()
+            || self
+                .tree
+                .range::<str, _>((std::ops::Bound::Included(under.as_str()), std::ops::Bound::Unbounded))
+                .next()
+                .is_some_and(|(k, _)| k.starts_with(&under))
+    }
+
+    /// `rel` with every link on it followed by its text; why not, for a link
+    /// that names nothing at this revision, a loop, or a path through a file.
+    fn resolve(&self, rel: &str) -> Result<Resolved, String> {
+        // The path so far, and where each of its parts starts.
+        let mut at = String::with_capacity(rel.len());
+        let mut starts: Vec<usize> = Vec::new();
+        let mut todo: std::collections::VecDeque<&str> = rel.split('/').collect();
+        let mut hops = 0;
+        let mut named = "";
+        while let Some(part) = todo.pop_front() {
+            match part {
+                "" | "." => {}
+                ".." => match starts.pop() {
+                    Some(start) => at.truncate(start.saturating_sub(1)),
+                    None => return Ok(Resolved::Outside(named.to_string())),
+                },
+                name => {
+                    starts.push(if at.is_empty() { 0 } else { at.len() + 1 });
+                    if !at.is_empty() {
+                        at.push('/');
+                    }
+                    at.push_str(name);
+                    match self.tree.get(&at) {
+                        Some(e) if e.is_link() => {
+                            let start = starts.pop().unwrap_or(0);
+                            hops += 1;
+                            if hops > MAX_LINK_HOPS {
+                                return Err("a loop of symbolic links".into());
+                            }
+                            let Some(target) = self.links.get(&at) else {
+                                return Err("a link git could not read".into());
+                            };
+                            at.truncate(start.saturating_sub(1));
+                            named = target.rsplit('/').find(|p| !p.is_empty() && *p != "." && *p != "..").unwrap_or("");
+                            if target.starts_with('/') {
+                                return Ok(Resolved::Outside(named.to_string()));
+                            }
+                            for p in target.split('/').rev() {
+                                todo.push_front(p);
+                            }
+                        }
+                        Some(e) if e.is_file() => {
+                            if todo.iter().any(|p| !p.is_empty() && *p != ".") {
+                                return Err(format!("a path through `{at}`, which is a file"));
+                            }
+                        }
+                        Some(_) => return Err("a link to something that is not a file".into()),
+                        None if self.is_folder(&at) => {}
+                        None => return Err(format!("a link to `{at}`, which does not exist at this revision")),
+                    }
+                }
+            }
         }
-        let home = homes.iter().filter(|(_, h)| real.starts_with(h.as_str())).max_by_key(|(_, h)| h.len());
-        let chosen = match home {
-            Some((home, _)) => names.into_iter().find(|(n, _)| top(n) == *home),
-            None => names.into_iter().next(),
+        Ok(Resolved::Inside(at))
+    }
+
+    /// The file a path of the walk reads.
+    fn file(&self, path: &Path) -> Result<&TreeEntry, String> {
+        let rel = self.rel(path).ok_or("a path out of the project")?;
+        match self.resolve(rel)? {
+            Resolved::Inside(real) => self
+                .tree
+                .get(&real)
+                .filter(|e| e.is_file())
+                .ok_or_else(|| "a link to something that is not a file".into()),
+            Resolved::Outside(_) => Err("a path out of the project".into()),
+        }
+    }
+}
+
+impl Fs for RevFs<'_> {
+    fn canonicalize(&self, path: &Path) -> std::io::Result<PathBuf> {
+        let Some(rel) = self.rel(path) else { return Ok(path.to_path_buf()) };
+        match self.resolve(rel).map_err(std::io::Error::other)? {
+            Resolved::Inside(real) if real.is_empty() => Ok(PathBuf::from(REV_ROOT)),
+            Resolved::Inside(real) => Ok(Path::new(REV_ROOT).join(real)),
+            // Never read; its name alone is kept, for [`Fs::is_dir`].
+            Resolved::Outside(name) => Ok(Path::new("/outside").join(name)),
+        }
+    }
+
+    /// Out of the project, where the tree does not tell: a name without an
+    /// extension is taken for a folder, as the disk mostly reports such links.
+    fn is_dir(&self, path: &Path) -> bool {
+        match self.rel(path) {
+            Some(rel) => self.is_folder(rel) && self.tree.get(rel).is_none(),
+            None => path.file_name().is_none_or(|n| !n.to_string_lossy().contains('.')),
+        }
+    }
+
+    fn read_dir(&self, dir: &Path) -> std::io::Result<(Vec<Child>, Vec<String>)> {
+        let rel = self.rel(dir).ok_or_else(|| std::io::Error::other("a folder out of the project"))?;
+        // Through the links on its path; the children keep the path walked.
+        let rel = match self.resolve(rel).map_err(std::io::Error::other)? {
+            Resolved::Inside(real) => real,
+            Resolved::Outside(_) => return Err(std::io::Error::other("a folder out of the project")),
         };
-        out.extend(chosen);
-    }
-    out
-}
-
-enum Followed<'t> {
-    File(&'t TreeEntry),
-    /// A folder inside the project, by its path relative to the root.
-    Folder(String),
-    Outside,
-    Broken(String),
-}
-
-/// Where the link at `rel` leads, by the paths the links name (never the disk).
-fn follow<'t>(tree: &'t BTreeMap<String, TreeEntry>, links: &BTreeMap<String, String>, rel: &str) -> Followed<'t> {
-    let mut at = rel.to_string();
-    for _ in 0..MAX_LINK_HOPS {
-        let Some(target) = links.get(&at) else { return Followed::Broken("a link git could not read".into()) };
-        let Some(path) = join(&at, target) else { return Followed::Outside };
-        match tree.get(&path) {
-            Some(e) if e.is_link() => at = path,
-            Some(e) if e.is_file() => return Followed::File(e),
-            Some(_) => return Followed::Broken("a link to something that is not a file".into()),
-            None => {
-                let under = format!("{path}/");
-                return if tree.range(under.clone()..).next().is_some_and(|(p, _)| p.starts_with(&under)) {
-                    Followed::Folder(path)
-                } else {
-                    Followed::Broken(format!("a link to `{path}`, which does not exist at this revision"))
-                };
+        let prefix = if rel.is_empty() { String::new() } else { format!("{rel}/") };
+        let mut children: Vec<Child> = Vec::new();
+        let below = self.tree.range::<str, _>((std::ops::Bound::Included(prefix.as_str()), std::ops::Bound::Unbounded));
+        // The paths below a folder are together, in order: a folder's name
+        // comes once for all the paths below it.
+        let mut last_folder: Option<&str> = None;
+        for (key, e) in below {
+            let Some(rest) = key.strip_prefix(&prefix) else { break };
+            match rest.split_once('/') {
+                None => {
+                    // A submodule is no file of the project.
+                    let kind = (e.is_link() || e.is_file()).then_some(if e.is_link() {
+                        ChildKind::Link
+                    } else {
+                        ChildKind::File
+                    });
+                    children.push(Child { name: rest.to_string(), path: dir.join(rest), kind });
+                }
+                Some((name, _)) if last_folder != Some(name) => {
+                    last_folder = Some(name);
+                    children.push(Child {
+                        name: name.to_string(),
+                        path: dir.join(name),
+                        kind: Some(ChildKind::Folder),
+                    });
+                }
+                Some(_) => {}
             }
         }
+        Ok((children, Vec::new()))
     }
-    Followed::Broken("a loop of symbolic links".into())
-}
-
-/// The path that `target`, written in the link at `link`, names, relative to the
-/// project root; `None` when it leads out of the project (or is absolute).
-fn join(link: &str, target: &str) -> Option<String> {
-    if target.starts_with('/') || target.is_empty() {
-        return None;
-    }
-    let mut parts: Vec<&str> = link.split('/').collect();
-    parts.pop();
-    for p in target.split('/') {
-        match p {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            p => parts.push(p),
-        }
-    }
-    if parts.is_empty() { None } else { Some(parts.join("/")) }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn entry(mode: &str) -> TreeEntry {
+        TreeEntry { mode: mode.into(), oid: "0".into(), size: Some(1) }
+    }
+
     #[test]
-    fn links_resolve_inside_the_project_only() {
-        assert_eq!(join("apps/chw.yaml", "../common/chw.yaml").as_deref(), Some("common/chw.yaml"));
-        assert_eq!(join("apps/chw.yaml", "other.yaml").as_deref(), Some("apps/other.yaml"));
-        assert_eq!(join("apps/chw.yaml", "../../secret.yaml"), None);
-        assert_eq!(join("apps/chw.yaml", "/etc/passwd"), None);
-        assert_eq!(join("chw.yaml", ".."), None);
+    fn links_resolve_by_their_text_inside_the_project_only() {
+        let mut tree = BTreeMap::new();
+        let mut links = BTreeMap::new();
+        for file in ["apps/chw.yaml", "common/chw.yaml", "src/users/u.yaml"] {
+            tree.insert(file.to_string(), entry("100644"));
+        }
+        for (link, target) in [
+            ("apps/alias.yaml", "../common/chw.yaml"),
+            ("apps/out.yaml", "../../secret.yaml"),
+            ("apps/etc", "/etc"),
+            ("users", "src/users"),
+            ("lib", "src"),
+            ("people", "lib/users"),
+            ("loop", "loop"),
+            ("root", "."),
+            ("gone.yaml", "nothing.yaml"),
+        ] {
+            tree.insert(link.to_string(), entry("120000"));
+            links.insert(link.to_string(), target.to_string());
+        }
+        let fs = RevFs { tree: &tree, links: &links };
+        let inside = |p: &str| Ok(Resolved::Inside(p.to_string()));
+        assert_eq!(fs.resolve("apps/alias.yaml"), inside("common/chw.yaml"));
+        assert_eq!(fs.resolve("people/u.yaml"), inside("src/users/u.yaml"), "through two linked folders");
+        assert_eq!(fs.resolve("users"), inside("src/users"));
+        assert_eq!(fs.resolve("root/apps"), inside("apps"));
+        assert_eq!(fs.resolve("apps/out.yaml"), Ok(Resolved::Outside("secret.yaml".into())));
+        assert_eq!(fs.resolve("apps/etc"), Ok(Resolved::Outside("etc".into())));
+        assert_eq!(fs.resolve("loop"), Err("a loop of symbolic links".into()));
+        assert_eq!(
+            fs.resolve("gone.yaml"),
+            Err("a link to `nothing.yaml`, which does not exist at this revision".into())
+        );
+        assert_eq!(fs.resolve("apps/chw.yaml/x"), Err("a path through `apps/chw.yaml`, which is a file".into()));
+        // The walk lists a linked folder's files under the link's name, once.
+        let mut rels = Vec::new();
+        visit_in(&fs, Path::new(REV_ROOT), &mut |e| rels.push((e.rel, e.outside)));
+        rels.sort_by(|a, b| a.0.cmp(&b.0));
+        let names: Vec<&str> = rels.iter().map(|(r, _)| r.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "apps/alias.yaml",
+                "apps/chw.yaml",
+                "apps/etc",
+                "apps/out.yaml",
+                "common/chw.yaml",
+                "gone.yaml",
+                "users/u.yaml"
+            ]
+        );
     }
 }
