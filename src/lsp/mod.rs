@@ -346,7 +346,7 @@ fn caught<T>(step: impl FnOnce() -> T) -> Result<T, String> {
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
             .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default()
+            .unwrap_or_else(|| "a panic without a message".into())
     })
 }
 
@@ -868,12 +868,13 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
 }
 
 /// A step of a project's analysis panicked: a bug in caseshare (the panic is
-/// printed on standard error, which editors log). The user is told, once
-/// until an analysis succeeds again, and requests stop waiting for one that
-/// takes in the changes they saw. The project's state is in doubt: it is loaded
-/// again from disk and the open buffers, and analysed at the next change. If
-/// even that panics, the project is let go, and loaded when a file of it is
-/// opened.
+/// printed on standard error, which editors log). The project's state is in
+/// doubt: it is loaded again from disk and the open buffers. The first time
+/// since an analysis last succeeded, the user is told and the project is
+/// analysed again at once (a bug that does not come back heals); after that,
+/// at the next change. Requests stop waiting for an analysis that takes in the
+/// changes they saw. If even the loading panics, the project is let go, and
+/// loaded when a file of it is opened.
 fn recover(
     projects: &mut HashMap<PathBuf, ProjectState>,
     dirty: &mut Vec<PathBuf>,
@@ -883,23 +884,31 @@ fn recover(
     sender: &Sender<Message>,
 ) {
     dirty.retain(|r| r != root);
-    // No project (its loading panicked): nothing is analysed until a file of it is opened.
-    let seq = projects.get(root).map_or(u64::MAX, |state| state.seq);
+    let shown = projects.get(root).map_or_else(|| root.to_path_buf(), |state| state.shown_root.clone());
+    let kept = match projects.get_mut(root) {
+        Some(state) => caught(|| state.load_again()).is_ok(),
+        None => false,
+    };
+    let seq = match projects.get(root) {
+        Some(state) if kept => state.seq,
+        // No project: no later change is analysed until a file of it is opened.
+        _ => {
+            projects.remove(root);
+            u64::MAX
+        }
+    };
     if snapshots.set_broken(root, Some(seq)) {
-        let shown = projects.get(root).map_or(root, |state| &state.shown_root);
+        let then = if kept { "it is analysed again" } else { "it is read again when one of its files is opened" };
         let text = format!(
-            "caseshare: analysing `{}` failed on a bug in caseshare (`{why}`; the details are in the server's log): \
-             its diagnostics are out of date until the next change",
+            "caseshare: analysing `{}` failed on a bug in caseshare (`{why}`; the details are in the server's log): {then}",
             shown.display()
         );
         show(sender, lsp_types::MessageType::ERROR, &text);
+        if kept {
+            dirty.push(root.to_path_buf());
+        }
     }
     snapshots.changed.notify_all();
-    if let Some(state) = projects.get_mut(root)
-        && caught(|| state.load_again()).is_err()
-    {
-        projects.remove(root);
-    }
 }
 
 fn show_message(sender: &Sender<Message>, text: &str) {

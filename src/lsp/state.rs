@@ -184,6 +184,7 @@ impl ProjectState {
         (config, config_error): (Config, Option<String>),
         open: &HashMap<String, (Arc<str>, PathBuf)>,
     ) -> ProjectState {
+        super::testing::panic_if_asked(root, super::testing::Step::Load);
         let listing = read::list(root, root, &config);
         let slots: Vec<Result<(Slot, Option<PathBuf>), IoProblem>> = listing
             .entries
@@ -355,7 +356,7 @@ impl ProjectState {
     /// the index is built: requests answer from it meanwhile, and the snapshot
     /// before it (its project, with the files' old models) can go.
     pub fn analyze(&mut self, cancelled: &dyn Fn() -> bool, assembled: &mut dyn FnMut(Snapshot)) -> Option<Snapshot> {
-        super::testing::panic_if_asked(&self.root);
+        super::testing::panic_if_asked(&self.root, super::testing::Step::Analysis);
         let dirty: Vec<FileId> = std::mem::take(&mut self.dirty).into_iter().collect();
         let restaged: Vec<(FileId, Slot)> = dirty.par_iter().map(|&id| (id, self.restage(id, None))).collect();
         for (id, slot) in restaged {

@@ -1,23 +1,33 @@
-//! For tests of the server: a bug in caseshare, on demand. The analysis of a
-//! project panics where a bug in the index or a rule would; the tests show
-//! that the server tells the user, goes on serving, and recovers.
+//! For tests of the server: a bug in caseshare, on demand. The loading or the
+//! analysis of a project panics where a bug in a parser, the index or a rule
+//! would; the tests show that the server tells the user, goes on serving, and
+//! recovers.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-static ASKED: Mutex<Option<HashMap<PathBuf, usize>>> = Mutex::new(None);
-
-/// The next `times` analyses of the project at `root` (its real path) panic.
-pub fn panic_in_analyses(root: &Path, times: usize) {
-    let mut asked = ASKED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    asked.get_or_insert_with(HashMap::new).insert(root.to_path_buf(), times);
+/// A step of the server's work on a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Step {
+    /// Reading every file (at start-up, and again after a panic).
+    Load,
+    /// Parsing what changed, the index and the rules.
+    Analysis,
 }
 
-/// Panics when asked to for `root`.
-pub(super) fn panic_if_asked(root: &Path) {
+static ASKED: Mutex<Option<HashMap<(PathBuf, Step), usize>>> = Mutex::new(None);
+
+/// The next `times` steps `step` of the project at `root` (its real path) panic.
+pub fn panic_in(root: &Path, step: Step, times: usize) {
     let mut asked = ASKED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let Some(left) = asked.as_mut().and_then(|a| a.get_mut(root)) else { return };
+    asked.get_or_insert_with(HashMap::new).insert((root.to_path_buf(), step), times);
+}
+
+/// Panics when asked to for `root` and `step`.
+pub(super) fn panic_if_asked(root: &Path, step: Step) {
+    let mut asked = ASKED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(left) = asked.as_mut().and_then(|a| a.get_mut(&(root.to_path_buf(), step))) else { return };
     if *left > 0 {
         *left -= 1;
         drop(asked);
