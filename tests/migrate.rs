@@ -99,6 +99,32 @@ fn golden_migrations() {
     }
 }
 
+/// Every golden case with a `\r` alone for each line end (as old Mac editors
+/// save): the same migration, line ends kept. The whole file read as one line:
+/// a leading comment made it empty, and `project_space` was not migrated.
+#[test]
+fn golden_migrations_with_carriage_return_line_ends() {
+    let to_cr = |bytes: &[u8]| String::from_utf8_lossy(bytes).replace("\r\n", "\r").replace('\n', "\r").into_bytes();
+    let yaml = |rel: &str| rel.ends_with(".yaml") || rel.ends_with(".yml");
+    for case in cases() {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let mut before = tree(&case.join("before"));
+        let mut expected = tree(&case.join("after"));
+        for tree in [&mut before, &mut expected] {
+            for (rel, bytes) in tree.iter_mut() {
+                if yaml(rel) {
+                    *bytes = to_cr(bytes);
+                }
+            }
+        }
+        let after = migrated(&before);
+        for (rel, bytes) in &expected {
+            let got = after.get(rel).map(|b| String::from_utf8_lossy(b).into_owned());
+            assert_eq!(got.as_deref(), Some(&*String::from_utf8_lossy(bytes)), "{name}: {rel}");
+        }
+    }
+}
+
 // ---- refusals: a diagnostic on the original text, and nothing changes ----
 
 fn refusal(files: &[(&str, &str)]) -> String {

@@ -120,6 +120,22 @@ pub const MAX_REPLAYED_EVENTS: usize = 50_000;
 /// Parses one YAML document, keeping spans: the fast path when the text keeps to
 /// the simple part of YAML, serde-saphyr otherwise.
 pub fn parse(text: &str) -> Result<Node, ParseError> {
+    // A `\r` alone is a line break in YAML, as `\n` and `\r\n` are (content
+    // reads every one as `\n`). The parsers here read `\n`: they are given one
+    // in its place, a byte for a byte, so every span stays true.
+    let bytes = text.as_bytes();
+    if bytes.contains(&b'\r') && crate::source::line_ends(bytes).any(|end| bytes[end - 1] == b'\r') {
+        let lf: String = text
+            .char_indices()
+            .map(|(i, c)| if c == '\r' && bytes.get(i + 1) != Some(&b'\n') { '\n' } else { c })
+            .collect();
+        return parse_lf(&lf);
+    }
+    parse_lf(text)
+}
+
+/// [`parse`] of a text whose line breaks are `\n` or `\r\n`.
+fn parse_lf(text: &str) -> Result<Node, ParseError> {
     if is_blank(text) {
         return Ok(Node { span: 0..0, value: Value::Null });
     }
