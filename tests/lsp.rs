@@ -257,6 +257,18 @@ fn an_analysis_that_panics_is_told_and_tried_again() {
     let found = c.diagnostics(&groups, |d| !d.is_empty());
     assert_eq!(found.iter().filter(|d| d["code"] == "G002").count(), 2, "{found:#?}");
     assert_eq!(shown(&c).len(), 3, "{:#?}", shown(&c));
+    // Sending the diagnostics panics, each time: told once, tried once more,
+    // then at each change (an analysis that succeeds is not yet a success).
+    panic_in(&root, Step::Publish, 50);
+    c.change(&groups, 8, &original);
+    answered_at_once(&mut c);
+    c.change(&groups, 9, &original);
+    answered_at_once(&mut c);
+    assert_eq!(shown(&c).len(), 4, "{:#?}", shown(&c));
+    panic_in(&root, Step::Publish, 0);
+    c.change(&groups, 10, &original);
+    assert!(c.diagnostics(&groups, |d| d.is_empty()).is_empty());
+    assert_eq!(shown(&c).len(), 4, "{:#?}", shown(&c));
     c.shutdown();
 }
 

@@ -844,13 +844,14 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
                     let snapshot = Arc::new(snapshot);
                     // Requests see the snapshot before the client hears of its diagnostics.
                     snapshots.put(&root, snapshot.clone());
-                    snapshots.set_broken(&root, None);
                     if cancelled() {
                         // Its diagnostics are already stale: analyse again first.
                         dirty.push(root);
                     } else if let Err(why) = caught(|| publish(state, &snapshot, sender)) {
                         recover(&mut projects, &mut dirty, &root, &why, snapshots, sender);
                     } else {
+                        // Published: what panicked before, if anything, is behind.
+                        snapshots.set_broken(&root, None);
                         // The old index and the edited file's old model were
                         // freed on this thread and the pool's: their pages go
                         // back now, not when the next edit allocates there.
@@ -935,6 +936,7 @@ fn show(sender: &Sender<Message>, typ: lsp_types::MessageType, text: &str) {
 /// user lacks an owner has as many diagnostics as users, and an edit changes
 /// few of them. One file's list is made and sent at a time.
 fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Message>) {
+    testing::panic_if_asked(&state.root, testing::Step::Publish);
     let project = snapshot.project();
     let diagnostics = &snapshot.diagnostics;
     // (diagnostic, place) pairs by the file of the place.

@@ -14,6 +14,8 @@ pub enum Step {
     Load,
     /// Parsing what changed, the index and the rules.
     Analysis,
+    /// Sending the diagnostics.
+    Publish,
 }
 
 static ASKED: Mutex<Option<HashMap<(PathBuf, Step), usize>>> = Mutex::new(None);
