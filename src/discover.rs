@@ -144,7 +144,7 @@ pub fn visit_in(fs: &dyn Fs, root: &Path, each: &mut dyn FnMut(Entry)) -> Vec<(S
             (fs.is_dir(&real) && real.starts_with(&real_root) && real != real_root).then_some((name, real))
         })
         .collect();
-    let mut w = Walk { fs, root: real_root, homes, each, errors: Vec::new(), visited: Vec::new() };
+    let mut w = Walk { fs, root: real_root, homes, each, errors: Vec::new(), visited: Default::default() };
     w.folder(root, "");
     w.errors
 }
@@ -156,7 +156,7 @@ struct Walk<'a> {
     each: &'a mut dyn FnMut(Entry),
     errors: Vec<(String, String)>,
     /// Folders walked, resolved: a link back to one of them is not walked again.
-    visited: Vec<PathBuf>,
+    visited: std::collections::HashSet<PathBuf>,
     /// The kind folders (`users`, …), resolved, inside the project: what is in
     /// one is walked under its name only.
     homes: Vec<(&'static str, PathBuf)>,
@@ -174,10 +174,9 @@ impl Walk<'_> {
             {
                 return;
             }
-            if self.visited.contains(&real) {
+            if !self.visited.insert(real) {
                 return;
             }
-            self.visited.push(real);
         }
         let mut children = match self.fs.read_dir(dir) {
             Ok((children, errors)) => {
