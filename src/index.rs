@@ -559,8 +559,10 @@ impl<'p> Index<'p> {
         self.user_by_name.find(&fold::username(username), |i| fold::username(self.users[i as usize].username.as_str()))
     }
 
-    pub fn file_text(&self, file: FileId) -> &'p str {
-        &self.project.files[file].text
+    /// A file's text, read again when it was set aside after loading (`None`
+    /// when it cannot be, or changed since).
+    pub fn file_text(&self, file: FileId) -> Option<Cow<'p, str>> {
+        self.project.files[file].text_again()
     }
 }
 

@@ -149,6 +149,16 @@ impl SourceFile {
         self.set_aside = true;
     }
 
+    /// The text, read again when it was set aside (`None` when it cannot be, or
+    /// the file changed in between: its length differs).
+    pub fn text_again(&self) -> Option<std::borrow::Cow<'_, str>> {
+        if !self.set_aside {
+            return Some(std::borrow::Cow::Borrowed(&self.text));
+        }
+        let text = std::fs::read_to_string(&self.abs).ok()?;
+        (text.len() == self.len).then_some(std::borrow::Cow::Owned(text))
+    }
+
     /// Reads a set-aside text again; fails when the file changed in between (its
     /// length differs) or cannot be read.
     pub fn restore(&mut self) -> Result<(), String> {

@@ -251,6 +251,28 @@ fn fixes_apply_once_and_leave_every_other_byte() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A repeated member is the file's only problem: its text was set aside after
+/// loading, and the fix is made from the file read again.
+#[test]
+fn a_repeated_member_alone_in_its_file_is_fixed() {
+    let dir = temp("fixg006");
+    copy_dir(&root().join("fixtures/demo"), &dir);
+    let groups = dir.join("groups/villages.yaml");
+    let before = std::fs::read_to_string(&groups).expect("read");
+    let with = before.replacen("members: [joseph, grace, fatima]", "members: [joseph, grace, fatima, grace]", 1);
+    assert_ne!(with, before);
+    std::fs::write(&groups, &with).expect("write");
+    let (_, diff, _) = run(&dir, &["check", "--diff"]);
+    assert!(
+        diff.contains("-    members: [joseph, grace, fatima, grace]\n+    members: [joseph, grace, fatima]\n"),
+        "{diff}"
+    );
+    let (_, _, err) = run(&dir, &["check", "--fix"]);
+    assert!(err.contains("fixed 1 problem in 1 file"), "{err}");
+    assert_eq!(std::fs::read_to_string(&groups).expect("read"), before);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn fixing_a_version_quotes_it_as_written() {
     let dir = temp("fixversion");

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use crate::fold;
 use crate::model::{Name, Sp};
-use crate::source::Span;
+use crate::source::{FileId, Span};
 
 use crate::diagnostic::{Diagnostic, Place};
 use crate::hash::Map;
@@ -38,6 +38,8 @@ declare_rule! {
 }
 
 pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+    // A file's text, for the fixes: read again, once, when it was set aside.
+    let mut texts: Map<FileId, Option<Cow<str>>> = Map::default();
     for (gi, g) in ix.groups.iter().enumerate() {
         // Groups are small: a repeat is looked for among the members before it,
         // by user position where the name is a user's; a large group uses a map.
@@ -59,7 +61,7 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
                 }
                 continue;
             };
-            let text = ix.file_text(g.file);
+            let text = texts.entry(g.file).or_insert_with(|| ix.file_text(g.file));
             let mut d = Diagnostic::new(
                 &RULE,
                 Place::new(g.file, m.span()),
@@ -75,7 +77,7 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
                 },
             )
             .help("remove the repeated entry");
-            if let Some(span) = removal(text, &m.span()) {
+            if let Some(span) = text.as_deref().and_then(|text| removal(text, &m.span())) {
                 d = d.edit(span, "");
             }
             out.push(d);
@@ -88,10 +90,9 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
 /// line in a block list. `None` for any other layout.
 fn removal(text: &str, item: &Span) -> Option<Span> {
     let before = text.get(..item.start)?;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line_start = crate::yaml::edit::line_start(text, item.start);
     if before[line_start..].trim() == "-" {
-        let line_end = text[item.end..].find('\n').map_or(text.len(), |i| item.end + i + 1);
-        return Some(line_start..line_end);
+        return Some(line_start..crate::yaml::edit::line_end(text, item.end));
     }
     let comma = before.trim_end().strip_suffix(',')?.len();
     Some(comma..item.end)
@@ -111,5 +112,10 @@ mod tests {
         let at = block.rfind("david").unwrap();
         let r = removal(block, &(at..at + 5)).unwrap();
         assert_eq!(format!("{}{}", &block[..r.start], &block[r.end..]), "members:\n  - david\n  - maria\n");
+        // A `\r` alone ends a line too: the next entry stays.
+        let mixed = "members:\n  - david\n  - david\r  - joseph\n";
+        let at = mixed.rfind("david").unwrap();
+        let r = removal(mixed, &(at..at + 5)).unwrap();
+        assert_eq!(format!("{}{}", &mixed[..r.start], &mixed[r.end..]), "members:\n  - david\n  - joseph\n");
     }
 }
