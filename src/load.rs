@@ -204,7 +204,7 @@ pub fn stage(id: FileId, file: &SourceFile) -> (Vec<Diagnostic>, Option<Loaded>)
 fn load_text(file: FileId, src: &SourceFile, diags: &mut Vec<Diagnostic>) -> Option<Loaded> {
     let text = &*src.text;
     if src.kind == FileKind::Unknown {
-        let head = 0..text.find('\n').unwrap_or(text.len());
+        let head = 0..text.find(['\n', '\r']).unwrap_or(text.len());
         diags.push(unknown_file::diagnostic(Place::new(file, head), &src.rel));
         return None;
     }
@@ -280,7 +280,7 @@ pub fn format_of<'n>(root: &'n Node, text: &str) -> Format<'n> {
         Some(v) if v.value == Value::Int(1) => Format::Legacy(v.span.clone()),
         None => {
             let start = entries.first().map_or(root.span.start, |(k, _)| k.span.start);
-            let end = text[start.min(text.len())..].find('\n').map_or(text.len(), |i| start + i);
+            let end = text[start.min(text.len())..].find(['\n', '\r']).map_or(text.len(), |i| start + i);
             Format::Legacy(start..end.max(start))
         }
         Some(v) => Format::Unsupported(v),

@@ -499,8 +499,8 @@ fn place(project: &Project, text: &str, file: FileId, offset: usize) -> String {
         offset -= 1;
     }
     let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = crate::source::line_ends(before.as_bytes()).count() + 1;
+    let start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
     let col = before[start..].trim_start_matches('\u{feff}').chars().count() + 1;
     format!("{}:{line}:{col}", project.files[file].display)
 }

@@ -172,7 +172,7 @@ fn resolve<'s>(root: &'s Json, path: &str) -> Option<&'s Json> {
 /// The first line of a mapping, where a missing key is labelled.
 fn head(node: &Node, text: &str) -> Span {
     let start = node.as_map().and_then(|m| m.first()).map_or(node.span.start, |(k, _)| k.span.start);
-    let end = text[start.min(text.len())..].find('\n').map_or(text.len(), |i| start + i);
+    let end = text[start.min(text.len())..].find(['\n', '\r']).map_or(text.len(), |i| start + i);
     start..end.max(start)
 }
 

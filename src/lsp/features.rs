@@ -350,7 +350,7 @@ fn describe(t: &Here, snap: &Snapshot) -> Option<String> {
 /// The key whose value the cursor is in, from the text before it (the buffer may
 /// not parse while it is being typed): `members` in `members: [david, ma|`.
 fn key_at(text: &str, offset: usize) -> Option<String> {
-    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let start = text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
     let before = &text[start..offset];
     let key_in = |s: &str| -> Option<String> {
         let s = s.trim_end();
@@ -377,7 +377,7 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
     }
     // In a flow list opened on a line above: `members: [david,⏎  ma|`.
     if let Some(open) = unclosed_list(&text[..offset]) {
-        let line = text[..open].rfind('\n').map_or(0, |i| i + 1);
+        let line = text[..open].rfind(['\n', '\r']).map_or(0, |i| i + 1);
         return key_in(&text[line..open]);
     }
     // A block list item: the key of the first line above that is less indented.
@@ -432,7 +432,9 @@ fn unclosed_list(text: &str) -> Option<usize> {
         // The line's own break is not where it starts (the cursor's line may
         // end in a character of several bytes: no byte is stepped back over).
         let before = &text[..end];
-        let start = before.strip_suffix('\n').unwrap_or(before).rfind('\n').map_or(0, |i| i + 1);
+        let body = before.strip_suffix('\n').unwrap_or(before);
+        let body = body.strip_suffix('\r').unwrap_or(body);
+        let start = body.rfind(['\n', '\r']).map_or(0, |i| i + 1);
         let line = &text[start..end];
         end = start;
         Some((start, line))
@@ -463,7 +465,7 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
     let Some(file_kind) = FileKind::of(&doc.rel) else { return Value::Null };
     let lines = Lines::new(&doc.text);
     let offset = lines.offset(pos);
-    let line_start = doc.text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line_start = doc.text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
     // Not in a comment.
     if code_of(&doc.text[line_start..offset]).1.is_some() {
         return Value::Null;

@@ -39,7 +39,7 @@ pub fn enable_sharing(sources: &Sources, apps: &[String], group: Option<&str>) -
         .filter(|d| d.legacy)
         .map(|d| {
             let head = d.root.span.start
-                ..d.text[d.root.span.start..].find('\n').map_or(d.text.len(), |i| d.root.span.start + i);
+                ..d.text[d.root.span.start..].find(['\n', '\r']).map_or(d.text.len(), |i| d.root.span.start + i);
             crate::rules::legacy_format::diagnostic(crate::diagnostic::Place::new(d.id, head))
                 .help("run `caseshare migrate --write` first, then enable case sharing")
         })

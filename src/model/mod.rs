@@ -326,7 +326,7 @@ impl<'n> Fields<'n> {
     /// The span of the mapping's first line, where "missing key" is labelled.
     pub fn head(&self, text: &str) -> Span {
         let start = self.entries.first().map_or(self.span.start, |(k, _)| k.span.start);
-        let end = text[start.min(text.len())..].find('\n').map_or(text.len(), |i| start + i);
+        let end = text[start.min(text.len())..].find(['\n', '\r']).map_or(text.len(), |i| start + i);
         start..end.max(start)
     }
 }
