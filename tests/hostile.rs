@@ -172,6 +172,26 @@ fn a_kind_folder_reached_through_a_link_is_read_under_its_own_name() {
     }
 }
 
+/// In a file with a `\r` alone for its line ends, a diagnostic about the file
+/// itself labels its first line, as with `\n`, not the whole file.
+#[test]
+fn a_file_level_diagnostic_labels_the_first_line_with_carriage_return_line_ends() {
+    let tree = Tree::new("cr-head");
+    tree.write("users/u.yaml", "users:\r  - {username: a}\r");
+    let out = Command::cargo_bin("caseshare")
+        .expect("binary")
+        .args(["check", "--format", "json"])
+        .arg(&tree.0)
+        .output()
+        .expect("runs");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let f002: Vec<&serde_json::Value> =
+        doc["diagnostics"].as_array().unwrap().iter().filter(|d| d["code"] == "F002").collect();
+    assert_eq!(f002.len(), 1, "{doc:#}");
+    assert_eq!((&f002[0]["line"], &f002[0]["column"]), (&serde_json::json!(1), &serde_json::json!(1)));
+    assert_eq!(f002[0]["end"], serde_json::json!({"line": 1, "column": 7}), "{doc:#}");
+}
+
 #[test]
 fn an_empty_file() {
     let (code, out, _) = Tree::new("empty").write("users/empty.yaml", "").check();
