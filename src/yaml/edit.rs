@@ -186,7 +186,11 @@ pub fn remove_entries(map: &Node, indices: &[usize], text: &str) -> Vec<Edit> {
             let span = line_start(text, start)..line_end(text, end_of(j - 1));
             let kept: String =
                 comments_in(text, span.clone(), &scalars).iter().map(|c| format!("{indent}{c}{nl}")).collect();
-            let kept = if span.end == text.len() && !text.ends_with('\n') { kept.trim_end().to_string() } else { kept };
+            let kept = if span.end == text.len() && !text.ends_with(['\n', '\r']) {
+                kept.trim_end().to_string()
+            } else {
+                kept
+            };
             out.push(Edit::new(span, kept));
         } else {
             // The first key of a list item (`- key: …`): the next kept key moves up.
@@ -295,7 +299,7 @@ pub fn insert_entry(map: &Node, before: Option<usize>, key: &str, value: &str, t
             let (k, v) = entries.last().expect("not empty");
             let indent = indent_at(text, entry_start(text, &entries[0].0));
             let at = after_value(text, k, v);
-            let lead = if at == text.len() && !text.ends_with('\n') { nl } else { "" };
+            let lead = if at == text.len() && !text.ends_with(['\n', '\r']) { nl } else { "" };
             Edit::insert(at, format!("{lead}{indent}{key}: {value}{nl}"))
         }
     }
@@ -388,7 +392,7 @@ pub fn append_items(key: &Node, list: &Node, new: &[String], text: &str) -> Vec<
             let dash = text[..last.span.start].rfind('-').unwrap_or(last.span.start);
             let indent = indent_at(text, dash);
             let at = line_end(text, content_end(text, last));
-            let lead = if at == text.len() && !text.ends_with('\n') { nl } else { "" };
+            let lead = if at == text.len() && !text.ends_with(['\n', '\r']) { nl } else { "" };
             let lines: String = new.iter().map(|n| format!("{indent}- {n}{nl}")).collect();
             vec![Edit::insert(at, format!("{lead}{lines}"))]
         }
@@ -450,6 +454,15 @@ mod tests {
     fn item(root: &Node, key: &str, i: usize) -> Node {
         let (_, _, v) = entry(root, key).unwrap();
         items(v)[i].clone()
+    }
+
+    /// An entry added after the last, in a file whose last line ends with a
+    /// `\r` alone: on the next line, with no blank line between.
+    #[test]
+    fn an_entry_added_at_the_end_of_a_file_with_carriage_return_line_ends() {
+        let text = "a: 1\rb: 2\r";
+        let out = edit(text, |r| vec![insert_entry(r, None, "c", "3", text)]);
+        assert_eq!(out, "a: 1\rb: 2\rc: 3\r");
     }
 
     #[test]
