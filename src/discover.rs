@@ -120,11 +120,16 @@ impl Fs for Disk {
                 Ok(e) => children.push(Child {
                     name: e.file_name().to_string_lossy().into_owned(),
                     path: e.path(),
-                    kind: e.file_type().ok().map(|t| match () {
-                        () if t.is_symlink() => ChildKind::Link,
-                        () if t.is_dir() => ChildKind::Folder,
-                        () if t.is_file() => ChildKind::File,
-                        () => ChildKind::Other,
+                    kind: e.file_type().ok().map(|t| {
+                        if t.is_symlink() {
+                            ChildKind::Link
+                        } else if t.is_dir() {
+                            ChildKind::Folder
+                        } else if t.is_file() {
+                            ChildKind::File
+                        } else {
+                            ChildKind::Other
+                        }
                     }),
                 }),
                 Err(e) => errors.push(e.to_string()),

@@ -500,7 +500,7 @@ fn place(project: &Project, text: &str, file: FileId, offset: usize) -> String {
     }
     let before = &text[..offset];
     let line = crate::source::line_ends(before.as_bytes()).count() + 1;
-    let start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let start = crate::yaml::edit::line_start(text, offset);
     let col = before[start..].trim_start_matches('\u{feff}').chars().count() + 1;
     format!("{}:{line}:{col}", project.files[file].display)
 }

@@ -350,7 +350,7 @@ fn describe(t: &Here, snap: &Snapshot) -> Option<String> {
 /// The key whose value the cursor is in, from the text before it (the buffer may
 /// not parse while it is being typed): `members` in `members: [david, ma|`.
 fn key_at(text: &str, offset: usize) -> Option<String> {
-    let start = text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let start = crate::yaml::edit::line_start(text, offset);
     let before = &text[start..offset];
     let key_in = |s: &str| -> Option<String> {
         let s = s.trim_end();
@@ -377,7 +377,7 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
     }
     // In a flow list opened on a line above: `members: [david,⏎  ma|`.
     if let Some(open) = unclosed_list(&text[..offset]) {
-        let line = text[..open].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+        let line = crate::yaml::edit::line_start(text, open);
         return key_in(&text[line..open]);
     }
     // A block list item: the key of the first line above that is less indented.
@@ -465,7 +465,7 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
     let Some(file_kind) = FileKind::of(&doc.rel) else { return Value::Null };
     let lines = Lines::new(&doc.text);
     let offset = lines.offset(pos);
-    let line_start = doc.text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let line_start = crate::yaml::edit::line_start(&doc.text, offset);
     // Not in a comment.
     if code_of(&doc.text[line_start..offset]).1.is_some() {
         return Value::Null;
