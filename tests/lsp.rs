@@ -845,6 +845,72 @@ fn completion_replaces_what_is_typed_and_not_in_comments() {
     c.shutdown();
 }
 
+/// A name with spaces is completed from where its scalar starts, plain or in
+/// quotes: it once took only the last word as typed, and `role: community
+/// hea` became `role: community community health worker`.
+#[test]
+fn completion_of_a_name_with_spaces_replaces_all_of_it() {
+    let root = project("complete-spaces");
+    let roles = "roles:\n  chw: {apps: [chw]}\n  community health worker: {apps: [chw]}\n  \"it's \\\"ours\\\"\": {apps: [chw]}\n";
+    let project_yaml = std::fs::read_to_string(root.join("project.yaml")).expect("read");
+    std::fs::write(root.join("project.yaml"), project_yaml.replace("roles:\n  chw: {apps: [chw]}\n", roles))
+        .expect("write");
+    let users = root.join("users/chws.yaml");
+    let mut c = Client::start(&root);
+    c.open(&users);
+    c.diagnostics(&users, |_| true);
+    let head = "format_version: 2\nusers:\n";
+    // (the line, the text before the cursor on it, the new text of `community health worker`)
+    let cases = [
+        ("  - username: david\n    role: community hea", "    role: community hea", "community health worker"),
+        (
+            "  - {username: david, role: community hea",
+            "  - {username: david, role: community hea",
+            "community health worker",
+        ),
+        (
+            "  - {username: david, role: \"community hea",
+            "  - {username: david, role: \"community hea",
+            "community health worker",
+        ),
+        (
+            "  - {username: david, role: 'community hea",
+            "  - {username: david, role: 'community hea",
+            "community health worker",
+        ),
+    ];
+    for (version, (body, before, new_text)) in cases.iter().enumerate() {
+        let text = format!("{head}{body}");
+        c.change(&users, version as i32 + 2, &text);
+        c.diagnostics(&users, |_| true);
+        let line = text.lines().count() as u32 - 1;
+        let col = before.len() as u32;
+        let items = c.at("textDocument/completion", &users, line, col, json!({}));
+        let items = items["items"].as_array().unwrap_or_else(|| panic!("{body:?}: {items}"));
+        let labels: Vec<&str> = items.iter().map(|i| i["label"].as_str().unwrap()).collect();
+        assert_eq!(labels, ["community health worker"], "{body:?}");
+        let edit = &items[0]["textEdit"];
+        assert_eq!(edit["newText"], *new_text, "{body:?}");
+        assert_eq!(edit["range"]["start"]["character"], col - "community hea".len() as u32, "{body:?}");
+        assert_eq!(edit["range"]["end"]["character"], col, "{body:?}");
+    }
+    // A name with quotes in it, in each kind of quotes and in none.
+    for (version, (open, new_text)) in
+        [("\"", "it's \\\"ours\\\""), ("'", "it''s \"ours\""), ("", "\"it's \\\"ours\\\"\"")].iter().enumerate()
+    {
+        let text = format!("{head}  - username: david\n    role: {open}it");
+        c.change(&users, version as i32 + 10, &text);
+        c.diagnostics(&users, |_| true);
+        let col = format!("    role: {open}it").len() as u32;
+        let items = c.at("textDocument/completion", &users, 3, col, json!({}));
+        let items = items["items"].as_array().unwrap_or_else(|| panic!("{open}: {items}"));
+        assert_eq!(items.len(), 1, "{open}: {items:?}");
+        assert_eq!(items[0]["label"], "it's \"ours\"", "{open}");
+        assert_eq!(items[0]["textEdit"]["newText"], *new_text, "{open}");
+    }
+    c.shutdown();
+}
+
 /// The cursor right after a character of several bytes (in a block list, a
 /// flow list over lines, after a byte order mark) is answered, and the server
 /// goes on: it once stepped back one byte into the character, and panicked.

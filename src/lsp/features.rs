@@ -481,31 +481,30 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
         (FileKind::App | FileKind::Project, "case_type" | "updates") => Kind::CaseType,
         _ => return Value::Null,
     };
-    // What is typed of the name so far.
-    let typed: String = doc.text[..offset]
-        .chars()
-        .rev()
-        .take_while(|c| !c.is_whitespace() && !"[]{},:'\"".contains(*c))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    // The item replaces what is typed (a client's own idea of a word stops at
-    // `-` or `.`, which names hold), quoted where YAML needs it.
-    let replace = Range { start: lines.position(offset - typed.len()), end: pos };
-    let quoted = doc.text[..offset - typed.len()].ends_with(['"', '\'']);
+    // What is typed of the name so far, from where its scalar starts: a name
+    // may hold spaces (`role: Community Hea|`, `["Jane Do|`), and a client's
+    // own idea of a word stops at `-` or `.`, which names hold. The item
+    // replaces it, written as YAML needs it there.
+    let (start, quote) = scalar_start(&doc.text[line_start..offset]);
+    let typed = &doc.text[line_start + start..offset];
+    let replace = Range { start: lines.position(line_start + start), end: pos };
     let mut seen = std::collections::BTreeSet::new();
     let mut items = Vec::new();
     let mut incomplete = false;
     names::each_token(snap.project(), Some(&kind), &mut |t| {
-        if incomplete || !(t.defines || kind == Kind::CaseType) || !t.name.starts_with(&typed) || !seen.insert(t.name) {
+        if incomplete || !(t.defines || kind == Kind::CaseType) || !t.name.starts_with(typed) || !seen.insert(t.name) {
             return;
         }
         if items.len() == MAX_COMPLETIONS {
             incomplete = true;
             return;
         }
-        let new_text = if quoted { t.name.to_string() } else { crate::yaml::edit::scalar(t.name) };
+        let new_text = match quote {
+            // Inside quotes the client closes itself (or has closed already).
+            Some('"') => t.name.replace('\\', "\\\\").replace('"', "\\\""),
+            Some(_) => t.name.replace('\'', "''"),
+            None => crate::yaml::edit::scalar(t.name),
+        };
         items.push(CompletionItem {
             label: t.name.to_string(),
             kind: Some(CompletionItemKind::VALUE),
@@ -515,6 +514,49 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
         });
     });
     json!(CompletionList { is_incomplete: incomplete, items })
+}
+
+/// Where the scalar the cursor is in starts, in `line` (the cursor's line up to
+/// it, outside a comment): after the last `[`, `{`, `,`, `key:` or `- ` outside
+/// quotes and after the white space that follows, or after an opening quote
+/// that is not closed yet (returned with it).
+fn scalar_start(line: &str) -> (usize, Option<char>) {
+    let mut start = 0;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut chars = line.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let next = chars.peek().map(|&(_, c)| c);
+        match (quote, c) {
+            (Some('"'), _) if escaped => escaped = false,
+            (Some('"'), '\\') => escaped = true,
+            // `''` in single quotes is a quote, not the end.
+            (Some('\''), '\'') if next == Some('\'') => {
+                chars.next();
+            }
+            (Some(q), c) if c == q => {
+                quote = None;
+                start = i + 1;
+            }
+            (Some(_), _) => {}
+            (None, '\'' | '"') if line[start..i].trim().is_empty() => {
+                quote = Some(c);
+                start = i + 1;
+            }
+            (None, '[' | ']' | '{' | '}' | ',') => start = i + 1,
+            (None, ':' | '-') if matches!(next, None | Some(' ' | '\t')) => {
+                // `key:` ends a key; `-` is a block entry only where a scalar starts.
+                if c == ':' || line[start..i].trim().is_empty() {
+                    start = i + 1;
+                }
+            }
+            (None, _) => {}
+        }
+    }
+    if quote.is_none() {
+        start += line[start..].len() - line[start..].trim_start().len();
+    }
+    (start, quote)
 }
 
 /// Completions sent at most (a project may have half a million users; the
