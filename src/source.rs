@@ -259,6 +259,18 @@ pub fn lines_with_ends(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// The text with a `\n` in place of each `\r` that is a line break alone, a
+/// byte for a byte (so every offset stays true), for readers that break lines
+/// at `\n` only; the text itself when it has none.
+pub fn with_lf(text: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = text.as_bytes();
+    if !bytes.contains(&b'\r') || !line_ends(bytes).any(|end| bytes[end - 1] == b'\r') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let lf = text.char_indices().map(|(i, c)| if c == '\r' && bytes.get(i + 1) != Some(&b'\n') { '\n' } else { c });
+    std::borrow::Cow::Owned(lf.collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

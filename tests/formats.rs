@@ -151,6 +151,41 @@ fn multibyte_names_give_the_right_positions_in_every_format() {
     assert!(human.contains(&format!("[groups/villages.yaml:{line}:{col}]")), "{human}");
 }
 
+/// The human report of a project whose lines end in a `\r` alone numbers its
+/// lines as the other formats do, one line each, with no `\r` in the output:
+/// miette breaks lines at `\n` only, and showed the file as one long line.
+#[test]
+fn the_human_report_numbers_the_lines_of_a_file_with_carriage_returns_alone() {
+    let dir = temp("human-cr");
+    copy_dir(&root().join("fixtures/rules/base"), &dir);
+    copy_dir(&common::rule_fixture("G002", "invalid"), &dir);
+    for file in ["groups/villages.yaml", "apps/chw.yaml"] {
+        let text = std::fs::read_to_string(dir.join(file)).expect("read").replace("\r\n", "\n").replace('\n', "\r");
+        std::fs::write(dir.join(file), text).expect("write");
+    }
+    let groups = std::fs::read_to_string(dir.join("groups/villages.yaml")).expect("read");
+    let lines: Vec<&str> = groups.split('\r').collect();
+    let (a, b) = (
+        lines.iter().position(|l| l.contains("Village A")).expect("Village A"),
+        lines.iter().position(|l| l.contains("Village B")).expect("Village B"),
+    );
+    let (code, human, _) = run(&dir, &["check"]);
+    assert_eq!(code, 1, "{human}");
+    assert!(!human.contains('\r'), "{human:?}");
+    let (_, concise, _) = run(&dir, &["check", "--format", "concise"]);
+    let at = concise.lines().find(|l| l.contains("[G002]")).expect("G002");
+    let place = at.split(": ").next().expect("place");
+    assert!(human.contains(&format!("[{place}]")), "{concise}\n{human}");
+    for (i, line) in [(a, lines[a]), (b, lines[b])] {
+        assert!(human.contains(&format!(" {} │ {line}\n", i + 1)), "line {}: {human}", i + 1);
+    }
+    // The related note in the app is shown on its own line too.
+    let app = std::fs::read_to_string(dir.join("apps/chw.yaml")).expect("read");
+    let refer = app.split('\r').position(|l| l.contains("Refer to clinic")).expect("the form") + 1;
+    assert!(human.contains(&format!("[apps/chw.yaml:{refer}:")), "{human}");
+    assert!(human.contains(&format!(" {refer} │       - {{name: Refer to clinic")), "{human}");
+}
+
 /// A file's path in SARIF is a URI reference: a space, `#`, `%` or a letter
 /// outside ASCII in its name is percent-encoded, or code scanning would point
 /// at another file (`#` starts a fragment).

@@ -1,6 +1,8 @@
 //! The default format: miette's graphical report, with a label at every place
 //! involved and related diagnostics for other files.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 
 use miette::{
@@ -10,13 +12,15 @@ use miette::{
 
 use crate::CheckResult;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::source::{SourceFile, Span};
+use crate::source::{FileId, SourceFile, Span};
 
 /// A file as miette's source: it reads only the lines around a span, using the
 /// file's line index, so a report costs the size of its snippets, not of the file.
 #[derive(Debug)]
 struct Window<'f> {
     file: &'f SourceFile,
+    /// The file's text, or a copy whose line breaks miette sees ([`Texts`]).
+    text: &'f str,
 }
 
 impl SourceCode for Window<'_> {
@@ -27,7 +31,7 @@ impl SourceCode for Window<'_> {
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
         let f = self.file;
-        let text: &'a str = &f.text;
+        let text: &'a str = self.text;
         let end = span.offset() + span.len();
         if end > text.len() {
             return Err(MietteError::OutOfBounds);
@@ -99,8 +103,32 @@ impl MietteDiagnostic for Shown<'_> {
     }
 }
 
-fn source(file: &SourceFile) -> Window<'_> {
-    Window { file }
+/// The texts miette is shown: miette breaks lines at `\n` only, so a file whose
+/// lines end in a `\r` alone is shown from a copy with a `\n` for each (a byte
+/// for a byte: spans and the line index stay true). Made once per file.
+struct Texts<'r> {
+    files: &'r [SourceFile],
+    copies: HashMap<FileId, Option<String>>,
+}
+
+impl<'r> Texts<'r> {
+    fn new(result: &'r CheckResult) -> Self {
+        let mut copies = HashMap::new();
+        for d in &result.diagnostics {
+            for file in std::iter::once(d.file).chain(d.related.iter().map(|r| r.file)) {
+                copies.entry(file).or_insert_with(|| match crate::source::with_lf(&result.project.files[file].text) {
+                    Cow::Owned(copy) => Some(copy),
+                    Cow::Borrowed(_) => None,
+                });
+            }
+        }
+        Texts { files: &result.project.files, copies }
+    }
+
+    fn source(&self, file: FileId) -> Window<'_> {
+        let f = &self.files[file];
+        Window { file: f, text: self.copies.get(&file).and_then(|c| c.as_deref()).unwrap_or(&f.text) }
+    }
 }
 
 fn span(file: &SourceFile, s: &Span) -> miette::SourceSpan {
@@ -117,7 +145,7 @@ fn severity(s: Severity) -> miette::Severity {
     }
 }
 
-fn shown<'f>(result: &'f CheckResult, d: &Diagnostic) -> Shown<'f> {
+fn shown<'f>(result: &'f CheckResult, texts: &'f Texts<'f>, d: &Diagnostic) -> Shown<'f> {
     let files = &result.project.files;
     let file = &files[d.file];
     let label = (!d.label.is_empty()).then(|| d.label.to_string());
@@ -132,7 +160,7 @@ fn shown<'f>(result: &'f CheckResult, d: &Diagnostic) -> Shown<'f> {
                 message: r.message.clone(),
                 code: None,
                 severity: miette::Severity::Advice,
-                src: source(rf),
+                src: texts.source(r.file),
                 labels: vec![LabeledSpan::new_primary_with_span(None, span(rf, &r.span))],
                 help: None,
                 related: Vec::new(),
@@ -143,7 +171,7 @@ fn shown<'f>(result: &'f CheckResult, d: &Diagnostic) -> Shown<'f> {
         message: d.message.clone(),
         code: Some(format!("{}({})", d.code(), d.rule.name)),
         severity: severity(d.severity),
-        src: source(file),
+        src: texts.source(d.file),
         labels,
         help: d.help.as_deref().map(String::from),
         related,
@@ -154,8 +182,9 @@ pub fn render(result: &CheckResult, style: super::Style) -> String {
     let theme = if style.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(style.width).with_links(false);
     let mut out = String::new();
+    let texts = Texts::new(result);
     for d in &result.diagnostics {
-        let s = shown(result, d);
+        let s = shown(result, &texts, d);
         if handler.render_report(&mut out, &s).is_err() {
             out.push_str(&d.message);
             out.push('\n');

@@ -123,15 +123,7 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
     // A `\r` alone is a line break in YAML, as `\n` and `\r\n` are (content
     // reads every one as `\n`). The parsers here read `\n`: they are given one
     // in its place, a byte for a byte, so every span stays true.
-    let bytes = text.as_bytes();
-    if bytes.contains(&b'\r') && crate::source::line_ends(bytes).any(|end| bytes[end - 1] == b'\r') {
-        let lf: String = text
-            .char_indices()
-            .map(|(i, c)| if c == '\r' && bytes.get(i + 1) != Some(&b'\n') { '\n' } else { c })
-            .collect();
-        return parse_lf(&lf);
-    }
-    parse_lf(text)
+    parse_lf(&crate::source::with_lf(text))
 }
 
 /// [`parse`] of a text whose line breaks are `\n` or `\r\n`.
