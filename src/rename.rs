@@ -628,7 +628,10 @@ struct Compare<'a> {
 
 impl Compare<'_> {
     fn same(&mut self, b: &Node, a: &Node) -> Result<(), Mismatch> {
-        if self.spans.binary_search_by_key(&(b.span.start, b.span.end), |s| (s.start, s.end)).is_ok() {
+        // Only a scalar is a token: a list written without indentation starts
+        // where its first item does, and one of one item has that item's span.
+        let scalar = !matches!(b.value, Value::Seq(_) | Value::Map(_));
+        if scalar && self.spans.binary_search_by_key(&(b.span.start, b.span.end), |s| (s.start, s.end)).is_ok() {
             self.renamed += 1;
             // A key that is not a string (a role `1:`) is named by its text.
             let was_old = b.as_str().unwrap_or_else(|| b.source(self.text).trim());

@@ -767,6 +767,48 @@ fn other_ways_yaml_writes_a_name() {
     assert!(after["locations/l.yaml"].contains("&base {code: x2, name: X"));
 }
 
+/// A list written without indentation (`members:` then `- david` in the same
+/// column) whose one item is the name: the list starts where its item does,
+/// and the read-back once took it for the token and refused every such rename.
+#[test]
+fn a_one_item_list_without_indentation() {
+    let tree = edited(
+        &project(),
+        "groups/villages.yaml",
+        &[("    members:\n      - joseph\n      - david        # covers for Joseph\n", "    members:\n    - david\n")],
+    );
+    let tree = edited(
+        &tree,
+        "users/all.yaml",
+        &[("locations: [village-b]}", "locations: [village-a]}\n  - username: amina\n    locations:\n    - village-b")],
+    );
+    let tree = edited(
+        &tree,
+        "apps/clinic.yaml",
+        &[("        updates:\n          - referral   # closes it\n", "        updates:\n        - referral\n")],
+    );
+    assert_eq!(
+        diagnostics(&tree),
+        diagnostics(&project()).into_iter().filter(|d| !d.contains("joseph")).collect::<Vec<_>>()
+    );
+    let (after, files) = renamed(&tree, NameKind::User, "david", "dave");
+    assert_eq!(files, ["groups/villages.yaml", "users/all.yaml"]);
+    assert!(after["groups/villages.yaml"].ends_with("    members:\n    - dave\n"), "{}", after["groups/villages.yaml"]);
+    let (after, _) = renamed(&tree, NameKind::Location, "village-b", "village-x");
+    assert!(
+        after["users/all.yaml"].contains("  - username: amina\n    locations:\n    - village-x\n  - {"),
+        "{}",
+        after["users/all.yaml"]
+    );
+    let (after, files) = renamed(&tree, NameKind::CaseType, "referral", "referrals");
+    assert_eq!(files, ["apps/chw.yaml", "apps/clinic.yaml", "project.yaml"]);
+    assert!(
+        after["apps/clinic.yaml"].ends_with("        updates:\n        - referrals\n"),
+        "{}",
+        after["apps/clinic.yaml"]
+    );
+}
+
 #[test]
 fn the_levels_of_caseshare_toml_apply() {
     // C002 raised to an error: the rename that brings one out is refused; turned
