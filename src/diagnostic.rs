@@ -111,6 +111,15 @@ impl Diagnostic {
         self
     }
 
+    /// Every place the diagnostic names, where an `allow` of its code may stand
+    /// (SPEC section 5): its primary place, its labels, and its related places,
+    /// in any file.
+    pub fn places(&self) -> impl Iterator<Item = (FileId, &Span)> {
+        std::iter::once((self.file, &self.span))
+            .chain(self.labels.iter().map(|l| (self.file, &l.span)))
+            .chain(self.related.iter().map(|r| (r.file, &r.span)))
+    }
+
     /// A related diagnostic, even when it is in the same file.
     pub fn related(mut self, at: Place, text: impl Into<String>) -> Self {
         self.related.push(Related { file: at.file, span: at.span, message: text.into(), label: false });

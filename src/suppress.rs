@@ -105,10 +105,8 @@ pub fn apply(files: &[SourceFile], diagnostics: Vec<Diagnostic>, complete: bool)
         }
         let mut suppressed = false;
         if d.rule.suppressible() && !covering.is_empty() {
-            let places = std::iter::once((d.file, d.span.start))
-                .chain(d.labels.iter().map(|l| (d.file, l.span.start)))
-                .chain(d.related.iter().map(|r| (r.file, r.span.start)));
-            for (file, offset) in places {
+            for (file, span) in d.places() {
+                let offset = span.start;
                 let src = &files[file];
                 let line = src.line_index(offset.min(src.text.len()));
                 for &a in covering.get(&(file.index(), line)).map_or(&[][..], Vec::as_slice) {

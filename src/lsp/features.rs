@@ -589,9 +589,12 @@ fn code_actions(doc: &Document, range: Range, snapshots: &Snapshots) -> Value {
     let source =
         SourceFile::new(doc.rel.clone(), doc.rel.clone(), doc.rel.clone().into(), FileKind::Unknown, doc.text.clone());
     let allows = crate::suppress::parse(&source);
+    let in_range = |s: &&crate::source::Span| s.start < to.max(from + 1) && from <= s.end;
     for d in snap.diagnostics.iter() {
-        let Some(span) = labelled_in(d, file).find(|s| s.start < to.max(from + 1) && from <= s.end) else { continue };
-        if !d.fix.is_empty() {
+        // An `allow` may stand at any place the diagnostic names (a D001's first
+        // definition, its related note, too); the fix is offered where it is shown.
+        let Some(span) = d.places().filter(|(f, _)| *f == file).map(|(_, s)| s).find(in_range) else { continue };
+        if !d.fix.is_empty() && labelled_in(d, file).any(|s| in_range(&s)) {
             let text = snap.text(d.file);
             let fix_lines = Lines::new(&text);
             let edits: Vec<TextEdit> =
