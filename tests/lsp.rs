@@ -29,11 +29,15 @@ impl Client {
     }
 
     fn start_with(root: &Path, capabilities: Value) -> Client {
+        Client::start_with_options(root, capabilities, Value::Null)
+    }
+
+    fn start_with_options(root: &Path, capabilities: Value, options: Value) -> Client {
         let (conn, server) = spawn_in_memory();
         let mut c = Client { conn, server: Some(server), next: 1, inbox: Vec::new(), asked: Vec::new() };
         let init = c.request(
             "initialize",
-            json!({"processId": null, "rootUri": path_to_uri(root), "capabilities": capabilities}),
+            json!({"processId": null, "rootUri": path_to_uri(root), "capabilities": capabilities, "initializationOptions": options}),
         );
         assert!(init["capabilities"]["definitionProvider"].as_bool().unwrap_or(false), "{init}");
         c.notify("initialized", json!({}));
@@ -171,7 +175,13 @@ fn a_second_group_raises_g002_on_both_memberships_and_undo_clears_it() {
     for d in g002 {
         assert_eq!(d["source"], "caseshare");
         assert!(d["message"].as_str().unwrap().contains("user `david` has 2 case owners"), "{d}");
-        assert!(d["codeDescription"]["href"].as_str().unwrap().contains("g002"), "{d}");
+        // The link opens the rules reference this binary was built with.
+        let href = d["codeDescription"]["href"].as_str().expect("a link");
+        let (file, anchor) = href.split_once('#').expect("an anchor");
+        assert_eq!(anchor, "g002-creator-in-multiple-owners");
+        let reference = std::fs::read_to_string(caseshare::lsp::uri_to_path(file).expect("a file")).expect("written");
+        assert_eq!(reference, caseshare::rules::reference_markdown());
+        assert!(reference.contains("\n## G002 `creator-in-multiple-owners`\n"));
         let related = d["relatedInformation"].as_array().expect("related information");
         let other = 5 - d["range"]["start"]["line"].as_u64().unwrap(); // the other membership line
         let in_groups = |r: &&Value| r["location"]["uri"] == path_to_uri(&groups).as_str();
@@ -188,6 +198,30 @@ fn a_second_group_raises_g002_on_both_memberships_and_undo_clears_it() {
     c.change(&groups, 3, &original);
     let cleared = c.diagnostics(&groups, |d| d.is_empty());
     assert!(cleared.is_empty());
+    c.shutdown();
+}
+
+/// A team's own copy of the rules reference (`initializationOptions.rulesUrl`)
+/// is where each diagnostic's code links.
+#[test]
+fn the_rules_url_a_client_gives_is_where_codes_link() {
+    let root = project("rules-url");
+    let groups = root.join("groups/villages.yaml");
+    let mut c = Client::start_with_options(
+        &root,
+        json!({}),
+        json!({"rulesUrl": "https://docs.example.net/caseshare/rules.md"}),
+    );
+    c.open(&groups);
+    c.diagnostics(&groups, |_| true);
+    let edited = std::fs::read_to_string(&groups).expect("read").replace("members: [maria]", "members: [maria, david]");
+    c.change(&groups, 2, &edited);
+    let found = c.diagnostics(&groups, |d| !d.is_empty());
+    let g002 = found.iter().find(|d| d["code"] == "G002").expect("G002");
+    assert_eq!(
+        g002["codeDescription"]["href"],
+        "https://docs.example.net/caseshare/rules.md#g002-creator-in-multiple-owners"
+    );
     c.shutdown();
 }
 
@@ -805,6 +839,36 @@ fn actions_and_hover_at_every_place_a_diagnostic_labels() {
     let x001: Vec<&str> = left.iter().filter(|d| d["code"] == "X001").map(|d| d["message"].as_str().unwrap()).collect();
     assert_eq!(x001.len(), 1, "{left:#?}");
     assert!(x001[0].starts_with("`allow G003` suppresses nothing"), "{left:#?}");
+    c.shutdown();
+}
+
+/// A D001 labels its second definition and notes the first: "allow D001
+/// here" is offered at both, as an `allow` at either suppresses it, and the
+/// one at the first clears it.
+#[test]
+fn allow_is_offered_at_a_related_place_an_allow_counts_at() {
+    let root = project("allow-related");
+    let users = root.join("users/chws.yaml");
+    let text = std::fs::read_to_string(&users).expect("read") + "  - {username: maria, role: chw}\n";
+    std::fs::write(&users, &text).expect("write");
+    let mut c = Client::start(&root);
+    c.open(&users);
+    let found = c.diagnostics(&users, |d| d.iter().any(|d| d["code"] == "D001"));
+    let d001: Vec<&Value> = found.iter().filter(|d| d["code"] == "D001").collect();
+    assert_eq!(d001.len(), 1, "{found:#?}");
+    let (first, again) = (text.lines().position(|l| l.contains("maria")).unwrap(), text.lines().count() - 1);
+    assert_eq!(d001[0]["range"]["start"]["line"], again as u64);
+    for line in [first, again] {
+        let offered = actions(&mut c, &users, line as u32);
+        assert!(offered.iter().any(|a| a["title"] == "allow D001 here"), "line {line}: {offered:#?}");
+    }
+    let offered = actions(&mut c, &users, first as u32);
+    let allow = offered.iter().find(|a| a["title"] == "allow D001 here").expect("allow D001");
+    let after = apply(&text, allow["edit"]["changes"][path_to_uri(&users)].as_array().expect("edits"));
+    assert_eq!(after.lines().nth(first), Some("  # caseshare: allow D001 -- reason"), "{after}");
+    c.change(&users, 2, &after);
+    let left = c.diagnostics(&users, |d| !d.iter().any(|d| d["code"] == "D001"));
+    assert!(!left.iter().any(|d| d["code"] == "X001"), "{left:#?}");
     c.shutdown();
 }
 

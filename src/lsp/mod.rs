@@ -41,8 +41,44 @@ use state::{ProjectState, Published, Snapshot};
 /// How long the analysis waits for the next keystroke before it runs.
 const DEBOUNCE: Duration = Duration::from_millis(15);
 
-/// Where a rule's documentation is (`codeDescription` of each diagnostic).
-const RULES_URL: &str = "https://example.org/caseshare/docs/rules.md";
+/// Where a rule's documentation is, for the `codeDescription` of each
+/// diagnostic: `initializationOptions.rulesUrl` when the client gives one (a
+/// team's own copy of `docs/rules.md`, on its intranet or its git host), else
+/// the reference this binary was built with, written once to the user's cache
+/// folder (`$XDG_CACHE_HOME`, or `~/.cache`, then `caseshare/VERSION/rules.md`)
+/// so that the link opens offline and describes the rules in use. None when
+/// that cannot be written: the diagnostics then have no link (hover still
+/// shows the rule's documentation).
+fn rules_url(params: &serde_json::Value) -> Option<String> {
+    if let Some(url) = params.pointer("/initializationOptions/rulesUrl").and_then(serde_json::Value::as_str) {
+        return Some(url.trim_end_matches(['#', '/']).to_string());
+    }
+    let cache =
+        std::env::var_os("XDG_CACHE_HOME").filter(|d| Path::new(d).is_absolute()).map(PathBuf::from).or_else(|| {
+            std::env::var_os("HOME").filter(|d| Path::new(d).is_absolute()).map(|h| Path::new(&h).join(".cache"))
+        })?;
+    let path = write_rules_reference(&cache.join("caseshare").join(env!("CARGO_PKG_VERSION")))?;
+    Some(path_to_uri(&path))
+}
+
+/// Writes the rules reference as `rules.md` in `dir` unless it holds it already
+/// (another file there is replaced whole, never written in place); its path.
+fn write_rules_reference(dir: &Path) -> Option<PathBuf> {
+    let path = dir.join("rules.md");
+    let reference = crate::rules::reference_markdown();
+    if std::fs::read(&path).is_ok_and(|held| held == reference.as_bytes()) {
+        return Some(path);
+    }
+    std::fs::create_dir_all(dir).ok()?;
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let staged = dir.join(format!(".rules.md.{}.{n}", std::process::id()));
+    if std::fs::write(&staged, &reference).and_then(|()| std::fs::rename(&staged, &path)).is_err() {
+        let _ = std::fs::remove_file(&staged);
+        return None;
+    }
+    Some(path)
+}
 
 /// Serves the protocol on stdin and stdout until `exit`; the process's exit
 /// code: 0 after `shutdown` then `exit`, else 1.
@@ -121,6 +157,8 @@ impl Event {
 pub(crate) struct Shared {
     state: Mutex<Latest>,
     changed: Condvar,
+    /// Where the rules' documentation is ([`rules_url`]).
+    rules: Option<String>,
 }
 
 #[derive(Default)]
@@ -236,7 +274,7 @@ pub fn serve_with(connection: Connection, settled: fn()) -> Result<u8, String> {
             && edits.and_then(|e| e.get("documentChanges")).and_then(serde_json::Value::as_bool).unwrap_or(false),
         sender: connection.sender.clone(),
     };
-    let snapshots: Snapshots = Arc::default();
+    let snapshots: Snapshots = Arc::new(Shared { rules: rules_url(&params), ..Shared::default() });
     let (events, events_rx) = unbounded::<Event>();
     let worker = {
         let sender = connection.sender.clone();
@@ -847,7 +885,7 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
                     if cancelled() {
                         // Its diagnostics are already stale: analyse again first.
                         dirty.push(root);
-                    } else if let Err(why) = caught(|| publish(state, &snapshot, sender)) {
+                    } else if let Err(why) = caught(|| publish(state, &snapshot, sender, snapshots.rules.as_deref())) {
                         recover(&mut projects, &mut dirty, &root, &why, snapshots, sender);
                     } else {
                         // Published: what panicked before, if anything, is behind.
@@ -935,7 +973,7 @@ fn show(sender: &Sender<Message>, typ: lsp_types::MessageType, text: &str) {
 /// told by), and sent again only when it then differs: a project where every
 /// user lacks an owner has as many diagnostics as users, and an edit changes
 /// few of them. One file's list is made and sent at a time.
-fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Message>) {
+fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Message>, rules: Option<&str>) {
     testing::panic_if_asked(&state.root, testing::Step::Publish);
     let project = snapshot.project();
     let diagnostics = &snapshot.diagnostics;
@@ -991,7 +1029,7 @@ fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Messag
         sent.insert(path.clone(), Published { sent: print, made_from, shown });
     };
     let opened: Vec<FileId> = open.iter().filter(|f| by_file.contains_key(f)).copied().collect();
-    make_lists(snapshot, diagnostics, &by_file, &opened, &shown, |file, list| send(file, list, made_from(file)));
+    make_lists(snapshot, diagnostics, &by_file, &opened, &shown, rules, |file, list| send(file, list, made_from(file)));
     // The closed files: made again when what they are made from changed (the
     // others are kept as sent, once `send` is done with `sent`).
     let mut prints: HashMap<FileId, u64> = HashMap::new();
@@ -1009,7 +1047,7 @@ fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Messag
         }
     }
     let remake: Vec<FileId> = by_file.keys().filter(|f| prints.contains_key(f)).copied().collect();
-    make_lists(snapshot, diagnostics, &by_file, &remake, &shown, |file, list| send(file, list, prints[&file]));
+    make_lists(snapshot, diagnostics, &by_file, &remake, &shown, rules, |file, list| send(file, list, prints[&file]));
     sent.extend(kept);
     // Open files without diagnostics get an empty list (clients wait for one),
     // and so do files that had some last time.
@@ -1038,6 +1076,7 @@ fn make_lists(
     by_file: &BTreeMap<FileId, Vec<(usize, usize)>>,
     files: &[FileId],
     shown: &dyn Fn(FileId) -> PathBuf,
+    rules: Option<&str>,
     mut f: impl FnMut(FileId, Vec<lsp_types::Diagnostic>),
 ) {
     let mut texts: HashMap<FileId, Arc<str>> = HashMap::new();
@@ -1070,7 +1109,7 @@ fn make_lists(
                         message: message.to_string(),
                     })
                     .collect();
-                to_lsp(d, located[i].0.range, related)
+                to_lsp(d, located[i].0.range, related, rules)
             })
             .collect();
         f(file, list);
@@ -1120,6 +1159,7 @@ fn to_lsp(
     d: &Diagnostic,
     range: lsp_types::Range,
     related: Vec<DiagnosticRelatedInformation>,
+    rules: Option<&str>,
 ) -> lsp_types::Diagnostic {
     let severity = match d.severity {
         Severity::Error => DiagnosticSeverity::ERROR,
@@ -1130,12 +1170,12 @@ fn to_lsp(
     if let Some(help) = &d.help {
         message.push_str(&format!("\nhelp: {help}"));
     }
-    let href = format!("{RULES_URL}#{}-{}", d.code().to_ascii_lowercase(), d.rule.name);
+    let href = rules.map(|rules| format!("{rules}#{}-{}", d.code().to_ascii_lowercase(), d.rule.name));
     lsp_types::Diagnostic {
         range,
         severity: Some(severity),
         code: Some(NumberOrString::String(d.code().to_string())),
-        code_description: href.parse().ok().map(|href| lsp_types::CodeDescription { href }),
+        code_description: href.and_then(|h| h.parse().ok()).map(|href| lsp_types::CodeDescription { href }),
         source: Some("caseshare".into()),
         message,
         related_information: (!related.is_empty()).then_some(related),
