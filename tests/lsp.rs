@@ -331,7 +331,7 @@ fn definition_references_completion_and_hover() {
     assert!(shown.contains("**user `david`**"), "{shown}");
     assert!(shown.contains("case owners (1): group `Village A`"), "{shown}");
     assert!(shown.contains("reaches apps: `chw`"), "{shown}");
-    // Completion inside `members:` offers the usernames.
+    // Completion inside `members:` offers the usernames, but those the list holds.
     let text = std::fs::read_to_string(&groups).expect("read");
     let edited = text.replace("members: [maria]", "members: [maria, ]");
     c.change(&groups, 2, &edited);
@@ -343,7 +343,7 @@ fn definition_references_completion_and_hover() {
     let items = c.at("textDocument/completion", &groups, l, col, json!({}));
     let labels: Vec<&str> =
         items["items"].as_array().expect("items").iter().map(|i| i["label"].as_str().unwrap()).collect();
-    assert!(labels.contains(&"david") && labels.contains(&"maria"), "{labels:?}");
+    assert_eq!(labels, ["david"], "{labels:?}");
     c.shutdown();
 }
 
@@ -972,6 +972,66 @@ fn completion_of_a_name_with_spaces_replaces_all_of_it() {
         assert_eq!(items[0]["label"], "it's \"ours\"", "{open}");
         assert_eq!(items[0]["textEdit"]["newText"], *new_text, "{open}");
     }
+    c.shutdown();
+}
+
+/// What a completion inserts reads as meant: after `key:` with no space yet
+/// (clients ask as `:` is typed) a space comes first, and a list where the key
+/// holds one; names the list holds already are not offered; the word being
+/// typed is not offered as a case type "used elsewhere", and case types match
+/// without their letters' case; format 1's `groups:` on a user offers groups.
+#[test]
+fn completion_inserts_what_reads_as_meant() {
+    let root = project("complete-meant");
+    let groups = root.join("groups/villages.yaml");
+    let users = root.join("users/chws.yaml");
+    let app = root.join("apps/chw.yaml");
+    let mut c = Client::start(&root);
+    c.open(&groups);
+    c.diagnostics(&groups, |_| true);
+    let mut version = 1;
+    let mut ask = |c: &mut Client, path: &Path, text: &str, before: &str| -> Vec<(String, String)> {
+        version += 1;
+        c.change(path, version, text);
+        c.diagnostics(path, |_| true);
+        let at = text.rfind(before).expect("in the text") + before.len();
+        let line = text[..at].matches('\n').count() as u32;
+        let col = (at - text[..at].rfind('\n').map_or(0, |i| i + 1)) as u32;
+        let items = c.at("textDocument/completion", path, line, col, json!({}));
+        let items = items["items"].as_array().cloned().unwrap_or_default();
+        items
+            .iter()
+            .map(|i| (i["label"].as_str().unwrap().to_string(), i["textEdit"]["newText"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    let pair = |l: &str, t: &str| (l.to_string(), t.to_string());
+    let head = "format_version: 2\ngroups:\n  - name: A\n    case_sharing: true\n";
+    // Right after the colon, and after its space.
+    let text = format!("{head}    members:");
+    assert_eq!(ask(&mut c, &groups, &text, "    members:"), [pair("david", " [david]"), pair("maria", " [maria]")]);
+    let text = format!("{head}    members: ");
+    assert_eq!(ask(&mut c, &groups, &text, "    members: "), [pair("david", "[david]"), pair("maria", "[maria]")]);
+    // In a list: what it holds is left out, in a flow list and in a block list.
+    let text = format!("{head}    members: [david, ]");
+    assert_eq!(ask(&mut c, &groups, &text, "[david, "), [pair("maria", "maria")]);
+    let text = format!("{head}    members:\n      - maria   # the nurse\n      - \n      - \"david\"\n");
+    assert_eq!(ask(&mut c, &groups, &text, "the nurse\n      - "), Vec::<(String, String)>::new());
+    let text = format!("{head}    members:\n      - maria\n      - \n");
+    assert_eq!(ask(&mut c, &groups, &text, "- maria\n      - "), [pair("david", "david")]);
+    // A scalar key: a space, no list.
+    c.open(&users);
+    let text = "format_version: 2\nusers:\n  - username: david\n    role:";
+    assert_eq!(ask(&mut c, &users, text, "    role:"), [pair("chw", " chw")]);
+    // Format 1's memberships on users name groups (the open buffer's one group).
+    let text = "format_version: 2\nusers:\n  - username: david\n    groups: [";
+    assert_eq!(ask(&mut c, &users, text, "groups: ["), [pair("A", "A")]);
+    // Case types: not the word being typed; letters matched without their case.
+    c.open(&app);
+    let original = std::fs::read_to_string(&app).expect("read");
+    let text = original.replace("    case_type: referral\n", "    case_type: pre\n");
+    assert_eq!(ask(&mut c, &app, &text, "    case_type: pre"), [pair("pregnancy", "pregnancy")]);
+    let text = original.replace("    case_type: referral\n", "    case_type: Preg\n");
+    assert_eq!(ask(&mut c, &app, &text, "    case_type: Preg"), [pair("pregnancy", "pregnancy")]);
     c.shutdown();
 }
 

@@ -4,7 +4,7 @@
 //! now (the file is parsed again, alone, which takes little); the places it
 //! stands in across the project come from the latest snapshot.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use lsp_server::Request;
@@ -474,6 +474,8 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
     let kind = match (file_kind, key.as_str()) {
         (FileKind::Groups, "members") => Kind::User,
         (FileKind::Users, "role") => Kind::Role,
+        // Format 1 kept memberships on users: named while a project is migrated.
+        (FileKind::Users, "groups") => Kind::Group,
         (FileKind::Users, "locations") | (FileKind::Locations, "parent") => Kind::Location,
         (FileKind::Locations, "type") => Kind::LocationType,
         (FileKind::Project, "parent") => Kind::LocationType,
@@ -485,26 +487,45 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
     // may hold spaces (`role: Community Hea|`, `["Jane Do|`), and a client's
     // own idea of a word stops at `-` or `.`, which names hold. The item
     // replaces it, written as YAML needs it there.
-    let (start, quote) = scalar_start(&doc.text[line_start..offset]);
-    let typed = &doc.text[line_start + start..offset];
-    let replace = Range { start: lines.position(line_start + start), end: pos };
+    let (start, quote, after) = scalar_start(&doc.text[line_start..offset]);
+    let start = line_start + start;
+    let typed = &doc.text[start..offset];
+    let replace = Range { start: lines.position(start), end: pos };
+    // Right after `key:` (a client asks as `:` is typed): a space first, and a
+    // list where the key holds one, or the value would not read as meant.
+    let gap = if doc.text[..start].ends_with(':') { " " } else { "" };
+    let list = after == Some(':') && matches!(key.as_str(), "members" | "locations" | "updates" | "apps");
+    // The names the list already holds are not offered again (a repeated member
+    // is G006), nor the token being typed, which counts among the names used.
+    let listed: HashSet<String> = listed_with(&doc.text, offset, start, after)
+        .into_iter()
+        .map(|n| names::folded(&kind, &n).into_owned())
+        .collect();
+    let this = snap.file_of(&doc.rel);
     let mut seen = std::collections::BTreeSet::new();
     let mut items = Vec::new();
     let mut incomplete = false;
     names::each_token(snap.project(), Some(&kind), &mut |t| {
-        if incomplete || !(t.defines || kind == Kind::CaseType) || !t.name.starts_with(typed) || !seen.insert(t.name) {
+        if incomplete
+            || !(t.defines || kind == Kind::CaseType)
+            || (Some(t.file) == this && t.span.start == start)
+            || !starts_with_folded(t.name, typed)
+            || !seen.insert(t.name)
+            || listed.contains(names::folded(&kind, t.name).as_ref())
+        {
             return;
         }
         if items.len() == MAX_COMPLETIONS {
             incomplete = true;
             return;
         }
-        let new_text = match quote {
+        let name = match quote {
             // Inside quotes the client closes itself (or has closed already).
             Some('"') => t.name.replace('\\', "\\\\").replace('"', "\\\""),
             Some(_) => t.name.replace('\'', "''"),
             None => crate::yaml::edit::scalar(t.name),
         };
+        let new_text = if list { format!("{gap}[{name}]") } else { format!("{gap}{name}") };
         items.push(CompletionItem {
             label: t.name.to_string(),
             kind: Some(CompletionItemKind::VALUE),
@@ -519,9 +540,11 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
 /// Where the scalar the cursor is in starts, in `line` (the cursor's line up to
 /// it, outside a comment): after the last `[`, `{`, `,`, `key:` or `- ` outside
 /// quotes and after the white space that follows, or after an opening quote
-/// that is not closed yet (returned with it).
-fn scalar_start(line: &str) -> (usize, Option<char>) {
+/// that is not closed yet (returned with it); and the character it follows
+/// (none at the start of the line: a list's item on a line of its own).
+fn scalar_start(line: &str) -> (usize, Option<char>, Option<char>) {
     let mut start = 0;
+    let mut after = None;
     let mut quote: Option<char> = None;
     let mut escaped = false;
     let mut chars = line.char_indices().peekable();
@@ -543,11 +566,15 @@ fn scalar_start(line: &str) -> (usize, Option<char>) {
                 quote = Some(c);
                 start = i + 1;
             }
-            (None, '[' | ']' | '{' | '}' | ',') => start = i + 1,
+            (None, '[' | ']' | '{' | '}' | ',') => {
+                start = i + 1;
+                after = Some(c);
+            }
             (None, ':' | '-') if matches!(next, None | Some(' ' | '\t')) => {
                 // `key:` ends a key; `-` is a block entry only where a scalar starts.
                 if c == ':' || line[start..i].trim().is_empty() {
                     start = i + 1;
+                    after = Some(c);
                 }
             }
             (None, _) => {}
@@ -556,7 +583,78 @@ fn scalar_start(line: &str) -> (usize, Option<char>) {
     if quote.is_none() {
         start += line[start..].len() - line[start..].trim_start().len();
     }
-    (start, quote)
+    (start, quote, after)
+}
+
+/// The names already in the list the cursor (at `offset`, in the scalar that
+/// starts at `start`) is in, but the one at the cursor: the items of the flow
+/// list (`[a, b, |]`, over lines too), or the block entries (`- a`) in the
+/// column of the cursor's, above and below it.
+fn listed_with(text: &str, offset: usize, start: usize, after: Option<char>) -> Vec<String> {
+    let unquoted = |item: &str| -> String {
+        let item = item.trim();
+        match item.as_bytes() {
+            [b'"', .., b'"'] | [b'\'', .., b'\''] => item[1..item.len() - 1].to_string(),
+            _ => item.to_string(),
+        }
+    };
+    if after == Some('-') {
+        let line_start = crate::yaml::edit::line_start(text, start);
+        let dash = text[line_start..start].trim_end().len() - 1;
+        let item_of = |line: &str| -> Option<Option<String>> {
+            let (code, _) = code_of(line);
+            let code: String = code.iter().map(|(_, c)| *c).collect();
+            let indent = line.len() - line.trim_start().len();
+            if code.trim().is_empty() {
+                return Some(None);
+            }
+            (indent == dash && line[indent..].starts_with("- ")).then(|| {
+                let value = &line[indent + 1..];
+                let value = code_of(value).1.map_or(value, |c| &value[..c]);
+                Some(unquoted(value))
+            })
+        };
+        let mut out = Vec::new();
+        let lines_before = crate::source::lines_with_ends(&text[..line_start]).collect::<Vec<_>>();
+        for line in lines_before.iter().rev() {
+            match item_of(line.trim_end_matches(['\n', '\r'])) {
+                Some(Some(name)) => out.push(name),
+                Some(None) => {}
+                None => break,
+            }
+        }
+        let line_end = crate::yaml::edit::line_end(text, offset);
+        for line in crate::source::lines_with_ends(&text[line_end..]) {
+            match item_of(line.trim_end_matches(['\n', '\r'])) {
+                Some(Some(name)) => out.push(name),
+                Some(None) => {}
+                None => break,
+            }
+        }
+        return out;
+    }
+    let Some(open) = unclosed_list(&text[..offset]) else { return Vec::new() };
+    // To the list's end (or the end of the line, while it is being typed).
+    let rest = &text[offset..];
+    let close = offset + rest.find([']', '\n', '\r']).unwrap_or(rest.len());
+    let mut out = Vec::new();
+    let mut at = open + 1;
+    for item in text[open + 1..close].split(',') {
+        let end = at + item.len();
+        let at_cursor = (at..=end).contains(&offset);
+        if !at_cursor && !item.trim().is_empty() {
+            out.push(unquoted(item));
+        }
+        at = end + 1;
+    }
+    out
+}
+
+/// Whether `name` starts with `typed`, letters compared without their case
+/// (a case type typed `Preg` is offered `pregnancy`).
+fn starts_with_folded(name: &str, typed: &str) -> bool {
+    let mut name = name.chars().flat_map(char::to_lowercase);
+    typed.chars().flat_map(char::to_lowercase).all(|c| name.next() == Some(c))
 }
 
 /// Completions sent at most (a project may have half a million users; the
