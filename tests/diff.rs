@@ -405,6 +405,29 @@ fn two_folders_compare() {
     assert_eq!(code, 2, "{err}");
 }
 
+/// A name is any string YAML holds: in the human report its control
+/// characters are escapes, so a group named with `\n::notice::` and `\e[8m`
+/// adds no line of its own (a forged summary, a workflow command in a CI log)
+/// and hides nothing after it.
+#[test]
+fn names_with_control_characters_are_shown_escaped() {
+    let repo = Repo::new("control", "old");
+    common::copy_tree(&repo.project, &repo.top.join("new"));
+    let evil = "format_version: 2\ngroups:\n  - name: \"Z\\n::notice::nothing found\\n\\n0 errors introduced\\e[8m\\u2028x\\u202e\"\n    case_sharing: true\n    members: [david]\n";
+    std::fs::write(repo.top.join("new/groups/evil.yaml"), evil).expect("write");
+    let (code, out, err) = repo.diff_in(&repo.top, &["old", "new"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(!out.chars().any(|c| c.is_control() && c != '\n' || matches!(c, '\u{2028}' | '\u{202e}')), "{out:?}");
+    assert!(!out.lines().any(|l| l.starts_with("::") || l.starts_with("0 errors")), "{out}");
+    assert!(
+        out.contains("group `Z\\n::notice::nothing found\\n\\n0 errors introduced\\u{1b}[8m\\u{2028}x\\u{202e}`"),
+        "{out}"
+    );
+    // The concise lines of its diagnostics, and what follows, are there.
+    assert!(out.contains("G002"), "{out}");
+    assert!(out.lines().last().is_some_and(|l| l.starts_with("1 error, 0 warnings introduced")), "{out}");
+}
+
 #[test]
 fn the_base_uses_its_own_caseshare_toml_and_old_errors_do_not_fail() {
     let repo = Repo::new("config", "");

@@ -186,6 +186,30 @@ fn the_human_report_numbers_the_lines_of_a_file_with_carriage_returns_alone() {
     assert!(human.contains(&format!(" {refer} │       - {{name: Refer to clinic")), "{human}");
 }
 
+/// A name's control characters are escapes in the formats a terminal or a CI
+/// log shows: one line per diagnostic in concise, no forged workflow command in
+/// GitHub's, nothing hidden in the human report.
+#[test]
+fn control_characters_in_names_are_escaped_in_text_formats() {
+    let dir = temp("control");
+    copy_dir(&root().join("fixtures/rules/base"), &dir);
+    let users = "format_version: 2\nusers:\n  - {username: david, role: chw}\n  - {username: maria, role: chw}\n  - {username: x, role: \"nurse\\n::error::forged\\e[8m\"}\n";
+    std::fs::write(dir.join("users/chws.yaml"), users).expect("write");
+    let shown = "`nurse\\n::error::forged\\u{1b}[8m`";
+    for format in ["concise", "github", "human"] {
+        let (code, out, _) = run(&dir, &["check", "--format", format]);
+        assert_eq!(code, 1, "{format}: {out}");
+        assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{format}: {out:?}");
+        assert!(!out.lines().any(|l| l.trim_start().starts_with("::error::forged")), "{format}: {out}");
+        assert!(out.contains(shown), "{format}: {out}");
+    }
+    let (_, concise, _) = run(&dir, &["check", "--format", "concise"]);
+    assert_eq!(concise.lines().filter(|l| l.contains("[R001]")).count(), 1, "{concise}");
+    // JSON keeps the name as it is.
+    let (_, json, _) = run(&dir, &["check", "--format", "json"]);
+    assert!(json.contains("nurse\\n::error::forged\\u001b[8m"), "{json}");
+}
+
 /// A file's path in SARIF is a URI reference: a space, `#`, `%` or a letter
 /// outside ASCII in its name is percent-encoded, or code scanning would point
 /// at another file (`#` starts a fragment).

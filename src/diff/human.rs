@@ -8,7 +8,7 @@ use super::facts::Owner;
 use super::{Diff, count, describe, plural, yes_no};
 use crate::diagnostic::Severity;
 use crate::model::Name;
-use crate::report::concise;
+use crate::report::{concise, printable};
 
 struct Paint {
     color: bool,
@@ -36,9 +36,9 @@ pub fn render(diff: &Diff, color: bool) -> String {
     let _ = writeln!(
         out,
         "caseshare diff: {} → {}{}",
-        describe(&diff.base.origin),
-        describe(&diff.head.origin),
-        project(diff)
+        printable(&describe(&diff.base.origin)),
+        printable(&describe(&diff.head.origin)),
+        printable(&project(diff))
     );
     for (side, name) in [(&diff.base, "base"), (&diff.head, "head")] {
         if !side.loaded {
@@ -99,16 +99,17 @@ pub fn render(diff: &Diff, color: bool) -> String {
     section(&mut out, &p, "Groups", groups, |out| {
         for x in &g.added {
             let sharing = if x.case_sharing { "case sharing on" } else { "case sharing off" };
-            let _ = writeln!(out, "  {} group `{}` ({sharing}, {})", p.mark('+'), x.name, count(x.members, "member"));
+            let _ =
+                writeln!(out, "  {} group {} ({sharing}, {})", p.mark('+'), tick(&x.name), count(x.members, "member"));
         }
         for x in &g.removed {
-            let _ = writeln!(out, "  {} group `{}`", p.mark('-'), x.name);
+            let _ = writeln!(out, "  {} group {}", p.mark('-'), tick(&x.name));
         }
         for n in &g.sharing_on {
-            let _ = writeln!(out, "  {} group `{n}`: case sharing turned on", p.mark('~'));
+            let _ = writeln!(out, "  {} group {}: case sharing turned on", p.mark('~'), tick(n));
         }
         for n in &g.sharing_off {
-            let _ = writeln!(out, "  {} group `{n}`: case sharing turned off", p.mark('~'));
+            let _ = writeln!(out, "  {} group {}: case sharing turned off", p.mark('~'), tick(n));
         }
     });
     section(&mut out, &p, "Apps", c.apps.len(), |out| {
@@ -118,15 +119,15 @@ pub fn render(diff: &Diff, color: bool) -> String {
     });
     section(&mut out, &p, "Case types", c.sharing.len() + c.renames.len(), |out| {
         for s in &c.sharing {
-            let _ = writeln!(out, "  {} {}", p.mark('~'), s.text(&|n| format!("`{n}`")));
+            let _ = writeln!(out, "  {} {}", p.mark('~'), s.text(&|n| tick(n)));
         }
         for r in &c.renames {
             let _ = writeln!(
                 out,
-                "  {} case type `{}` renamed to `{}` in {} {}",
+                "  {} case type {} renamed to {} in {} {}",
                 p.mark('~'),
-                r.from,
-                r.to,
+                tick(&r.from),
+                tick(&r.to),
                 if r.apps.len() == 1 { "app" } else { "apps" },
                 names(&r.apps)
             );
@@ -174,9 +175,9 @@ fn lose_verb(n: usize) -> &'static str {
 fn user(out: &mut String, p: &Paint, u: &UserChange) {
     let _ = writeln!(
         out,
-        "  {} user `{}`{}",
+        "  {} user {}{}",
         p.mark(mark(u.change)),
-        u.username,
+        tick(&u.username),
         match u.change {
             Change::Added => " (new)",
             Change::Removed => " (removed)",
@@ -222,13 +223,13 @@ fn app(a: &AppChange) -> String {
     let on = |b: bool| if b { "on" } else { "off" };
     match a.change {
         Change::Added => format!(
-            "app `{}` (case sharing {}, CommCare {})",
-            a.id,
+            "app {} (case sharing {}, CommCare {})",
+            tick(&a.id),
             on(a.case_sharing_after),
             version(&a.commcare_version_after)
         ),
-        Change::Removed => format!("app `{}`", a.id),
-        Change::Changed => format!("app `{}`: {}", a.id, a.changes(version).join(", ")),
+        Change::Removed => format!("app {}", tick(&a.id)),
+        Change::Changed => format!("app {}: {}", tick(&a.id), a.changes(version).join(", ")),
     }
 }
 
@@ -265,9 +266,9 @@ pub fn summary(diff: &Diff) -> String {
     text
 }
 
-/// A name in backticks.
+/// A name in backticks, as a terminal can show it ([`printable`]).
 fn tick(s: &str) -> String {
-    format!("`{s}`")
+    format!("`{}`", printable(s))
 }
 
 fn names(list: &[Name]) -> String {

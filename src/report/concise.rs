@@ -19,5 +19,6 @@ pub fn render(result: &CheckResult) -> String {
 pub fn line(files: &[SourceFile], d: &Diagnostic) -> String {
     let file = &files[d.file];
     let (line, col) = file.line_col(d.span.start);
-    format!("{}:{line}:{col}: {}[{}] {}", file.display, d.severity.as_str(), d.code(), d.message)
+    let (display, message) = (super::printable(&file.display), super::printable(&d.message));
+    format!("{display}:{line}:{col}: {}[{}] {message}", d.severity.as_str(), d.code())
 }

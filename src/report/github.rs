@@ -27,15 +27,15 @@ pub fn render(result: &CheckResult) -> String {
             Severity::Warning => "warning",
             Severity::Info => "notice",
         };
-        let mut message = d.message.clone();
+        let mut message = super::printable(&d.message).into_owned();
         if let Some(help) = &d.help {
             message.push_str("\nhelp: ");
-            message.push_str(help);
+            message.push_str(&super::printable(help));
         }
         let _ = writeln!(
             out,
             "::{command} file={},line={line},col={col},endLine={end_line},endColumn={end_col},title={}::{}",
-            property(&file.display),
+            property(&super::printable(&file.display)),
             property(d.code()),
             data(&message)
         );

@@ -47,7 +47,7 @@ impl SourceCode for Window<'_> {
         // characters, as in every other format.
         let column = if context_lines_before == 0 { f.line_col(span.offset()).1 - 1 } else { inner.column() };
         Ok(Box::new(MietteSpanContents::new_named(
-            f.display.clone(),
+            super::printable(&f.display).into_owned(),
             inner.data(),
             window,
             inner.line() + first_line,
@@ -137,6 +137,11 @@ fn span(file: &SourceFile, s: &Span) -> miette::SourceSpan {
     (start, end - start).into()
 }
 
+/// A message, label or help as the terminal is shown it ([`super::printable`]).
+fn shown_text(s: &str) -> String {
+    super::printable(s).into_owned()
+}
+
 fn severity(s: Severity) -> miette::Severity {
     match s {
         Severity::Error => miette::Severity::Error,
@@ -148,16 +153,16 @@ fn severity(s: Severity) -> miette::Severity {
 fn shown<'f>(result: &'f CheckResult, texts: &'f Texts<'f>, d: &Diagnostic) -> Shown<'f> {
     let files = &result.project.files;
     let file = &files[d.file];
-    let label = (!d.label.is_empty()).then(|| d.label.to_string());
+    let label = (!d.label.is_empty()).then(|| shown_text(&d.label));
     let mut labels = vec![LabeledSpan::new_primary_with_span(label, span(file, &d.span))];
-    labels.extend(d.labels.iter().map(|l| LabeledSpan::new_with_span(Some(l.text.clone()), span(file, &l.span))));
+    labels.extend(d.labels.iter().map(|l| LabeledSpan::new_with_span(Some(shown_text(&l.text)), span(file, &l.span))));
     let related = d
         .related
         .iter()
         .map(|r| {
             let rf = &files[r.file];
             Shown {
-                message: r.message.clone(),
+                message: shown_text(&r.message),
                 code: None,
                 severity: miette::Severity::Advice,
                 src: texts.source(r.file),
@@ -168,12 +173,12 @@ fn shown<'f>(result: &'f CheckResult, texts: &'f Texts<'f>, d: &Diagnostic) -> S
         })
         .collect();
     Shown {
-        message: d.message.clone(),
+        message: shown_text(&d.message),
         code: Some(format!("{}({})", d.code(), d.rule.name)),
         severity: severity(d.severity),
         src: texts.source(d.file),
         labels,
-        help: d.help.as_deref().map(String::from),
+        help: d.help.as_deref().map(shown_text),
         related,
     }
 }
@@ -186,7 +191,7 @@ pub fn render(result: &CheckResult, style: super::Style) -> String {
     for d in &result.diagnostics {
         let s = shown(result, &texts, d);
         if handler.render_report(&mut out, &s).is_err() {
-            out.push_str(&d.message);
+            out.push_str(&shown_text(&d.message));
             out.push('\n');
         }
         out.push('\n');

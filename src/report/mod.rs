@@ -63,6 +63,33 @@ impl Default for Style {
     }
 }
 
+/// Text for a terminal or a log (the human and concise formats, GitHub's
+/// workflow commands, `diff`'s report): each control character, and each one
+/// that moves or hides text (line and paragraph separators, bidirectional
+/// overrides and isolates), written as an escape (`\n`, `\u{1b}`). A name is
+/// any string YAML can hold: written as it is, `"Z\n::notice::…\e[8m"` would
+/// add report lines of its own and hide the rest.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if hidden(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Renders the diagnostics of one project, without the summary (line formats).
 pub fn render(result: &CheckResult, format: Format, style: Style) -> String {
     match format {
