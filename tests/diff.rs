@@ -395,7 +395,10 @@ fn two_folders_compare() {
     let (code, out, err) = repo.diff_in(&repo.top, &["--format", "json", "old", "new"]);
     assert_eq!(code, 0, "{out}{err}");
     let doc: Value = serde_json::from_str(&out).expect("json");
-    assert_eq!(doc["base"], serde_json::json!({"source": "folder", "path": "old", "loaded": true, "io_errors": []}));
+    assert_eq!(
+        doc["base"],
+        serde_json::json!({"source": "folder", "path": "old", "loaded": true, "unread": [], "io_errors": []})
+    );
     let grace = user(&doc, "grace");
     assert_eq!(grace["apps_added"], serde_json::json!(["clinic"]));
     // the clinic's registration form sets the owner explicitly
@@ -509,6 +512,52 @@ fn linked_folders_are_read_as_check_reads_them_at_a_revision() {
     let out = String::from_utf8_lossy(&check.stdout);
     assert!(!out.contains("F003") && !out.contains("src/users") && !out.contains("alias"), "{out}");
     assert!(out.contains("users/extra.yaml") && out.contains("users/team/x.yaml"), "zed and yan are users: {out}");
+}
+
+/// A file that does not load is its own diagnostic and nothing more: its
+/// groups are not "removed" nor its members' owners lost (SPEC section 3: no
+/// cascades); when it is fixed, they are not "added", and a change made with
+/// the fix is not told either, since the base's groups are unknown. The sides
+/// say what they could not read.
+#[test]
+fn a_file_that_does_not_load_is_not_a_removal() {
+    let repo = Repo::new("unread", "");
+    repo.edit("groups/villages.yaml", "members: [joseph, grace, fatima]", "members: [joseph, grace, fatima]]");
+    let (code, doc) = repo.json(&[]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(codes(&doc["diagnostics"]["introduced"]), ["Y001"], "{doc:#}");
+    assert_eq!(doc["users"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["groups"]["removed"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["groups"]["access"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(
+        (&doc["base"]["unread"], &doc["head"]["unread"]),
+        (&serde_json::json!([]), &serde_json::json!(["groups"]))
+    );
+    let (_, human, _) = repo.diff_in(&repo.project, &[]);
+    assert!(human.contains("note: the head has groups files that cannot be read"), "{human}");
+    assert!(human.trim_end().ends_with("no change to case sharing in what both sides read"), "{human}");
+    // Fixed in the next change: nothing is added.
+    repo.commit("broken");
+    repo.edit("groups/villages.yaml", "members: [joseph, grace, fatima]]", "members: [joseph, grace, fatima]");
+    let (code, doc) = repo.json(&[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(codes(&doc["diagnostics"]["resolved"]), ["Y001"], "{doc:#}");
+    assert_eq!(doc["users"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["groups"]["added"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["base"]["unread"], serde_json::json!(["groups"]));
+    // A users file that does not load: its users are not removed.
+    repo.commit("fixed");
+    repo.edit("users/chws.yaml", "users:", "users: [");
+    let (_, doc) = repo.json(&[]);
+    assert_eq!(doc["users"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["head"]["unread"], serde_json::json!(["users"]));
+    // An app file: the app is not removed, and no user loses it.
+    repo.edit("users/chws.yaml", "users: [", "users:");
+    repo.edit("apps/clinic.yaml", "format_version: 2", "format_version: 2\nname: [");
+    let (_, doc) = repo.json(&[]);
+    assert_eq!(doc["apps"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["users"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["head"]["unread"], serde_json::json!(["apps"]));
 }
 
 #[test]

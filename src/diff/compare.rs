@@ -230,14 +230,27 @@ pub fn diagnostics(base: &Side, head: &Side) -> (Vec<usize>, Vec<usize>) {
 }
 
 /// The changes between two sides' facts.
+///
+/// What a side could not read ([`Facts::unread`]) is not compared: a group, user
+/// or app missing there is not reported removed (or added, on the base), a
+/// user's case owners there are unknown (groups or locations unread), and so
+/// are the apps their role reaches (apps unread).
 pub fn facts(base: &Facts, head: &Facts) -> Changes {
     let (users, access) = users(base, head);
+    let (mut base_apps, mut head_apps) = (Cow::Borrowed(&base.apps[..]), Cow::Borrowed(&head.apps[..]));
+    if base.unread.apps || head.unread.apps {
+        // Which apps share a case type is compared among the apps both sides read.
+        let ids = |apps: &[AppFacts]| apps.iter().map(|a| a.id.clone()).collect::<BTreeSet<Name>>();
+        let (b, h) = (ids(&base.apps), ids(&head.apps));
+        base_apps = Cow::Owned(base.apps.iter().filter(|a| h.contains(&a.id)).cloned().collect());
+        head_apps = Cow::Owned(head.apps.iter().filter(|a| b.contains(&a.id)).cloned().collect());
+    }
     Changes {
         users,
-        groups: groups(&base.groups, &head.groups),
+        groups: groups(&base.groups, &head.groups, (!base.unread.groups, !head.unread.groups)),
         access,
-        apps: apps(&base.apps, &head.apps),
-        sharing: sharing(&base.apps, &head.apps),
+        apps: apps(&base.apps, &head.apps, (!base.unread.apps, !head.unread.apps)),
+        sharing: sharing(&base_apps, &head_apps),
         renames: renames(&base.apps, &head.apps),
     }
 }
@@ -250,7 +263,12 @@ struct RoleDelta {
     apps_removed: Vec<Name>,
 }
 
-fn role_delta(b: &RoleFacts, h: &RoleFacts) -> RoleDelta {
+/// `apps_read`: both sides read every app; else what a role reaches is not
+/// compared, only its name.
+fn role_delta(b: &RoleFacts, h: &RoleFacts, apps_read: bool) -> RoleDelta {
+    if !apps_read {
+        return RoleDelta { same: b.name == h.name, apps_added: Vec::new(), apps_removed: Vec::new() };
+    }
     let (before, after) = (b.apps.as_deref().unwrap_or(&[]), h.apps.as_deref().unwrap_or(&[]));
     let apps_added: Vec<Name> = after.iter().filter(|a| before.binary_search(a).is_err()).cloned().collect();
     let apps_removed: Vec<Name> = before.iter().filter(|a| after.binary_search(a).is_err()).cloned().collect();
@@ -303,6 +321,7 @@ fn users(base: &Facts, head: &Facts) -> (Vec<UserChange>, Vec<OwnerAccess>) {
     let mut by_name: Option<NameTable> = None;
     let mut deltas: Map<(u32, u32), RoleDelta> = Map::default();
     let mut last_roles: Option<((u32, u32), bool)> = None;
+    let apps_read = !base.unread.apps && !head.unread.apps;
     for (j, hu) in head.users.iter().enumerate() {
         let same_place = base.users.get(j).is_some_and(|bu| {
             bu.username == hu.username || fold::username(&bu.username) == fold::username(&hu.username)
@@ -324,7 +343,10 @@ fn users(base: &Facts, head: &Facts) -> (Vec<UserChange>, Vec<OwnerAccess>) {
             table.find(&fold::username(&hu.username), name).map(|k| k as usize)
         };
         let Some(i) = i else {
-            pairs.push((None, Some(j)));
+            // New, unless the base has a users file it could not read.
+            if !base.unread.users {
+                pairs.push((None, Some(j)));
+            }
             continue;
         };
         matched[i] = true;
@@ -335,7 +357,9 @@ fn users(base: &Facts, head: &Facts) -> (Vec<UserChange>, Vec<OwnerAccess>) {
             _ => {
                 let same = deltas
                     .entry(roles)
-                    .or_insert_with(|| role_delta(&base.roles[roles.0 as usize], &head.roles[roles.1 as usize]))
+                    .or_insert_with(|| {
+                        role_delta(&base.roles[roles.0 as usize], &head.roles[roles.1 as usize], apps_read)
+                    })
                     .same;
                 last_roles = Some((roles, same));
                 same
@@ -346,7 +370,9 @@ fn users(base: &Facts, head: &Facts) -> (Vec<UserChange>, Vec<OwnerAccess>) {
             pairs.push((Some(i), Some(j)));
         }
     }
-    pairs.extend(matched.iter().enumerate().filter(|(_, m)| !**m).map(|(i, _)| (Some(i), None)));
+    if !head.unread.users {
+        pairs.extend(matched.iter().enumerate().filter(|(_, m)| !**m).map(|(i, _)| (Some(i), None)));
+    }
     if pairs.is_empty() {
         return (Vec::new(), Vec::new());
     }
@@ -385,8 +411,12 @@ fn groups_of(facts: &Facts, users: impl Iterator<Item = usize>) -> Map<Cow<'_, s
 }
 
 /// A user's case owners on a side, sorted (groups, then locations); `None` when
-/// their locations are not known.
+/// their locations are not known, or the side has a groups or locations file it
+/// could not read.
 fn owners(facts: &Facts, i: usize, groups: &Map<Cow<str>, Vec<&Name>>) -> Option<Vec<Owner>> {
+    if facts.unread.groups || facts.unread.locations {
+        return None;
+    }
     let u = &facts.users[i];
     let locations = u.locations.as_deref()?;
     let mut out: Vec<Owner> = groups
@@ -411,7 +441,12 @@ fn change(
     after: Option<Seen>,
     deltas: &mut Map<(u32, u32), RoleDelta>,
 ) -> Option<Found> {
-    let role = |f: &Facts, u: &UserFacts| f.roles[u.role as usize].clone();
+    // What a role reaches on a side that could not read every app is unknown.
+    let role = |f: &Facts, u: &UserFacts| {
+        let r = f.roles[u.role as usize].clone();
+        if f.unread.apps { RoleFacts { apps: None, can_create: None, ..r } } else { r }
+    };
+    let apps_read = !base.unread.apps && !head.unread.apps;
     let access = |seen: &Option<Seen>| match seen {
         None => Some(Vec::new()),
         Some((u, owners)) => owners.as_ref().map(|o| if u.is_active { o.clone() } else { Vec::new() }),
@@ -455,7 +490,7 @@ fn change(
         (Some((bu, bo)), Some((hu, ho))) => {
             let delta = deltas
                 .entry((bu.role, hu.role))
-                .or_insert_with(|| role_delta(&base.roles[bu.role as usize], &head.roles[hu.role as usize]));
+                .or_insert_with(|| role_delta(&base.roles[bu.role as usize], &head.roles[hu.role as usize], apps_read));
             let (owners_added, owners_removed) = match (bo, ho) {
                 (Some(b), Some(h)) => (
                     h.iter().filter(|o| b.binary_search(o).is_err()).cloned().collect(),
@@ -466,7 +501,7 @@ fn change(
             if delta.same && bu.is_active == hu.is_active && owners_added.is_empty() && owners_removed.is_empty() {
                 return None;
             }
-            let (br, hr) = (&base.roles[bu.role as usize], &head.roles[hu.role as usize]);
+            let (br, hr) = (&role(base, bu), &role(head, hu));
             UserChange {
                 username: hu.username.clone(),
                 change: Change::Changed,
@@ -517,7 +552,9 @@ impl Access {
     }
 }
 
-fn groups(base: &[GroupFacts], head: &[GroupFacts]) -> GroupChanges {
+/// `read`: whether the base, and the head, read every groups file (a group is
+/// added, or removed, only where the other side did).
+fn groups(base: &[GroupFacts], head: &[GroupFacts], read: (bool, bool)) -> GroupChanges {
     let summary =
         |g: &GroupFacts| GroupSummary { name: g.name.clone(), case_sharing: g.case_sharing, members: g.members.len() };
     let b: Map<&str, &GroupFacts> = base.iter().map(|g| (g.name.as_str(), g)).collect();
@@ -525,7 +562,8 @@ fn groups(base: &[GroupFacts], head: &[GroupFacts]) -> GroupChanges {
     let mut out = GroupChanges::default();
     for hg in head {
         match b.get(hg.name.as_str()) {
-            None => out.added.push(summary(hg)),
+            None if read.0 => out.added.push(summary(hg)),
+            None => {}
             Some(bg) if bg.case_sharing != hg.case_sharing => {
                 let list = if hg.case_sharing { &mut out.sharing_on } else { &mut out.sharing_off };
                 list.push(hg.name.clone());
@@ -533,7 +571,9 @@ fn groups(base: &[GroupFacts], head: &[GroupFacts]) -> GroupChanges {
             Some(_) => {}
         }
     }
-    out.removed = base.iter().filter(|g| !h.contains(g.name.as_str())).map(summary).collect();
+    if read.1 {
+        out.removed = base.iter().filter(|g| !h.contains(g.name.as_str())).map(summary).collect();
+    }
     out.added.sort_by(|x, y| x.name.cmp(&y.name));
     out.removed.sort_by(|x, y| x.name.cmp(&y.name));
     out.sharing_on.sort();
@@ -541,7 +581,8 @@ fn groups(base: &[GroupFacts], head: &[GroupFacts]) -> GroupChanges {
     out
 }
 
-fn apps(base: &[AppFacts], head: &[AppFacts]) -> Vec<AppChange> {
+/// `read`: as for [`groups`], of apps files.
+fn apps(base: &[AppFacts], head: &[AppFacts], read: (bool, bool)) -> Vec<AppChange> {
     fn index(list: &[AppFacts]) -> BTreeMap<&Name, &AppFacts> {
         list.iter().map(|a| (&a.id, a)).collect()
     }
@@ -551,8 +592,8 @@ fn apps(base: &[AppFacts], head: &[AppFacts]) -> Vec<AppChange> {
     for id in ids {
         let (ba, ha) = (b.get(id), h.get(id));
         let change = match (ba, ha) {
-            (None, Some(_)) => Change::Added,
-            (Some(_), None) => Change::Removed,
+            (None, Some(_)) if read.0 => Change::Added,
+            (Some(_), None) if read.1 => Change::Removed,
             (Some(x), Some(y)) if x.case_sharing != y.case_sharing || x.commcare_version != y.commcare_version => {
                 Change::Changed
             }

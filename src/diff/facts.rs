@@ -18,6 +18,7 @@ use crate::fold;
 use crate::hash::Map;
 use crate::index::{Index, UseKind};
 use crate::model::{Form, Location, Module, Name, RoleApps, User, Version};
+use crate::source::FileKind;
 
 /// What owns cases: a case sharing group, or a case-owning location.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -148,6 +149,18 @@ impl AppFacts {
     }
 }
 
+/// The kinds of file of which one did not load on a side (Y001–Y003, F001,
+/// F004, F005): what such a file held is not known there, so nothing is
+/// reported as added or removed for want of it (SPEC section 3: one mistake,
+/// one diagnostic), and what depends on it is unknown.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Unread {
+    pub users: bool,
+    pub groups: bool,
+    pub locations: bool,
+    pub apps: bool,
+}
+
 /// One side's facts.
 #[derive(Debug, Default)]
 pub struct Facts {
@@ -157,6 +170,7 @@ pub struct Facts {
     /// Groups (first definitions) in file order.
     pub groups: Vec<GroupFacts>,
     pub apps: Vec<AppFacts>,
+    pub unread: Unread,
 }
 
 impl Facts {
@@ -194,7 +208,14 @@ impl Facts {
             })
             .collect();
         let apps = ix.apps.iter().map(app_facts).collect();
-        Facts { users, roles, groups, apps }
+        let failed = |kind| ix.project.kind_failed(kind);
+        let unread = Unread {
+            users: failed(FileKind::Users),
+            groups: failed(FileKind::Groups),
+            locations: failed(FileKind::Locations),
+            apps: failed(FileKind::App),
+        };
+        Facts { users, roles, groups, apps, unread }
     }
 }
 

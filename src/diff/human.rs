@@ -47,6 +47,10 @@ pub fn render(diff: &Diff, color: bool) -> String {
                 "note: the project at the {name} cannot be read as a whole (see its diagnostics): only diagnostics are compared"
             );
         }
+        let unread = side.unread_kinds();
+        if !unread.is_empty() {
+            let _ = writeln!(out, "note: {}", super::unread_note(name, &unread));
+        }
     }
     section(&mut out, &p, "Diagnostics introduced", diff.introduced.len(), |out| {
         for d in diff.introduced() {
@@ -260,7 +264,10 @@ pub fn summary(diff: &Diff) -> String {
                 parts.iter().filter(|(n, _, _)| *n > 0).map(|(n, one, many)| plural(*n, one, many)).collect();
             let _ = write!(text, "; changed: {}", changed.join(", "));
         }
-        Some(_) => text.push_str("; no change to case sharing"),
+        Some(_) if diff.base.unread_kinds().is_empty() && diff.head.unread_kinds().is_empty() => {
+            text.push_str("; no change to case sharing")
+        }
+        Some(_) => text.push_str("; no change to case sharing in what both sides read"),
         None => {}
     }
     text

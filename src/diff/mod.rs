@@ -150,6 +150,19 @@ pub fn describe(origin: &Origin) -> String {
     }
 }
 
+/// What a side that could not read some files leaves out (`unread`: their
+/// kinds, [`Side::unread`]), for the human and markdown reports.
+pub(crate) fn unread_note(side: &str, unread: &[&str]) -> String {
+    let kinds = match unread {
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [] => String::new(),
+    };
+    format!(
+        "the {side} has {kinds} files that cannot be read (see its diagnostics): what they define is not compared, nor what depends on it (case owners on groups and locations, apps reached on apps)"
+    )
+}
+
 /// `n thing` or `n things`.
 pub(crate) fn count(n: usize, thing: &str) -> String {
     plural(n, thing, &format!("{thing}s"))

@@ -16,7 +16,7 @@ use crate::read::{self, Sources};
 use crate::source::SourceFile;
 use crate::write::journal;
 
-use super::facts::Facts;
+use super::facts::{Facts, Unread};
 use super::stage::{self, Reuse, Staged};
 
 /// Where a side's project came from.
@@ -44,9 +44,21 @@ pub struct Side {
     pub facts: Option<Facts>,
     /// Whether project.yaml loaded: else only the side's diagnostics are known.
     pub loaded: bool,
+    /// The kinds of file of which one did not load (kept when the facts go).
+    pub unread: Unread,
 }
 
 impl Side {
+    /// The kinds of file of which one could not be read on this side
+    /// ([`super::facts::Unread`]): `users`, `groups`, `locations`, `apps`.
+    pub fn unread_kinds(&self) -> Vec<&'static str> {
+        let u = self.unread;
+        [(u.users, "users"), (u.groups, "groups"), (u.locations, "locations"), (u.apps, "apps")]
+            .into_iter()
+            .filter_map(|(unread, kind)| unread.then_some(kind))
+            .collect()
+    }
+
     /// Checks the project in the folder `root`, as `caseshare check` does:
     /// streaming, with its `caseshare.toml`; paths are shown relative to `cwd`.
     pub fn from_folder(root: &Path, cwd: &Path, origin: Origin) -> Result<Side, crate::Error> {
@@ -65,7 +77,8 @@ impl Side {
             // F006 and nothing else, as check reports a half-written tree.
             let result = check::check_root(root, cwd)?;
             let (files, diagnostics, io_problems) = (result.project.files, result.diagnostics, result.io_problems);
-            let side = Side { origin, files, diagnostics, io_problems, facts: None, loaded: false };
+            let side =
+                Side { origin, files, diagnostics, io_problems, facts: None, loaded: false, unread: Unread::default() };
             return Ok((side, Staged::default()));
         }
         let config = Config::load(root)?;
@@ -127,5 +140,6 @@ fn finish(
         file.text = Arc::from("");
     }
     let loaded = facts.is_some();
-    Side { origin, files, diagnostics, io_problems, facts, loaded }
+    let unread = facts.as_ref().map(|f| f.unread).unwrap_or_default();
+    Side { origin, files, diagnostics, io_problems, facts, loaded, unread }
 }
