@@ -423,7 +423,12 @@ pub fn scalar(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            // Line and paragraph separators are line breaks to a YAML 1.1
+            // reader (HQ's Python), and a byte order mark may not stand inside
+            // a document: each is written as an escape too.
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -648,6 +653,12 @@ mod tests {
             ("", "\"\""),
             ("-x", "\"-x\""),
             ("say \"hi\"", "\"say \\\"hi\\\"\""),
+            // A YAML 1.1 reader breaks a line at U+2028 and U+2029 (and at NEL);
+            // a byte order mark may not stand inside a document.
+            ("North \u{2028} team", "\"North \\u2028 team\""),
+            ("a\u{2029}b", "\"a\\u2029b\""),
+            ("a\u{85}b", "\"a\\u0085b\""),
+            ("\u{feff}a", "\"\\ufeffa\""),
         ] {
             assert_eq!(scalar(s), want, "{s}");
             let doc = format!("k: {}\n", scalar(s));
