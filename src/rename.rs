@@ -566,8 +566,10 @@ fn token(style: Style, old: &str, new: &str) -> String {
         return minimal;
     }
     match style {
-        // Names hold no control characters (see `name_problem`): any can be single-quoted.
-        Style::Single => format!("'{}'", new.replace('\'', "''")),
+        // Names hold no control characters (see `name_problem`); one that holds
+        // a line separator is written double-quoted, as an escape.
+        Style::Single if !new.chars().any(yaml::edit::escaped) => format!("'{}'", new.replace('\'', "''")),
+        Style::Single => minimal,
         // A name that needs no quotes needs no escapes either.
         _ if minimal.starts_with('"') => minimal,
         _ => format!("\"{new}\""),
@@ -979,6 +981,10 @@ mod tests {
         // Quotes that OLD needed are not kept for a NEW that needs none.
         assert_eq!(token(Style::Double, "yes", "david"), "david");
         assert_eq!(token(Style::Single, "yes", "no"), "'no'");
+        // A line separator is an escape, in double quotes whatever OLD had.
+        for style in [Style::Plain, Style::Single, Style::Double] {
+            assert_eq!(token(style, "a b", "North \u{2028} team"), "\"North \\u2028 team\"");
+        }
     }
 
     #[test]

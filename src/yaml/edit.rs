@@ -423,17 +423,20 @@ pub fn scalar(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            // Line and paragraph separators are line breaks to a YAML 1.1
-            // reader (HQ's Python), and a byte order mark may not stand inside
-            // a document: each is written as an escape too.
-            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
-                out.push_str(&format!("\\u{:04x}", c as u32))
-            }
+            c if escaped(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
     }
     out.push('"');
     out
+}
+
+/// Whether a character is written as an escape in a double-quoted scalar (and
+/// so cannot stand in a single-quoted one): a control character; and line and
+/// paragraph separators, which a YAML 1.1 reader (HQ's Python) takes for line
+/// breaks, and a byte order mark, which may not stand inside a document.
+pub fn escaped(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
 }
 
 /// Whether a plain scalar would be read as something other than a string (null,
