@@ -22,6 +22,11 @@ pub const LIMIT: usize = 60_000;
 /// Rows of a section shown before the rest is folded in `<details>`.
 const VISIBLE: usize = 10;
 
+/// The characters of a name shown: a longer one is cut (with `…`), so that one
+/// absurd name does not crowd every other row out of the comment (the JSON
+/// output has it whole).
+const NAME_MAX: usize = 200;
+
 /// Rows of a section made at most: more than this never fit in [`LIMIT`].
 const ROWS: usize = 5_000;
 
@@ -288,7 +293,11 @@ fn owner(o: &Owner) -> String {
 /// A name as a code span: nothing in it is markdown, HTML or a mention. The fence
 /// is longer than any run of backticks inside.
 pub fn code(s: &str) -> String {
-    let s: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let long = s.chars().nth(NAME_MAX).is_some();
+    let mut s: String = s.chars().take(NAME_MAX).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if long {
+        s.push('…');
+    }
     let mut longest = 0;
     let mut run = 0;
     for c in s.chars() {
@@ -346,6 +355,18 @@ mod tests {
         assert_eq!(code("`x"), "`` `x ``");
         assert_eq!(code("<img src=x>\n@team"), "`<img src=x> @team`");
         assert_eq!(cell(&code("a|b")), "`a\\|b`");
+    }
+
+    /// A name of absurd length is cut, so that it alone cannot push every
+    /// other row out of the comment (one of 61,000 characters once did).
+    #[test]
+    fn a_long_name_is_cut() {
+        let long = "G".repeat(61_000);
+        assert_eq!(code(&long), format!("`{}…`", "G".repeat(NAME_MAX)));
+        let just = "G".repeat(NAME_MAX);
+        assert_eq!(code(&just), format!("`{just}`"));
+        let row = message(&format!("group `{long}` and group `b`"));
+        assert!(row.chars().count() < 2 * NAME_MAX, "{row}");
     }
 
     #[test]
