@@ -451,6 +451,22 @@ fn the_base_uses_its_own_caseshare_toml_and_old_errors_do_not_fail() {
 }
 
 #[cfg(unix)]
+/// `caseshare.toml` as a link inside the project is read through it at a
+/// revision, as `check` reads it on disk (it was taken for no configuration).
+#[test]
+fn a_linked_caseshare_toml_is_read_at_a_revision() {
+    let repo = Repo::new("linked-toml", "");
+    repo.write("settings.toml", "[rules]\nG002 = \"off\"\n");
+    std::os::unix::fs::symlink("settings.toml", repo.path("caseshare.toml")).expect("link");
+    repo.edit("groups/villages.yaml", "members: [joseph, grace, fatima]", "members: [joseph, grace, fatima, david]");
+    repo.commit("david in both villages, G002 off");
+    repo.edit("groups/villages.yaml", "members: [joseph, grace, fatima, david]", "members: [joseph, grace, fatima]");
+    let (code, doc) = repo.json(&[]);
+    assert_eq!(code, 0, "{doc:#}");
+    // Off at the base too: nothing resolved.
+    assert_eq!(doc["diagnostics"]["resolved"], serde_json::json!([]), "{doc:#}");
+}
+
 #[test]
 fn links_in_git_are_never_followed_out_of_the_project() {
     let repo = Repo::new("links", "proj");

@@ -122,16 +122,22 @@ impl Repo {
         if !tree.contains_key("project.yaml") && !tree.contains_key("project.yml") {
             return Err(DiffError::NoProjectAt { rev: rev.to_string(), path: self.project() });
         }
-        let config = match tree.get(config::FILE).filter(|e| e.is_file()) {
-            Some(e) => {
+        let links = self.link_targets(&tree)?;
+        // A link is followed inside the project, as every file is (one out of it
+        // is not read at a revision: the defaults apply).
+        let config_oid = RevFs { tree: &tree, links: &links }
+            .file(&Path::new(REV_ROOT).join(config::FILE))
+            .ok()
+            .map(|e| e.oid.clone());
+        let config = match config_oid {
+            Some(oid) => {
                 let mut text = String::new();
-                self.cat(std::slice::from_ref(&e.oid), |_, bytes| text = String::from_utf8_lossy(&bytes).into_owned())?;
+                self.cat(std::slice::from_ref(&oid), |_, bytes| text = String::from_utf8_lossy(&bytes).into_owned())?;
                 let shown = format!("{rev}:{}{}", self.prefix, config::FILE);
                 Config::parse(&text, Path::new(&shown))?
             }
             None => Config::default(),
         };
-        let links = self.link_targets(&tree)?;
         let files = choose(&tree, &links, &config);
         let base = relative_to(root, cwd);
         let display =
