@@ -181,7 +181,7 @@ pub(crate) fn gather<E>(
             None => kind == FileKind::Unknown,
         };
         if !complete {
-            project.fail(kind);
+            project.fail_file(id, kind);
         }
         each(&file, &diags[first..], loaded, extra);
         project.files.push(file);

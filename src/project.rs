@@ -21,11 +21,19 @@ pub struct Project {
     /// Kinds of which some file could not be loaded: references to names of these
     /// kinds are not reported as unknown (the definition may be in that file).
     pub failed: Vec<FileKind>,
+    /// The files that could not be loaded whole (their kinds are in `failed`).
+    pub unread: Vec<crate::source::FileId>,
 }
 
 impl Project {
     pub fn kind_failed(&self, kind: FileKind) -> bool {
         self.failed.contains(&kind)
+    }
+
+    /// Notes that this file could not be loaded whole.
+    pub fn fail_file(&mut self, file: crate::source::FileId, kind: FileKind) {
+        self.unread.push(file);
+        self.fail(kind);
     }
 
     /// Notes that a file of this kind could not be loaded.

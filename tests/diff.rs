@@ -530,11 +530,12 @@ fn linked_folders_are_read_as_check_reads_them_at_a_revision() {
     assert!(out.contains("users/extra.yaml") && out.contains("users/team/x.yaml"), "zed and yan are users: {out}");
 }
 
-/// A file that does not load is its own diagnostic and nothing more: its
-/// groups are not "removed" nor its members' owners lost (SPEC section 3: no
-/// cascades); when it is fixed, they are not "added", and a change made with
-/// the fix is not told either, since the base's groups are unknown. The sides
-/// say what they could not read.
+/// A file that does not load is its own diagnostic and nothing more: the
+/// groups in it are not "removed" nor their members' owners lost (SPEC section
+/// 3: no cascades); when it is fixed, they are not "added". What files both
+/// sides read still counts: a group added beside a broken file is told, with
+/// whom it gives access, and so are an app removed, an app added and the case
+/// type it starts sharing. The sides say what they could not read.
 #[test]
 fn a_file_that_does_not_load_is_not_a_removal() {
     let repo = Repo::new("unread", "");
@@ -547,10 +548,13 @@ fn a_file_that_does_not_load_is_not_a_removal() {
     assert_eq!(doc["groups"]["access"], serde_json::json!([]), "{doc:#}");
     assert_eq!(
         (&doc["base"]["unread"], &doc["head"]["unread"]),
-        (&serde_json::json!([]), &serde_json::json!(["groups"]))
+        (&serde_json::json!([]), &serde_json::json!(["groups/villages.yaml"]))
     );
     let (_, human, _) = repo.diff_in(&repo.project, &[]);
-    assert!(human.contains("note: the head has groups files that cannot be read"), "{human}");
+    assert!(
+        human.contains("note: the head could not read 1 file (`groups/villages.yaml`; see its diagnostics)"),
+        "{human}"
+    );
     assert!(human.trim_end().ends_with("no change to case sharing in what both sides read"), "{human}");
     // Fixed in the next change: nothing is added.
     repo.commit("broken");
@@ -560,20 +564,61 @@ fn a_file_that_does_not_load_is_not_a_removal() {
     assert_eq!(codes(&doc["diagnostics"]["resolved"]), ["Y001"], "{doc:#}");
     assert_eq!(doc["users"], serde_json::json!([]), "{doc:#}");
     assert_eq!(doc["groups"]["added"], serde_json::json!([]), "{doc:#}");
-    assert_eq!(doc["base"]["unread"], serde_json::json!(["groups"]));
-    // A users file that does not load: its users are not removed.
+    assert_eq!(doc["base"]["unread"], serde_json::json!(["groups/villages.yaml"]));
+    // A broken groups file beside a readable one that gains a group: the group,
+    // and the access it gives, are told.
     repo.commit("fixed");
+    repo.write("groups/extra.yaml", "format_version: 2\ngroups: [\n");
+    repo.edit(
+        "groups/villages.yaml",
+        "  - name: Clinic staff",
+        "  - name: HIV records\n    case_sharing: true\n    members: [joseph]\n  - name: Clinic staff",
+    );
+    let (_, doc) = repo.json(&[]);
+    assert_eq!(doc["groups"]["added"][0]["name"], "HIV records", "{doc:#}");
+    assert_eq!(user(&doc, "joseph")["owners_added"], serde_json::json!([{"group": "HIV records"}]), "{doc:#}");
+    assert_eq!(access(&doc, &group("HIV records"))["users_gained"], serde_json::json!(["joseph"]), "{doc:#}");
+    assert_eq!(doc["head"]["unread"], serde_json::json!(["groups/extra.yaml"]));
+    std::fs::remove_file(repo.path("groups/extra.yaml")).expect("rm");
+    repo.edit("groups/villages.yaml", "  - name: HIV records\n    case_sharing: true\n    members: [joseph]\n", "");
+    // A users file that does not load: its users are not removed.
     repo.edit("users/chws.yaml", "users:", "users: [");
     let (_, doc) = repo.json(&[]);
     assert_eq!(doc["users"], serde_json::json!([]), "{doc:#}");
-    assert_eq!(doc["head"]["unread"], serde_json::json!(["users"]));
-    // An app file: the app is not removed, and no user loses it.
+    assert_eq!(doc["head"]["unread"], serde_json::json!(["users/chws.yaml"]));
     repo.edit("users/chws.yaml", "users: [", "users:");
+    // An app file that does not load: that app is not removed, and no user loses
+    // it; an app deleted, and one added that shares a case type, are told.
     repo.edit("apps/clinic.yaml", "format_version: 2", "format_version: 2\nname: [");
+    std::fs::remove_file(repo.path("apps/supervision.yaml")).expect("rm");
+    repo.write(
+        "apps/lab.yaml",
+        "format_version: 2\nname: Lab\ncommcare_version: \"2.53.0\"\ncase_sharing: true\nmodules:\n  - name: Samples\n    case_type: pregnancy\n    forms:\n      - {name: Record, requires: case}\n",
+    );
     let (_, doc) = repo.json(&[]);
-    assert_eq!(doc["apps"], serde_json::json!([]), "{doc:#}");
-    assert_eq!(doc["users"], serde_json::json!([]), "{doc:#}");
-    assert_eq!(doc["head"]["unread"], serde_json::json!(["apps"]));
+    let apps: Vec<(&str, &str)> = doc["apps"]
+        .as_array()
+        .expect("apps")
+        .iter()
+        .map(|a| (a["id"].as_str().unwrap(), a["change"].as_str().unwrap()))
+        .collect();
+    assert_eq!(apps, [("lab", "added"), ("supervision", "removed")], "{doc:#}");
+    let shared = doc["case_types"]["sharing"].as_array().expect("sharing");
+    assert!(
+        shared
+            .iter()
+            .any(|s| s["case_type"] == "pregnancy" && s["apps_after"].as_array().unwrap().iter().any(|a| a == "lab")),
+        "{doc:#}"
+    );
+    assert!(
+        !doc["users"]
+            .as_array()
+            .expect("users")
+            .iter()
+            .any(|u| u["apps_removed"].as_array().is_some_and(|a| a.iter().any(|a| a == "clinic"))),
+        "{doc:#}"
+    );
+    assert_eq!(doc["head"]["unread"], serde_json::json!(["apps/clinic.yaml"]));
 }
 
 #[test]

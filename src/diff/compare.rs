@@ -231,27 +231,63 @@ pub fn diagnostics(base: &Side, head: &Side) -> (Vec<usize>, Vec<usize>) {
 
 /// The changes between two sides' facts.
 ///
-/// What a side could not read ([`Facts::unread`]) is not compared: a group, user
-/// or app missing there is not reported removed (or added, on the base), a
-/// user's case owners there are unknown (groups or locations unread), and so
-/// are the apps their role reaches (apps unread).
+/// What a side could not read ([`Facts::unread`]) is not compared: a group,
+/// user or app whose file the other side could not read is not reported added
+/// or removed, nor as a case owner or an app reached; a user's case owners on a
+/// side that could not read a locations file are unknown, and so is whether
+/// users can create cases on a side that could not read an apps file.
 pub fn facts(base: &Facts, head: &Facts) -> Changes {
-    let (users, access) = users(base, head);
-    let (mut base_apps, mut head_apps) = (Cow::Borrowed(&base.apps[..]), Cow::Borrowed(&head.apps[..]));
-    if base.unread.apps || head.unread.apps {
-        // Which apps share a case type is compared among the apps both sides read.
-        let ids = |apps: &[AppFacts]| apps.iter().map(|a| a.id.clone()).collect::<BTreeSet<Name>>();
-        let (b, h) = (ids(&base.apps), ids(&head.apps));
-        base_apps = Cow::Owned(base.apps.iter().filter(|a| h.contains(&a.id)).cloned().collect());
-        head_apps = Cow::Owned(head.apps.iter().filter(|a| b.contains(&a.id)).cloned().collect());
-    }
+    let unknown = Unknown::of(base, head);
+    let (users, access) = users(base, head, &unknown);
+    let known = |apps: &[AppFacts]| -> Vec<AppFacts> {
+        apps.iter().filter(|a| !unknown.apps.contains(a.id.as_str())).cloned().collect()
+    };
+    let sharing = if unknown.apps.is_empty() {
+        sharing(&base.apps, &head.apps)
+    } else {
+        sharing(&known(&base.apps), &known(&head.apps))
+    };
     Changes {
         users,
-        groups: groups(&base.groups, &head.groups, (!base.unread.groups, !head.unread.groups)),
+        groups: groups(base, head, &unknown),
         access,
-        apps: apps(&base.apps, &head.apps, (!base.unread.apps, !head.unread.apps)),
-        sharing: sharing(&base_apps, &head_apps),
+        apps: apps(base, head, &unknown),
+        sharing,
         renames: renames(&base.apps, &head.apps),
+    }
+}
+
+/// What one side defines in a file the other could not read.
+struct Unknown {
+    /// By file of each side: whether the other side could not read it.
+    base_files: Vec<bool>,
+    head_files: Vec<bool>,
+    /// The names of the groups and apps so defined, on either side.
+    groups: Set<Name>,
+    apps: Set<Name>,
+    /// Whether each side read every apps file (else whether a user can create
+    /// cases there is not known).
+    apps_read: (bool, bool),
+}
+
+impl Unknown {
+    fn of(base: &Facts, head: &Facts) -> Unknown {
+        let (base_files, head_files) = (base.unread_by(head), head.unread_by(base));
+        let mut groups = Set::default();
+        let mut apps = Set::default();
+        for (facts, unread) in [(base, &base_files), (head, &head_files)] {
+            if !unread.contains(&true) {
+                continue;
+            }
+            groups.extend(facts.groups.iter().filter(|g| unread[g.file as usize]).map(|g| g.name.clone()));
+            apps.extend(facts.apps.iter().filter(|a| unread[a.file as usize]).map(|a| a.id.clone()));
+        }
+        Unknown { base_files, head_files, groups, apps, apps_read: (!base.unread.apps, !head.unread.apps) }
+    }
+
+    /// The apps of a list that both sides can speak of.
+    fn apps_known(&self, list: &[Name]) -> Vec<Name> {
+        list.iter().filter(|a| !self.apps.contains(a.as_str())).cloned().collect()
     }
 }
 
@@ -263,16 +299,22 @@ struct RoleDelta {
     apps_removed: Vec<Name>,
 }
 
-/// `apps_read`: both sides read every app; else what a role reaches is not
-/// compared, only its name.
-fn role_delta(b: &RoleFacts, h: &RoleFacts, apps_read: bool) -> RoleDelta {
-    if !apps_read {
-        return RoleDelta { same: b.name == h.name, apps_added: Vec::new(), apps_removed: Vec::new() };
-    }
+/// Apps a side could not speak of ([`Unknown`]) are left out; whether users
+/// can create cases is compared where both sides read every app.
+fn role_delta(b: &RoleFacts, h: &RoleFacts, unknown: &Unknown) -> RoleDelta {
     let (before, after) = (b.apps.as_deref().unwrap_or(&[]), h.apps.as_deref().unwrap_or(&[]));
-    let apps_added: Vec<Name> = after.iter().filter(|a| before.binary_search(a).is_err()).cloned().collect();
-    let apps_removed: Vec<Name> = before.iter().filter(|a| after.binary_search(a).is_err()).cloned().collect();
-    let same = b.name == h.name && b.can_create == h.can_create && b.apps == h.apps;
+    let known = |a: &&Name| !unknown.apps.contains(a.as_str());
+    let apps_added: Vec<Name> =
+        after.iter().filter(known).filter(|a| before.binary_search(a).is_err()).cloned().collect();
+    let apps_removed: Vec<Name> =
+        before.iter().filter(known).filter(|a| after.binary_search(a).is_err()).cloned().collect();
+    let can_create_same = b.can_create == h.can_create || unknown.apps_read != (true, true);
+    let apps_same = if unknown.apps.is_empty() {
+        b.apps == h.apps
+    } else {
+        b.apps.is_some() == h.apps.is_some() && apps_added.is_empty() && apps_removed.is_empty()
+    };
+    let same = b.name == h.name && can_create_same && apps_same;
     RoleDelta { same, apps_added, apps_removed }
 }
 
@@ -294,7 +336,7 @@ struct Found {
 ///
 /// Usernames are compared as HQ folds them (`David` is `david`), on each side
 /// as in the index and from one side to the other.
-fn users(base: &Facts, head: &Facts) -> (Vec<UserChange>, Vec<OwnerAccess>) {
+fn users(base: &Facts, head: &Facts, unknown: &Unknown) -> (Vec<UserChange>, Vec<OwnerAccess>) {
     // Groups whose memberships may differ: new, gone, case sharing switched, or
     // other members; the names listed there (where the group shares cases), folded.
     let mut touched: Set<Cow<str>> = Set::default();
@@ -321,7 +363,6 @@ fn users(base: &Facts, head: &Facts) -> (Vec<UserChange>, Vec<OwnerAccess>) {
     let mut by_name: Option<NameTable> = None;
     let mut deltas: Map<(u32, u32), RoleDelta> = Map::default();
     let mut last_roles: Option<((u32, u32), bool)> = None;
-    let apps_read = !base.unread.apps && !head.unread.apps;
     for (j, hu) in head.users.iter().enumerate() {
         let same_place = base.users.get(j).is_some_and(|bu| {
             bu.username == hu.username || fold::username(&bu.username) == fold::username(&hu.username)
@@ -343,8 +384,8 @@ fn users(base: &Facts, head: &Facts) -> (Vec<UserChange>, Vec<OwnerAccess>) {
             table.find(&fold::username(&hu.username), name).map(|k| k as usize)
         };
         let Some(i) = i else {
-            // New, unless the base has a users file it could not read.
-            if !base.unread.users {
+            // New, unless the base could not read the file it is in.
+            if !unknown.head_files[hu.file as usize] {
                 pairs.push((None, Some(j)));
             }
             continue;
@@ -358,7 +399,7 @@ fn users(base: &Facts, head: &Facts) -> (Vec<UserChange>, Vec<OwnerAccess>) {
                 let same = deltas
                     .entry(roles)
                     .or_insert_with(|| {
-                        role_delta(&base.roles[roles.0 as usize], &head.roles[roles.1 as usize], apps_read)
+                        role_delta(&base.roles[roles.0 as usize], &head.roles[roles.1 as usize], unknown)
                     })
                     .same;
                 last_roles = Some((roles, same));
@@ -370,9 +411,14 @@ fn users(base: &Facts, head: &Facts) -> (Vec<UserChange>, Vec<OwnerAccess>) {
             pairs.push((Some(i), Some(j)));
         }
     }
-    if !head.unread.users {
-        pairs.extend(matched.iter().enumerate().filter(|(_, m)| !**m).map(|(i, _)| (Some(i), None)));
-    }
+    // Gone, unless the head could not read the file it was in.
+    pairs.extend(
+        matched
+            .iter()
+            .enumerate()
+            .filter(|&(i, m)| !*m && !unknown.base_files[base.users[i].file as usize])
+            .map(|(i, _)| (Some(i), None)),
+    );
     if pairs.is_empty() {
         return (Vec::new(), Vec::new());
     }
@@ -381,9 +427,9 @@ fn users(base: &Facts, head: &Facts) -> (Vec<UserChange>, Vec<OwnerAccess>) {
     let mut out = Vec::new();
     let mut access = Access::default();
     for (i, j) in pairs {
-        let before = i.map(|i| (&base.users[i], owners(base, i, &base_groups)));
-        let after = j.map(|j| (&head.users[j], owners(head, j, &head_groups)));
-        if let Some(found) = change(base, head, before, after, &mut deltas) {
+        let before = i.map(|i| (&base.users[i], owners(base, i, &base_groups, unknown)));
+        let after = j.map(|j| (&head.users[j], owners(head, j, &head_groups, unknown)));
+        if let Some(found) = change(base, head, before, after, &mut deltas, unknown) {
             access.add(&found);
             out.push(found.change);
         }
@@ -410,11 +456,11 @@ fn groups_of(facts: &Facts, users: impl Iterator<Item = usize>) -> Map<Cow<'_, s
     out
 }
 
-/// A user's case owners on a side, sorted (groups, then locations); `None` when
-/// their locations are not known, or the side has a groups or locations file it
-/// could not read.
-fn owners(facts: &Facts, i: usize, groups: &Map<Cow<str>, Vec<&Name>>) -> Option<Vec<Owner>> {
-    if facts.unread.groups || facts.unread.locations {
+/// A user's case owners on a side, sorted (groups, then locations), but groups
+/// one side could not read ([`Unknown`]); `None` when their locations are not
+/// known, or the side has a locations file it could not read.
+fn owners(facts: &Facts, i: usize, groups: &Map<Cow<str>, Vec<&Name>>, unknown: &Unknown) -> Option<Vec<Owner>> {
+    if facts.unread.locations {
         return None;
     }
     let u = &facts.users[i];
@@ -423,6 +469,7 @@ fn owners(facts: &Facts, i: usize, groups: &Map<Cow<str>, Vec<&Name>>) -> Option
         .get(&*fold::username(&u.username))
         .into_iter()
         .flatten()
+        .filter(|g| !unknown.groups.contains(g.as_str()))
         .map(|g| Owner { kind: OwnerKind::Group, name: (*g).clone() })
         .collect();
     out.sort_unstable();
@@ -440,13 +487,16 @@ fn change(
     before: Option<Seen>,
     after: Option<Seen>,
     deltas: &mut Map<(u32, u32), RoleDelta>,
+    unknown: &Unknown,
 ) -> Option<Found> {
-    // What a role reaches on a side that could not read every app is unknown.
+    // Apps a side could not read are left out; whether users can create cases
+    // is unknown there.
     let role = |f: &Facts, u: &UserFacts| {
         let r = f.roles[u.role as usize].clone();
-        if f.unread.apps { RoleFacts { apps: None, can_create: None, ..r } } else { r }
+        let apps = r.apps.map(|a| unknown.apps_known(&a));
+        let can_create = if f.unread.apps { None } else { r.can_create };
+        RoleFacts { apps, can_create, ..r }
     };
-    let apps_read = !base.unread.apps && !head.unread.apps;
     let access = |seen: &Option<Seen>| match seen {
         None => Some(Vec::new()),
         Some((u, owners)) => owners.as_ref().map(|o| if u.is_active { o.clone() } else { Vec::new() }),
@@ -490,7 +540,7 @@ fn change(
         (Some((bu, bo)), Some((hu, ho))) => {
             let delta = deltas
                 .entry((bu.role, hu.role))
-                .or_insert_with(|| role_delta(&base.roles[bu.role as usize], &head.roles[hu.role as usize], apps_read));
+                .or_insert_with(|| role_delta(&base.roles[bu.role as usize], &head.roles[hu.role as usize], unknown));
             let (owners_added, owners_removed) = match (bo, ho) {
                 (Some(b), Some(h)) => (
                     h.iter().filter(|o| b.binary_search(o).is_err()).cloned().collect(),
@@ -552,9 +602,9 @@ impl Access {
     }
 }
 
-/// `read`: whether the base, and the head, read every groups file (a group is
-/// added, or removed, only where the other side did).
-fn groups(base: &[GroupFacts], head: &[GroupFacts], read: (bool, bool)) -> GroupChanges {
+/// A group is added, or removed, only where the other side read the file it is in.
+fn groups(base_facts: &Facts, head_facts: &Facts, unknown: &Unknown) -> GroupChanges {
+    let (base, head) = (&base_facts.groups[..], &head_facts.groups[..]);
     let summary =
         |g: &GroupFacts| GroupSummary { name: g.name.clone(), case_sharing: g.case_sharing, members: g.members.len() };
     let b: Map<&str, &GroupFacts> = base.iter().map(|g| (g.name.as_str(), g)).collect();
@@ -562,7 +612,7 @@ fn groups(base: &[GroupFacts], head: &[GroupFacts], read: (bool, bool)) -> Group
     let mut out = GroupChanges::default();
     for hg in head {
         match b.get(hg.name.as_str()) {
-            None if read.0 => out.added.push(summary(hg)),
+            None if !unknown.head_files[hg.file as usize] => out.added.push(summary(hg)),
             None => {}
             Some(bg) if bg.case_sharing != hg.case_sharing => {
                 let list = if hg.case_sharing { &mut out.sharing_on } else { &mut out.sharing_off };
@@ -571,9 +621,11 @@ fn groups(base: &[GroupFacts], head: &[GroupFacts], read: (bool, bool)) -> Group
             Some(_) => {}
         }
     }
-    if read.1 {
-        out.removed = base.iter().filter(|g| !h.contains(g.name.as_str())).map(summary).collect();
-    }
+    out.removed = base
+        .iter()
+        .filter(|g| !h.contains(g.name.as_str()) && !unknown.base_files[g.file as usize])
+        .map(summary)
+        .collect();
     out.added.sort_by(|x, y| x.name.cmp(&y.name));
     out.removed.sort_by(|x, y| x.name.cmp(&y.name));
     out.sharing_on.sort();
@@ -581,8 +633,9 @@ fn groups(base: &[GroupFacts], head: &[GroupFacts], read: (bool, bool)) -> Group
     out
 }
 
-/// `read`: as for [`groups`], of apps files.
-fn apps(base: &[AppFacts], head: &[AppFacts], read: (bool, bool)) -> Vec<AppChange> {
+/// As for [`groups`], of apps.
+fn apps(base_facts: &Facts, head_facts: &Facts, unknown: &Unknown) -> Vec<AppChange> {
+    let (base, head) = (&base_facts.apps[..], &head_facts.apps[..]);
     fn index(list: &[AppFacts]) -> BTreeMap<&Name, &AppFacts> {
         list.iter().map(|a| (&a.id, a)).collect()
     }
@@ -592,8 +645,8 @@ fn apps(base: &[AppFacts], head: &[AppFacts], read: (bool, bool)) -> Vec<AppChan
     for id in ids {
         let (ba, ha) = (b.get(id), h.get(id));
         let change = match (ba, ha) {
-            (None, Some(_)) if read.0 => Change::Added,
-            (Some(_), None) if read.1 => Change::Removed,
+            (None, Some(a)) if !unknown.head_files[a.file as usize] => Change::Added,
+            (Some(a), None) if !unknown.base_files[a.file as usize] => Change::Removed,
             (Some(x), Some(y)) if x.case_sharing != y.case_sharing || x.commcare_version != y.commcare_version => {
                 Change::Changed
             }

@@ -76,6 +76,8 @@ impl std::hash::Hash for Owner {
 #[derive(Debug, Clone)]
 pub struct UserFacts {
     pub username: Name,
+    /// The file it is defined in ([`Facts::rels`]).
+    pub file: u32,
     /// Index into [`Facts::roles`].
     pub role: u32,
     pub is_active: bool,
@@ -100,6 +102,8 @@ pub struct RoleFacts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupFacts {
     pub name: Name,
+    /// The file it is defined in ([`Facts::rels`]).
+    pub file: u32,
     pub case_sharing: bool,
     /// The usernames listed, in order (repeats and unknown names included).
     pub members: Vec<Name>,
@@ -136,6 +140,8 @@ pub struct Use {
 #[derive(Debug, Clone)]
 pub struct AppFacts {
     pub id: Name,
+    /// The file it is defined in ([`Facts::rels`]).
+    pub file: u32,
     pub case_sharing: bool,
     pub commcare_version: Option<Version>,
     /// Every use of a case type, with its place.
@@ -149,14 +155,14 @@ impl AppFacts {
     }
 }
 
-/// The kinds of file of which one did not load on a side (Y001–Y003, F001,
-/// F004, F005): what such a file held is not known there, so nothing is
-/// reported as added or removed for want of it (SPEC section 3: one mistake,
-/// one diagnostic), and what depends on it is unknown.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+/// What a side could not read: the files that did not load whole (Y001–Y003,
+/// F001, F002, F004, F005), by path; and whether a locations or an apps file is
+/// among them. What such a file defines is not known on that side, so nothing
+/// is reported added or removed for want of it (SPEC section 3: one mistake,
+/// one diagnostic), and what depends on it is unknown ([`super::compare`]).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Unread {
-    pub users: bool,
-    pub groups: bool,
+    pub files: Vec<Box<str>>,
     pub locations: bool,
     pub apps: bool,
 }
@@ -170,7 +176,17 @@ pub struct Facts {
     /// Groups (first definitions) in file order.
     pub groups: Vec<GroupFacts>,
     pub apps: Vec<AppFacts>,
+    /// Each file's path relative to the project, by file id.
+    pub rels: Vec<Box<str>>,
     pub unread: Unread,
+}
+
+impl Facts {
+    /// For each file of this side, whether `other` could not read the file of
+    /// that path: what this side defines there is unknown on the other.
+    pub fn unread_by(&self, other: &Facts) -> Vec<bool> {
+        self.rels.iter().map(|rel| other.unread.files.binary_search(rel).is_ok()).collect()
+    }
 }
 
 impl Facts {
@@ -196,26 +212,33 @@ impl Facts {
             };
             last = Some((key, role));
             let locations = if u.locations.is_empty() { Some(Box::default()) } else { locations(ix, u, tree.as_ref()) };
-            users.push(UserFacts { username: u.username.value.clone(), role, is_active: u.is_active, locations });
+            users.push(UserFacts {
+                username: u.username.value.clone(),
+                file: u.file.index() as u32,
+                role,
+                is_active: u.is_active,
+                locations,
+            });
         }
         let groups = ix
             .groups
             .iter()
             .map(|g| GroupFacts {
                 name: g.name.value.clone(),
+                file: g.file.index() as u32,
                 case_sharing: g.case_sharing(),
                 members: g.members.iter().map(|m| m.value.clone()).collect(),
             })
             .collect();
         let apps = ix.apps.iter().map(app_facts).collect();
-        let failed = |kind| ix.project.kind_failed(kind);
-        let unread = Unread {
-            users: failed(FileKind::Users),
-            groups: failed(FileKind::Groups),
-            locations: failed(FileKind::Locations),
-            apps: failed(FileKind::App),
-        };
-        Facts { users, roles, groups, apps, unread }
+        let p = ix.project;
+        let rels: Vec<Box<str>> = p.files.iter().map(|f| Box::from(f.rel.as_str())).collect();
+        let mut files: Vec<Box<str>> = p.unread.iter().map(|f| rels[f.index()].clone()).collect();
+        files.sort();
+        files.dedup();
+        let unread =
+            Unread { files, locations: p.kind_failed(FileKind::Locations), apps: p.kind_failed(FileKind::App) };
+        Facts { users, roles, groups, apps, rels, unread }
     }
 }
 
@@ -311,6 +334,7 @@ fn app_facts(f: &crate::index::AppFacts) -> AppFacts {
     }
     AppFacts {
         id: f.app.id.value.clone(),
+        file: f.app.file.index() as u32,
         case_sharing: f.app.case_sharing(),
         commcare_version: f.app.commcare_version.as_ref().map(|v| v.value.clone()),
         uses,

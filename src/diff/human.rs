@@ -47,9 +47,8 @@ pub fn render(diff: &Diff, color: bool) -> String {
                 "note: the project at the {name} cannot be read as a whole (see its diagnostics): only diagnostics are compared"
             );
         }
-        let unread = side.unread_kinds();
-        if !unread.is_empty() {
-            let _ = writeln!(out, "note: {}", super::unread_note(name, &unread));
+        if !side.unread.is_empty() {
+            let _ = writeln!(out, "note: {}", printable(&super::unread_note(name, &side.unread, tick)));
         }
     }
     section(&mut out, &p, "Diagnostics introduced", diff.introduced.len(), |out| {
@@ -264,7 +263,7 @@ pub fn summary(diff: &Diff) -> String {
                 parts.iter().filter(|(n, _, _)| *n > 0).map(|(n, one, many)| plural(*n, one, many)).collect();
             let _ = write!(text, "; changed: {}", changed.join(", "));
         }
-        Some(_) if diff.base.unread_kinds().is_empty() && diff.head.unread_kinds().is_empty() => {
+        Some(_) if diff.base.unread.is_empty() && diff.head.unread.is_empty() => {
             text.push_str("; no change to case sharing")
         }
         Some(_) => text.push_str("; no change to case sharing in what both sides read"),

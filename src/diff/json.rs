@@ -95,7 +95,7 @@ fn side(s: &super::Side) -> Value {
         Origin::Folder { path } => json!({"source": "folder", "path": path}),
     };
     v["loaded"] = json!(s.loaded);
-    v["unread"] = json!(s.unread_kinds());
+    v["unread"] = json!(s.unread);
     v["io_errors"] = s.io_problems.iter().map(|p| json!({"file": p.path, "message": p.message})).collect();
     v
 }

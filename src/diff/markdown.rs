@@ -90,9 +90,8 @@ fn render_with(diff: &Diff, sections: &[Section], limit: usize) -> String {
                 "> The project at the {name} cannot be read as a whole (see its diagnostics): only diagnostics are compared.\n"
             );
         }
-        let unread = side.unread_kinds();
-        if !unread.is_empty() {
-            let note = super::unread_note(name, &unread);
+        if !side.unread.is_empty() {
+            let note = super::unread_note(name, &side.unread, code);
             let _ = writeln!(out, "> {}{}.\n", note[..1].to_uppercase(), &note[1..]);
         }
     }

@@ -150,16 +150,18 @@ pub fn describe(origin: &Origin) -> String {
     }
 }
 
-/// What a side that could not read some files leaves out (`unread`: their
-/// kinds, [`Side::unread`]), for the human and markdown reports.
-pub(crate) fn unread_note(side: &str, unread: &[&str]) -> String {
-    let kinds = match unread {
-        [one] => (*one).to_string(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-        [] => String::new(),
-    };
+/// What a side that could not read some files leaves out ([`Side::unread`],
+/// each path shown by `quote`), for the human and markdown reports.
+pub(crate) fn unread_note(side: &str, unread: &[Box<str>], quote: fn(&str) -> String) -> String {
+    const SHOWN: usize = 5;
+    let mut files: Vec<String> = unread.iter().take(SHOWN).map(|f| quote(f)).collect();
+    if unread.len() > SHOWN {
+        files.push(format!("{} more", unread.len() - SHOWN));
+    }
     format!(
-        "the {side} has {kinds} files that cannot be read (see its diagnostics): what they define is not compared, nor what depends on it (case owners on groups and locations, apps reached on apps)"
+        "the {side} could not read {} ({}; see its diagnostics): what they define is not compared, nor case owners in them",
+        count(unread.len(), "file"),
+        files.join(", ")
     )
 }
 

@@ -16,7 +16,7 @@ use crate::read::{self, Sources};
 use crate::source::SourceFile;
 use crate::write::journal;
 
-use super::facts::{Facts, Unread};
+use super::facts::Facts;
 use super::stage::{self, Reuse, Staged};
 
 /// Where a side's project came from.
@@ -44,21 +44,12 @@ pub struct Side {
     pub facts: Option<Facts>,
     /// Whether project.yaml loaded: else only the side's diagnostics are known.
     pub loaded: bool,
-    /// The kinds of file of which one did not load (kept when the facts go).
-    pub unread: Unread,
+    /// The files that did not load whole, by path in the project (kept when
+    /// the facts go; [`super::facts::Unread`]).
+    pub unread: Vec<Box<str>>,
 }
 
 impl Side {
-    /// The kinds of file of which one could not be read on this side
-    /// ([`super::facts::Unread`]): `users`, `groups`, `locations`, `apps`.
-    pub fn unread_kinds(&self) -> Vec<&'static str> {
-        let u = self.unread;
-        [(u.users, "users"), (u.groups, "groups"), (u.locations, "locations"), (u.apps, "apps")]
-            .into_iter()
-            .filter_map(|(unread, kind)| unread.then_some(kind))
-            .collect()
-    }
-
     /// Checks the project in the folder `root`, as `caseshare check` does:
     /// streaming, with its `caseshare.toml`; paths are shown relative to `cwd`.
     pub fn from_folder(root: &Path, cwd: &Path, origin: Origin) -> Result<Side, crate::Error> {
@@ -77,8 +68,7 @@ impl Side {
             // F006 and nothing else, as check reports a half-written tree.
             let result = check::check_root(root, cwd)?;
             let (files, diagnostics, io_problems) = (result.project.files, result.diagnostics, result.io_problems);
-            let side =
-                Side { origin, files, diagnostics, io_problems, facts: None, loaded: false, unread: Unread::default() };
+            let side = Side { origin, files, diagnostics, io_problems, facts: None, loaded: false, unread: Vec::new() };
             return Ok((side, Staged::default()));
         }
         let config = Config::load(root)?;
@@ -140,6 +130,6 @@ fn finish(
         file.text = Arc::from("");
     }
     let loaded = facts.is_some();
-    let unread = facts.as_ref().map(|f| f.unread).unwrap_or_default();
+    let unread = facts.as_ref().map(|f| f.unread.files.clone()).unwrap_or_default();
     Side { origin, files, diagnostics, io_problems, facts, loaded, unread }
 }

@@ -449,7 +449,7 @@ impl ProjectState {
                 None => slot.source.kind == FileKind::Unknown,
             };
             if !complete {
-                project.fail(slot.source.kind);
+                project.fail_file(id, slot.source.kind);
             }
         }
         for kind in self.io.iter().filter_map(|p| p.kind) {
