@@ -872,6 +872,31 @@ fn allow_is_offered_at_a_related_place_an_allow_counts_at() {
     c.shutdown();
 }
 
+/// A line that is a related place of many diagnostics of one code (the form
+/// each G002 notes) is offered one "allow" for the code, not one per diagnostic.
+#[test]
+fn one_allow_per_code_on_a_line_many_diagnostics_note() {
+    let root = project("allow-once");
+    let groups = root.join("groups/villages.yaml");
+    let text = std::fs::read_to_string(&groups)
+        .expect("read")
+        .replace("members: [david]", "members: [david, maria]")
+        .replace("members: [maria]", "members: [maria, david]");
+    std::fs::write(&groups, &text).expect("write");
+    let app = root.join("apps/chw.yaml");
+    let mut c = Client::start(&root);
+    c.open(&app);
+    c.open(&groups);
+    let found = c.diagnostics(&groups, |d| d.iter().filter(|d| d["code"] == "G002").count() == 4);
+    assert_eq!(found.iter().filter(|d| d["code"] == "G002").count(), 4, "{found:#?}");
+    let line =
+        std::fs::read_to_string(&app).expect("read").lines().position(|l| l.contains("Register pregnancy")).unwrap();
+    let offered = actions(&mut c, &app, line as u32);
+    let titles: Vec<&str> = offered.iter().map(|a| a["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["allow G002 here"], "{offered:#?}");
+    c.shutdown();
+}
+
 #[test]
 fn completion_replaces_what_is_typed_and_not_in_comments() {
     let root = project("complete");

@@ -688,6 +688,7 @@ fn code_actions(doc: &Document, range: Range, snapshots: &Snapshots) -> Value {
         SourceFile::new(doc.rel.clone(), doc.rel.clone(), doc.rel.clone().into(), FileKind::Unknown, doc.text.clone());
     let allows = crate::suppress::parse(&source);
     let in_range = |s: &&crate::source::Span| s.start < to.max(from + 1) && from <= s.end;
+    let mut allowed = HashSet::new();
     for d in snap.diagnostics.iter() {
         // An `allow` may stand at any place the diagnostic names (a D001's first
         // definition, its related note, too); the fix is offered where it is shown.
@@ -705,7 +706,9 @@ fn code_actions(doc: &Document, range: Range, snapshots: &Snapshots) -> Value {
                 ..CodeAction::default()
             });
         }
-        if d.rule.suppressible() {
+        // One "allow" per code and line: a line can be a related place of many
+        // diagnostics (the form a G002 notes, for each user in two groups).
+        if d.rule.suppressible() && allowed.insert((d.code(), lines.position(span.start).line)) {
             let edit = allow_edit(&doc.text, &lines, &allows, span.start, d.code());
             actions.push(CodeAction {
                 title: format!("allow {} here", d.code()),
