@@ -1060,6 +1060,76 @@ fn completion_inserts_what_reads_as_meant() {
     c.shutdown();
 }
 
+/// Completion in the middle of a name replaces all of it; in quotes it writes
+/// no list and escapes what the quotes need (a line separator cannot stand in
+/// single quotes: no item there); a block entry's `-` with nothing after it
+/// gets a space; a quoted entry of a block list sees the entries in its column.
+#[test]
+fn completion_mid_word_in_quotes_and_after_a_dash() {
+    let root = project("complete-quotes");
+    let project_yaml = std::fs::read_to_string(root.join("project.yaml")).expect("read");
+    let roles = "roles:\n  chw: {apps: [chw]}\n  \"x\\u2028y\": {apps: [chw]}\n";
+    std::fs::write(root.join("project.yaml"), project_yaml.replace("roles:\n  chw: {apps: [chw]}\n", roles))
+        .expect("write");
+    let groups = root.join("groups/villages.yaml");
+    let users = root.join("users/chws.yaml");
+    let mut c = Client::start(&root);
+    c.open(&groups);
+    c.open(&users);
+    c.diagnostics(&groups, |_| true);
+    let mut version = 1;
+    // (label, newText, start and end character) of each item.
+    let mut ask = |c: &mut Client, path: &Path, text: &str, before: &str| -> Vec<(String, String, u64, u64)> {
+        version += 1;
+        c.change(path, version, text);
+        c.diagnostics(path, |_| true);
+        let at = text.rfind(before).expect("in the text") + before.len();
+        let line = text[..at].matches('\n').count() as u32;
+        let col = (at - text[..at].rfind('\n').map_or(0, |i| i + 1)) as u32;
+        let items = c.at("textDocument/completion", path, line, col, json!({}));
+        let items = items["items"].as_array().cloned().unwrap_or_default();
+        items
+            .iter()
+            .map(|i| {
+                let e = &i["textEdit"];
+                (
+                    i["label"].as_str().unwrap().to_string(),
+                    e["newText"].as_str().unwrap().to_string(),
+                    e["range"]["start"]["character"].as_u64().unwrap(),
+                    e["range"]["end"]["character"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let head = "format_version: 2\ngroups:\n  - name: A\n    case_sharing: true\n";
+    // In the middle of a name: all of it is replaced.
+    let text = format!("{head}    members: [maria, da]\n");
+    let start = "    members: [maria, ".len() as u64;
+    assert_eq!(ask(&mut c, &groups, &text, "[maria, d"), [("david".into(), "david".into(), start, start + 2)]);
+    // In quotes after `key:`: no list.
+    let text = format!("{head}    members: \"");
+    assert_eq!(
+        ask(&mut c, &groups, &text, "members: \"").iter().map(|i| i.1.as_str()).collect::<Vec<_>>(),
+        ["david", "maria"]
+    );
+    // After a bare dash: a space.
+    let text = format!("{head}    members:\n      -");
+    assert_eq!(
+        ask(&mut c, &groups, &text, "      -").iter().map(|i| i.1.as_str()).collect::<Vec<_>>(),
+        [" david", " maria"]
+    );
+    // A quoted block entry sees the entries in its column.
+    let text = format!("{head}    members:\n      - maria\n      - \"");
+    assert_eq!(ask(&mut c, &groups, &text, "      - \"").iter().map(|i| i.0.as_str()).collect::<Vec<_>>(), ["david"]);
+    // A line separator is an escape in double quotes; single quotes cannot hold it.
+    let head = "format_version: 2\nusers:\n  - username: david\n";
+    let text = format!("{head}    role: \"x");
+    assert_eq!(ask(&mut c, &users, &text, "role: \"x").iter().map(|i| i.1.as_str()).collect::<Vec<_>>(), ["x\\u2028y"]);
+    let text = format!("{head}    role: 'x");
+    assert_eq!(ask(&mut c, &users, &text, "role: 'x"), Vec::new());
+    c.shutdown();
+}
+
 /// The cursor right after a character of several bytes (in a block list, a
 /// flow list over lines, after a byte order mark) is answered, and the server
 /// goes on: it once stepped back one byte into the character, and panicked.

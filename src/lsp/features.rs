@@ -419,13 +419,11 @@ fn code_of(line: &str) -> (Vec<(usize, char)>, Option<usize>) {
     (code, None)
 }
 
-/// Where the flow list (`[`) that `text` ends inside opens, if it does, back to
-/// the start of the block entry it is in; quotes and comments are skipped.
-fn unclosed_list(text: &str) -> Option<usize> {
-    let mut depth = 0usize;
+/// The lines of `text` from the last up, each with where it starts (and its
+/// line break), without a collected list (a file may be large).
+fn lines_back(text: &str) -> impl Iterator<Item = (usize, &str)> {
     let mut end = text.len();
-    // The lines from the last up, without a collected list (a file may be large).
-    let lines = std::iter::from_fn(|| {
+    std::iter::from_fn(move || {
         if end == 0 {
             return None;
         }
@@ -438,8 +436,14 @@ fn unclosed_list(text: &str) -> Option<usize> {
         let line = &text[start..end];
         end = start;
         Some((start, line))
-    });
-    for (start, line) in lines {
+    })
+}
+
+/// Where the flow list (`[`) that `text` ends inside opens, if it does, back to
+/// the start of the block entry it is in; quotes and comments are skipped.
+fn unclosed_list(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (start, line) in lines_back(text) {
         let (code, _) = code_of(line);
         for &(at, c) in code.iter().rev() {
             match c {
@@ -486,23 +490,25 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
     // What is typed of the name so far, from where its scalar starts: a name
     // may hold spaces (`role: Community Hea|`, `["Jane Do|`), and a client's
     // own idea of a word stops at `-` or `.`, which names hold. The item
-    // replaces it, written as YAML needs it there.
+    // replaces it and the rest of the name after the cursor, written as YAML
+    // needs it there.
     let (start, quote, after) = scalar_start(&doc.text[line_start..offset]);
     let start = line_start + start;
     let typed = &doc.text[start..offset];
-    let replace = Range { start: lines.position(start), end: pos };
-    // Right after `key:` (a client asks as `:` is typed): a space first, and a
-    // list where the key holds one, or the value would not read as meant.
-    let gap = if doc.text[..start].ends_with(':') { " " } else { "" };
-    let list = after == Some(':') && matches!(key.as_str(), "members" | "locations" | "updates" | "apps");
+    let end = offset + scalar_rest(&doc.text[offset..crate::yaml::edit::line_end(&doc.text, offset)], quote);
+    let replace = Range { start: lines.position(start), end: lines.position(end) };
+    // Right after `key:` or a block entry's `-` (a client asks as `:` is
+    // typed): a space first, and after `key:` a list where the key holds one,
+    // or the value would not read as meant.
+    let gap = if doc.text[..start].ends_with([':', '-']) { " " } else { "" };
+    let list =
+        after == Some(':') && quote.is_none() && matches!(key.as_str(), "members" | "locations" | "updates" | "apps");
     // The names the list already holds are not offered again (a repeated member
     // is G006), nor the token being typed, which counts among the names used.
-    let listed: HashSet<String> = listed_with(&doc.text, offset, start, after)
-        .into_iter()
-        .map(|n| names::folded(&kind, &n).into_owned())
-        .collect();
+    let listed: crate::hash::Set<std::borrow::Cow<'_, str>> =
+        listed_with(&doc.text, offset, start, after).into_iter().map(|n| names::folded(&kind, n)).collect();
     let this = snap.file_of(&doc.rel);
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen = crate::hash::Set::default();
     let mut items = Vec::new();
     let mut incomplete = false;
     names::each_token(snap.project(), Some(&kind), &mut |t| {
@@ -510,8 +516,8 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
             || !(t.defines || kind == Kind::CaseType)
             || (Some(t.file) == this && t.span.start == start)
             || !starts_with_folded(t.name, typed)
-            || !seen.insert(t.name)
             || listed.contains(names::folded(&kind, t.name).as_ref())
+            || !seen.insert(t.name)
         {
             return;
         }
@@ -520,8 +526,10 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
             return;
         }
         let name = match quote {
-            // Inside quotes the client closes itself (or has closed already).
-            Some('"') => t.name.replace('\\', "\\\\").replace('"', "\\\""),
+            // Inside quotes the client closes itself (or has closed already);
+            // a name that needs an escape cannot stand in single quotes.
+            Some('"') => crate::yaml::edit::escape_double(t.name),
+            Some(_) if t.name.chars().any(crate::yaml::edit::escaped) => return,
             Some(_) => t.name.replace('\'', "''"),
             None => crate::yaml::edit::scalar(t.name),
         };
@@ -590,34 +598,41 @@ fn scalar_start(line: &str) -> (usize, Option<char>, Option<char>) {
 /// starts at `start`) is in, but the one at the cursor: the items of the flow
 /// list (`[a, b, |]`, over lines too), or the block entries (`- a`) in the
 /// column of the cursor's, above and below it.
-fn listed_with(text: &str, offset: usize, start: usize, after: Option<char>) -> Vec<String> {
-    let unquoted = |item: &str| -> String {
+fn listed_with(text: &str, offset: usize, start: usize, after: Option<char>) -> Vec<&str> {
+    fn unquoted(item: &str) -> &str {
         let item = item.trim();
         match item.as_bytes() {
-            [b'"', .., b'"'] | [b'\'', .., b'\''] => item[1..item.len() - 1].to_string(),
-            _ => item.to_string(),
+            [b'"', .., b'"'] | [b'\'', .., b'\''] if item.len() > 1 => &item[1..item.len() - 1],
+            _ => item,
         }
-    };
-    if after == Some('-') {
-        let line_start = crate::yaml::edit::line_start(text, start);
-        let dash = text[line_start..start].trim_end().len() - 1;
-        let item_of = |line: &str| -> Option<Option<String>> {
-            let (code, _) = code_of(line);
-            let code: String = code.iter().map(|(_, c)| *c).collect();
-            let indent = line.len() - line.trim_start().len();
-            if code.trim().is_empty() {
-                return Some(None);
-            }
-            (indent == dash && line[indent..].starts_with("- ")).then(|| {
-                let value = &line[indent + 1..];
-                let value = code_of(value).1.map_or(value, |c| &value[..c]);
-                Some(unquoted(value))
-            })
-        };
+    }
+    // Blank and comment lines are skipped (`Some(None)`); any other line than
+    // an entry in the column `dash` ends the list.
+    fn item_of(line: &str, dash: usize) -> Option<Option<&str>> {
+        let body = line.trim_start();
+        if body.is_empty() || body.starts_with('#') {
+            return Some(None);
+        }
+        let indent = line.len() - body.len();
+        (indent == dash && (body.starts_with("- ") || body == "-")).then(|| {
+            let value = &body[1..];
+            // Only a line that may hold a comment is read for one.
+            let value = if value.contains('#') { code_of(value).1.map_or(value, |c| &value[..c]) } else { value };
+            Some(unquoted(value)).filter(|v| !v.is_empty())
+        })
+    }
+    // A block entry's `-`: the items in its column, above and below.
+    let dash = (after == Some('-'))
+        .then(|| {
+            let line_start = crate::yaml::edit::line_start(text, start);
+            text[line_start..start].rfind('-')
+        })
+        .flatten();
+    if let Some(dash) = dash {
         let mut out = Vec::new();
-        let lines_before = crate::source::lines_with_ends(&text[..line_start]).collect::<Vec<_>>();
-        for line in lines_before.iter().rev() {
-            match item_of(line.trim_end_matches(['\n', '\r'])) {
+        let line_start = crate::yaml::edit::line_start(text, start);
+        for (_, line) in lines_back(&text[..line_start]) {
+            match item_of(line.trim_end_matches(['\n', '\r']), dash) {
                 Some(Some(name)) => out.push(name),
                 Some(None) => {}
                 None => break,
@@ -625,7 +640,7 @@ fn listed_with(text: &str, offset: usize, start: usize, after: Option<char>) -> 
         }
         let line_end = crate::yaml::edit::line_end(text, offset);
         for line in crate::source::lines_with_ends(&text[line_end..]) {
-            match item_of(line.trim_end_matches(['\n', '\r'])) {
+            match item_of(line.trim_end_matches(['\n', '\r']), dash) {
                 Some(Some(name)) => out.push(name),
                 Some(None) => {}
                 None => break,
@@ -650,9 +665,54 @@ fn listed_with(text: &str, offset: usize, start: usize, after: Option<char>) -> 
     out
 }
 
+/// How far the scalar the cursor is in goes on after it, in `rest` (the rest of
+/// its line): to its closing quote (not included), or, unquoted, to the next
+/// `,`, `]`, `}` or comment, white space before it left out.
+fn scalar_rest(rest: &str, quote: Option<char>) -> usize {
+    let rest = rest.trim_end_matches(['\n', '\r']);
+    match quote {
+        Some('"') => {
+            let mut escaped = false;
+            for (i, c) in rest.char_indices() {
+                match c {
+                    _ if escaped => escaped = false,
+                    '\\' => escaped = true,
+                    '"' => return i,
+                    _ => {}
+                }
+            }
+            rest.len()
+        }
+        Some(q) => {
+            let mut chars = rest.char_indices().peekable();
+            while let Some((i, c)) = chars.next() {
+                if c == q {
+                    if chars.peek().is_some_and(|&(_, n)| n == q) {
+                        chars.next();
+                        continue;
+                    }
+                    return i;
+                }
+            }
+            rest.len()
+        }
+        None => {
+            let end = rest
+                .char_indices()
+                .find(|&(i, c)| matches!(c, ',' | ']' | '}') || (c == '#' && rest[..i].ends_with([' ', '\t'])))
+                .map_or(rest.len(), |(i, _)| i);
+            rest[..end].trim_end().len()
+        }
+    }
+}
+
 /// Whether `name` starts with `typed`, letters compared without their case
 /// (a case type typed `Preg` is offered `pregnancy`).
 fn starts_with_folded(name: &str, typed: &str) -> bool {
+    if typed.is_ascii() {
+        // Bytes, as fast as a plain prefix (500,000 usernames are asked).
+        return name.len() >= typed.len() && name.as_bytes()[..typed.len()].eq_ignore_ascii_case(typed.as_bytes());
+    }
     let mut name = name.chars().flat_map(char::to_lowercase);
     typed.chars().flat_map(char::to_lowercase).all(|c| name.next() == Some(c))
 }

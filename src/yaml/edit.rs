@@ -414,8 +414,13 @@ pub fn scalar(s: &str) -> String {
     if plain {
         return s.to_string();
     }
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
+    format!("\"{}\"", escape_double(s))
+}
+
+/// A string as the inside of a double-quoted scalar: `"`, `\` and the
+/// characters YAML cannot hold as they are ([`escaped`]) written as escapes.
+pub fn escape_double(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -427,7 +432,6 @@ pub fn scalar(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out.push('"');
     out
 }
 
