@@ -208,6 +208,16 @@ fn control_characters_in_names_are_escaped_in_text_formats() {
     // JSON keeps the name as it is.
     let (_, json, _) = run(&dir, &["check", "--format", "json"]);
     assert!(json.contains("nurse\\n::error::forged\\u001b[8m"), "{json}");
+    // A file that holds such characters raw does not parse; its snippet in the
+    // human report shows a placeholder for each, the rest of its line kept.
+    std::fs::write(
+        dir.join("groups/villages.yaml"),
+        "format_version: 2\ngroups:\n  - {name: \"evil\u{1b}[8m hidden \u{202e}x\", members: [david]}\n",
+    )
+    .expect("write");
+    let (_, human, _) = run(&dir, &["check"]);
+    assert!(!human.chars().any(|c| c.is_control() && c != '\n' || c == '\u{202e}'), "{human:?}");
+    assert!(human.contains("evil?[8m hidden \u{fffd}x"), "{human}");
 }
 
 /// A file's path in SARIF is a URI reference: a space, `#`, `%` or a letter

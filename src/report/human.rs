@@ -103,9 +103,31 @@ impl MietteDiagnostic for Shown<'_> {
     }
 }
 
-/// The texts miette is shown: miette breaks lines at `\n` only, so a file whose
-/// lines end in a `\r` alone is shown from a copy with a `\n` for each (a byte
-/// for a byte: spans and the line index stay true). Made once per file.
+/// A file's text as its snippets may be shown on a terminal: a `\n` for each
+/// `\r` that ends a line alone (miette breaks lines at `\n` only), and a
+/// placeholder of as many bytes (`?`, `¿`, `�`) for each character a terminal
+/// would act on ([`super::hidden`]: an escape sequence in a file that does not
+/// parse would hide the report); tabs and line ends stay. A byte for a byte:
+/// spans and the line index stay true.
+fn for_terminal(text: &str) -> Cow<'_, str> {
+    let lf = crate::source::with_lf(text);
+    let shown = |c: char| !super::hidden(c) || matches!(c, '\t' | '\n' | '\r');
+    if lf.chars().all(shown) {
+        return lf;
+    }
+    let out = lf
+        .chars()
+        .map(|c| match c {
+            c if shown(c) => c,
+            c if c.len_utf8() == 1 => '?',
+            c if c.len_utf8() == 2 => '¿',
+            _ => '\u{fffd}',
+        })
+        .collect();
+    Cow::Owned(out)
+}
+
+/// The texts miette is shown ([`for_terminal`]). Made once per file.
 struct Texts<'r> {
     files: &'r [SourceFile],
     copies: HashMap<FileId, Option<String>>,
@@ -116,7 +138,7 @@ impl<'r> Texts<'r> {
         let mut copies = HashMap::new();
         for d in &result.diagnostics {
             for file in std::iter::once(d.file).chain(d.related.iter().map(|r| r.file)) {
-                copies.entry(file).or_insert_with(|| match crate::source::with_lf(&result.project.files[file].text) {
+                copies.entry(file).or_insert_with(|| match for_terminal(&result.project.files[file].text) {
                     Cow::Owned(copy) => Some(copy),
                     Cow::Borrowed(_) => None,
                 });
