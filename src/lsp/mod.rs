@@ -62,18 +62,25 @@ fn rules_url(params: &serde_json::Value) -> Option<String> {
 }
 
 /// Writes the rules reference as `rules.md` in `dir` unless it holds it already
-/// (another file there is replaced whole, never written in place); its path.
+/// (as a regular file: a link or anything else there is replaced, never read
+/// or written through); its path. The text is staged in a file of its own,
+/// made new (never one that exists, or a link), then renamed over.
 fn write_rules_reference(dir: &Path) -> Option<PathBuf> {
+    use std::io::Write;
     let path = dir.join("rules.md");
     let reference = crate::rules::reference_markdown();
-    if std::fs::read(&path).is_ok_and(|held| held == reference.as_bytes()) {
+    let regular = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file());
+    if regular && std::fs::read(&path).is_ok_and(|held| held == reference.as_bytes()) {
         return Some(path);
     }
     std::fs::create_dir_all(dir).ok()?;
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let staged = dir.join(format!(".rules.md.{}.{n}", std::process::id()));
-    if std::fs::write(&staged, &reference).and_then(|()| std::fs::rename(&staged, &path)).is_err() {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let staged = dir.join(format!(".rules.md.{}.{nanos}.{n}", std::process::id()));
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&staged).ok()?;
+    let written = file.write_all(reference.as_bytes()).and_then(|()| std::fs::rename(&staged, &path));
+    if written.is_err() {
         let _ = std::fs::remove_file(&staged);
         return None;
     }
@@ -1222,5 +1229,28 @@ mod tests {
         assert_eq!(error.message, "caseshare failed to answer `textDocument/hover`: index 3 out of range");
         let fine = guarded(&req, || Response::new_ok(req.id.clone(), 1));
         assert_eq!(fine.response_result.expect("answered"), serde_json::json!(1));
+    }
+
+    /// The rules reference is written whole, as a regular file: a link in its
+    /// place is replaced, and what it points at is neither read nor written.
+    #[test]
+    fn the_rules_reference_replaces_a_link_and_keeps_its_target() {
+        let dir = std::env::temp_dir().join(format!("caseshare-rules-ref-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(dir.join("target.txt"), "keep me").expect("write");
+        std::os::unix::fs::symlink(dir.join("target.txt"), dir.join("rules.md")).expect("link");
+        let path = write_rules_reference(&dir).expect("written");
+        assert_eq!(path, dir.join("rules.md"));
+        assert!(std::fs::symlink_metadata(&path).expect("there").file_type().is_file());
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), crate::rules::reference_markdown());
+        assert_eq!(std::fs::read_to_string(dir.join("target.txt")).expect("read"), "keep me");
+        // Written once: a second server finds it and leaves it.
+        let modified = std::fs::metadata(&path).expect("there").modified().expect("time");
+        assert_eq!(write_rules_reference(&dir), Some(path.clone()));
+        assert_eq!(std::fs::metadata(&path).expect("there").modified().expect("time"), modified);
+        let left: Vec<_> = std::fs::read_dir(&dir).expect("list").map(|e| e.expect("entry").file_name()).collect();
+        assert_eq!(left.len(), 2, "nothing staged is left: {left:?}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
