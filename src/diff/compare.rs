@@ -385,7 +385,7 @@ fn users(base: &Facts, head: &Facts, unknown: &Unknown) -> (Vec<UserChange>, Vec
         };
         let Some(i) = i else {
             // New, unless the base could not read the file it is in.
-            if !unknown.head_files[hu.file as usize] {
+            if !unknown.head_files[head.user_file(j)] {
                 pairs.push((None, Some(j)));
             }
             continue;
@@ -416,7 +416,7 @@ fn users(base: &Facts, head: &Facts, unknown: &Unknown) -> (Vec<UserChange>, Vec
         matched
             .iter()
             .enumerate()
-            .filter(|&(i, m)| !*m && !unknown.base_files[base.users[i].file as usize])
+            .filter(|&(i, m)| !*m && !unknown.base_files[base.user_file(i)])
             .map(|(i, _)| (Some(i), None)),
     );
     if pairs.is_empty() {

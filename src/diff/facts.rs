@@ -76,8 +76,6 @@ impl std::hash::Hash for Owner {
 #[derive(Debug, Clone)]
 pub struct UserFacts {
     pub username: Name,
-    /// The file it is defined in ([`Facts::rels`]).
-    pub file: u32,
     /// Index into [`Facts::roles`].
     pub role: u32,
     pub is_active: bool,
@@ -172,6 +170,10 @@ pub struct Unread {
 pub struct Facts {
     /// Users in the index's order (file order).
     pub users: Vec<UserFacts>,
+    /// The file of the users from each index on ([`Facts::user_file`]): one
+    /// entry per run of users from one file, not a field of each user (half a
+    /// million users, two sides).
+    pub user_files: Vec<(u32, u32)>,
     pub roles: Vec<RoleFacts>,
     /// Groups (first definitions) in file order.
     pub groups: Vec<GroupFacts>,
@@ -182,6 +184,12 @@ pub struct Facts {
 }
 
 impl Facts {
+    /// The file user `i` is defined in ([`Facts::rels`]).
+    pub fn user_file(&self, i: usize) -> usize {
+        let run = self.user_files.partition_point(|&(from, _)| from as usize <= i);
+        self.user_files[run.saturating_sub(1)].1 as usize
+    }
+
     /// For each file of this side, whether `other` could not read the file of
     /// that path: what this side defines there is unknown on the other.
     pub fn unread_by(&self, other: &Facts) -> Vec<bool> {
@@ -201,6 +209,7 @@ impl Facts {
         // Neighbours in a file mostly share a role: the last one is remembered.
         let mut last: Option<(Option<&str>, u32)> = None;
         let mut users = Vec::with_capacity(ix.users.len());
+        let mut user_files: Vec<(u32, u32)> = Vec::new();
         for u in &ix.users {
             let key = u.role.as_ref().map(|r| r.as_str());
             let role = match last {
@@ -212,13 +221,11 @@ impl Facts {
             };
             last = Some((key, role));
             let locations = if u.locations.is_empty() { Some(Box::default()) } else { locations(ix, u, tree.as_ref()) };
-            users.push(UserFacts {
-                username: u.username.value.clone(),
-                file: u.file.index() as u32,
-                role,
-                is_active: u.is_active,
-                locations,
-            });
+            let file = u.file.index() as u32;
+            if user_files.last().is_none_or(|&(_, f)| f != file) {
+                user_files.push((users.len() as u32, file));
+            }
+            users.push(UserFacts { username: u.username.value.clone(), role, is_active: u.is_active, locations });
         }
         let groups = ix
             .groups
@@ -238,7 +245,7 @@ impl Facts {
         files.dedup();
         let unread =
             Unread { files, locations: p.kind_failed(FileKind::Locations), apps: p.kind_failed(FileKind::App) };
-        Facts { users, roles, groups, apps, rels, unread }
+        Facts { users, user_files, roles, groups, apps, rels, unread }
     }
 }
 
