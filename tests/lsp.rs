@@ -1043,6 +1043,9 @@ fn completion_inserts_what_reads_as_meant() {
     assert_eq!(ask(&mut c, &groups, &text, "the nurse\n      - "), Vec::<(String, String)>::new());
     let text = format!("{head}    members:\n      - maria\n      - \n");
     assert_eq!(ask(&mut c, &groups, &text, "- maria\n      - "), [pair("david", "david")]);
+    // A colon in the key's comment is not a key.
+    let text = format!("{head}    members:  # team: north\n      - maria\n      - \n");
+    assert_eq!(ask(&mut c, &groups, &text, "- maria\n      - "), [pair("david", "david")]);
     // A scalar key: a space, no list.
     c.open(&users);
     let text = "format_version: 2\nusers:\n  - username: david\n    role:";

@@ -353,7 +353,8 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
     let start = crate::yaml::edit::line_start(text, offset);
     let before = &text[start..offset];
     let key_in = |s: &str| -> Option<String> {
-        let s = s.trim_end();
+        // Not a colon of the line's comment (`members:  # team: north`).
+        let s = code_of(s).1.map_or(s, |c| &s[..c]).trim_end();
         let cut = s.rfind(':')?;
         let head = &s[..cut];
         let key: String = head
