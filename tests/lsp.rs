@@ -1043,6 +1043,11 @@ fn completion_inserts_what_reads_as_meant() {
     assert_eq!(ask(&mut c, &groups, &text, "the nurse\n      - "), Vec::<(String, String)>::new());
     let text = format!("{head}    members:\n      - maria\n      - \n");
     assert_eq!(ask(&mut c, &groups, &text, "- maria\n      - "), [pair("david", "david")]);
+    // A flow list over lines: items below the cursor count, and in quotes too.
+    let text = format!("{head}    members: [\n      ,\n      maria\n    ]\n");
+    assert_eq!(ask(&mut c, &groups, &text, "members: [\n      "), [pair("david", "david")]);
+    let text = format!("{head}    members: [\"\", \"maria\",\n      x]\n");
+    assert_eq!(ask(&mut c, &groups, &text, "members: [\""), [pair("david", "david")]);
     // A colon in the key's comment is not a key.
     let text = format!("{head}    members:  # team: north\n      - maria\n      - \n");
     assert_eq!(ask(&mut c, &groups, &text, "- maria\n      - "), [pair("david", "david")]);

@@ -498,6 +498,8 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
     let typed = &doc.text[start..offset];
     let end = offset + scalar_rest(&doc.text[offset..crate::yaml::edit::line_end(&doc.text, offset)], quote);
     let replace = Range { start: lines.position(start), end: lines.position(end) };
+    // After the name and its closing quote, if it has one.
+    let past = end + quote.map_or(0, |q| usize::from(doc.text[end..].starts_with(q)));
     // Right after `key:` or a block entry's `-` (a client asks as `:` is
     // typed): a space first, and after `key:` a list where the key holds one,
     // or the value would not read as meant.
@@ -507,7 +509,7 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
     // The names the list already holds are not offered again (a repeated member
     // is G006), nor the token being typed, which counts among the names used.
     let listed: crate::hash::Set<std::borrow::Cow<'_, str>> =
-        listed_with(&doc.text, offset, start, after).into_iter().map(|n| names::folded(&kind, n)).collect();
+        listed_with(&doc.text, offset, start, past, after).into_iter().map(|n| names::folded(&kind, n)).collect();
     let this = snap.file_of(&doc.rel);
     let mut seen = crate::hash::Set::default();
     let mut items = Vec::new();
@@ -596,10 +598,11 @@ fn scalar_start(line: &str) -> (usize, Option<char>, Option<char>) {
 }
 
 /// The names already in the list the cursor (at `offset`, in the scalar that
-/// starts at `start`) is in, but the one at the cursor: the items of the flow
+/// starts at `start` and whose text, closing quote included, ends at `past`)
+/// is in, but the one at the cursor: the items of the flow
 /// list (`[a, b, |]`, over lines too), or the block entries (`- a`) in the
 /// column of the cursor's, above and below it.
-fn listed_with(text: &str, offset: usize, start: usize, after: Option<char>) -> Vec<&str> {
+fn listed_with(text: &str, offset: usize, start: usize, past: usize, after: Option<char>) -> Vec<&str> {
     fn unquoted(item: &str) -> &str {
         let item = item.trim();
         match item.as_bytes() {
@@ -650,9 +653,7 @@ fn listed_with(text: &str, offset: usize, start: usize, after: Option<char>) -> 
         return out;
     }
     let Some(open) = unclosed_list(&text[..offset]) else { return Vec::new() };
-    // To the list's end (or the end of the line, while it is being typed).
-    let rest = &text[offset..];
-    let close = offset + rest.find([']', '\n', '\r']).unwrap_or(rest.len());
+    let close = past + flow_rest(&text[past..]);
     let mut out = Vec::new();
     let mut at = open + 1;
     for item in text[open + 1..close].split(',') {
@@ -664,6 +665,34 @@ fn listed_with(text: &str, offset: usize, start: usize, after: Option<char>) -> 
         at = end + 1;
     }
     out
+}
+
+/// Where the flow list the cursor is in ends, in `rest` (the text after the
+/// cursor): at its `]`, over lines too; while it is being typed, at the end of
+/// the line before one that reads as a block entry (`key: …` or `- …`), or
+/// before a list or mapping opened inside it.
+fn flow_rest(rest: &str) -> usize {
+    for (n, (start, line)) in crate::source::lines_with_ends(rest)
+        .scan(0, |at, l| {
+            let start = *at;
+            *at += l.len();
+            Some((start, l))
+        })
+        .enumerate()
+    {
+        let (code, _) = code_of(line);
+        if n > 0 {
+            let code: String = code.iter().map(|(_, c)| *c).collect();
+            let trimmed = code.trim();
+            if trimmed.starts_with("- ") || trimmed.contains(": ") || trimmed.ends_with(':') {
+                return start;
+            }
+        }
+        if let Some(&(at, _)) = code.iter().find(|(_, c)| matches!(c, ']' | '[' | '{' | '}')) {
+            return start + at;
+        }
+    }
+    rest.len()
 }
 
 /// How far the scalar the cursor is in goes on after it, in `rest` (the rest of
