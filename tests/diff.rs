@@ -581,6 +581,26 @@ fn a_file_that_does_not_load_is_not_a_removal() {
     assert_eq!(doc["head"]["unread"], serde_json::json!(["groups/extra.yaml"]));
     std::fs::remove_file(repo.path("groups/extra.yaml")).expect("rm");
     repo.edit("groups/villages.yaml", "  - name: HIV records\n    case_sharing: true\n    members: [joseph]\n", "");
+    // A broken locations file: location owners are left out, groups still
+    // count (joseph joins Village A beside it).
+    repo.edit("locations/district.yaml", "locations:", "locations: [");
+    repo.edit(
+        "groups/villages.yaml",
+        "members: [david, maria, grace, fatima]",
+        "members: [david, maria, grace, fatima, joseph]",
+    );
+    let (_, doc) = repo.json(&[]);
+    assert_eq!(user(&doc, "joseph")["owners_added"], serde_json::json!([{"group": "Village A"}]), "{doc:#}");
+    assert_eq!(access(&doc, &group("Village A"))["users_gained"], serde_json::json!(["joseph"]), "{doc:#}");
+    let users: Vec<&str> =
+        doc["users"].as_array().expect("users").iter().map(|u| u["username"].as_str().unwrap()).collect();
+    assert_eq!(users, ["joseph"], "no one loses a location: {doc:#}");
+    repo.edit("locations/district.yaml", "locations: [", "locations:");
+    repo.edit(
+        "groups/villages.yaml",
+        "members: [david, maria, grace, fatima, joseph]",
+        "members: [david, maria, grace, fatima]",
+    );
     // A users file that does not load: its users are not removed.
     repo.edit("users/chws.yaml", "users:", "users: [");
     let (_, doc) = repo.json(&[]);

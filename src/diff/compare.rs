@@ -233,9 +233,10 @@ pub fn diagnostics(base: &Side, head: &Side) -> (Vec<usize>, Vec<usize>) {
 ///
 /// What a side could not read ([`Facts::unread`]) is not compared: a group,
 /// user or app whose file the other side could not read is not reported added
-/// or removed, nor as a case owner or an app reached; a user's case owners on a
-/// side that could not read a locations file are unknown, and so is whether
-/// users can create cases on a side that could not read an apps file.
+/// or removed, nor as a case owner or an app reached; when a side could not
+/// read a locations file, case-owning locations are left out on both sides;
+/// whether users can create cases on a side that could not read an apps file
+/// is unknown.
 pub fn facts(base: &Facts, head: &Facts) -> Changes {
     let unknown = Unknown::of(base, head);
     let (users, access) = users(base, head, &unknown);
@@ -268,6 +269,9 @@ struct Unknown {
     /// Whether each side read every apps file (else whether a user can create
     /// cases there is not known).
     apps_read: (bool, bool),
+    /// Whether a side could not read a locations file: location owners are
+    /// left out on both.
+    locations: bool,
 }
 
 impl Unknown {
@@ -282,7 +286,14 @@ impl Unknown {
             groups.extend(facts.groups.iter().filter(|g| unread[g.file as usize]).map(|g| g.name.clone()));
             apps.extend(facts.apps.iter().filter(|a| unread[a.file as usize]).map(|a| a.id.clone()));
         }
-        Unknown { base_files, head_files, groups, apps, apps_read: (!base.unread.apps, !head.unread.apps) }
+        Unknown {
+            base_files,
+            head_files,
+            groups,
+            apps,
+            apps_read: (!base.unread.apps, !head.unread.apps),
+            locations: base.unread.locations || head.unread.locations,
+        }
     }
 
     /// The apps of a list that both sides can speak of.
@@ -457,14 +468,11 @@ fn groups_of(facts: &Facts, users: impl Iterator<Item = usize>) -> Map<Cow<'_, s
 }
 
 /// A user's case owners on a side, sorted (groups, then locations), but groups
-/// one side could not read ([`Unknown`]); `None` when their locations are not
-/// known, or the side has a locations file it could not read.
+/// one side could not read ([`Unknown`]), and no location when either side
+/// could not read a locations file; `None` when their locations are not known.
 fn owners(facts: &Facts, i: usize, groups: &Map<Cow<str>, Vec<&Name>>, unknown: &Unknown) -> Option<Vec<Owner>> {
-    if facts.unread.locations {
-        return None;
-    }
     let u = &facts.users[i];
-    let locations = u.locations.as_deref()?;
+    let locations = if unknown.locations { &[][..] } else { u.locations.as_deref()? };
     let mut out: Vec<Owner> = groups
         .get(&*fold::username(&u.username))
         .into_iter()
