@@ -1058,6 +1058,8 @@ fn completion_inserts_what_reads_as_meant() {
     // Format 1's memberships on users name groups (the open buffer's one group).
     let text = "format_version: 2\nusers:\n  - username: david\n    groups: [";
     assert_eq!(ask(&mut c, &users, text, "groups: ["), [pair("A", "A")]);
+    let text = "format_version: 2\nusers:\n  - username: david\n    groups:";
+    assert_eq!(ask(&mut c, &users, text, "groups:"), [pair("A", " [A]")]);
     // Case types: not the word being typed; letters matched without their case.
     c.open(&app);
     let original = std::fs::read_to_string(&app).expect("read");
@@ -1065,6 +1067,8 @@ fn completion_inserts_what_reads_as_meant() {
     assert_eq!(ask(&mut c, &app, &text, "    case_type: pre"), [pair("pregnancy", "pregnancy")]);
     let text = original.replace("    case_type: referral\n", "    case_type: Preg\n");
     assert_eq!(ask(&mut c, &app, &text, "    case_type: Preg"), [pair("pregnancy", "pregnancy")]);
+    let text = original.replace("    case_type: referral\n", "    case_type: \"pre\"\n");
+    assert_eq!(ask(&mut c, &app, &text, "    case_type: \"pre"), [pair("pregnancy", "pregnancy")]);
     c.shutdown();
 }
 
@@ -1114,6 +1118,10 @@ fn completion_mid_word_in_quotes_and_after_a_dash() {
     let text = format!("{head}    members: [maria, da]\n");
     let start = "    members: [maria, ".len() as u64;
     assert_eq!(ask(&mut c, &groups, &text, "[maria, d"), [("david".into(), "david".into(), start, start + 2)]);
+    // Right before a comment: it stays.
+    let text = format!("{head}    members: # note\n");
+    let at = "    members: ".len() as u64;
+    assert_eq!(ask(&mut c, &groups, &text, "members: ").first(), Some(&("david".into(), "[david]".into(), at, at)));
     // In quotes after `key:`: no list.
     let text = format!("{head}    members: \"");
     assert_eq!(

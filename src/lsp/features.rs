@@ -496,7 +496,8 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
     let (start, quote, after) = scalar_start(&doc.text[line_start..offset]);
     let start = line_start + start;
     let typed = &doc.text[start..offset];
-    let end = offset + scalar_rest(&doc.text[offset..crate::yaml::edit::line_end(&doc.text, offset)], quote);
+    let spaced = doc.text[..offset].ends_with([' ', '\t']);
+    let end = offset + scalar_rest(&doc.text[offset..crate::yaml::edit::line_end(&doc.text, offset)], quote, spaced);
     let replace = Range { start: lines.position(start), end: lines.position(end) };
     // After the name and its closing quote, if it has one.
     let past = end + quote.map_or(0, |q| usize::from(doc.text[end..].starts_with(q)));
@@ -504,8 +505,9 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
     // typed): a space first, and after `key:` a list where the key holds one,
     // or the value would not read as meant.
     let gap = if doc.text[..start].ends_with([':', '-']) { " " } else { "" };
-    let list =
-        after == Some(':') && quote.is_none() && matches!(key.as_str(), "members" | "locations" | "updates" | "apps");
+    let list = after == Some(':')
+        && quote.is_none()
+        && matches!(key.as_str(), "members" | "locations" | "updates" | "apps" | "groups");
     // The names the list already holds are not offered again (a repeated member
     // is G006), nor the token being typed, which counts among the names used.
     let listed: crate::hash::Set<std::borrow::Cow<'_, str>> =
@@ -517,7 +519,7 @@ fn completion(doc: &Document, pos: Position, snapshots: &Snapshots) -> Value {
     names::each_token(snap.project(), Some(&kind), &mut |t| {
         if incomplete
             || !(t.defines || kind == Kind::CaseType)
-            || (Some(t.file) == this && t.span.start == start)
+            || (Some(t.file) == this && (t.span.start..=t.span.end).contains(&start))
             || !starts_with_folded(t.name, typed)
             || listed.contains(names::folded(&kind, t.name).as_ref())
             || !seen.insert(t.name)
@@ -698,7 +700,9 @@ fn flow_rest(rest: &str) -> usize {
 /// How far the scalar the cursor is in goes on after it, in `rest` (the rest of
 /// its line): to its closing quote (not included), or, unquoted, to the next
 /// `,`, `]`, `}` or comment, white space before it left out.
-fn scalar_rest(rest: &str, quote: Option<char>) -> usize {
+/// `spaced`: white space stands right before the cursor (a `#` right after it
+/// starts a comment).
+fn scalar_rest(rest: &str, quote: Option<char>, spaced: bool) -> usize {
     let rest = rest.trim_end_matches(['\n', '\r']);
     match quote {
         Some('"') => {
@@ -729,7 +733,10 @@ fn scalar_rest(rest: &str, quote: Option<char>) -> usize {
         None => {
             let end = rest
                 .char_indices()
-                .find(|&(i, c)| matches!(c, ',' | ']' | '}') || (c == '#' && rest[..i].ends_with([' ', '\t'])))
+                .find(|&(i, c)| {
+                    matches!(c, ',' | ']' | '}')
+                        || (c == '#' && (rest[..i].ends_with([' ', '\t']) || (i == 0 && spaced)))
+                })
                 .map_or(rest.len(), |(i, _)| i);
             rest[..end].trim_end().len()
         }
