@@ -1000,6 +1000,18 @@ fn completion_of_a_name_with_spaces_replaces_all_of_it() {
     c.shutdown();
 }
 
+/// The completion items after the last `before` in `text`, once the buffer at
+/// `path` holds `text` (as `version`) and is analysed.
+fn completed(c: &mut Client, path: &Path, version: i32, text: &str, before: &str) -> Vec<Value> {
+    c.change(path, version, text);
+    c.diagnostics(path, |_| true);
+    let at = text.rfind(before).expect("in the text") + before.len();
+    let line = text[..at].matches('\n').count() as u32;
+    let col = (at - text[..at].rfind('\n').map_or(0, |i| i + 1)) as u32;
+    let items = c.at("textDocument/completion", path, line, col, json!({}));
+    items["items"].as_array().cloned().unwrap_or_default()
+}
+
 /// What a completion inserts reads as meant: after `key:` with no space yet
 /// (clients ask as `:` is typed) a space comes first, and a list where the key
 /// holds one; names the list holds already are not offered; the word being
@@ -1017,14 +1029,7 @@ fn completion_inserts_what_reads_as_meant() {
     let mut version = 1;
     let mut ask = |c: &mut Client, path: &Path, text: &str, before: &str| -> Vec<(String, String)> {
         version += 1;
-        c.change(path, version, text);
-        c.diagnostics(path, |_| true);
-        let at = text.rfind(before).expect("in the text") + before.len();
-        let line = text[..at].matches('\n').count() as u32;
-        let col = (at - text[..at].rfind('\n').map_or(0, |i| i + 1)) as u32;
-        let items = c.at("textDocument/completion", path, line, col, json!({}));
-        let items = items["items"].as_array().cloned().unwrap_or_default();
-        items
+        completed(c, path, version, text, before)
             .iter()
             .map(|i| (i["label"].as_str().unwrap().to_string(), i["textEdit"]["newText"].as_str().unwrap().to_string()))
             .collect()
@@ -1093,14 +1098,7 @@ fn completion_mid_word_in_quotes_and_after_a_dash() {
     // (label, newText, start and end character) of each item.
     let mut ask = |c: &mut Client, path: &Path, text: &str, before: &str| -> Vec<(String, String, u64, u64)> {
         version += 1;
-        c.change(path, version, text);
-        c.diagnostics(path, |_| true);
-        let at = text.rfind(before).expect("in the text") + before.len();
-        let line = text[..at].matches('\n').count() as u32;
-        let col = (at - text[..at].rfind('\n').map_or(0, |i| i + 1)) as u32;
-        let items = c.at("textDocument/completion", path, line, col, json!({}));
-        let items = items["items"].as_array().cloned().unwrap_or_default();
-        items
+        completed(c, path, version, text, before)
             .iter()
             .map(|i| {
                 let e = &i["textEdit"];
