@@ -89,7 +89,8 @@ pub enum Command {
     #[command(subcommand)]
     Export(ExportCommand),
     /// Finish (or with --rollback, undo) a write that was interrupted: a killed
-    /// `migrate --write`, `enable-sharing --write`, `check --fix` or import.
+    /// `migrate`, `enable-sharing`, `rename`, `check --fix`, import, export,
+    /// `init` or `schema --out`.
     Recover {
         /// A folder inside the project (default: the current folder).
         path: Option<PathBuf>,

@@ -179,7 +179,10 @@ fn a_second_group_raises_g002_on_both_memberships_and_undo_clears_it() {
         let href = d["codeDescription"]["href"].as_str().expect("a link");
         let (file, anchor) = href.split_once('#').expect("an anchor");
         assert_eq!(anchor, "g002-creator-in-multiple-owners");
-        let reference = std::fs::read_to_string(caseshare::lsp::uri_to_path(file).expect("a file")).expect("written");
+        let written = caseshare::lsp::uri_to_path(file).expect("a file");
+        // In the tests' cache, not the user's.
+        assert!(written.starts_with(caseshare::lsp::test_cache()), "{}", written.display());
+        let reference = std::fs::read_to_string(written).expect("written");
         assert_eq!(reference, caseshare::rules::reference_markdown());
         assert!(reference.contains("\n## G002 `creator-in-multiple-owners`\n"));
         let related = d["relatedInformation"].as_array().expect("related information");
@@ -713,11 +716,12 @@ fn the_server_asks_to_watch_files_when_the_client_can() {
     c.shutdown();
 }
 
-/// A client that does not watch files (Neovim 0.7, Helix) is not left with
-/// what the disk held at start-up: the server looks itself, and takes in files
-/// changed on disk, a write's journal and its removal.
+/// A client that does not watch files (Neovim on Linux), or that watches but
+/// tells only of its own saves (Helix), is not left with what the disk held at
+/// start-up: the server looks itself, and takes in files changed on disk, a
+/// write's journal and its removal.
 #[test]
-fn changes_on_disk_are_seen_when_the_client_does_not_watch() {
+fn changes_on_disk_are_seen_whether_or_not_the_client_watches() {
     let root = project("poll");
     let users = root.join("users/chws.yaml");
     let groups = root.join("groups/villages.yaml");
@@ -743,19 +747,26 @@ fn changes_on_disk_are_seen_when_the_client_does_not_watch() {
     assert_eq!(c.diagnostics(&groups, |d| d.is_empty()), Vec::<Value>::new());
     c.shutdown();
 
-    // A client that says it can watch and then refuses the registration: the
-    // server looks itself too.
-    let caps = json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}});
-    let mut c = Client::start_with(&root, caps);
-    c.open(&users);
-    c.diagnostics(&users, |_| true);
-    let asked = c.asked.iter().find(|r| r.method == "client/registerCapability").expect("a registration");
-    let refusal = lsp_server::Response::new_err(asked.id.clone(), -32601, "no watching here".into());
-    c.conn.sender.send(Message::Response(refusal)).expect("sent");
-    std::fs::write(&groups, before.replace("members: [maria]", "members: [maria, david]")).expect("write");
-    let found = c.diagnostics(&groups, |d| !d.is_empty());
-    assert_eq!(found.iter().filter(|d| d["code"] == "G002").count(), 2, "{found:#?}");
-    c.shutdown();
+    // A client that registers the watcher, or refuses it, and tells of no
+    // change made outside it: the server looks itself too.
+    for refused in [false, true] {
+        std::fs::write(&groups, &before).expect("write");
+        let caps = json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}});
+        let mut c = Client::start_with(&root, caps);
+        c.open(&users);
+        c.diagnostics(&users, |_| true);
+        let asked = c.asked.iter().find(|r| r.method == "client/registerCapability").expect("a registration");
+        let answer = if refused {
+            lsp_server::Response::new_err(asked.id.clone(), -32601, "no watching here".into())
+        } else {
+            lsp_server::Response::new_ok(asked.id.clone(), Value::Null)
+        };
+        c.conn.sender.send(Message::Response(answer)).expect("sent");
+        std::fs::write(&groups, before.replace("members: [maria]", "members: [maria, david]")).expect("write");
+        let found = c.diagnostics(&groups, |d| !d.is_empty());
+        assert_eq!(found.iter().filter(|d| d["code"] == "G002").count(), 2, "{found:#?}");
+        c.shutdown();
+    }
 }
 
 /// A file opened before its folder is a project (`project.yaml` came later: a
@@ -1053,6 +1064,9 @@ fn completion_inserts_what_reads_as_meant() {
     assert_eq!(ask(&mut c, &groups, &text, "members: [\n      "), [pair("david", "david")]);
     let text = format!("{head}    members: [\"\", \"maria\",\n      x]\n");
     assert_eq!(ask(&mut c, &groups, &text, "members: [\""), [pair("david", "david")]);
+    // A comment in a flow list over lines is no part of the item after it.
+    let text = format!("{head}    members: [\n      ,  # the nurse, below\n      maria\n    ]\n");
+    assert_eq!(ask(&mut c, &groups, &text, "members: [\n      "), [pair("david", "david")]);
     // A colon in the key's comment is not a key.
     let text = format!("{head}    members:  # team: north\n      - maria\n      - \n");
     assert_eq!(ask(&mut c, &groups, &text, "- maria\n      - "), [pair("david", "david")]);
@@ -1461,6 +1475,7 @@ fn exit_without_shutdown_is_exit_code_1() {
         assert_cmd::Command::cargo_bin("caseshare")
             .expect("binary")
             .arg("lsp")
+            .env("XDG_CACHE_HOME", caseshare::lsp::test_cache())
             .write_stdin(input)
             .output()
             .expect("ran")

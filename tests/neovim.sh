@@ -10,13 +10,17 @@ if ! command -v nvim >/dev/null 2>&1; then
   fi
 fi
 if ! command -v nvim >/dev/null 2>&1; then
-  echo "neovim: cannot install Neovim here; skipped"; exit 1
+  # A missing client fails the suite rather than passing it untested.
+  echo "neovim: Neovim is missing and apt-get (as root) cannot install it here: install Neovim and run again" >&2
+  exit 1
 fi
 target="${CARGO_TARGET_DIR:-$repo/target}"
 cargo build --quiet --bin caseshare --manifest-path "$repo/Cargo.toml"
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+# The server writes its rules reference in the user's cache: here, a folder of the test's own.
+cache="$(mktemp -d)"
+trap 'rm -rf "$work" "$cache"' EXIT
 cp -r "$repo/fixtures/rules/base/." "$work/"
 cd "$work"
-CASESHARE_BIN="$target/debug/caseshare" CASESHARE_ROOT="$work" \
+XDG_CACHE_HOME="$cache" CASESHARE_BIN="$target/debug/caseshare" CASESHARE_ROOT="$work" \
   timeout 120 nvim --headless --clean -c "luafile $repo/tests/neovim/lsp.lua"

@@ -656,16 +656,35 @@ fn listed_with(text: &str, offset: usize, start: usize, past: usize, after: Opti
     }
     let Some(open) = unclosed_list(&text[..offset]) else { return Vec::new() };
     let close = past + flow_rest(&text[past..]);
+    // The items between the brackets: split at the commas outside quotes and
+    // comments; a comment (`[maria, # the nurse⏎ david]`) is no part of one.
     let mut out = Vec::new();
-    let mut at = open + 1;
-    for item in text[open + 1..close].split(',') {
-        let end = at + item.len();
-        let at_cursor = (at..=end).contains(&offset);
-        if !at_cursor && !item.trim().is_empty() {
-            out.push(unquoted(item));
+    // Where the item began (after the last comma), and the extent of its
+    // characters other than white space.
+    let (mut from, mut body) = (open + 1, None::<(usize, usize)>);
+    let mut take = |raw: std::ops::RangeInclusive<usize>, body: Option<(usize, usize)>| {
+        if let Some((a, b)) = body
+            && !raw.contains(&offset)
+        {
+            out.push(unquoted(&text[a..b]));
         }
-        at = end + 1;
+    };
+    let mut line_at = open + 1;
+    for line in crate::source::lines_with_ends(&text[open + 1..close]) {
+        let (code, comment) = code_of(line);
+        let mut commas = code.iter().filter(|(_, c)| *c == ',').map(|&(i, _)| i).peekable();
+        for (i, c) in line[..comment.unwrap_or(line.len())].char_indices() {
+            let at = line_at + i;
+            if commas.next_if_eq(&i).is_some() {
+                take(from..=at, body.take());
+                from = at + 1;
+            } else if !c.is_whitespace() {
+                body = Some((body.map_or(at, |(a, _)| a), at + c.len_utf8()));
+            }
+        }
+        line_at += line.len();
     }
+    take(from..=close, body);
     out
 }
 

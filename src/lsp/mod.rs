@@ -49,16 +49,20 @@ const DEBOUNCE: Duration = Duration::from_millis(15);
 /// so that the link opens offline and describes the rules in use. None when
 /// that cannot be written: the diagnostics then have no link (hover still
 /// shows the rule's documentation).
-fn rules_url(params: &serde_json::Value) -> Option<String> {
+fn rules_url(params: &serde_json::Value, cache: Option<&Path>) -> Option<String> {
     if let Some(url) = params.pointer("/initializationOptions/rulesUrl").and_then(serde_json::Value::as_str) {
         return Some(url.trim_end_matches(['#', '/']).to_string());
     }
-    let cache =
-        std::env::var_os("XDG_CACHE_HOME").filter(|d| Path::new(d).is_absolute()).map(PathBuf::from).or_else(|| {
-            std::env::var_os("HOME").filter(|d| Path::new(d).is_absolute()).map(|h| Path::new(&h).join(".cache"))
-        })?;
-    let path = write_rules_reference(&cache.join("caseshare").join(env!("CARGO_PKG_VERSION")))?;
+    let path = write_rules_reference(&cache?.join("caseshare").join(env!("CARGO_PKG_VERSION")))?;
     Some(path_to_uri(&path))
+}
+
+/// The user's cache folder, where the rules reference is written: `$XDG_CACHE_HOME`,
+/// else `~/.cache` (an absolute path only).
+fn user_cache() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME").filter(|d| Path::new(d).is_absolute()).map(PathBuf::from).or_else(|| {
+        std::env::var_os("HOME").filter(|d| Path::new(d).is_absolute()).map(|h| Path::new(&h).join(".cache"))
+    })
 }
 
 /// Writes the rules reference as `rules.md` in `dir` unless it holds it already
@@ -95,7 +99,7 @@ fn write_rules_reference(dir: &Path) -> Option<PathBuf> {
 /// would slow the loading of a large project twofold.
 pub fn run_stdio(settled: fn()) -> Result<u8, String> {
     let (connection, threads) = transport::stdio();
-    let result = serve_with(connection, settled);
+    let result = serve_with(connection, settled, user_cache());
     threads.join();
     result
 }
@@ -261,14 +265,16 @@ impl Document {
     }
 }
 
-/// The server's main loop over a connection (stdio, or in memory for tests).
-pub fn serve(connection: Connection) -> Result<(), String> {
-    serve_with(connection, || {}).map(|_| ())
+/// The server's main loop over a connection (stdio, or in memory for tests),
+/// writing the rules reference its diagnostics link to in `cache` (none: no
+/// links, unless the client names where the reference is).
+pub fn serve(connection: Connection, cache: Option<PathBuf>) -> Result<(), String> {
+    serve_with(connection, || {}, cache).map(|_| ())
 }
 
 /// [`serve`], calling `settled` once after the first analysis is published;
 /// the exit code [`run_stdio`] returns.
-pub fn serve_with(connection: Connection, settled: fn()) -> Result<u8, String> {
+pub fn serve_with(connection: Connection, settled: fn(), cache: Option<PathBuf>) -> Result<u8, String> {
     let Some(params) = initialize(&connection)? else { return Ok(1) };
     // Clients send changes on disk only for the files the server asks to watch.
     let watch = params
@@ -281,7 +287,7 @@ pub fn serve_with(connection: Connection, settled: fn()) -> Result<u8, String> {
             && edits.and_then(|e| e.get("documentChanges")).and_then(serde_json::Value::as_bool).unwrap_or(false),
         sender: connection.sender.clone(),
     };
-    let snapshots: Snapshots = Arc::new(Shared { rules: rules_url(&params), ..Shared::default() });
+    let snapshots: Snapshots = Arc::new(Shared { rules: rules_url(&params, cache.as_deref()), ..Shared::default() });
     let (events, events_rx) = unbounded::<Event>();
     let worker = {
         let sender = connection.sender.clone();
@@ -293,24 +299,20 @@ pub fn serve_with(connection: Connection, settled: fn()) -> Result<u8, String> {
     };
     let mut docs: HashMap<String, Document> = HashMap::new();
     let mut strays: HashMap<String, Stray> = HashMap::new();
-    // A client that does not watch files: the server looks at the disk itself.
-    let mut poll = (!watch).then(|| poll::Poll::new(poll::EVERY));
+    // The server looks at the disk itself too: a client that watches files may
+    // report only its own saves (Helix), and one may not watch at all.
+    let mut poll = poll::Poll::new(poll::EVERY);
     let mut shutdown = false;
     // `exit` without `shutdown` first (or the end of the input): 1, as the protocol asks.
     let mut exit_code = 1;
     loop {
-        let msg = match &mut poll {
-            None => connection.receiver.recv().map_err(|_| RecvTimeoutError::Disconnected),
-            Some(poll) => {
-                // Looked at when due, also while messages keep coming.
-                if poll.wait().is_zero() {
-                    for path in poll.changes() {
-                        on_disk(uri(&path).as_str(), &docs, &events, &snapshots);
-                    }
-                }
-                connection.receiver.recv_timeout(poll.wait())
+        // Looked at when due, also while messages keep coming.
+        if poll.wait().is_zero() {
+            for path in poll.changes() {
+                on_disk(uri(&path).as_str(), &docs, &events, &snapshots);
             }
-        };
+        }
+        let msg = connection.receiver.recv_timeout(poll.wait());
         let msg = match msg {
             Ok(msg) => msg,
             Err(RecvTimeoutError::Timeout) => continue,
@@ -351,14 +353,10 @@ pub fn serve_with(connection: Connection, settled: fn()) -> Result<u8, String> {
                 if n.method == lsp_types::notification::Initialized::METHOD && watch {
                     let _ = connection.sender.send(watch_files());
                 }
-                notify(n, &mut docs, &mut strays, &events, &snapshots, poll.as_mut());
+                notify(n, &mut docs, &mut strays, &events, &snapshots, &mut poll);
             }
-            // A client that said it could watch files but refused to: the
-            // server looks itself, from now on.
-            Message::Response(r) if r.id == watch_id() && r.response_result.is_err() && poll.is_none() => {
-                let poll = poll.insert(poll::Poll::new(poll::EVERY));
-                docs.values().for_each(|d| poll.watch(&d.root));
-            }
+            // The registration's answer (refused or not, the server looks
+            // itself), and answers to nothing asked.
             Message::Response(_) => {}
         }
     }
@@ -518,7 +516,7 @@ fn notify(
     strays: &mut HashMap<String, Stray>,
     events: &Sender<Event>,
     shared: &Shared,
-    poll: Option<&mut poll::Poll>,
+    poll: &mut poll::Poll,
 ) {
     use lsp_types::notification::{
         DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
@@ -530,8 +528,7 @@ fn notify(
             };
             let key = p.text_document.uri.as_str().to_string();
             let (text, version) = (p.text_document.text.into(), p.text_document.version);
-            let mut poll = poll;
-            if let Err(text) = open(&key, text, version, docs, events, shared, poll.as_deref_mut()) {
+            if let Err(text) = open(&key, text, version, docs, events, shared, poll) {
                 strays.insert(key, Stray { text, version });
             }
             // A file opened (`project.yaml` made and opened) may make a folder a project.
@@ -588,6 +585,10 @@ fn notify(
                 return;
             };
             for change in p.changes {
+                // Told once: the server's own look does not tell it again.
+                if let Some(path) = uri_to_path(change.uri.as_str()) {
+                    poll.saw(&path);
+                }
                 on_disk(change.uri.as_str(), docs, events, shared);
             }
             adopt(strays, docs, events, shared, poll);
@@ -611,7 +612,7 @@ fn open(
     docs: &mut HashMap<String, Document>,
     events: &Sender<Event>,
     shared: &Shared,
-    poll: Option<&mut poll::Poll>,
+    poll: &mut poll::Poll,
 ) -> Result<(), Arc<str>> {
     let Some((root, rel)) = locate(key) else { return Err(text) };
     // `caseshare.toml` counts as saved, not as typed: a half-typed one
@@ -621,9 +622,7 @@ fn open(
     }
     let path = uri_to_path(key).unwrap_or_else(|| root.join(&rel));
     let shown = shown_root(&path, &rel).unwrap_or_else(|| root.clone());
-    if let Some(poll) = poll {
-        poll.watch(&root);
-    }
+    poll.watch(&root);
     let _ = events.send(Event::Open { root: root.clone(), shown, seq: shared.next_seq(&root) });
     let doc = Document { root, rel, text, path, version };
     let _ = events.send(doc.event(shared));
@@ -638,12 +637,12 @@ fn adopt(
     docs: &mut HashMap<String, Document>,
     events: &Sender<Event>,
     shared: &Shared,
-    mut poll: Option<&mut poll::Poll>,
+    poll: &mut poll::Poll,
 ) {
     let keys: Vec<String> = strays.keys().cloned().collect();
     for key in keys {
         let Some(Stray { text, version }) = strays.remove(&key) else { continue };
-        if let Err(text) = open(&key, text, version, docs, events, shared, poll.as_deref_mut()) {
+        if let Err(text) = open(&key, text, version, docs, events, shared, poll) {
             strays.insert(key, Stray { text, version });
         }
     }
@@ -1192,7 +1191,8 @@ fn to_lsp(
 }
 
 /// For tests: a server on a thread over an in-memory connection, and the
-/// client's end of it.
+/// client's end of it. Its rules reference is written in the system's
+/// temporary folder ([`test_cache`]), not in the user's cache.
 pub fn spawn_in_memory() -> (Connection, thread::JoinHandle<Result<(), String>>) {
     let (server, client) = Connection::memory();
     // What the server sends reaches the client as a client reads it from the
@@ -1206,8 +1206,15 @@ pub fn spawn_in_memory() -> (Connection, thread::JoinHandle<Result<(), String>>)
             }
         }
     });
-    let handle = thread::spawn(move || serve(Connection { sender: out, receiver: server.receiver }));
+    let handle =
+        thread::spawn(move || serve(Connection { sender: out, receiver: server.receiver }, Some(test_cache())));
     (client, handle)
+}
+
+/// The cache folder of servers started by [`spawn_in_memory`] (the reference
+/// is written whole and renamed in place: test processes can share it).
+pub fn test_cache() -> PathBuf {
+    std::env::temp_dir().join("caseshare-test-cache")
 }
 
 /// A request id for the helpers of tests and benchmarks.

@@ -1,8 +1,12 @@
-//! Changes on disk for a client that does not watch files (it cannot register
-//! `workspace/didChangeWatchedFiles`: Neovim before 0.9, Helix): the server
-//! looks itself, every [`EVERY`], at the files `check` would read in each
-//! project it serves, its `caseshare.toml` and a write's journal, and takes
-//! what was made, changed or deleted as the client's watcher would tell it.
+//! Changes on disk, seen by the server itself: every [`EVERY`] it looks at
+//! the files `check` would read in each project it serves, its
+//! `caseshare.toml` and a write's journal, and takes what was made, changed or
+//! deleted as a client's watcher would tell it. Clients are asked to watch
+//! (`workspace/didChangeWatchedFiles`), but not every one can (Neovim on Linux
+//! does not), and one that registers may tell only of its own saves (Helix:
+//! helix-editor/helix#11882), not of a `git checkout` or of a `caseshare`
+//! command run in a terminal. What a client tells is not told again by the
+//! next look ([`Poll::saw`]).
 //!
 //! A file is seen as changed when its size or modification time is. A
 //! project's files are first looked at before it is loaded, so a change made
@@ -23,6 +27,12 @@ pub const EVERY: Duration = Duration::from_secs(1);
 struct Stamp {
     len: u64,
     modified: Option<SystemTime>,
+}
+
+impl Stamp {
+    fn of(meta: &std::fs::Metadata) -> Stamp {
+        Stamp { len: meta.len(), modified: meta.modified().ok() }
+    }
 }
 
 /// A project's files by path in it, each with its stamp and the last look
@@ -61,6 +71,34 @@ impl Poll {
         crate::memory::after_load();
     }
 
+    /// The client told of a change at `path`: what the file is now is what
+    /// the next look compares with, so that the change is taken in once. A file
+    /// the looks have not found yet is added only when it is one `check` would
+    /// read (by its path; a look that does not find it tells it as deleted).
+    pub fn saw(&mut self, path: &Path) {
+        for (root, seen) in &mut self.roots {
+            let Some(rel) = path.strip_prefix(root).ok().and_then(Path::to_str) else { continue };
+            match std::fs::metadata(path) {
+                Ok(meta) => {
+                    let stamp = Stamp::of(&meta);
+                    match seen.files.get_mut(rel) {
+                        Some((was, _)) => *was = stamp,
+                        None if crate::source::FileKind::of(rel).is_some()
+                            || rel == crate::config::FILE
+                            || rel == format!("{}/{}", journal::DIR, journal::FILE) =>
+                        {
+                            seen.files.insert(rel.into(), (stamp, seen.looks));
+                        }
+                        None => {}
+                    }
+                }
+                Err(_) => {
+                    seen.files.remove(rel);
+                }
+            }
+        }
+    }
+
     /// How long until the next look.
     pub fn wait(&self) -> Duration {
         self.next.saturating_duration_since(Instant::now())
@@ -90,7 +128,7 @@ fn look(root: &Path, seen: &mut Seen, changed: &mut dyn FnMut(&str)) {
     let at = seen.looks;
     let mut found = |rel: &str, path: &Path| {
         let Ok(meta) = std::fs::metadata(path) else { return };
-        let stamp = Stamp { len: meta.len(), modified: meta.modified().ok() };
+        let stamp = Stamp::of(&meta);
         match seen.files.get_mut(rel) {
             Some((was, when)) => {
                 *when = at;
@@ -160,6 +198,33 @@ mod tests {
         std::fs::remove_file(journal::path(&root)).unwrap();
         poll.watch(&root);
         assert_eq!(poll.changes(), [journal::path(&root)]);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// What the client told of (changed, made, deleted) is not told again by
+    /// the next look; what it did not tell of is.
+    #[test]
+    fn what_the_client_told_of_is_not_told_again() {
+        let root = std::env::temp_dir().join(format!("caseshare-poll-saw-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("users")).unwrap();
+        std::fs::write(root.join("project.yaml"), "format_version: 2\n").unwrap();
+        std::fs::write(root.join("users/a.yaml"), "users: []\n").unwrap();
+        std::fs::write(root.join("users/c.yaml"), "users: []\n").unwrap();
+        let mut poll = Poll::new(Duration::ZERO);
+        poll.watch(&root);
+        std::fs::write(root.join("users/a.yaml"), "users: [{username: a}]\n").unwrap();
+        std::fs::write(root.join("users/b.yaml"), "users: []\n").unwrap();
+        std::fs::remove_file(root.join("project.yaml")).unwrap();
+        std::fs::write(root.join("caseshare.toml"), "[rules]\n").unwrap();
+        std::fs::write(root.join("users/c.yaml"), "users: [{username: c}]\n").unwrap();
+        for told in ["users/a.yaml", "users/b.yaml", "project.yaml", "caseshare.toml"] {
+            poll.saw(&root.join(told));
+        }
+        // A path outside every project changes nothing.
+        poll.saw(Path::new("/elsewhere/users/a.yaml"));
+        assert_eq!(poll.changes(), [root.join("users/c.yaml")]);
+        assert_eq!(poll.changes(), Vec::<PathBuf>::new());
         let _ = std::fs::remove_dir_all(&root);
     }
 }

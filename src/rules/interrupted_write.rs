@@ -5,7 +5,8 @@ use crate::source::FileId;
 declare_rule! {
     /// ### What it does
     /// Reports a project whose last write (`migrate --write`, `enable-sharing
-    /// --write`, `check --fix`, an import, `rename`) was interrupted: the process
+    /// --write`, `rename --write`, `check --fix`, an import or export, `init`,
+    /// `schema --out`) was interrupted: the process
     /// was killed or the machine lost power, and its journal `.caseshare/journal`
     /// is left at the project root. `check` reports only this, since the tree may
     /// hold some files as they were before the write and some as after.
@@ -26,7 +27,7 @@ declare_rule! {
     /// ```yaml
     /// # no .caseshare/journal: the write finished or was undone
     /// ```
-    pub static RULE = "F006", "interrupted-write", Error, Journal, summary = "a `migrate`, `enable-sharing`, `--fix` or import write was interrupted and left its journal";
+    pub static RULE = "F006", "interrupted-write", Error, Journal, summary = "a write by caseshare (`migrate`, `rename`, `--fix`, an import, …) was interrupted and left its journal";
 }
 
 /// F006 at the journal (the file `file`).
