@@ -17,7 +17,7 @@ use crate::model::{
     App, Form, Group, Location, LocationType, Module, ModuleKind, Name, Opens, Owner, ProjectDef, Relationship, Role,
     RoleApps, Sp, User,
 };
-use crate::near::NearIndex;
+use crate::near;
 use crate::source::{FileId, FileKind, Span};
 
 /// In [`Index::member_positions`]: a member no user has.
@@ -335,10 +335,11 @@ impl<'p> Index<'p> {
             .map(|(m, _)| m.as_str())
             .collect();
         if !unknown.is_empty() {
-            let near = NearIndex::new(users.iter().map(|u| u.username.as_str()));
-            for name in unknown {
-                member_guess.entry(name).or_insert_with(|| near.nearest(name));
-            }
+            let mut distinct: Vec<&str> = unknown;
+            distinct.sort_unstable();
+            distinct.dedup();
+            let guesses = near::nearest_each(users.iter().map(|u| u.username.as_str()), &distinct);
+            member_guess.extend(distinct.into_iter().zip(guesses));
         }
         let mut in_doubt: Set<&str> = Set::default();
         for (gi, g) in groups.iter().enumerate() {

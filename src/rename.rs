@@ -28,7 +28,7 @@ use crate::diagnostic::{Diagnostic, Severity, did_you_mean};
 use crate::edit::{self, Edit};
 use crate::migrate::Refusal;
 use crate::names::{self, Token};
-use crate::near::NearIndex;
+use crate::near;
 use crate::project::Project;
 use crate::read::Sources;
 use crate::source::{FileId, FileKind, Span};
@@ -484,8 +484,7 @@ fn unknown(
     });
     names.sort_unstable();
     names.dedup();
-    let suggestion = NearIndex::new(names.iter().copied())
-        .nearest(old)
+    let suggestion = near::nearest(names.iter().copied(), old)
         .or_else(|| did_you_mean(old, names.iter().copied()))
         .map(str::to_string);
     let at = references.first().map(|o| place(project, &text(o.file), o.file, o.span.start));

@@ -2,9 +2,10 @@
 use std::cell::OnceCell;
 
 use crate::diagnostic::{Diagnostic, Place, did_you_mean};
+use crate::hash::Map;
 use crate::index::Index;
 use crate::model::{Name, RoleApps, Sp, User};
-use crate::near::NearIndex;
+use crate::near;
 use crate::source::{FileId, FileKind};
 
 declare_rule! {
@@ -45,10 +46,23 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
     let locations_known = !p.kind_failed(FileKind::Locations);
     let app_ids = || ix.app_by_id.keys().copied();
     let type_names = || ix.location_types.keys().copied();
-    // Location codes may be many: an index, built only if a code is unknown.
-    let near_locations: OnceCell<NearIndex> = OnceCell::new();
+    // Location codes may be many: the first unknown one has every unknown
+    // code (of users and of parents) looked up at once, in one pass over the codes.
+    let unknown_codes = || {
+        let of_users = ix.user_columns.located().flat_map(|i| ix.users.get(i).locations.iter());
+        let parents = ix.locations.iter().filter_map(|l| l.parent.as_ref());
+        of_users.chain(parents).map(|c| c.as_str()).filter(|c| ix.location(c).is_none())
+    };
+    let location_guesses: OnceCell<Map<&str, Option<&str>>> = OnceCell::new();
     let location_guess = |code: &str| {
-        near_locations.get_or_init(|| NearIndex::new(ix.locations.iter().map(|l| l.code.as_str()))).nearest(code)
+        let guesses = location_guesses.get_or_init(|| {
+            let mut codes: Vec<&str> = unknown_codes().collect();
+            codes.sort_unstable();
+            codes.dedup();
+            let found = near::nearest_each(ix.locations.iter().map(|l| l.code.as_str()), &codes);
+            codes.into_iter().zip(found).collect()
+        });
+        guesses.get(code).copied().flatten()
     };
     let mut r = Refs { out };
 
