@@ -1663,3 +1663,36 @@ fn an_unreadable_file_counts_as_unreadable_whenever_it_is_opened() {
         assert!(!found.iter().any(|d| d["message"].as_str().unwrap().contains("`ghost`")), "{together}: {found:#?}");
     }
 }
+
+/// A project in a folder of another (its own `project.yaml`): its files are
+/// told of by it, the nearest, even when the outer project is served too (for
+/// which they are files outside the known folders, F003).
+#[test]
+fn a_project_inside_another_keeps_its_own_diagnostics() {
+    let outer = project("nested");
+    let inner = outer.join("sub");
+    common::copy_tree(&common::fixtures().join("rules/base"), &inner);
+    let groups = inner.join("groups/villages.yaml");
+    let text = std::fs::read_to_string(&groups).expect("read").replace("members: [maria]", "members: [maria, nobody]");
+    std::fs::write(&groups, &text).expect("write");
+    let mut c = Client::start(&outer);
+    c.open(&groups);
+    let found = c.diagnostics(&groups, |d| !d.is_empty());
+    assert_eq!(found.iter().map(|d| d["code"].as_str().unwrap()).collect::<Vec<_>>(), ["R001"], "{found:#?}");
+    // The outer project is served too, and analysed twice (its file edited):
+    // nothing it finds of the inner file reaches the client.
+    let outer_file = outer.join("project.yaml");
+    let outer_text = std::fs::read_to_string(&outer_file).expect("read");
+    c.open(&outer_file);
+    c.diagnostics(&outer_file, |_| true);
+    c.change(&outer_file, 2, &format!("{outer_text}# edited\n"));
+    c.diagnostics(&outer_file, |_| true);
+    let told: Vec<&Value> = c
+        .inbox
+        .iter()
+        .filter(|n| n.method == "textDocument/publishDiagnostics" && n.params["uri"] == path_to_uri(&groups).as_str())
+        .map(|n| &n.params)
+        .collect();
+    assert!(told.is_empty(), "{told:#?}");
+    c.shutdown();
+}

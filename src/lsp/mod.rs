@@ -869,6 +869,9 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
             }
         }
         while let Some(root) = dirty.first().cloned() {
+            // The projects served inside this one: their files are theirs to tell of.
+            let inner: Vec<PathBuf> =
+                projects.keys().filter(|r| **r != root && r.starts_with(&root)).cloned().collect();
             let Some(state) = projects.get_mut(&root) else {
                 dirty.remove(0);
                 continue;
@@ -891,7 +894,9 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
                     if cancelled() {
                         // Its diagnostics are already stale: analyse again first.
                         dirty.push(root);
-                    } else if let Err(why) = caught(|| publish(state, &snapshot, sender, snapshots.rules.as_deref())) {
+                    } else if let Err(why) =
+                        caught(|| publish(state, &snapshot, &inner, sender, snapshots.rules.as_deref()))
+                    {
                         recover(&mut projects, &mut dirty, &root, &why, snapshots, sender);
                     } else {
                         // Published: what panicked before, if anything, is behind.
@@ -979,10 +984,20 @@ fn show(sender: &Sender<Message>, typ: lsp_types::MessageType, text: &str) {
 /// told by), and sent again only when it then differs: a project where every
 /// user lacks an owner has as many diagnostics as users, and an edit changes
 /// few of them. One file's list is made and sent at a time.
-fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Message>, rules: Option<&str>) {
+fn publish(
+    state: &mut ProjectState,
+    snapshot: &Snapshot,
+    inner: &[PathBuf],
+    sender: &Sender<Message>,
+    rules: Option<&str>,
+) {
     testing::panic_if_asked(&state.root, testing::Step::Publish);
     let project = snapshot.project();
     let diagnostics = &snapshot.diagnostics;
+    // A file of a project served inside this one (a folder of it with its own
+    // `project.yaml`) is told of by that project only: this one's view of it
+    // (F003, outside the known folders) is neither sent nor cleared.
+    let theirs = |path: &Path| inner.iter().any(|r| path.starts_with(r));
     // (diagnostic, place) pairs by the file of the place.
     let mut by_file: BTreeMap<FileId, Vec<(usize, usize)>> = BTreeMap::new();
     for (k, d) in diagnostics.iter().enumerate() {
@@ -991,6 +1006,7 @@ fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Messag
             by_file.entry(*file).or_default().push((k, i));
         }
     }
+    by_file.retain(|file, _| !theirs(&project.files[*file].abs));
     // Each file's path as the client is told it, and that as a number (read
     // for every place of every diagnostic: not copied there).
     let shown_of: std::cell::RefCell<HashMap<FileId, (PathBuf, u64)>> = Default::default();
@@ -1016,7 +1032,7 @@ fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Messag
         }
         h.finish()
     };
-    let open = state.open_files();
+    let open: Vec<FileId> = state.open_files().into_iter().filter(|f| !theirs(&project.files[*f].abs)).collect();
     let mut sent: BTreeMap<PathBuf, Published> = BTreeMap::new();
     let mut send = |file: FileId, list: Vec<lsp_types::Diagnostic>, made_from: u64| {
         let print = fingerprint(&list);
@@ -1058,7 +1074,7 @@ fn publish(state: &mut ProjectState, snapshot: &Snapshot, sender: &Sender<Messag
     // Open files without diagnostics get an empty list (clients wait for one),
     // and so do files that had some last time.
     let mut cleared: BTreeSet<PathBuf> = BTreeSet::new();
-    for (path, before) in state.published.iter().filter(|(p, _)| !sent.contains_key(*p)) {
+    for (path, before) in state.published.iter().filter(|(p, _)| !sent.contains_key(*p) && !theirs(p)) {
         cleared.insert(before.shown.clone());
         cleared.insert(snapshot.shown(path));
     }
