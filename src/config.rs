@@ -52,9 +52,14 @@ impl Config {
     /// Reads `caseshare.toml` from `root`; no file is the default configuration.
     pub fn load(root: &Path) -> Result<Config, Error> {
         let path = root.join(FILE);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Config::parse(&text, &path),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+        // Read as the project's files are: not through a link out of the
+        // project (its text would be shown in the errors), not a FIFO.
+        match crate::read::within(root, &path) {
+            Ok(Some(bytes)) => match String::from_utf8(bytes) {
+                Ok(text) => Config::parse(&text, &path),
+                Err(_) => Err(Error::Io { path, source: std::io::Error::other("not UTF-8") }),
+            },
+            Ok(None) => Ok(Config::default()),
             Err(source) => Err(Error::Io { path, source }),
         }
     }

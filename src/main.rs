@@ -33,6 +33,12 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
         Command::Schema { out: dir, check: None } => {
+            // Its journal is in the folder it writes: an interrupted write there is finished first.
+            if dir.is_dir()
+                && let Err(e) = recover_first(&dir)
+            {
+                return fail(&e);
+            }
             let changes = match caseshare::schema::changes(&dir) {
                 Ok(c) => c,
                 Err(e) => return fail(&format!("cannot write `{}`: {e}", dir.display())),
@@ -46,6 +52,11 @@ fn main() -> ExitCode {
             }
         }
         Command::Init { dir } => {
+            if dir.is_dir()
+                && let Err(e) = recover_first(&dir)
+            {
+                return fail(&e);
+            }
             let written = caseshare::init::init(&dir)
                 .map_err(|e| e.to_string())
                 .and_then(|changes| write::commit(&dir, &changes).map(|()| changes.len()).map_err(|e| e.to_string()));
@@ -378,13 +389,19 @@ fn loaded(path: Option<&Path>) -> Result<caseshare::Project, String> {
 /// Writes an exported workbook through the one writer.
 fn write_workbook(out_file: &Path, bytes: Vec<u8>) -> Result<(), String> {
     let dir = out_file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if dir.is_dir() {
+        recover_first(dir)?;
+    }
     let file = write::FileWrite { path: out_file.to_path_buf(), contents: bytes, create: false, read: None };
     write::commit_files(dir, &[file]).map_err(|e| e.to_string())
 }
 
 fn recover(path: Option<&Path>, rollback: bool) -> ExitCode {
     let start = path.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let root = match discover::find_root(&start) {
+    // A folder that holds a journal itself (`schema --out`, `init` and an
+    // export keep theirs in the folder they write), else the project's root.
+    let here = std::fs::symlink_metadata(write::journal::path(&start)).is_ok();
+    let root = match if here { Ok(start.clone()) } else { discover::find_root(&start) } {
         Ok(r) => r,
         Err(e) => return fail(&e.to_string()),
     };

@@ -234,6 +234,55 @@ fn read_regular(path: &Path) -> Result<Content, String> {
     Ok(decode(bytes))
 }
 
+/// `path` with its symbolic links followed; of a path that is not there yet,
+/// the nearest folder above it that is, resolved, with the rest of the path.
+pub fn resolved(path: &Path) -> std::io::Result<std::path::PathBuf> {
+    let mut rest: Vec<&std::ffi::OsStr> = Vec::new();
+    let mut at = path;
+    loop {
+        match std::fs::canonicalize(at) {
+            Ok(mut real) => {
+                real.extend(rest.iter().rev());
+                return Ok(real);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                rest.push(at.file_name().ok_or(e)?);
+                at = at.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// A file of the folder `root` read outside the project's listing (a file an
+/// import rewrites, `caseshare.toml`, a committed schema), as the listing reads
+/// one: not through a symbolic link that leads out of `root` (nothing of what
+/// it points at is read), only a regular file (a FIFO or `/dev/zero` would be
+/// read for ever), and no more than [`MAX_FILE_BYTES`]. `None` when it is not there.
+pub fn within(root: &Path, path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let refuse = |why: &str| std::io::Error::other(why.to_string());
+    if std::fs::symlink_metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+        return Ok(None);
+    }
+    if !resolved(path)?.starts_with(resolved(root)?) {
+        return Err(refuse("it is a symbolic link that leads outside the project, and is not read"));
+    }
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(refuse("not a regular file"));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(refuse(&format!("larger than {} MiB", MAX_FILE_BYTES >> 20)));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)?.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(refuse(&format!("larger than {} MiB", MAX_FILE_BYTES >> 20)));
+    }
+    Ok(Some(bytes))
+}
+
 /// Bytes as text: UTF-8, or the lossy text and the offset of the first bad byte.
 pub fn decode(bytes: Vec<u8>) -> Content {
     if bytes.len() as u64 > MAX_FILE_BYTES {

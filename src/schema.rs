@@ -140,7 +140,9 @@ pub fn schemas() -> Vec<(&'static str, String)> {
 pub fn changes(dir: &Path) -> std::io::Result<Vec<crate::write::Change>> {
     schemas()
         .into_iter()
-        .map(|(name, text)| crate::write::Change::to(dir.join(name), name, dir.join(name).display().to_string(), text))
+        .map(|(name, text)| {
+            crate::write::Change::to(dir, dir.join(name), name, dir.join(name).display().to_string(), text)
+        })
         .filter(|c| c.as_ref().map_or(true, |c| c.before.as_deref() != Some(c.after.as_str())))
         .collect()
 }
@@ -149,7 +151,10 @@ pub fn changes(dir: &Path) -> std::io::Result<Vec<crate::write::Change>> {
 pub fn check(dir: &Path) -> Vec<&'static str> {
     schemas()
         .into_iter()
-        .filter(|(name, text)| std::fs::read_to_string(dir.join(name)).ok().as_deref() != Some(text.as_str()))
+        // Read as a project's files are: not through a link out of `dir`, not a FIFO.
+        .filter(|(name, text)| {
+            crate::read::within(dir, &dir.join(name)).ok().flatten().as_deref() != Some(text.as_bytes())
+        })
         .map(|(name, _)| name)
         .collect()
 }

@@ -198,12 +198,12 @@ pub fn import_locations(file: &Path, project: &Path) -> Result<Import, HqError> 
     bounds::file_size(len, bounds::MAX_WORKBOOK_BYTES)
         .map_err(|source| HqError::OverCap { path: file.to_path_buf(), source })?;
     let project_yaml = project.join("project.yaml");
-    let text = match std::fs::read(&project_yaml) {
-        Ok(bytes) => String::from_utf8(bytes).map_err(|_| HqError::ProjectYaml {
+    let text = match crate::read::within(project, &project_yaml) {
+        Ok(Some(bytes)) => String::from_utf8(bytes).map_err(|_| HqError::ProjectYaml {
             path: project_yaml.clone(),
             source: locations::ProjectYamlError::NotLoaded,
         })?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(HqError::NoProject(project.to_path_buf())),
+        Ok(None) => return Err(HqError::NoProject(project.to_path_buf())),
         Err(source) => return Err(HqError::Read { path: project_yaml, source }),
     };
     let bytes = std::fs::read(file).map_err(|source| HqError::Read { path: file.to_path_buf(), source })?;
@@ -245,7 +245,8 @@ pub fn export_locations(project: &Project) -> Result<LocationsExport, HqError> {
 /// The project space (`domain`) of the project at `project`, when its
 /// `project.yaml` names one.
 fn project_domain(project: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(project.join("project.yaml")).ok()?;
+    let bytes = crate::read::within(project, &project.join("project.yaml")).ok()??;
+    let text = String::from_utf8(bytes).ok()?;
     let root = crate::yaml::parse(&text).ok()?;
     let entries = root.as_map()?;
     entries.iter().find(|(k, _)| k.as_str() == Some("domain")).and_then(|(_, v)| v.as_str()).map(str::to_string)
@@ -259,7 +260,7 @@ fn changes_something(c: &Change) -> bool {
 fn planned(project: &Path, rel: &str, after: String) -> Result<Change, HqError> {
     let abs = project.join(rel);
     let display = abs.display().to_string();
-    Change::to(abs.clone(), rel, display, after).map_err(|source| HqError::Read { path: abs, source })
+    Change::to(project, abs.clone(), rel, display, after).map_err(|source| HqError::Read { path: abs, source })
 }
 
 /// A new sheet of `book` named `name`, with `headers` in its first row.

@@ -14,8 +14,8 @@
 //! runs, so two caseshare processes never write one project at once.
 
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::io::{Read as _, Write};
+use std::path::{Component, Path, PathBuf};
 
 use serde_json::{Value, json};
 
@@ -25,6 +25,9 @@ use super::WriteError;
 pub const DIR: &str = ".caseshare";
 /// The journal's file name in [`DIR`].
 pub const FILE: &str = "journal";
+
+/// No journal caseshare writes is larger (a line of about 200 bytes per file).
+const MAX_JOURNAL: u64 = 64 * 1024 * 1024;
 
 /// The journal of a project rooted at `root`.
 pub fn path(root: &Path) -> PathBuf {
@@ -95,6 +98,14 @@ impl Lock {
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(io(e)),
             }
+            // A folder of the project, not a link (committed in a pull request,
+            // it would take the journal, and its removal, anywhere).
+            match fs::symlink_metadata(&dir) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => return Err(WriteError::NotOurs(dir)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io(e)),
+            }
             let handle = match fs::File::open(&dir) {
                 Ok(h) => h,
                 // Removed by the process that held it, between the two calls.
@@ -115,7 +126,7 @@ impl Lock {
     }
 
     pub fn journal_exists(&self) -> bool {
-        self.dir.join(FILE).exists()
+        fs::symlink_metadata(self.dir.join(FILE)).is_ok()
     }
 
     /// Writes the journal's intent (every entry, no commit line yet) and fsyncs it.
@@ -138,8 +149,12 @@ impl Lock {
         }
         let journal = self.dir.join(FILE);
         let mut f = fs::OpenOptions::new().write(true).create_new(true).open(&journal)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
+        // A journal torn by a full disk is no journal: nothing was staged yet.
+        if let Err(e) = f.write_all(text.as_bytes()).and_then(|()| f.sync_all()) {
+            drop(f);
+            let _ = fs::remove_file(&journal);
+            return Err(e);
+        }
         sync_dir(&self.dir);
         Ok(Tx { lock: self, file: f, text, mkdirs: mkdirs.to_vec(), entries: entries.to_vec() })
     }
@@ -203,8 +218,12 @@ impl Tx {
 
     /// After the commit point, when renaming failed: puts back the originals of
     /// the first `renamed` entries, removes the rest, then the journal. On failure
-    /// the journal stays, for `caseshare recover`.
+    /// the journal stays, for `caseshare recover`, marked as being undone first
+    /// (a recovery goes on undoing it, not forward over files put back).
     pub fn roll_back(&mut self, renamed: usize) -> std::io::Result<()> {
+        let mark = json!({"rollback": true}).to_string() + "\n";
+        self.file.write_all(mark.as_bytes())?;
+        self.file.sync_all()?;
         for e in &self.entries[..renamed] {
             match &e.backup {
                 Some(b) => fs::rename(b, &e.target)?,
@@ -291,16 +310,53 @@ pub enum RecoverError {
 pub fn recover(root: &Path, rollback: bool) -> Result<Option<Recovery>, RecoverError> {
     let lock = Lock::take(root)?;
     let journal = lock.dir.join(FILE);
-    let text = match fs::read(&journal) {
-        Ok(t) => String::from_utf8_lossy(&t).into_owned(),
+    let stuck = |path: &Path, message: String| RecoverError::Stuck { path: path.to_path_buf(), message };
+    let not_ours = |why: &str| {
+        stuck(
+            &journal,
+            format!("{why}: caseshare did not write it (remove it, after a look, if nobody ran caseshare here)"),
+        )
+    };
+    // Only a regular file of the size caseshare writes is read (committed in a
+    // pull request, a link to `/dev/zero` or a FIFO would be read for ever).
+    let meta = match fs::symlink_metadata(&journal) {
+        Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(WriteError::Failed { path: journal, source: e }.into()),
     };
-    let read = parse(root, &text);
-    let stuck = |path: &Path, message: String| RecoverError::Stuck { path: path.to_path_buf(), message };
+    if !meta.is_file() {
+        return Err(not_ours("it is not a regular file"));
+    }
+    if meta.len() > MAX_JOURNAL {
+        return Err(not_ours("it is larger than any journal caseshare writes (64 MiB)"));
+    }
+    let mut bytes = Vec::new();
+    fs::File::open(&journal)
+        .and_then(|f| f.take(MAX_JOURNAL + 1).read_to_end(&mut bytes))
+        .map_err(|source| WriteError::Failed { path: journal.clone(), source })?;
+    let text = String::from_utf8_lossy(&bytes);
+    let read = parse(root, &text).map_err(|bad| {
+        not_ours(&format!("it names `{bad}`, which is no file or folder a write of caseshare makes in the project"))
+    })?;
+    // Every path stays in the project as resolved: no folder on the way, and
+    // no file, is a link that leads out of it.
+    let real_root = fs::canonicalize(root).map_err(|e| stuck(root, e.to_string()))?;
+    let named = read
+        .mkdirs
+        .iter()
+        .chain(read.entries.iter().flat_map(|e| [&e.target, &e.staged]))
+        .chain(read.entries.iter().filter_map(|e| e.backup.as_ref()));
+    for path in named {
+        if !stays_inside(&real_root, path) {
+            return Err(not_ours(&format!(
+                "it names `{}`, which a symbolic link leads out of the project",
+                path.display()
+            )));
+        }
+    }
     // A finished write (its clean-up interrupted) can only be finished.
     let finished_already = read.done && rollback;
-    let forward = read.complete && (!rollback || read.done);
+    let forward = read.complete && !read.rolling_back && (!rollback || read.done);
     // Forward: every file is checked before any is moved in. One not moved in
     // yet must hold its old content (or not be there, if it is new): a change
     // made to it since (an edit after the crash) is not overwritten.
@@ -324,6 +380,10 @@ pub fn recover(root: &Path, rollback: bool) -> Result<Option<Recovery>, RecoverE
                 return Err(stuck(&e.target, "neither it nor its staged file holds the new content".into()));
             }
         }
+    } else if read.complete && !read.rolling_back && !read.done {
+        // Undoing a complete write: marked first, so that a recovery killed
+        // half-way goes on undoing it rather than forward over files put back.
+        mark(&journal, "rollback").map_err(|x| stuck(&journal, x.to_string()))?;
     }
     for e in &read.entries {
         if forward {
@@ -349,6 +409,11 @@ pub fn recover(root: &Path, rollback: bool) -> Result<Option<Recovery>, RecoverE
     for dir in folders(&read.entries) {
         sync_dir(&dir);
     }
+    // Every file in place: marked done before the backups go, as the writer
+    // does, so that a later `--rollback` knows the write is finished.
+    if forward && !read.done {
+        mark(&journal, "done").map_err(|x| stuck(&journal, x.to_string()))?;
+    }
     for e in &read.entries {
         if let Some(b) = &e.backup {
             let _ = fs::remove_file(b);
@@ -363,6 +428,30 @@ pub fn recover(root: &Path, rollback: bool) -> Result<Option<Recovery>, RecoverE
     Ok(Some(Recovery { forward, files: read.entries.iter().map(|e| e.target.clone()).collect(), finished_already }))
 }
 
+/// Appends `{"<what>": true}` to the journal and fsyncs it.
+fn mark(journal: &Path, what: &str) -> std::io::Result<()> {
+    let mut f = fs::OpenOptions::new().append(true).open(journal)?;
+    f.write_all((json!({ what: true }).to_string() + "\n").as_bytes())?;
+    f.sync_all()
+}
+
+/// Whether `path` is reached without leaving the project (`real_root`, resolved):
+/// it is no symbolic link, and the nearest folder above it that exists is
+/// inside the project as resolved.
+fn stays_inside(real_root: &Path, path: &Path) -> bool {
+    if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return false;
+    }
+    let mut dir = path.parent();
+    while let Some(d) = dir {
+        match fs::canonicalize(d) {
+            Ok(real) => return real.starts_with(real_root),
+            Err(_) => dir = d.parent(),
+        }
+    }
+    false
+}
+
 /// A journal as read back.
 struct Read {
     mkdirs: Vec<PathBuf>,
@@ -370,12 +459,45 @@ struct Read {
     complete: bool,
     /// Every file was in place when the clean-up began.
     done: bool,
+    /// A complete write being undone (a recovery or the writer's own rollback began).
+    rolling_back: bool,
+}
+
+/// A path as a journal names it: relative to the root, with no `..`, `.` or root in it.
+fn in_project(root: &Path, s: &str) -> Option<PathBuf> {
+    let rel = Path::new(s);
+    (!s.is_empty() && rel.components().all(|c| matches!(c, Component::Normal(_)))).then(|| root.join(rel))
+}
+
+/// Whether `other` is a name the writer gives beside `target`:
+/// `.<name>.caseshare-<pid>.<ext>` in the same folder.
+fn beside(target: &Path, other: &Path, ext: &str) -> bool {
+    let (Some(name), Some(got)) =
+        (target.file_name().and_then(|n| n.to_str()), other.file_name().and_then(|n| n.to_str()))
+    else {
+        return false;
+    };
+    let pid = got
+        .strip_prefix('.')
+        .and_then(|g| g.strip_prefix(name))
+        .and_then(|g| g.strip_prefix(".caseshare-"))
+        .and_then(|g| g.strip_suffix(ext))
+        .and_then(|g| g.strip_suffix('.'));
+    other.parent() == target.parent() && pid.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Reads a journal's lines; a torn or missing commit line makes it incomplete.
-fn parse(root: &Path, text: &str) -> Read {
-    let path = |v: &Value| -> Option<PathBuf> { v.as_str().map(|s| root.join(s)) };
-    let mut read = Read { mkdirs: Vec::new(), entries: Vec::new(), complete: false, done: false };
+/// A path no write of caseshare makes (outside the project, or a staged file or
+/// backup not named as the writer names them) is the error.
+fn parse(root: &Path, text: &str) -> Result<Read, String> {
+    let mut read = Read { mkdirs: Vec::new(), entries: Vec::new(), complete: false, done: false, rolling_back: false };
+    let path = |v: Option<&Value>| -> Result<Option<PathBuf>, String> {
+        match v {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => in_project(root, s).map(Some).ok_or_else(|| s.clone()),
+            Some(other) => Err(other.to_string()),
+        }
+    };
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let before = &text[..offset];
@@ -384,7 +506,7 @@ fn parse(root: &Path, text: &str) -> Read {
             break; // torn
         }
         let Ok(v) = serde_json::from_str::<Value>(line) else { break };
-        if let Some(dir) = v.get("mkdir").and_then(path) {
+        if let Some(dir) = path(v.get("mkdir"))? {
             read.mkdirs.push(dir);
         } else if let Some(n) = v.get("commit").and_then(Value::as_u64) {
             read.complete = n as usize == read.entries.len()
@@ -392,20 +514,58 @@ fn parse(root: &Path, text: &str) -> Read {
             if !read.complete {
                 break;
             }
+        } else if v.get("rollback").is_some() {
+            read.rolling_back = read.complete;
         } else if v.get("done").is_some() {
-            read.done = read.complete;
+            read.done = read.complete && !read.rolling_back;
             break;
         } else if let (Some(target), Some(staged), Some(new)) =
-            (v.get("target").and_then(path), v.get("staged").and_then(path), v.get("new").and_then(Value::as_str))
+            (path(v.get("target"))?, path(v.get("staged"))?, v.get("new").and_then(Value::as_str))
         {
+            let backup = path(v.get("backup"))?;
+            if !beside(&target, &staged, "tmp") {
+                return Err(staged.strip_prefix(root).unwrap_or(&staged).display().to_string());
+            }
+            if let Some(b) = backup.as_ref().filter(|b| !beside(&target, b, "orig")) {
+                return Err(b.strip_prefix(root).unwrap_or(b).display().to_string());
+            }
             read.entries.push(Entry {
                 target,
                 staged,
-                backup: v.get("backup").and_then(path),
+                backup,
                 old: v.get("old").and_then(Value::as_str).map(str::to_string),
                 new: new.to_string(),
             });
         }
     }
-    read
+    Ok(read)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_journal_names_paths_in_the_project_only() {
+        let root = Path::new("/p");
+        let entry = |target: &str, staged: &str, backup: &str| {
+            let line = json!({"target": target, "staged": staged, "backup": backup, "old": "1:0", "new": "2:0"});
+            format!("{}\n{line}\n", json!({"journal": 1}))
+        };
+        let ok =
+            parse(root, &entry("users/a.yaml", "users/.a.yaml.caseshare-12.tmp", "users/.a.yaml.caseshare-12.orig"));
+        assert_eq!(ok.expect("read").entries[0].target, Path::new("/p/users/a.yaml"));
+        for (target, staged, backup) in [
+            ("../outside/bin/git", "../outside/bin/.git.caseshare-1.tmp", "../outside/bin/.git.caseshare-1.orig"),
+            ("/etc/passwd", "/etc/.passwd.caseshare-1.tmp", "/etc/.passwd.caseshare-1.orig"),
+            ("users/a.yaml", "users/b.yaml", "users/.a.yaml.caseshare-1.orig"),
+            ("users/a.yaml", "users/.a.yaml.caseshare-1.tmp", "project.yaml"),
+            ("users/a.yaml", "users/.a.yaml.caseshare-1.tmp", "users/.a.yaml.caseshare-x.orig"),
+            ("", "users/.a.yaml.caseshare-1.tmp", "users/.a.yaml.caseshare-1.orig"),
+        ] {
+            assert!(parse(root, &entry(target, staged, backup)).is_err(), "{target} {staged} {backup}");
+        }
+        let mkdir = format!("{}\n{}\n", json!({"journal": 1}), json!({"mkdir": "../x"}));
+        assert_eq!(parse(root, &mkdir).err().as_deref(), Some("../x"));
+    }
 }

@@ -45,14 +45,12 @@ pub struct Change {
 }
 
 impl Change {
-    /// The change that makes `abs` hold `after`: a rewrite when the file exists
-    /// (`before` is what it holds), else a new file.
-    pub fn to(abs: PathBuf, rel: &str, display: String, after: String) -> std::io::Result<Change> {
-        let before = match fs::read(&abs) {
-            Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(e),
-        };
+    /// The change that makes `abs` (in the folder `root`) hold `after`: a
+    /// rewrite when the file exists (`before` is what it holds), else a new
+    /// file. What it holds is read as [`crate::read::within`] reads: never
+    /// through a link out of `root`.
+    pub fn to(root: &Path, abs: PathBuf, rel: &str, display: String, after: String) -> std::io::Result<Change> {
+        let before = crate::read::within(root, &abs)?.map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
         Ok(Change { rel: rel.to_string(), display, abs, before, after })
     }
 }
@@ -116,6 +114,13 @@ pub enum WriteError {
     ReadOnly(PathBuf),
     #[error("`{}` exists already; nothing was written", .0.display())]
     Exists(PathBuf),
+    #[error("`{}` leads outside `{}` (a symbolic link); nothing was written", .0.display(), .1.display())]
+    Outside(PathBuf, PathBuf),
+    #[error(
+        "`{}` is not the folder caseshare keeps its journal in (it is a link or a file); nothing was written: remove it",
+        .0.display()
+    )]
+    NotOurs(PathBuf),
     #[error("`{}` and `{}` are one file (a link); nothing was written", .0.display(), .1.display())]
     SameFile(PathBuf, PathBuf),
     #[error("`{}` changed since caseshare read it; nothing was written: run the command again", .0.display())]
@@ -162,7 +167,7 @@ pub fn commit_files_with(
     if files.is_empty() {
         return Ok(());
     }
-    let targets = preflight(files)?;
+    let targets = preflight(root, files)?;
     // A new project (`init`) writes its own folder.
     fs::create_dir_all(root).map_err(|source| failed(root, source))?;
     let lock = journal::Lock::take(root)?;
@@ -184,13 +189,21 @@ pub fn commit_files_with(
         if f.read.is_some() && old != f.read {
             return Err(WriteError::Changed(f.path.clone()));
         }
-        entries.push(journal::Entry {
+        let entry = journal::Entry {
             target: path.clone(),
             staged: dir.join(format!(".{name}.caseshare-{pid}.tmp")),
             backup: meta.as_ref().map(|_| dir.join(format!(".{name}.caseshare-{pid}.orig"))),
             old,
             new: journal::hash(&f.contents),
-        });
+        };
+        // The names are this write's own: one that is there already (a link
+        // planted for it) is never written through, nor removed.
+        for name in std::iter::once(&entry.staged).chain(&entry.backup) {
+            if fs::symlink_metadata(name).is_ok() {
+                return Err(WriteError::Exists(name.clone()));
+            }
+        }
+        entries.push(entry);
     }
     // Folders to create for new files, outermost first.
     let mut mkdirs: Vec<PathBuf> = Vec::new();
@@ -228,10 +241,18 @@ pub fn commit_files_with(
                 fs::set_permissions(&e.staged, meta.permissions()).map_err(fail)?;
             }
             out.sync_all().map_err(fail)?;
-            if let Some(backup) = &e.backup
-                && fs::hard_link(&e.target, backup).is_err()
-            {
-                fs::copy(&e.target, backup).map_err(fail)?;
+            if let Some(backup) = &e.backup {
+                match fs::hard_link(&e.target, backup) {
+                    Ok(()) => {}
+                    // Never through a name that came meanwhile.
+                    Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => return Err(fail(err)),
+                    // A file system without hard links: a copy, made new.
+                    Err(_) => {
+                        let mut to = fs::OpenOptions::new().write(true).create_new(true).open(backup).map_err(fail)?;
+                        std::io::copy(&mut fs::File::open(&e.target).map_err(fail)?, &mut to).map_err(fail)?;
+                        to.sync_all().map_err(fail)?;
+                    }
+                }
             }
         }
         for dir in journal::folders(&entries) {
@@ -278,8 +299,16 @@ fn failed(path: &Path, source: std::io::Error) -> WriteError {
 }
 
 /// Resolves every target (a symbolic link is followed, not replaced) and refuses
-/// what cannot be written, before anything is.
-fn preflight(files: &[FileWrite]) -> Result<Vec<(PathBuf, Option<fs::Metadata>)>, WriteError> {
+/// what cannot be written, before anything is: a target that a link leads out
+/// of `root` (a file or a folder on its way: committed in a pull request, it
+/// would have caseshare write anywhere).
+fn preflight(root: &Path, files: &[FileWrite]) -> Result<Vec<(PathBuf, Option<fs::Metadata>)>, WriteError> {
+    let real_root = crate::read::resolved(root).map_err(|e| failed(root, e))?;
+    for f in files {
+        if !crate::read::resolved(&f.path).map_err(|e| failed(&f.path, e))?.starts_with(&real_root) {
+            return Err(WriteError::Outside(f.path.clone(), root.to_path_buf()));
+        }
+    }
     let mut targets = Vec::with_capacity(files.len());
     let mut seen: std::collections::HashMap<PathBuf, &Path> = std::collections::HashMap::new();
     #[cfg(unix)]
