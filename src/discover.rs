@@ -142,16 +142,36 @@ impl Fs for Disk {
 /// [`visit`] on a file system.
 pub fn visit_in(fs: &dyn Fs, root: &Path, each: &mut dyn FnMut(Entry)) -> Vec<(String, String)> {
     let real_root = fs.canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    let homes = KIND_FOLDERS
-        .into_iter()
-        .filter_map(|name| {
-            let real = fs.canonicalize(&root.join(name)).ok()?;
-            (fs.is_dir(&real) && real.starts_with(&real_root) && real != real_root).then_some((name, real))
-        })
-        .collect();
+    let homes = homes(fs, root, &real_root);
     let mut w = Walk { fs, root: real_root, homes, each, errors: Vec::new(), visited: Default::default() };
     w.folder(root, "");
     w.errors
+}
+
+/// The kind folders of the project at `root` (`real_root` resolved), each
+/// with the folder it is as resolved, inside the project.
+fn homes(fs: &dyn Fs, root: &Path, real_root: &Path) -> Vec<(&'static str, PathBuf)> {
+    KIND_FOLDERS
+        .into_iter()
+        .filter_map(|name| {
+            let real = fs.canonicalize(&root.join(name)).ok()?;
+            (fs.is_dir(&real) && real.starts_with(real_root) && real != real_root).then_some((name, real))
+        })
+        .collect()
+}
+
+/// The path by which the walk names a file of the project at `root` (its
+/// real path, both resolved; the file itself need not be there): in a kind
+/// folder as resolved, under that folder's name (`groups -> realgroups`: a
+/// file of `realgroups/` is `groups/…`), else its path from the root.
+pub fn name_in(root: &Path, real: &Path) -> Option<String> {
+    let homes = homes(&Disk, root, root);
+    let home = homes.iter().filter(|(_, h)| real.starts_with(h)).max_by_key(|(_, h)| h.as_os_str().len());
+    let rel = match home {
+        Some((name, h)) => Path::new(name).join(real.strip_prefix(h).ok()?),
+        None => real.strip_prefix(root).ok()?.to_path_buf(),
+    };
+    Some(rel.to_string_lossy().replace('\\', "/"))
 }
 
 struct Walk<'a> {

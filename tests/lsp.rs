@@ -1696,3 +1696,33 @@ fn a_project_inside_another_keeps_its_own_diagnostics() {
     assert!(told.is_empty(), "{told:#?}");
     c.shutdown();
 }
+
+/// A kind folder that is a link inside the project (`groups -> realgroups`):
+/// its files are the project's groups files, as `check` reads them, opened by
+/// either path; a file made at run time as a link out of the project is F005,
+/// and nothing of what it points at is shown.
+#[cfg(unix)]
+#[test]
+fn linked_folders_and_links_out_are_taken_as_check_takes_them() {
+    let root = project("linked-kind");
+    std::fs::rename(root.join("groups"), root.join("realgroups")).expect("move");
+    std::os::unix::fs::symlink("realgroups", root.join("groups")).expect("link");
+    let groups = root.join("groups/villages.yaml");
+    let mut c = Client::start(&root);
+    c.open(&groups);
+    assert_eq!(c.diagnostics(&groups, |_| true), Vec::<Value>::new());
+    let text = std::fs::read_to_string(&groups).expect("read").replace("members: [maria]", "members: [maria, nobody]");
+    c.change(&groups, 2, &text);
+    let found = c.diagnostics(&groups, |d| !d.is_empty());
+    assert_eq!(found.iter().map(|d| d["code"].as_str().unwrap()).collect::<Vec<_>>(), ["R001"], "{found:#?}");
+    // A link out of the project, made while the server runs: F005 at it.
+    let secret = root.parent().unwrap().join(format!("caseshare-lsp-{}-secret.yaml", std::process::id()));
+    std::fs::write(&secret, "TOKEN: SECRET-outside\n").expect("write");
+    let evil = root.join("realgroups/evil.yaml");
+    std::os::unix::fs::symlink(&secret, &evil).expect("link");
+    let found = c.diagnostics(&root.join("groups/evil.yaml"), |d| !d.is_empty());
+    assert_eq!(found.iter().map(|d| d["code"].as_str().unwrap()).collect::<Vec<_>>(), ["F005"], "{found:#?}");
+    assert!(!format!("{found:?}").contains("SECRET"), "{found:#?}");
+    c.shutdown();
+    let _ = std::fs::remove_file(&secret);
+}

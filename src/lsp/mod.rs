@@ -473,7 +473,10 @@ fn uri(path: &Path) -> Uri {
 /// The project root and path relative to it of a document; also of a file
 /// that is not on disk (a new buffer not saved yet, a file just deleted), by
 /// the folders above it that are. The folders are resolved, not the file: a
-/// file that is a link is known by its own name (as `check` knows it).
+/// file that is a link is known by its own name (as `check` knows it), and a
+/// file of a kind folder that is a link by that folder's name. A file that is
+/// a link out of the project is located too (the disk's version of it is
+/// F005); [`leads_out`] tells a buffer not to take it.
 fn locate(uri: &str) -> Option<(PathBuf, String)> {
     let path = uri_to_path(uri)?;
     let mut existing = path.parent()?;
@@ -485,14 +488,14 @@ fn locate(uri: &str) -> Option<(PathBuf, String)> {
     let mut real = std::fs::canonicalize(existing).ok()?;
     real.extend(missing.iter().rev());
     let root = crate::discover::find_root(existing).ok()?;
-    // A link out of the project is not read (F005), as for `check`.
-    if let Ok(target) = std::fs::canonicalize(&path)
-        && !target.starts_with(&root)
-    {
-        return None;
-    }
-    let rel = real.strip_prefix(&root).ok()?.to_string_lossy().replace('\\', "/");
+    let rel = crate::discover::name_in(&root, &real)?;
     Some((root, rel))
+}
+
+/// Whether the file at `uri` is a link that leads out of its project (`root`):
+/// not read, as for `check` (F005), so its buffer is not taken in either.
+fn leads_out(uri: &str, root: &Path) -> bool {
+    uri_to_path(uri).and_then(|p| std::fs::canonicalize(p).ok()).is_some_and(|target| !target.starts_with(root))
 }
 
 /// The root of a project as a client names it: the path of one of its files
@@ -572,11 +575,13 @@ fn notify(
             }
         }
         DidSaveTextDocument::METHOD => {
-            // A saved `caseshare.toml` (for clients that do not watch files).
+            // A saved `caseshare.toml` (for clients that do not watch files),
+            // taken in once: the server's own look does not tell it again.
             let uri = n.params.pointer("/textDocument/uri").and_then(serde_json::Value::as_str);
             if let Some((root, rel)) = uri.and_then(locate)
                 && rel == crate::config::FILE
             {
+                poll.saw(&root.join(&rel));
                 reload(&root, docs, events, shared);
             }
         }
@@ -614,7 +619,7 @@ fn open(
     shared: &Shared,
     poll: &mut poll::Poll,
 ) -> Result<(), Arc<str>> {
-    let Some((root, rel)) = locate(key) else { return Err(text) };
+    let Some((root, rel)) = locate(key).filter(|(root, _)| !leads_out(key, root)) else { return Err(text) };
     // `caseshare.toml` counts as saved, not as typed: a half-typed one
     // would load the project again at every keystroke.
     if rel == crate::config::FILE {
@@ -731,10 +736,11 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
         } else {
             None
         };
-        let mut pending: Vec<Event> = first.into_iter().collect();
+        let mut pending: Vec<Event> = Vec::new();
+        first.into_iter().for_each(|e| take_in(&mut pending, e));
         loop {
             match events.recv_timeout(DEBOUNCE) {
-                Ok(e) => pending.push(e),
+                Ok(e) => take_in(&mut pending, e),
                 Err(RecvTimeoutError::Timeout) => break,
                 Err(RecvTimeoutError::Disconnected) => return,
             }
@@ -915,6 +921,23 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
             }
         }
     }
+}
+
+/// Adds an event to those waiting for the pause in typing. A file's text
+/// replaces the one it had waiting since the last rename asked (a burst of
+/// edits holds one copy of the file, not one per keystroke; a rename sees
+/// every change sent before it); the events' order is otherwise kept.
+fn take_in(pending: &mut Vec<Event>, e: Event) {
+    if let Event::Text { root, rel, .. } = &e
+        && rel != crate::config::FILE
+    {
+        let since = pending.iter().rposition(|p| matches!(p, Event::Rename { .. })).map_or(0, |i| i + 1);
+        let same = |p: &Event| matches!(p, Event::Text { root: r, rel: f, .. } if r == root && f == rel);
+        if let Some(at) = pending[since..].iter().position(same) {
+            pending.remove(since + at);
+        }
+    }
+    pending.push(e);
 }
 
 /// A step of a project's analysis panicked: a bug in caseshare (the panic is
@@ -1240,6 +1263,40 @@ pub fn request(id: i32, method: &str, params: serde_json::Value) -> Message {
 
 #[cfg(test)]
 mod tests {
+    /// A burst of edits to one file waits as its last text; other files'
+    /// texts, `caseshare.toml`'s reloads and the order stay.
+    #[test]
+    fn a_file_waits_as_its_last_text() {
+        let root = PathBuf::from("/p");
+        let text = |rel: &str, t: &str, seq: u64| Event::Text {
+            root: root.clone(),
+            rel: rel.into(),
+            text: Some((Arc::from(t), PathBuf::from(rel))),
+            seq,
+        };
+        let mut pending = Vec::new();
+        for (i, (rel, t)) in
+            [("groups/a.yaml", "1"), ("users/b.yaml", "1"), ("caseshare.toml", ""), ("groups/a.yaml", "2")]
+                .into_iter()
+                .chain([("caseshare.toml", ""), ("groups/a.yaml", "3")])
+                .enumerate()
+        {
+            take_in(&mut pending, text(rel, t, i as u64));
+        }
+        let left: Vec<(String, String, u64)> = pending
+            .iter()
+            .map(|e| match e {
+                Event::Text { rel, text, seq, .. } => {
+                    (rel.clone(), text.as_ref().map(|(t, _)| t.to_string()).unwrap_or_default(), *seq)
+                }
+                _ => unreachable!(),
+            })
+            .collect();
+        let want =
+            [("users/b.yaml", "1", 1), ("caseshare.toml", "", 2), ("caseshare.toml", "", 4), ("groups/a.yaml", "3", 5)];
+        assert_eq!(left, want.map(|(r, t, s)| (r.to_string(), t.to_string(), s)));
+    }
+
     use super::*;
 
     #[test]

@@ -119,15 +119,18 @@ impl Poll {
 }
 
 /// Looks at the files of the project at `root` that `check` would list (those
-/// that lead out of it are not read, and not looked at), its `caseshare.toml`
+/// that lead out of it as links only), its `caseshare.toml`
 /// and a write's journal: `changed` is given the path of each made, changed or
 /// deleted since the last look (none at the first).
 fn look(root: &Path, seen: &mut Seen, changed: &mut dyn FnMut(&str)) {
     let first = seen.looks == 0;
     seen.looks += 1;
     let at = seen.looks;
-    let mut found = |rel: &str, path: &Path| {
-        let Ok(meta) = std::fs::metadata(path) else { return };
+    // A link out of the project is looked at as a link (made, removed, pointed
+    // elsewhere): what it points at is not.
+    let mut found = |rel: &str, path: &Path, out: bool| {
+        let meta = if out { std::fs::symlink_metadata(path) } else { std::fs::metadata(path) };
+        let Ok(meta) = meta else { return };
         let stamp = Stamp::of(&meta);
         match seen.files.get_mut(rel) {
             Some((was, when)) => {
@@ -145,14 +148,10 @@ fn look(root: &Path, seen: &mut Seen, changed: &mut dyn FnMut(&str)) {
             }
         }
     };
-    discover::visit(root, &mut |e| {
-        if e.outside.is_none() {
-            found(&e.rel, &e.abs);
-        }
-    });
-    found(crate::config::FILE, &root.join(crate::config::FILE));
+    discover::visit(root, &mut |e| found(&e.rel, &e.abs, e.outside.is_some()));
+    found(crate::config::FILE, &root.join(crate::config::FILE), false);
     let journal = format!("{}/{}", journal::DIR, journal::FILE);
-    found(&journal, &root.join(&journal));
+    found(&journal, &root.join(&journal), false);
     seen.files.retain(|rel, (_, when)| {
         if *when != at {
             changed(rel);
