@@ -407,3 +407,45 @@ fn a_full_disk_changes_nothing() {
     assert!(out.contains("No space left on device") && out.contains("nothing was written"), "{out}");
     assert!(before == after, "the tree changed");
 }
+
+/// `schema --out` into a folder named relatively, killed once its journal is
+/// written (staging or renaming): `caseshare recover FOLDER` finishes or undoes
+/// it, as the journal names the files by their resolved paths from that folder,
+/// and nothing is left beside the schemas.
+#[test]
+fn a_killed_schema_write_into_a_relative_folder_is_recovered() {
+    let dir = scratch("schema-out");
+    let (code, said) = run(&dir, &["schema", "--out", "schemas"]);
+    assert_eq!(code, 0, "{said}");
+    let written = snapshot(&dir);
+    for name in ["app", "users", "groups"] {
+        write(&dir, &format!("schemas/{name}.schema.json"), "{}\n");
+    }
+    let before = snapshot(&dir);
+    let journal = dir.join("schemas/.caseshare/journal");
+    for wait in [0, 1, 2, 3, 4] {
+        let mut child = command(&dir, &["schema", "--out", "schemas"])
+            .env("CASESHARE_WRITE_PACE_US", "150000")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let started = Instant::now();
+        while !journal.exists() && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        std::thread::sleep(Duration::from_millis(150 * wait));
+        let _ = child.kill();
+        let _ = child.wait();
+        let (code, said) = run(&dir, &["recover", "schemas"]);
+        assert_eq!(code, 0, "killed {wait} steps in: {said}");
+        let now = snapshot(&dir);
+        assert!(now == before || now == written, "killed {wait} steps in: neither old nor new: {now:#?}");
+        if now == written {
+            for name in ["app", "users", "groups"] {
+                write(&dir, &format!("schemas/{name}.schema.json"), "{}\n");
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

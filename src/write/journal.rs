@@ -119,7 +119,11 @@ impl Lock {
             }
             // The folder may have been removed (and made anew) while we waited.
             if same_file(&handle, &dir) {
-                return Ok(Lock { root: root.to_path_buf(), dir, _handle: handle });
+                // Resolved: the journal names the files by their resolved paths
+                // from it (a relative or linked root would leave them absolute,
+                // which recovery refuses).
+                let root = fs::canonicalize(root).map_err(io)?;
+                return Ok(Lock { root, dir, _handle: handle });
             }
         }
         Err(WriteError::Busy(root.to_path_buf()))

@@ -318,7 +318,8 @@ fn preflight(root: &Path, files: &[FileWrite]) -> Result<Vec<(PathBuf, Option<fs
         if exists && f.create {
             return Err(WriteError::Exists(f.path.clone()));
         }
-        let path = if exists { fs::canonicalize(&f.path).map_err(|e| failed(&f.path, e))? } else { f.path.clone() };
+        let path = if exists { fs::canonicalize(&f.path) } else { crate::read::resolved(&f.path) }
+            .map_err(|e| failed(&f.path, e))?;
         let meta = if exists {
             let m = fs::metadata(&path).map_err(|e| failed(&f.path, e))?;
             if m.permissions().readonly() {
