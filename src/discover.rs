@@ -20,6 +20,31 @@ pub fn find_root(start: &Path) -> Result<PathBuf, Error> {
     }
 }
 
+/// The folder that a write into `dir` (`schema --out`, an export's folder,
+/// `init`) must stay inside, and that keeps its journal: the nearest folder
+/// around `dir`, as named (links not followed), that is a project (holds
+/// `project.yaml`) or a git repository (holds `.git`), else `dir` itself. A
+/// folder on the way committed as a link out of it is then refused by the
+/// writer, as for a project's own files.
+pub fn write_root(dir: &Path) -> PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut abs = PathBuf::new();
+    for c in cwd.join(dir).components() {
+        match c {
+            Component::ParentDir => {
+                abs.pop();
+            }
+            Component::CurDir => {}
+            c => abs.push(c.as_os_str()),
+        }
+    }
+    let marked = |d: &Path| {
+        ["project.yaml", "project.yml"].iter().any(|f| d.join(f).is_file())
+            || std::fs::symlink_metadata(d.join(".git")).is_ok()
+    };
+    abs.ancestors().find(|d| marked(d)).map_or_else(|| dir.to_path_buf(), Path::to_path_buf)
+}
+
 /// The folders whose files have a kind (apps, groups, users, locations).
 pub const KIND_FOLDERS: [&str; 4] = ["apps", "groups", "users", "locations"];
 

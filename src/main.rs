@@ -33,17 +33,19 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
         Command::Schema { out: dir, check: None } => {
-            // Its journal is in the folder it writes: an interrupted write there is finished first.
-            if dir.is_dir()
-                && let Err(e) = recover_first(&dir)
+            // Written inside the project or repository around the folder,
+            // whose journal is finished first if a write there was interrupted.
+            let root = discover::write_root(&dir);
+            if root.is_dir()
+                && let Err(e) = recover_first(&root)
             {
                 return fail(&e);
             }
-            let changes = match caseshare::schema::changes(&dir) {
+            let changes = match caseshare::schema::changes(&root, &dir) {
                 Ok(c) => c,
                 Err(e) => return fail(&format!("cannot write `{}`: {e}", dir.display())),
             };
-            match write::commit(&dir, &changes) {
+            match write::commit(&root, &changes) {
                 Ok(()) => {
                     err(&format!("wrote {} schemas to `{}`", caseshare::schema::schemas().len(), dir.display()));
                     ExitCode::SUCCESS
@@ -52,14 +54,15 @@ fn main() -> ExitCode {
             }
         }
         Command::Init { dir } => {
-            if dir.is_dir()
-                && let Err(e) = recover_first(&dir)
+            let root = discover::write_root(&dir);
+            if root.is_dir()
+                && let Err(e) = recover_first(&root)
             {
                 return fail(&e);
             }
             let written = caseshare::init::init(&dir)
                 .map_err(|e| e.to_string())
-                .and_then(|changes| write::commit(&dir, &changes).map(|()| changes.len()).map_err(|e| e.to_string()));
+                .and_then(|changes| write::commit(&root, &changes).map(|()| changes.len()).map_err(|e| e.to_string()));
             match written {
                 Ok(n) => {
                     let shown = dir.display();
@@ -389,21 +392,28 @@ fn loaded(path: Option<&Path>) -> Result<caseshare::Project, String> {
 /// Writes an exported workbook through the one writer.
 fn write_workbook(out_file: &Path, bytes: Vec<u8>) -> Result<(), String> {
     let dir = out_file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    if dir.is_dir() {
-        recover_first(dir)?;
+    let root = discover::write_root(dir);
+    if root.is_dir() {
+        recover_first(&root)?;
     }
     let file = write::FileWrite { path: out_file.to_path_buf(), contents: bytes, create: false, read: None };
-    write::commit_files(dir, &[file]).map_err(|e| e.to_string())
+    write::commit_files(&root, &[file]).map_err(|e| e.to_string())
 }
 
 fn recover(path: Option<&Path>, rollback: bool) -> ExitCode {
     let start = path.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     // A folder that holds a journal itself (`schema --out`, `init` and an
     // export keep theirs in the folder they write), else the project's root.
-    let here = std::fs::symlink_metadata(write::journal::path(&start)).is_ok();
-    let root = match if here { Ok(start.clone()) } else { discover::find_root(&start) } {
-        Ok(r) => r,
-        Err(e) => return fail(&e.to_string()),
+    let journal_in = |d: &Path| std::fs::symlink_metadata(write::journal::path(d)).is_ok();
+    let root = if journal_in(&start) {
+        start.clone()
+    } else {
+        match discover::find_root(&start) {
+            Ok(r) => r,
+            // A git repository's, around a folder written outside any project.
+            Err(_) if journal_in(&discover::write_root(&start)) => discover::write_root(&start),
+            Err(e) => return fail(&e.to_string()),
+        }
     };
     match write::recover(&root, rollback) {
         Ok(Some(done)) => {

@@ -136,12 +136,13 @@ pub fn schemas() -> Vec<(&'static str, String)> {
     ]
 }
 
-/// The schema files of `dir` as changes, for the writer.
-pub fn changes(dir: &Path) -> std::io::Result<Vec<crate::write::Change>> {
+/// The schema files of `dir` as changes, for the writer (which writes them
+/// inside `root`, [`crate::discover::write_root`]).
+pub fn changes(root: &Path, dir: &Path) -> std::io::Result<Vec<crate::write::Change>> {
     schemas()
         .into_iter()
         .map(|(name, text)| {
-            crate::write::Change::to(dir, dir.join(name), name, dir.join(name).display().to_string(), text)
+            crate::write::Change::to(root, dir.join(name), name, dir.join(name).display().to_string(), text)
         })
         .filter(|c| c.as_ref().map_or(true, |c| c.before.as_deref() != Some(c.after.as_str())))
         .collect()
@@ -149,11 +150,13 @@ pub fn changes(dir: &Path) -> std::io::Result<Vec<crate::write::Change>> {
 
 /// The schema files in `dir` that are missing or differ from the generated ones.
 pub fn check(dir: &Path) -> Vec<&'static str> {
+    // Read as a project's files are: not through a link out of the project or
+    // repository around `dir` (nor out of `dir` alone), not a FIFO.
+    let root = crate::discover::write_root(dir);
     schemas()
         .into_iter()
-        // Read as a project's files are: not through a link out of `dir`, not a FIFO.
         .filter(|(name, text)| {
-            crate::read::within(dir, &dir.join(name)).ok().flatten().as_deref() != Some(text.as_bytes())
+            crate::read::within(&root, &dir.join(name)).ok().flatten().as_deref() != Some(text.as_bytes())
         })
         .map(|(name, _)| name)
         .collect()

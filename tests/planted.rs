@@ -229,3 +229,24 @@ fn files_read_beside_the_listing_are_not_read_through_links_out() {
     assert_eq!(std::fs::read_to_string(outside.join("victim.txt")).unwrap(), "SECRET-victim\n");
     let _ = std::fs::remove_dir_all(proj.parent().unwrap());
 }
+
+/// `schema --out` and an export into a folder committed as a link out of the
+/// project: refused, nothing written there; `schema --check` reads nothing there.
+#[test]
+fn an_output_folder_committed_as_a_link_out_is_refused() {
+    let (proj, outside) = setup("out-link");
+    symlink(&outside, proj.join("schemas")).unwrap();
+    let (code, said) = caseshare(&proj, &["schema", "--out", "schemas"]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("leads outside"), "{said}");
+    std::fs::write(outside.join("app.schema.json"), "SECRET-schema\n").unwrap();
+    let (code, said) = caseshare(&proj, &["schema", "--check", "schemas"]);
+    assert_eq!(code, Some(1), "{said}");
+    let (code, said) = caseshare(&proj, &["export", "hq-users", "--out", "schemas/users.xlsx"]);
+    assert_eq!(code, Some(2), "{said}");
+    let mut left: Vec<String> =
+        std::fs::read_dir(&outside).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    left.sort();
+    assert_eq!(left, ["app.schema.json", "victim.txt"]);
+    let _ = std::fs::remove_dir_all(proj.parent().unwrap());
+}

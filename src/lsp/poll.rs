@@ -78,7 +78,10 @@ impl Poll {
     pub fn saw(&mut self, path: &Path) {
         for (root, seen) in &mut self.roots {
             let Some(rel) = path.strip_prefix(root).ok().and_then(Path::to_str) else { continue };
-            match std::fs::metadata(path) {
+            // Stamped as the look stamps it: a link out of the project as a link.
+            let out = std::fs::canonicalize(path).map_or(true, |real| !real.starts_with(root));
+            let meta = if out { std::fs::symlink_metadata(path) } else { std::fs::metadata(path) };
+            match meta {
                 Ok(meta) => {
                     let stamp = Stamp::of(&meta);
                     match seen.files.get_mut(rel) {

@@ -441,7 +441,7 @@ fn mark(journal: &Path, what: &str) -> std::io::Result<()> {
 
 /// Whether `path` is reached without leaving the project (`real_root`, resolved):
 /// it is no symbolic link, and the nearest folder above it that exists is
-/// inside the project as resolved.
+/// inside the project as resolved, in no folder a journal may not name.
 fn stays_inside(real_root: &Path, path: &Path) -> bool {
     if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
         return false;
@@ -449,7 +449,12 @@ fn stays_inside(real_root: &Path, path: &Path) -> bool {
     let mut dir = path.parent();
     while let Some(d) = dir {
         match fs::canonicalize(d) {
-            Ok(real) => return real.starts_with(real_root),
+            // And not, as resolved, in a folder [`in_project`] refuses (`g -> .git`).
+            Ok(real) => {
+                return real.strip_prefix(real_root).is_ok_and(|rel| {
+                    rel.to_str().is_some_and(|rel| rel.is_empty() || in_project(real_root, rel).is_some())
+                });
+            }
             Err(_) => dir = d.parent(),
         }
     }
@@ -467,10 +472,19 @@ struct Read {
     rolling_back: bool,
 }
 
-/// A path as a journal names it: relative to the root, with no `..`, `.` or root in it.
+/// A path as a journal names it: relative to the root, with no `..`, `.` or
+/// root in it, and not in a repository's own folders (`.git`, which a pull
+/// request cannot otherwise touch) or the journal's.
 fn in_project(root: &Path, s: &str) -> Option<PathBuf> {
     let rel = Path::new(s);
-    (!s.is_empty() && rel.components().all(|c| matches!(c, Component::Normal(_)))).then(|| root.join(rel))
+    let fit = |c: Component| match c {
+        Component::Normal(name) => {
+            let name = name.to_string_lossy();
+            ![".git", ".hg", ".svn", DIR].iter().any(|kept| name.eq_ignore_ascii_case(kept))
+        }
+        _ => false,
+    };
+    (!s.is_empty() && rel.components().all(fit)).then(|| root.join(rel))
 }
 
 /// Whether `other` is a name the writer gives beside `target`:
@@ -566,6 +580,9 @@ mod tests {
             ("users/a.yaml", "users/.a.yaml.caseshare-1.tmp", "project.yaml"),
             ("users/a.yaml", "users/.a.yaml.caseshare-1.tmp", "users/.a.yaml.caseshare-x.orig"),
             ("", "users/.a.yaml.caseshare-1.tmp", "users/.a.yaml.caseshare-1.orig"),
+            (".git/HEAD", ".git/.HEAD.caseshare-1.tmp", ".git/.HEAD.caseshare-1.orig"),
+            (".Git/config", ".Git/.config.caseshare-1.tmp", ".Git/.config.caseshare-1.orig"),
+            (".caseshare/journal", ".caseshare/.journal.caseshare-1.tmp", ".caseshare/.journal.caseshare-1.orig"),
         ] {
             assert!(parse(root, &entry(target, staged, backup)).is_err(), "{target} {staged} {backup}");
         }
