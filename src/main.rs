@@ -411,8 +411,10 @@ fn recover(path: Option<&Path>, rollback: bool) -> ExitCode {
         match discover::find_root(&start) {
             Ok(r) => r,
             // A git repository's, around a folder written outside any project.
-            Err(_) if journal_in(&discover::write_root(&start)) => discover::write_root(&start),
-            Err(e) => return fail(&e.to_string()),
+            Err(e) => match discover::write_root(&start) {
+                around if journal_in(&around) => around,
+                _ => return fail(&e.to_string()),
+            },
         }
     };
     match write::recover(&root, rollback) {

@@ -5,6 +5,8 @@
 //! or removed, and nothing waits for ever.
 #![cfg(unix)]
 
+mod common;
+
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -19,23 +21,11 @@ fn setup(name: &str) -> (PathBuf, PathBuf) {
     let dir = std::env::temp_dir().join(format!("caseshare-planted-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let proj = dir.join("proj");
-    copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules/base"), &proj);
+    common::copy_tree(&common::fixtures().join("rules/base"), &proj);
     let outside = dir.join("outside");
     std::fs::create_dir_all(&outside).unwrap();
     std::fs::write(outside.join("victim.txt"), "SECRET-victim\n").unwrap();
     (proj, outside)
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 fn caseshare(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
