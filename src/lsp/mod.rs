@@ -209,12 +209,18 @@ impl Shared {
     /// Notes that the project's analysis that took in event `seq` panicked
     /// (`None`: the last one did not); whether that is news. Requests that
     /// wait are woken by the caller (once it told the user).
-    fn set_broken(&self, root: &Path, seq: Option<u64>) -> bool {
+    /// Whether the last analysis of `root` panicked (only the analysis
+    /// thread sets or clears this).
+    fn is_broken(&self, root: &Path) -> bool {
+        self.lock().broken.contains_key(root)
+    }
+
+    fn set_broken(&self, root: &Path, seq: Option<u64>) {
         let mut latest = self.lock();
         match seq {
-            Some(seq) => latest.broken.insert(root.to_path_buf(), seq).is_none(),
-            None => latest.broken.remove(root).is_some(),
-        }
+            Some(seq) => latest.broken.insert(root.to_path_buf(), seq),
+            None => latest.broken.remove(root),
+        };
     }
 
     fn latest(&self, root: &Path) -> Option<Arc<Snapshot>> {
@@ -970,7 +976,10 @@ fn recover(
             u64::MAX
         }
     };
-    if snapshots.set_broken(root, Some(seq)) {
+    // The user is told before the requests waiting for this analysis are
+    // answered without it.
+    let first = !snapshots.is_broken(root);
+    if first {
         let then = if kept { "it is analysed again" } else { "it is read again when one of its files is opened" };
         let text = format!(
             "caseshare: analysing `{}` failed on a bug in caseshare (`{why}`; the details are in the server's log): {then}",
@@ -981,6 +990,7 @@ fn recover(
             dirty.push(root.to_path_buf());
         }
     }
+    snapshots.set_broken(root, Some(seq));
     snapshots.changed.notify_all();
 }
 

@@ -26,6 +26,12 @@ pub fn panic_in(root: &Path, step: Step, times: usize) {
     asked.get_or_insert_with(HashMap::new).insert((root.to_path_buf(), step), times);
 }
 
+/// How many of the steps asked for with [`panic_in`] have not panicked yet.
+pub fn left(root: &Path, step: Step) -> usize {
+    let asked = ASKED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    asked.as_ref().and_then(|a| a.get(&(root.to_path_buf(), step))).copied().unwrap_or(0)
+}
+
 /// Panics when asked to for `root` and `step`.
 pub(super) fn panic_if_asked(root: &Path, step: Step) {
     let mut asked = ASKED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
