@@ -431,6 +431,24 @@ fn names_with_control_characters_are_shown_escaped() {
     assert!(out.lines().last().is_some_and(|l| l.starts_with("1 error, 0 warnings introduced")), "{out}");
 }
 
+/// A pull request adds a user whose name differs from David's by a zero-width
+/// space, and puts that user in Village B: shown as it is, the comment would
+/// say David joined. Every report shows the character as an escape.
+#[test]
+fn a_name_with_an_invisible_character_is_not_shown_as_another() {
+    let repo = Repo::new("invisible", "");
+    let users = repo.read("users/chws.yaml");
+    repo.write("users/chws.yaml", &format!("{users}  - {{username: \"da\\u200bvid\", role: chw}}\n"));
+    repo.edit("groups/villages.yaml", VILLAGE_B, "members: [joseph, grace, fatima, \"da\\u200bvid\"]");
+    let shown = "`da\\u{200b}vid`";
+    for format in ["human", "markdown"] {
+        let (_, out, err) = repo.diff_in(&repo.project, &["--format", format]);
+        assert!(!out.contains('\u{200b}'), "{format}: {out:?}");
+        assert!(out.contains(shown), "{format}: {out}{err}");
+        assert!(!out.contains("`david`"), "{format}: {out}");
+    }
+}
+
 #[test]
 fn the_base_uses_its_own_caseshare_toml_and_old_errors_do_not_fail() {
     let repo = Repo::new("config", "");

@@ -220,6 +220,42 @@ fn control_characters_in_names_are_escaped_in_text_formats() {
     assert!(human.contains("evil?[8m hidden \u{fffd}x"), "{human}");
 }
 
+/// A name with a character no one sees (a zero-width space, a no-break
+/// space, a bidirectional override) reads as another name: `da\u{200b}vid`
+/// shown as it is reads as `david`, a user who exists. Every format people
+/// read shows such a character as an escape; JSON keeps the name as it is.
+#[test]
+fn invisible_characters_in_names_are_shown_as_escapes() {
+    let dir = temp("invisible");
+    copy_dir(&root().join("fixtures/rules/base"), &dir);
+    std::fs::write(
+        dir.join("groups/villages.yaml"),
+        "format_version: 2\ngroups:\n  - {name: \"Village\\u00a0A\", case_sharing: true, members: [\"da\\u200bvid\"]}\n  - {name: Village B, case_sharing: true, members: [maria, \"mar\\u202eia\"]}\n",
+    )
+    .expect("write");
+    for format in ["concise", "github", "human", "sarif"] {
+        let (code, mut out, _) = run(&dir, &["check", "--format", format]);
+        assert_eq!(code, 1, "{format}: {out}");
+        if format == "sarif" {
+            // The texts of its results, as code scanning shows them.
+            let doc: Value = serde_json::from_str(&out).expect("SARIF");
+            let results = doc["runs"][0]["results"].as_array().expect("results");
+            out = results.iter().map(|r| format!("{}\n", r["message"]["text"].as_str().expect("text"))).collect();
+        }
+        for c in ['\u{200b}', '\u{a0}', '\u{202e}'] {
+            assert!(!out.contains(c), "{format}: {c:?} in {out:?}");
+        }
+        assert!(out.contains("`da\\u{200b}vid`"), "{format}: {out}");
+        assert!(out.contains("`mar\\u{202e}ia`"), "{format}: {out}");
+    }
+    let (_, json, _) = run(&dir, &["check", "--format", "json"]);
+    let doc: Value = serde_json::from_str(&json).expect("JSON");
+    let messages: Vec<&str> =
+        doc["diagnostics"].as_array().expect("diagnostics").iter().filter_map(|d| d["message"].as_str()).collect();
+    assert!(messages.iter().any(|m| m.contains("`da\u{200b}vid`")), "{messages:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A file's path in SARIF is a URI reference: a space, `#`, `%` or a letter
 /// outside ASCII in its name is percent-encoded, or code scanning would point
 /// at another file (`#` starts a fragment).

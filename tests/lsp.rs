@@ -324,6 +324,27 @@ fn an_analysis_that_panics_is_told_and_tried_again() {
     c.shutdown();
 }
 
+/// Names are any strings YAML holds. In the editor's messages a zero-width
+/// space is an escape (`da\u{200b}vid` does not read as `david`); in hover's
+/// markdown a name is a code span whatever backticks it holds.
+#[test]
+fn names_are_shown_as_they_are_in_messages_and_hover() {
+    let root = project("invisible");
+    let groups = root.join("groups/villages.yaml");
+    let text = "format_version: 2\ngroups:\n  - {name: \"Village `A` [x](http://example.org)\", case_sharing: true, members: [david]}\n  - {name: Village B, case_sharing: true, members: [maria, \"da\\u200bvid\"]}\n";
+    std::fs::write(&groups, text).expect("write");
+    let mut c = Client::start(&root);
+    c.open(&groups);
+    let found = c.diagnostics(&groups, |d| !d.is_empty());
+    let r001: Vec<&str> = found.iter().filter(|d| d["code"] == "R001").filter_map(|d| d["message"].as_str()).collect();
+    assert_eq!(r001, ["unknown user `da\\u{200b}vid`\nhelp: did you mean `david`?"], "{found:#?}");
+    let (line, col) = line_of(&groups, "david");
+    let hover = c.at("textDocument/hover", &groups, line, col + 1, json!({}));
+    let shown = hover["contents"]["value"].as_str().expect("markdown");
+    assert!(shown.contains("case owners (1): group ``Village `A` [x](http://example.org)``"), "{shown}");
+    c.shutdown();
+}
+
 #[test]
 fn definition_references_completion_and_hover() {
     let root = project("nav");

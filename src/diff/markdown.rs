@@ -14,6 +14,7 @@ use super::facts::Owner;
 use super::{Diff, describe, plural, thousands, yes_no};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Name;
+use crate::report::printable;
 use crate::source::SourceFile;
 
 /// The most characters the report may have.
@@ -289,11 +290,14 @@ fn owner(o: &Owner) -> String {
     super::owner(o, code)
 }
 
-/// A name as a code span: nothing in it is markdown, HTML or a mention. The fence
+/// A name as a code span: nothing in it is markdown, HTML or a mention, and
+/// what a reader could not see (a line break, a bidirectional override, a
+/// zero-width space) is an escape, as on a terminal ([`printable`]). The fence
 /// is longer than any run of backticks inside.
 pub fn code(s: &str) -> String {
     let long = s.chars().nth(NAME_MAX).is_some();
-    let mut s: String = s.chars().take(NAME_MAX).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let cut: String = s.chars().take(NAME_MAX).collect();
+    let mut s = printable(&cut).into_owned();
     if long {
         s.push('…');
     }
@@ -329,7 +333,8 @@ fn message(m: &str) -> String {
                         out.push('\\');
                         out.push(c);
                     }
-                    c if c.is_control() => out.push(' '),
+                    '\n' | '\r' | '\t' => out.push(' '),
+                    c if crate::report::unseen(c) => out.push_str(&printable(&c.to_string())),
                     c => out.push(c),
                 }
             }
@@ -352,7 +357,11 @@ mod tests {
         assert_eq!(code("Village A"), "`Village A`");
         assert_eq!(code("a`b"), "``a`b``");
         assert_eq!(code("`x"), "`` `x ``");
-        assert_eq!(code("<img src=x>\n@team"), "`<img src=x> @team`");
+        assert_eq!(code("<img src=x>\n@team"), "`<img src=x>\\n@team`");
+        // What would not be seen, or would turn the line around, is an escape.
+        assert_eq!(code("da\u{200b}vid"), "`da\\u{200b}vid`");
+        assert_eq!(code("Village\u{a0}A"), "`Village\\u{a0}A`");
+        assert_eq!(code("evil\u{202e}txt.exe"), "`evil\\u{202e}txt.exe`");
         assert_eq!(cell(&code("a|b")), "`a\\|b`");
     }
 

@@ -18,6 +18,7 @@ use super::position::Lines;
 use super::state::Snapshot;
 use super::{Client, Document, Event, Snapshots};
 use crate::diagnostic::Severity;
+use crate::diff::markdown::code;
 use crate::load;
 use crate::names::{self, Kind, Token};
 use crate::source::{FileId, FileKind, SourceFile};
@@ -267,19 +268,20 @@ fn describe(t: &Here, snap: &Snapshot) -> Option<String> {
             Kind::User => {
                 let user = ix.user(&t.name)?;
                 let owners = ix.owners(user);
-                let mut lines = vec![format!("**user `{}`**", t.name)];
+                let mut lines = vec![format!("**user {}**", code(&t.name))];
                 match owners {
                     Some(o) => {
                         let mut names: Vec<String> =
-                            o.groups.iter().map(|m| format!("group `{}`", m.group.name.value)).collect();
+                            o.groups.iter().map(|m| format!("group {}", code(&m.group.name.value))).collect();
                         for l in &o.locations {
                             if l.owns {
-                                names.push(format!("location `{}`", l.location.code.value));
+                                names.push(format!("location {}", code(&l.location.code.value)));
                             }
                             if l.below > 0 {
                                 names.push(format!(
-                                    "{} case-owning locations below `{}`",
-                                    l.below, l.location.code.value
+                                    "{} case-owning locations below {}",
+                                    l.below,
+                                    code(&l.location.code.value)
                                 ));
                             }
                         }
@@ -290,10 +292,10 @@ fn describe(t: &Here, snap: &Snapshot) -> Option<String> {
                 }
                 let apps: Vec<String> = match user.role.as_ref().and_then(|r| ix.roles.get(r.as_str())) {
                     Some(role) => match &role.apps {
-                        crate::model::RoleApps::List(ids) => ids.iter().map(|a| format!("`{}`", a.value)).collect(),
-                        _ => ix.apps.iter().map(|a| format!("`{}`", a.app.id.value)).collect(),
+                        crate::model::RoleApps::List(ids) => ids.iter().map(|a| code(&a.value)).collect(),
+                        _ => ix.apps.iter().map(|a| code(&a.app.id.value)).collect(),
                     },
-                    None => ix.apps.iter().map(|a| format!("`{}`", a.app.id.value)).collect(),
+                    None => ix.apps.iter().map(|a| code(&a.app.id.value)).collect(),
                 };
                 lines.push(format!(
                     "reaches apps: {}",
@@ -308,23 +310,23 @@ fn describe(t: &Here, snap: &Snapshot) -> Option<String> {
                     .filter(|a| a.first_use.contains_key(t.name.as_str()))
                     .map(|a| {
                         format!(
-                            "`{}` (case sharing {})",
-                            a.app.id.value,
+                            "{} (case sharing {})",
+                            code(&a.app.id.value),
                             if a.app.case_sharing() { "on" } else { "off" }
                         )
                     })
                     .collect();
                 Some(format!(
-                    "**case type `{}`**\n\nused by apps: {}",
-                    t.name,
+                    "**case type {}**\n\nused by apps: {}",
+                    code(&t.name),
                     if users.is_empty() { "none".into() } else { users.join(", ") }
                 ))
             }
             Kind::Group => {
                 let g = ix.group(t.name.as_str())?;
                 Some(format!(
-                    "**group `{}`**\n\ncase sharing {}; {} members",
-                    t.name,
+                    "**group {}**\n\ncase sharing {}; {} members",
+                    code(&t.name),
                     if g.case_sharing() { "on" } else { "off" },
                     g.members.len()
                 ))
@@ -333,14 +335,14 @@ fn describe(t: &Here, snap: &Snapshot) -> Option<String> {
                 let role = ix.roles.get(t.name.as_str())?;
                 let apps = match &role.apps {
                     crate::model::RoleApps::List(ids) => {
-                        ids.iter().map(|a| format!("`{}`", a.value)).collect::<Vec<_>>().join(", ")
+                        ids.iter().map(|a| code(&a.value)).collect::<Vec<_>>().join(", ")
                     }
                     crate::model::RoleApps::All => "all".into(),
                     crate::model::RoleApps::Unknown => "unknown".into(),
                 };
                 let users =
                     project.users.iter().filter(|u| u.role.as_ref().is_some_and(|r| r.value == *t.name)).count();
-                Some(format!("**role `{}`**\n\napps: {apps}; {users} users", t.name))
+                Some(format!("**role {}**\n\napps: {apps}; {users} users", code(&t.name)))
             }
             _ => None,
         }

@@ -34,6 +34,7 @@ use lsp_types::{
 };
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::report::printable;
 use crate::source::FileId;
 use position::Lines;
 use state::{ProjectState, Published, Snapshot};
@@ -1161,7 +1162,7 @@ fn make_lists(
                     .filter(|(j, (_, message))| *j != i && !message.is_empty())
                     .map(|(_, (location, message))| DiagnosticRelatedInformation {
                         location: location.clone(),
-                        message: message.to_string(),
+                        message: printable(message).into_owned(),
                     })
                     .collect();
                 to_lsp(d, located[i].0.range, related, rules)
@@ -1221,9 +1222,10 @@ fn to_lsp(
         Severity::Warning => DiagnosticSeverity::WARNING,
         Severity::Info => DiagnosticSeverity::INFORMATION,
     };
-    let mut message = d.message.clone();
+    // As on a terminal: a name's invisible characters are escapes (`printable`).
+    let mut message = printable(&d.message).into_owned();
     if let Some(help) = &d.help {
-        message.push_str(&format!("\nhelp: {help}"));
+        message.push_str(&format!("\nhelp: {}", printable(help)));
     }
     let href = rules.map(|rules| format!("{rules}#{}-{}", d.code().to_ascii_lowercase(), d.rule.name));
     lsp_types::Diagnostic {

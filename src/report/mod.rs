@@ -64,13 +64,15 @@ impl Default for Style {
 }
 
 /// Text for a terminal or a log (the human and concise formats, GitHub's
-/// workflow commands, `diff`'s report): each control character, and each one
-/// that moves or hides text (line and paragraph separators, bidirectional
-/// overrides and isolates), written as an escape (`\n`, `\u{1b}`). A name is
-/// any string YAML can hold: written as it is, `"Z\n::notice::…\e[8m"` would
-/// add report lines of its own and hide the rest.
+/// workflow commands, `diff`'s report, the editor's messages): each control
+/// character, each one that moves or hides text (line and paragraph
+/// separators, bidirectional overrides and isolates) and each one a reader
+/// cannot see or tell from a space ([`unseen`]) written as an escape (`\n`,
+/// `\u{1b}`, `\u{200b}`). A name is any string YAML can hold: written as it
+/// is, `"Z\n::notice::…\e[8m"` would add report lines of its own and hide the
+/// rest, and `da\u{200b}vid` would read as `david`.
 pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(hidden) {
+    if !s.chars().any(unseen) {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -79,11 +81,38 @@ pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if hidden(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c if unseen(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// A character that, in a name, a reader cannot see or cannot tell from
+/// another: [`hidden`] ones; those Unicode ignores by default (zero-width
+/// spaces and joiners, the soft hyphen, fillers, variation selectors, tags);
+/// and the spaces other than U+0020 (a no-break space). Two users whose names
+/// differ only by one of these would look like one in a report.
+pub(crate) fn unseen(c: char) -> bool {
+    hidden(c)
+        || (c.is_whitespace() && c != ' ')
+        || matches!(
+            c as u32,
+            0xad | 0x34f
+                | 0x115f..=0x1160
+                | 0x17b4..=0x17b5
+                | 0x180b..=0x180f
+                | 0x200b..=0x200f
+                | 0x2060..=0x206f
+                | 0x3164
+                | 0xfe00..=0xfe0f
+                | 0xfeff
+                | 0xffa0
+                | 0xfff0..=0xfff8
+                | 0x1bca0..=0x1bca3
+                | 0x1d173..=0x1d17a
+                | 0xe0000..=0xe0fff
+        )
 }
 
 /// A character a terminal would act on or show as nothing ([`printable`]).

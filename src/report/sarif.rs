@@ -58,20 +58,22 @@ pub fn render(results: &[CheckResult]) -> String {
         for d in &r.diagnostics {
             let file = &files[d.file];
             let rule_index = REGISTRY.iter().position(|x| x.code == d.code()).unwrap_or(0);
-            let mut message = d.message.clone();
+            // Code scanning shows the texts to people: what they could not see
+            // in a name is an escape, as on a terminal.
+            let text = |s: &str| super::printable(s).into_owned();
+            let mut message = text(&d.message);
             if let Some(help) = &d.help {
                 message.push_str("\nhelp: ");
-                message.push_str(help);
+                message.push_str(&text(help));
             }
             let mut related: Vec<Value> = Vec::new();
             for l in &d.labels {
-                let mut loc = json!({"physicalLocation": physical(file, &l.span), "message": {"text": l.text}});
+                let mut loc = json!({"physicalLocation": physical(file, &l.span), "message": {"text": text(&l.text)}});
                 loc["id"] = json!(related.len() + 1);
                 related.push(loc);
             }
             for x in &d.related {
-                let mut loc =
-                    json!({"physicalLocation": physical(&files[x.file], &x.span), "message": {"text": x.message}});
+                let mut loc = json!({"physicalLocation": physical(&files[x.file], &x.span), "message": {"text": text(&x.message)}});
                 loc["id"] = json!(related.len() + 1);
                 related.push(loc);
             }
@@ -80,7 +82,7 @@ pub fn render(results: &[CheckResult]) -> String {
                 "ruleIndex": rule_index,
                 "level": level(d.severity),
                 "message": {"text": message},
-                "locations": [{"physicalLocation": physical(file, &d.span), "message": {"text": d.label}}],
+                "locations": [{"physicalLocation": physical(file, &d.span), "message": {"text": text(&d.label)}}],
             });
             if !related.is_empty() {
                 result["relatedLocations"] = Value::Array(related);
