@@ -413,6 +413,11 @@ fn recover(path: Option<&Path>, rollback: bool) -> ExitCode {
             // A git repository's, around a folder written outside any project.
             Err(e) => match discover::write_root(&start) {
                 around if journal_in(&around) => around,
+                // Outside any project and with no journal: nothing was being written here.
+                _ if start.is_dir() => {
+                    err(&format!("recover: no interrupted write to finish (`{}` is in no project)", start.display()));
+                    return ExitCode::SUCCESS;
+                }
                 _ => return fail(&e.to_string()),
             },
         }

@@ -466,3 +466,21 @@ fn a_write_killed_while_cleaning_up_is_finished_even_on_rollback() {
     assert_eq!(names, ["project.yaml"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `recover` in a folder that is in no project and holds no journal: nothing
+/// was being written there, which is not an error; a folder that does not
+/// exist is.
+#[test]
+fn recover_outside_any_project_has_nothing_to_do() {
+    let dir = std::env::temp_dir().join(format!("caseshare-recover-none-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("out")).unwrap();
+    let out = caseshare(&dir).args(["recover", "out"]).assert().code(0).get_output().clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err, "recover: no interrupted write to finish (`out` is in no project)\n");
+    let out = caseshare(&dir).args(["recover", "missing"]).assert().code(2).get_output().clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.starts_with("error: ") && err.contains("`missing`"), "{err}");
+    assert!(!dir.join("out/.caseshare").exists() && !dir.join(".caseshare").exists(), "nothing written");
+    let _ = std::fs::remove_dir_all(&dir);
+}
