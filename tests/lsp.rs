@@ -345,6 +345,36 @@ fn names_are_shown_as_they_are_in_messages_and_hover() {
     c.shutdown();
 }
 
+/// A rename that trips on a bug is answered with the error, once: the user is
+/// not told of it a second time as an analysis that failed, the project is
+/// analysed again, and the next rename works.
+#[test]
+fn a_rename_that_panics_is_told_once_in_its_answer() {
+    use caseshare::lsp::testing::{Step, panic_in};
+    let root = project("rename-panic");
+    let groups = root.join("groups/villages.yaml");
+    let mut c = Client::start(&root);
+    c.open(&groups);
+    assert!(c.diagnostics(&groups, |_| true).is_empty());
+    let (line, col) = line_of(&groups, "david");
+    panic_in(&root, Step::Rename, 1);
+    let failed = c.at("textDocument/rename", &groups, line, col + 1, json!({"newName": "dawit"}));
+    let message = failed["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("caseshare failed to rename: a panic the test asked for"), "{failed}");
+    // Analysed again: an edit's diagnostics come, and nothing else was said.
+    let original = std::fs::read_to_string(&groups).expect("read");
+    c.change(&groups, 2, &original.replace("members: [maria]", "members: [maria, david]"));
+    let found = c.diagnostics(&groups, |d| !d.is_empty());
+    assert_eq!(found.iter().filter(|d| d["code"] == "G002").count(), 2, "{found:#?}");
+    c.change(&groups, 3, &original);
+    assert!(c.diagnostics(&groups, |d| d.is_empty()).is_empty());
+    let renamed = c.at("textDocument/rename", &groups, line, col + 1, json!({"newName": "dawit"}));
+    assert!(renamed["changes"].as_object().is_some_and(|m| m.len() == 2), "{renamed}");
+    let shown: Vec<&Notification> = c.inbox.iter().filter(|n| n.method == "window/showMessage").collect();
+    assert!(shown.is_empty(), "{shown:#?}");
+    c.shutdown();
+}
+
 #[test]
 fn definition_references_completion_and_hover() {
     let root = project("nav");

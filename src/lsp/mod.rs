@@ -781,7 +781,7 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
                 }
                 match caught(|| ProjectState::load(root, &open)) {
                     Ok(state) => fresh.push((root.clone(), state)),
-                    Err(why) => recover(&mut projects, &mut dirty, root, &why, snapshots, sender),
+                    Err(why) => recover(&mut projects, &mut dirty, root, &why, false, snapshots, sender),
                 }
             }
         }
@@ -808,6 +808,7 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
                     }
                     let RenameAsk { on, kind, old, new, found, errors, warnings } = *ask;
                     let answer = caught(|| {
+                        testing::panic_if_asked(&root, testing::Step::Rename);
                         let renamed = features::rename_edits(&on, kind, &old, &new, found);
                         drop(on);
                         renamed.map(|renaming| {
@@ -823,7 +824,7 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
                         Ok(answer) => answer,
                         Err(why) => {
                             let _ = reply.send(Some(Err(format!("caseshare failed to rename: {why}"))));
-                            recover(&mut projects, &mut dirty, &root, &why, snapshots, sender);
+                            recover(&mut projects, &mut dirty, &root, &why, true, snapshots, sender);
                             continue;
                         }
                     };
@@ -871,7 +872,7 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
                         }
                         Ok(None) => {}
                         Err(why) => {
-                            recover(&mut projects, &mut dirty, &root, &why, snapshots, sender);
+                            recover(&mut projects, &mut dirty, &root, &why, false, snapshots, sender);
                             continue;
                         }
                     }
@@ -910,7 +911,7 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
                     } else if let Err(why) =
                         caught(|| publish(state, &snapshot, &inner, sender, snapshots.rules.as_deref()))
                     {
-                        recover(&mut projects, &mut dirty, &root, &why, snapshots, sender);
+                        recover(&mut projects, &mut dirty, &root, &why, false, snapshots, sender);
                     } else {
                         // Published: what panicked before, if anything, is behind.
                         snapshots.set_broken(&root, None);
@@ -921,7 +922,7 @@ fn analysis_loop(events: &Receiver<Event>, sender: &Sender<Message>, snapshots: 
                     }
                 }
                 Ok(None) => break,
-                Err(why) => recover(&mut projects, &mut dirty, &root, &why, snapshots, sender),
+                Err(why) => recover(&mut projects, &mut dirty, &root, &why, false, snapshots, sender),
             }
             if !events.is_empty() {
                 break;
@@ -955,11 +956,17 @@ fn take_in(pending: &mut Vec<Event>, e: Event) {
 /// at the next change. Requests stop waiting for an analysis that takes in the
 /// changes they saw. If even the loading panics, the project is let go, and
 /// loaded when a file of it is opened.
+///
+/// With `told`, the answer to the user's request already said what failed:
+/// the project is analysed again at once, and the user told only if it is
+/// let go.
+#[allow(clippy::too_many_arguments)]
 fn recover(
     projects: &mut HashMap<PathBuf, ProjectState>,
     dirty: &mut Vec<PathBuf>,
     root: &Path,
     why: &str,
+    told: bool,
     snapshots: &Shared,
     sender: &Sender<Message>,
 ) {
@@ -977,6 +984,12 @@ fn recover(
             u64::MAX
         }
     };
+    if told && kept {
+        // Analysed again at once; a panic there is told as any.
+        dirty.push(root.to_path_buf());
+        snapshots.changed.notify_all();
+        return;
+    }
     // The user is told before the requests waiting for this analysis are
     // answered without it.
     let first = !snapshots.is_broken(root);

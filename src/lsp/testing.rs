@@ -16,6 +16,8 @@ pub enum Step {
     Analysis,
     /// Sending the diagnostics.
     Publish,
+    /// Working out a rename's edits and what they would raise.
+    Rename,
 }
 
 static ASKED: Mutex<Option<HashMap<(PathBuf, Step), usize>>> = Mutex::new(None);
