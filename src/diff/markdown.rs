@@ -295,9 +295,9 @@ fn owner(o: &Owner) -> String {
 /// zero-width space) is an escape, as on a terminal ([`printable`]). The fence
 /// is longer than any run of backticks inside.
 pub fn code(s: &str) -> String {
-    let long = s.chars().nth(NAME_MAX).is_some();
-    let cut: String = s.chars().take(NAME_MAX).collect();
-    let mut s = printable(&cut).into_owned();
+    let shown = printable(s);
+    let long = shown.chars().nth(NAME_MAX).is_some();
+    let mut s: String = shown.chars().take(NAME_MAX).collect();
     if long {
         s.push('…');
     }
@@ -373,6 +373,9 @@ mod tests {
         assert_eq!(code(&long), format!("`{}…`", "G".repeat(NAME_MAX)));
         let just = "G".repeat(NAME_MAX);
         assert_eq!(code(&just), format!("`{just}`"));
+        // Escapes count: a name of invisible characters is cut as well.
+        let unseen = code(&"\u{200b}".repeat(NAME_MAX));
+        assert_eq!(unseen.chars().count(), NAME_MAX + 3, "{unseen}");
         let row = message(&format!("group `{long}` and group `b`"));
         assert!(row.chars().count() < 2 * NAME_MAX, "{row}");
     }
