@@ -292,6 +292,38 @@ fn a_renamed_file_with_reordered_entries_reports_nothing() {
     assert!(!human.contains("Users"), "{human}");
 }
 
+/// Old errors whose messages depend on order or name their file: C004 names
+/// the first form that opens the type, D001 the spelling defined first (in
+/// file order), S003 on a file's top level the file itself. Swapping the forms
+/// and renaming the files introduces and resolves nothing.
+#[test]
+fn old_errors_that_name_the_first_of_several_keep_their_key() {
+    let repo = Repo::new("first-of-several", "");
+    let first = "      - {name: First note, requires: case, opens: [{case_type: note, owner: explicit}]}\n";
+    let second = "      - {name: Second note, requires: case, opens: [{case_type: note, owner: explicit}]}\n";
+    let app = repo.read("apps/supervision.yaml");
+    repo.write(
+        "apps/supervision.yaml",
+        &format!("{app}  - name: Notes\n    case_type: visit\n    forms:\n{first}{second}"),
+    );
+    repo.write("users/zz.yaml", "format_version: 2\nusers:\n  - {username: David, role: chw}\n");
+    repo.write("users/broken.yaml", "- not a mapping\n");
+    repo.commit("old errors");
+    let (_, base, _) = repo.diff_in(&repo.project, &["--base", "HEAD~1", "--format", "json"]);
+    let base: Value = serde_json::from_str(&base).expect("JSON");
+    let mut old = codes(&base["diagnostics"]["introduced"]);
+    old.sort();
+    assert_eq!(old, ["C004", "D001", "S003"], "{base:#}");
+    let app = repo.read("apps/supervision.yaml");
+    repo.write("apps/supervision.yaml", &app.replace(&format!("{first}{second}"), &format!("{second}{first}")));
+    repo.git(&["mv", "users/zz.yaml", "users/aa.yaml"]);
+    repo.git(&["mv", "users/broken.yaml", "users/broken2.yaml"]);
+    let (code, doc) = repo.json(&[]);
+    assert_eq!(doc["diagnostics"]["introduced"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["diagnostics"]["resolved"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(code, 0, "{doc:#}");
+}
+
 #[test]
 fn an_error_present_at_both_revisions_is_not_introduced() {
     let repo = Repo::new("old-error", "");

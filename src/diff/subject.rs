@@ -43,6 +43,13 @@ pub enum Subject {
     Cycle,
     /// C002: two spellings, each in an app, in either order.
     Pair,
+    /// The values in backticks at these places: C004 names the first form
+    /// that opens the type, which reordering the forms changes.
+    At(&'static [usize]),
+    /// D001: the words before the first value, and the least of the
+    /// spellings named (which of two spellings HQ takes for one depends on
+    /// the order of the files).
+    Least,
 }
 
 /// The subject of every rule's diagnostics; `None` for a code not listed
@@ -52,7 +59,10 @@ pub fn subject_of(code: &str) -> Option<Subject> {
     Some(match code {
         "Y001" | "Y003" | "F002" | "F003" | "F004" | "F005" | "F006" => File,
         "Y002" | "Y004" | "Y005" | "F001" | "S001" | "S002" | "S003" | "S004" | "X001" => Message,
-        "A003" | "A005" | "C001" | "C004" | "D001" | "G004" | "G005" | "G006" | "G007" | "R001" => Message,
+        "A003" | "A005" | "C001" | "G004" | "G005" | "G006" | "G007" | "R001" => Message,
+        // the case type and the app
+        "C004" => At(&[1, 2]),
+        "D001" => Least,
         // app
         "A001" | "A002" => Names(1),
         // user (G001 also names the first sharing app the role reaches, G002 and
@@ -73,11 +83,24 @@ pub fn key(files: &[SourceFile], d: &Diagnostic) -> Key {
     let file = (rule.per_file() || rule.code == "X001").then(|| files[d.file].rel.clone());
     let subject = match subject_of(rule.code).unwrap_or(Subject::Message) {
         Subject::File => String::new(),
-        Subject::Message => without_indexes(&d.message),
+        // A message that names its own file (S003 on a file's top level) keeps
+        // its key when the file is renamed.
+        Subject::Message => match &file {
+            Some(rel) => without_indexes(&d.message.replace(&format!("`{rel}`"), "`.`")),
+            None => without_indexes(&d.message),
+        },
         Subject::Names(n) => names(&d.message).take(n).collect::<Vec<_>>().join("\u{1f}"),
         Subject::User => names(&d.message).next().map(fold::username).unwrap_or_default().into_owned(),
         Subject::Location => names(&d.message).next().map(fold::site_code).unwrap_or_default().into_owned(),
         Subject::Cycle => cycle(&d.message),
+        Subject::At(at) => {
+            let n: Vec<&str> = names(&d.message).collect();
+            at.iter().map(|&i| n.get(i).copied().unwrap_or_default()).collect::<Vec<_>>().join("\u{1f}")
+        }
+        Subject::Least => {
+            let what = d.message.split('`').next().unwrap_or_default();
+            format!("{what}{}", names(&d.message).min().unwrap_or_default())
+        }
         Subject::Pair => {
             let n: Vec<&str> = names(&d.message).collect();
             let mut pair = [n.get(..2).unwrap_or(&[]).join("\u{1f}"), n.get(2..4).unwrap_or(&[]).join("\u{1f}")];
