@@ -2,6 +2,7 @@
 //! memory) to sorted diagnostics: read → load (parse, schema, model) → index →
 //! rules → levels and suppressions.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
@@ -73,6 +74,14 @@ pub fn check_memory(files: &[(&str, &str)]) -> CheckResult {
 /// [`check_memory`] for contents that may not be UTF-8 (F004).
 pub fn check_bytes(files: &[(&str, &[u8])]) -> CheckResult {
     check_sources(Sources::memory(files), &Config::default())
+}
+
+/// Checks the project listed, read as [`check_root`] reads it (file by file,
+/// each text let go once its model is made), with the texts of some files
+/// `given` (by path relative to the root) in place of what is on disk.
+pub fn check_listing(listing: read::Listing, given: &HashMap<&str, &str>, config: &Config) -> CheckResult {
+    let (project, diagnostics, io_problems) = load::load_listing_with(listing, given);
+    finish(project, diagnostics, io_problems, config)
 }
 
 /// Checks a project that was read.

@@ -2,6 +2,7 @@
 //! read. Every file is loaded on its own: a file that fails is reported and the
 //! others still take part.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -118,16 +119,28 @@ pub fn load(sources: Sources) -> (Project, Vec<Diagnostic>, Vec<IoProblem>) {
 /// kept. Its text is set aside too, unless the file has diagnostics or `allow`
 /// comments: a cross-file diagnostic in it reads it again ([`SourceFile::restore`]).
 pub fn load_listing(listing: Listing) -> (Project, Vec<Diagnostic>, Vec<IoProblem>) {
+    load_listing_with(listing, &HashMap::new())
+}
+
+/// [`load_listing`], with the texts of some files `given` (by path relative to
+/// the root) in place of what is on disk; their texts are kept (the disk holds
+/// another).
+pub fn load_listing_with(listing: Listing, given: &HashMap<&str, &str>) -> (Project, Vec<Diagnostic>, Vec<IoProblem>) {
     let staged: Vec<Result<Staged, IoProblem>> = listing
         .entries
         .into_par_iter()
         .map(|(entry, display)| {
+            let text = given.get(entry.rel.as_str());
+            let content = match text {
+                Some(text) => Ok(read::decode(text.as_bytes().to_vec())),
+                None => read::content(&entry),
+            };
             // The file's id is known once the files are gathered: stage it as file 0.
-            let (mut file, problem) = read::source(FileId(0), &entry, display.clone(), read::content(&entry))
+            let (mut file, problem) = read::source(FileId(0), &entry, display.clone(), content)
                 .map_err(|message| IoProblem { path: display, message, kind: Some(entry.kind) })?;
             let mut diags: Vec<Diagnostic> = problem.into_iter().collect();
             let loaded = if diags.is_empty() { load_text(FileId(0), &file, &mut diags) } else { None };
-            if diags.is_empty() && !suppress::has_allows(&file.text) {
+            if diags.is_empty() && text.is_none() && !suppress::has_allows(&file.text) {
                 file.set_aside();
             }
             Ok(Staged { file, diags, loaded })

@@ -83,10 +83,7 @@ fn main() -> ExitCode {
         }
         Command::Rename { kind, old, new, path, mode } => {
             let path = path.unwrap_or_else(|| PathBuf::from("."));
-            rewrite(&path, &mode, "rename", |sources| {
-                let renamed = caseshare::rename::rename(sources, kind.into(), &old, &new)?;
-                Ok((renamed.changes, renamed.notes))
-            })
+            rename(&path, &mode, kind.into(), &old, &new)
         }
         Command::Import(ImportCommand::HqApp { files, project, write }) => {
             import(&project, write, |p| hq::import_apps(&files, p))
@@ -245,11 +242,19 @@ fn check(args: &cli::CheckArgs) -> ExitCode {
 
 /// The project containing `path`, read whole: a file that cannot be read stops a
 /// rewrite (it might hold memberships).
-fn read_for_rewrite(path: &Path) -> Result<Sources, String> {
+/// The project containing `path`, for a command that rewrites it: its root
+/// (an interrupted write there finished first), the working directory and
+/// its `caseshare.toml`.
+fn for_rewrite(path: &Path) -> Result<(PathBuf, PathBuf, caseshare::config::Config), String> {
     let cwd = std::env::current_dir().map_err(|e| format!("cannot read `.`: {e}"))?;
     let root = discover::find_root(path).map_err(|e| e.to_string())?;
     recover_first(&root)?;
     let config = caseshare::config::Config::load(&root).map_err(|e| e.to_string())?;
+    Ok((root, cwd, config))
+}
+
+fn read_for_rewrite(path: &Path) -> Result<Sources, String> {
+    let (root, cwd, config) = for_rewrite(path)?;
     let sources = read::read_project(&root, &cwd, &config);
     match sources.io.first() {
         Some(p) => Err(format!("cannot read `{}`: {}", p.path, p.message)),
@@ -265,7 +270,27 @@ fn rewrite(path: &Path, mode: &Mode, what: &str, plan: impl FnOnce(&Sources) -> 
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
-    let changes = match plan(&sources) {
+    let planned = plan(&sources);
+    let root = sources.root.unwrap_or_default();
+    apply(&root, mode, what, planned)
+}
+
+/// `rename`: the project is read as `check` reads it, file by file
+/// ([`caseshare::rename::rename_on_disk`]), not held whole.
+fn rename(path: &Path, mode: &Mode, kind: caseshare::rename::NameKind, old: &str, new: &str) -> ExitCode {
+    let (root, cwd, config) = match for_rewrite(path) {
+        Ok(found) => found,
+        Err(e) => return fail(&e),
+    };
+    let planned = caseshare::rename::rename_on_disk(&root, &cwd, &config, kind, old, new)
+        .map(|renamed| (renamed.changes, renamed.notes))
+        .map_err(Refusal::from);
+    apply(&root, mode, "rename", planned)
+}
+
+/// Tells what stopped a planned rewrite, or shows, checks or writes it.
+fn apply(root: &Path, mode: &Mode, what: &str, planned: Planned) -> ExitCode {
+    let changes = match planned {
         Ok((changes, notes)) => {
             for note in notes {
                 err(&format!("warning: {note}"));
@@ -283,8 +308,7 @@ fn rewrite(path: &Path, mode: &Mode, what: &str, plan: impl FnOnce(&Sources) -> 
             return fail(&format!("{message}; nothing was written"));
         }
     };
-    let root = sources.root.unwrap_or_default();
-    show_check_or_write(&root, &changes, mode, what)
+    show_check_or_write(root, &changes, mode, what)
 }
 
 /// Shows the changes as a diff, lists them (`--check`, exit 1 when any), or

@@ -20,9 +20,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::path::Path;
 use std::sync::Arc;
 
-use crate::check::{CheckResult, check_sources};
+use crate::check::{CheckResult, check_listing, check_sources};
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Severity, did_you_mean};
 use crate::edit::{self, Edit};
@@ -30,7 +31,7 @@ use crate::migrate::Refusal;
 use crate::names::{self, Token};
 use crate::near;
 use crate::project::Project;
-use crate::read::Sources;
+use crate::read::{self, Sources};
 use crate::source::{FileId, FileKind, Span};
 use crate::write::Change;
 use crate::yaml::{self, Node, Value};
@@ -194,6 +195,8 @@ pub enum RenameError {
     /// Errors that `check` would report after the rename and not before
     /// (`CODE message` each).
     NewErrors(Vec<String>),
+    /// A file could not be read (or read again: it changed meanwhile).
+    Unreadable { path: String, message: String },
     /// The rename went wrong inside caseshare (a bug).
     Internal(String),
 }
@@ -254,6 +257,7 @@ impl fmt::Display for RenameError {
             RenameError::NewErrors(errors) => {
                 write!(f, "the rename would add {} error{}: {}", errors.len(), plural(errors.len()), errors.join("; "))
             }
+            RenameError::Unreadable { path, message } => write!(f, "cannot read `{path}`: {message}"),
             RenameError::Internal(message) => write!(f, "{message}; please report this bug"),
         }
     }
@@ -680,13 +684,76 @@ pub struct Renamed {
 /// may hide a reference (`Problems`, as diagnostics); and when `check` would
 /// report an error afterwards that it does not report now (`NewErrors`).
 pub fn rename(sources: &Sources, kind: NameKind, old: &str, new: &str) -> Result<Renamed, RenameError> {
-    let checked = check_sources(sources.clone(), &Config::default());
+    rename_from(Input::Read(sources), &sources.config, kind, old, new)
+}
+
+/// [`rename`] of the project on disk at `root` (paths shown relative to `cwd`,
+/// files excluded by `config` left out), read as `check` reads it: file by
+/// file, each text let go once its model is made, and read again where the
+/// name stands; the result is checked the same way, with the new texts of the
+/// files renamed in. The project's texts are never all held at once.
+pub fn rename_on_disk(
+    root: &Path,
+    cwd: &Path,
+    config: &Config,
+    kind: NameKind,
+    old: &str,
+    new: &str,
+) -> Result<Renamed, RenameError> {
+    rename_from(Input::Disk { root, cwd }, config, kind, old, new)
+}
+
+/// Where [`rename_from`] finds the project's files.
+#[derive(Clone, Copy)]
+enum Input<'a> {
+    /// Files read already, texts and all.
+    Read(&'a Sources),
+    /// The disk, read file by file.
+    Disk { root: &'a Path, cwd: &'a Path },
+}
+
+impl Input<'_> {
+    /// The project checked with the default levels, with `changes` made.
+    fn check(self, config: &Config, changes: &[Change]) -> CheckResult {
+        match self {
+            Input::Read(sources) if changes.is_empty() => check_sources(sources.clone(), &Config::default()),
+            Input::Read(sources) => check_sources(sources.with_changes(changes), &Config::default()),
+            Input::Disk { root, cwd } => {
+                let given: HashMap<&str, &str> = changes.iter().map(|c| (c.rel.as_str(), c.after.as_str())).collect();
+                check_listing(read::list(root, cwd, config), &given, &Config::default())
+            }
+        }
+    }
+}
+
+fn rename_from(input: Input, config: &Config, kind: NameKind, old: &str, new: &str) -> Result<Renamed, RenameError> {
+    let mut checked = input.check(config, &[]);
+    if let Some(p) = checked.io_problems.first() {
+        return Err(RenameError::Unreadable { path: p.path.clone(), message: p.message.clone() });
+    }
     let blocking = blocking(&checked.project, &checked.diagnostics, kind, old);
     if !blocking.is_empty() {
         return Err(RenameError::Problems(Box::new(CheckResult { diagnostics: blocking, ..checked })));
     }
+    // The texts of the files where OLD or NEW stands (in any spelling HQ takes
+    // for them), set aside as they were loaded from disk, are read again
+    // (unless they changed since): the edits and the messages need them.
+    let (folded_old, folded_new) = (kind.fold(old), kind.fold(new));
+    let mut with_name: Vec<FileId> = Vec::new();
+    each_token(&checked.project, kind, |t| {
+        if with_name.last() != Some(&t.file) && [&folded_old, &folded_new].contains(&&kind.fold(t.name)) {
+            with_name.push(t.file);
+        }
+    });
+    with_name.sort_unstable_by_key(|f| f.index());
+    with_name.dedup();
+    for file in with_name {
+        let f = &mut checked.project.files[file.index()];
+        if let Err(message) = f.restore() {
+            return Err(RenameError::Unreadable { path: f.display.clone(), message });
+        }
+    }
     let project = &checked.project;
-    // The check loaded every file that was read, in order, and kept its text.
     let edits = token_edits(project, |f| project.files[f].text.clone(), kind, old, new)?;
     let mut changes = Vec::with_capacity(edits.len());
     for (file, edits) in &edits {
@@ -710,13 +777,12 @@ pub fn rename(sources: &Sources, kind: NameKind, old: &str, new: &str) -> Result
     // rename's peak went from two checks' memory to one).
     let (before_new, _) = spellings(project, kind, old, new);
     let planned: usize = edits.iter().map(|(_, e)| e.len()).sum();
-    let config = &sources.config;
     let before = config.apply(checked.diagnostics);
     let (errors, warnings) =
-        (Tally::of(&before, Severity::Error, old, new), Tally::of(&before, Severity::Warning, old, new));
+        (Tally::of(&before, Severity::Error, kind, old, new), Tally::of(&before, Severity::Warning, kind, old, new));
     drop(before);
     drop(checked.project);
-    let after = check_sources(sources.with_changes(&changes), &Config::default());
+    let after = input.check(config, &changes);
     // Every token of OLD (in any spelling HQ takes for it) reads NEW now: those
     // renamed, and those that read it already.
     let (after_new, left) = spellings(&after.project, kind, old, new);
@@ -746,7 +812,9 @@ pub fn warning_notes(added: Vec<String>) -> Vec<String> {
 }
 
 /// How many diagnostics of a severity a project has, by code and message (a
-/// message's `old` and `new` names as one placeholder), to tell what a rename
+/// message's `old` and `new` names, in any spelling HQ takes for either, as one
+/// placeholder: an error about `David` is the one about `dave` after `david`
+/// becomes `dave`), to tell what a rename
 /// adds ([`Tally::added`]: each as `CODE message`; a diagnostic that names the
 /// old name before and the new one after is the same diagnostic, one reported
 /// twice before and three times after is added once). Each is kept as a 64-bit hash, not as its text: a
@@ -757,16 +825,18 @@ pub fn warning_notes(added: Vec<String>) -> Vec<String> {
 #[derive(Debug)]
 pub struct Tally {
     severity: Severity,
-    /// `` `old` `` and `` `new` ``, as messages quote them.
+    kind: NameKind,
+    /// `old` and `new` as HQ folds them.
     names: [String; 2],
     counts: HashMap<u64, u32, foldhash::fast::FixedState>,
 }
 
 impl Tally {
-    pub fn of(diagnostics: &[Diagnostic], severity: Severity, old: &str, new: &str) -> Tally {
+    pub fn of(diagnostics: &[Diagnostic], severity: Severity, kind: NameKind, old: &str, new: &str) -> Tally {
         let mut tally = Tally {
             severity,
-            names: [format!("`{old}`"), format!("`{new}`")],
+            kind,
+            names: [kind.fold(old).into_owned(), kind.fold(new).into_owned()],
             counts: HashMap::with_hasher(foldhash::fast::FixedState::default()),
         };
         for d in diagnostics.iter().filter(|d| d.severity == severity) {
@@ -779,16 +849,16 @@ impl Tally {
         use std::hash::{BuildHasher, Hash, Hasher};
         let mut h = self.counts.hasher().build_hasher();
         d.code().hash(&mut h);
-        // The message, each quoted name replaced by a NUL (which no message holds).
-        let mut rest = d.message.as_str();
-        while let Some((at, len)) =
-            self.names.iter().filter_map(|n| rest.find(n.as_str()).map(|at| (at, n.len()))).min()
-        {
-            h.write(&rest.as_bytes()[..at]);
-            h.write_u8(0);
-            rest = &rest[at + len..];
+        // The message, each value in backticks that is `old` or `new` replaced
+        // by a NUL (which no message holds).
+        for (i, piece) in d.message.split('`').enumerate() {
+            if i % 2 == 1 && self.names.iter().any(|n| *n == self.kind.fold(piece)) {
+                h.write_u8(0);
+            } else {
+                h.write(piece.as_bytes());
+            }
+            h.write_u8(b'`');
         }
-        h.write(rest.as_bytes());
         h.finish()
     }
 
@@ -962,11 +1032,11 @@ mod tests {
             warning("case type `visit` nearly matches `visits`"),
             warning("case type `health.worker` nearly matches `visits`"),
         ];
-        let errors = Tally::of(&before, Severity::Error, "chw", "health.worker").added(&after);
+        let errors = Tally::of(&before, Severity::Error, NameKind::Role, "chw", "health.worker").added(&after);
         assert_eq!(errors, ["R001 unknown app `x`", "R001 unknown app `chw`, `health.worker`"]);
-        let warnings = Tally::of(&before, Severity::Warning, "chw", "health.worker").added(&after);
+        let warnings = Tally::of(&before, Severity::Warning, NameKind::Role, "chw", "health.worker").added(&after);
         assert_eq!(warnings, ["C002 case type `health.worker` nearly matches `visits`"]);
-        assert!(Tally::of(&before, Severity::Error, "chw", "health.worker").added(&before).is_empty());
+        assert!(Tally::of(&before, Severity::Error, NameKind::Role, "chw", "health.worker").added(&before).is_empty());
     }
 
     #[test]

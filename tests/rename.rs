@@ -194,6 +194,72 @@ fn every_spelling_hq_takes_for_the_name_is_renamed() {
     assert!(matches!(refused(&tree, NameKind::User, "maria", "DAVID"), RenameError::Exists { .. }));
 }
 
+/// An error or warning the project has already, about the user in another
+/// spelling than the one OLD is given in, is not one the rename adds: Fatima
+/// (G003, spelt `Fatima` in a group) renamed as `fatima`, and as `FATIMA`.
+#[test]
+fn old_diagnostics_in_another_spelling_are_not_added_by_the_rename() {
+    let tree = edited(&project(), "users/all.yaml", &[("username: fatima,", "username: Fatima,")]);
+    assert_eq!(diagnostics(&tree), ["G003 user `Fatima` has 2 case owners; the project expects exactly one"]);
+    for old in ["Fatima", "fatima", "FATIMA"] {
+        let r = run(&tree, NameKind::User, old, "fat").unwrap_or_else(|e| panic!("{old}: {e}"));
+        assert!(r.notes.is_empty(), "{old}: a warning that was there is not new: {:?}", r.notes);
+        assert_eq!(
+            diagnostics(&applied(&tree, &r.changes)),
+            ["G003 user `fat` has 2 case owners; the project expects exactly one"]
+        );
+    }
+    // An error, the same: David in two groups.
+    let tree = edited(&project(), "users/all.yaml", &[("username: david,", "username: David,")]);
+    let tree = with(
+        &tree,
+        "groups/more.yaml",
+        "format_version: 2\ngroups:\n  - {name: Village B, case_sharing: true, members: [DAVID]}\n",
+    );
+    assert!(diagnostics(&tree).iter().any(|d| d.starts_with("G002 user `David`")), "{:?}", diagnostics(&tree));
+    for old in ["David", "david"] {
+        assert!(run(&tree, NameKind::User, old, "dave").is_ok(), "{old}: the G002 was there before");
+    }
+}
+
+/// The command reads the project from disk file by file (`rename_on_disk`):
+/// the same changes and notes as from the files read whole, and the same
+/// refusals.
+#[test]
+fn a_rename_on_disk_is_the_rename_of_the_files_read() {
+    let tree = edited(&project(), "users/all.yaml", &[("username: fatima,", "username: Fatima,")]);
+    let dir = std::env::temp_dir().join(format!("caseshare-rename-disk-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (rel, text) in &tree {
+        std::fs::create_dir_all(dir.join(rel).parent().unwrap()).unwrap();
+        std::fs::write(dir.join(rel), text).unwrap();
+    }
+    let config = caseshare::config::Config::load(&dir).unwrap();
+    let on_disk = |kind, old: &str, new: &str| caseshare::rename::rename_on_disk(&dir, &dir, &config, kind, old, new);
+    let read = caseshare::read::read_project(&dir, &dir, &config);
+    for (kind, old, new) in [
+        (NameKind::User, "david", "dave"),
+        (NameKind::User, "fatima", "fat"),
+        (NameKind::CaseType, "referral", "referral_case"),
+        (NameKind::Location, "village-b", "kibera"),
+        (NameKind::Role, "nurse", "clinician"),
+    ] {
+        let (a, b) = (on_disk(kind, old, new).expect("renamed"), rename(&read, kind, old, new).expect("renamed"));
+        let shown = |r: &Renamed| -> Vec<(String, Option<String>, String)> {
+            r.changes.iter().map(|c| (c.rel.clone(), c.before.clone(), c.after.clone())).collect()
+        };
+        assert!(!a.changes.is_empty(), "{old}");
+        assert_eq!(shown(&a), shown(&b), "{old} → {new}");
+        assert_eq!(a.notes, b.notes, "{old} → {new}");
+    }
+    let refused = |r: Result<Renamed, RenameError>| r.err().map(|e| e.to_string());
+    for (old, new) in [("maria", "DAVID"), ("nobody", "x"), ("david", "")] {
+        let (a, b) = (refused(on_disk(NameKind::User, old, new)), refused(rename(&read, NameKind::User, old, new)));
+        assert!(a.is_some() && a == b, "{old} → {new}: {a:?} {b:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_case_type_in_two_apps_and_shared_case_types() {
     let tree = project();

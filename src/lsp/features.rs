@@ -944,8 +944,8 @@ fn rename(
     // error it has not now is refused, and the warnings it brings out are
     // told. This snapshot, which holds the index and the diagnostics, goes
     // first, its errors and warnings tallied.
-    let errors = crate::rename::Tally::of(&snap.diagnostics, Severity::Error, &token.name, new);
-    let warnings = crate::rename::Tally::of(&snap.diagnostics, Severity::Warning, &token.name, new);
+    let errors = crate::rename::Tally::of(&snap.diagnostics, Severity::Error, kind, &token.name, new);
+    let warnings = crate::rename::Tally::of(&snap.diagnostics, Severity::Warning, kind, &token.name, new);
     let mut on = snap.without_index();
     on.diagnostics = Arc::default();
     drop(snap);
