@@ -243,18 +243,26 @@ fn check(args: &cli::CheckArgs) -> ExitCode {
 /// The project containing `path`, read whole: a file that cannot be read stops a
 /// rewrite (it might hold memberships).
 /// The project containing `path`, for a command that rewrites it: its root
-/// (an interrupted write there finished first), the working directory and
-/// its `caseshare.toml`.
-fn for_rewrite(path: &Path) -> Result<(PathBuf, PathBuf, caseshare::config::Config), String> {
+/// (an interrupted write there finished first when the command writes; a run
+/// that writes nothing stops at it), the working directory and its
+/// `caseshare.toml`.
+fn for_rewrite(path: &Path, mode: &Mode) -> Result<(PathBuf, PathBuf, caseshare::config::Config), String> {
     let cwd = std::env::current_dir().map_err(|e| format!("cannot read `.`: {e}"))?;
     let root = discover::find_root(path).map_err(|e| e.to_string())?;
-    recover_first(&root)?;
+    if mode.write {
+        recover_first(&root)?;
+    } else if write::journal::pending(&root) {
+        let journal = discover::relative_to(&write::journal::path(&root), &cwd);
+        return Err(format!(
+            "a write was interrupted here (`{journal}`): run `caseshare recover` first, or run again with --write, which finishes it first; nothing was written"
+        ));
+    }
     let config = caseshare::config::Config::load(&root).map_err(|e| e.to_string())?;
     Ok((root, cwd, config))
 }
 
-fn read_for_rewrite(path: &Path) -> Result<Sources, String> {
-    let (root, cwd, config) = for_rewrite(path)?;
+fn read_for_rewrite(path: &Path, mode: &Mode) -> Result<Sources, String> {
+    let (root, cwd, config) = for_rewrite(path, mode)?;
     let sources = read::read_project(&root, &cwd, &config);
     match sources.io.first() {
         Some(p) => Err(format!("cannot read `{}`: {}", p.path, p.message)),
@@ -266,7 +274,7 @@ type Planned = Result<(Vec<Change>, Vec<String>), Refusal>;
 
 /// Plans a rewrite of the project containing `path`, then shows, checks or writes it.
 fn rewrite(path: &Path, mode: &Mode, what: &str, plan: impl FnOnce(&Sources) -> Planned) -> ExitCode {
-    let sources = match read_for_rewrite(path) {
+    let sources = match read_for_rewrite(path, mode) {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
@@ -278,7 +286,7 @@ fn rewrite(path: &Path, mode: &Mode, what: &str, plan: impl FnOnce(&Sources) -> 
 /// `rename`: the project is read as `check` reads it, file by file
 /// ([`caseshare::rename::rename_on_disk`]), not held whole.
 fn rename(path: &Path, mode: &Mode, kind: caseshare::rename::NameKind, old: &str, new: &str) -> ExitCode {
-    let (root, cwd, config) = match for_rewrite(path) {
+    let (root, cwd, config) = match for_rewrite(path, mode) {
         Ok(found) => found,
         Err(e) => return fail(&e),
     };

@@ -3,6 +3,7 @@
 //! injected between two renames, leaves the tree byte-identical (contents, modes,
 //! no stray files).
 
+mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -482,5 +483,36 @@ fn recover_outside_any_project_has_nothing_to_do() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.starts_with("error: ") && err.contains("`missing`"), "{err}");
     assert!(!dir.join("out/.caseshare").exists() && !dir.join(".caseshare").exists(), "nothing written");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A run that writes nothing (`--check`, or the diff) finds an interrupted
+/// write: it stops there, exit 2, and leaves the journal and the files as they
+/// are (recovering would write: finishing the write moves files in, undoing it
+/// puts files back).
+#[test]
+fn a_run_that_writes_nothing_leaves_an_interrupted_write_alone() {
+    let dir = std::env::temp_dir().join(format!("caseshare-dry-journal-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    common::copy_tree(&common::fixtures().join("demo"), &dir);
+    std::fs::create_dir_all(dir.join(".caseshare")).unwrap();
+    let journal = "{\"target\": \"users/chws.yaml\"}\n";
+    std::fs::write(dir.join(".caseshare/journal"), journal).unwrap();
+    let before = snapshot(&dir);
+    for args in [
+        &["migrate"][..],
+        &["migrate", "--check"],
+        &["enable-sharing", "--app", "chw"],
+        &["rename", "user", "david", "dave"],
+        &["rename", "user", "david", "dave", "--check"],
+    ] {
+        let out = caseshare(&dir).args(args).assert().code(2).get_output().clone();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains("a write was interrupted here (`.caseshare/journal`): run `caseshare recover` first"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(snapshot(&dir), before, "{args:?} wrote");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
