@@ -105,7 +105,12 @@ fn finish(project: Project, diagnostics: Vec<Diagnostic>, io_problems: Vec<IoPro
     }
     for (file, _) in project.files.iter_mut().zip(needed).filter(|(f, n)| *n && f.set_aside) {
         if let Err(message) = file.restore() {
-            io_problems.push(IoProblem { path: file.display.clone(), message, kind: Some(file.kind) });
+            io_problems.push(IoProblem {
+                path: file.display.clone(),
+                message,
+                kind: Some(file.kind),
+                rel: Some(file.rel.clone()),
+            });
         }
     }
     CheckResult { project, diagnostics, io_problems }

@@ -24,4 +24,6 @@ pub struct IoProblem {
     pub message: String,
     /// What the file would have defined (`None` for a folder).
     pub kind: Option<FileKind>,
+    /// The file's path in the project (`None` for a folder).
+    pub rel: Option<String>,
 }

@@ -136,8 +136,9 @@ pub fn load_listing_with(listing: Listing, given: &HashMap<&str, &str>) -> (Proj
                 None => read::content(&entry),
             };
             // The file's id is known once the files are gathered: stage it as file 0.
-            let (mut file, problem) = read::source(FileId(0), &entry, display.clone(), content)
-                .map_err(|message| IoProblem { path: display, message, kind: Some(entry.kind) })?;
+            let (mut file, problem) = read::source(FileId(0), &entry, display.clone(), content).map_err(|message| {
+                IoProblem { path: display, message, kind: Some(entry.kind), rel: Some(entry.rel.clone()) }
+            })?;
             let mut diags: Vec<Diagnostic> = problem.into_iter().collect();
             let loaded = if diags.is_empty() { load_text(FileId(0), &file, &mut diags) } else { None };
             if diags.is_empty() && text.is_none() && !suppress::has_allows(&file.text) {

@@ -113,7 +113,9 @@ impl Sources {
                 self.files.push(file);
                 self.problems.extend(problem);
             }
-            Err(message) => self.io.push(IoProblem { path: display, message, kind: Some(entry.kind) }),
+            Err(message) => {
+                self.io.push(IoProblem { path: display, message, kind: Some(entry.kind), rel: Some(entry.rel.clone()) })
+            }
         }
     }
 }
@@ -154,7 +156,7 @@ pub fn list(root: &Path, cwd: &Path, config: &Config) -> Listing {
     let (entries, walk_errors) = discover::walk(root);
     let io = walk_errors
         .into_iter()
-        .map(|(path, message)| IoProblem { path: relative_to(&root.join(&path), cwd), message, kind: None })
+        .map(|(path, message)| IoProblem { path: relative_to(&root.join(&path), cwd), message, kind: None, rel: None })
         .collect();
     // Paths are shown relative to the working directory: the root's, then the file's.
     let base = relative_to(root, cwd);

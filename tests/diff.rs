@@ -324,6 +324,30 @@ fn old_errors_that_name_the_first_of_several_keep_their_key() {
     assert_eq!(code, 0, "{doc:#}");
 }
 
+/// A file the working tree cannot read at all (a link left dangling by a
+/// move): exit 2, and the report does not tell the users it defined as
+/// removed, but names it.
+#[cfg(unix)]
+#[test]
+fn a_file_that_cannot_be_read_is_unread_not_emptied() {
+    let repo = Repo::new("io-error", "");
+    std::fs::remove_file(repo.path("users/staff.yaml")).expect("rm");
+    std::os::unix::fs::symlink("../moved/staff.yaml", repo.path("users/staff.yaml")).expect("link");
+    let (code, doc) = repo.json(&[]);
+    assert_eq!(code, 2, "{doc:#}");
+    assert_eq!(doc["head"]["unread"], serde_json::json!(["users/staff.yaml"]), "{doc:#}");
+    assert_eq!(doc["head"]["io_errors"][0]["file"], "users/staff.yaml", "{doc:#}");
+    assert_eq!(doc["users"], serde_json::json!([]), "grace and fatima are not removed: {doc:#}");
+    let (code, markdown, _) = repo.diff_in(&repo.project, &["--format", "markdown"]);
+    assert_eq!(code, 2);
+    assert!(
+        markdown.contains(
+            "**The head could not read 1 file at all (`users/staff.yaml`): `caseshare diff` failed (exit 2).**"
+        ),
+        "{markdown}"
+    );
+}
+
 #[test]
 fn an_error_present_at_both_revisions_is_not_introduced() {
     let repo = Repo::new("old-error", "");
@@ -602,7 +626,7 @@ fn a_file_that_does_not_load_is_not_a_removal() {
     );
     let (_, human, _) = repo.diff_in(&repo.project, &[]);
     assert!(
-        human.contains("note: the head could not read 1 file (`groups/villages.yaml`; see its diagnostics)"),
+        human.contains("note: the head could not read 1 file (`groups/villages.yaml`; see its diagnostics and errors)"),
         "{human}"
     );
     assert!(human.trim_end().ends_with("no change to case sharing in what both sides read"), "{human}");

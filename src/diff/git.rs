@@ -171,7 +171,12 @@ impl Repo {
                     sources.files.push(file);
                     sources.problems.extend(problem);
                 }
-                Err(message) => sources.io.push(crate::IoProblem { path: shown, message, kind: Some(entry.kind) }),
+                Err(message) => sources.io.push(crate::IoProblem {
+                    path: shown,
+                    message,
+                    kind: Some(entry.kind),
+                    rel: Some(entry.rel.clone()),
+                }),
             }
         }
         Ok((sources, config))

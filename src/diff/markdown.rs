@@ -95,6 +95,18 @@ fn render_with(diff: &Diff, sections: &[Section], limit: usize) -> String {
             let note = super::unread_note(name, &side.unread, code);
             let _ = writeln!(out, "> {}{}.\n", note[..1].to_uppercase(), &note[1..]);
         }
+        if !side.io_problems.is_empty() {
+            // Standard error says why; a comment is all a reviewer sees.
+            let files: Vec<String> = side.io_problems.iter().take(5).map(|p| code(&p.path)).collect();
+            let more = side.io_problems.len().saturating_sub(files.len());
+            let more = if more > 0 { format!(", {more} more") } else { String::new() };
+            let _ = writeln!(
+                out,
+                "> **The {name} could not read {} at all ({}{more}): `caseshare diff` failed (exit 2).**\n",
+                super::count(side.io_problems.len(), "file"),
+                files.join(", ")
+            );
+        }
     }
     // The summary table: every count, always complete.
     out.push_str("| | |\n|---|--:|\n");

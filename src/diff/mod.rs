@@ -159,7 +159,7 @@ pub(crate) fn unread_note(side: &str, unread: &[Box<str>], quote: fn(&str) -> St
         files.push(format!("{} more", unread.len() - SHOWN));
     }
     format!(
-        "the {side} could not read {} ({}; see its diagnostics): what they define is not compared, nor case owners in them",
+        "the {side} could not read {} ({}; see its diagnostics and errors): what they define is not compared, nor case owners in them",
         count(unread.len(), "file"),
         files.join(", ")
     )

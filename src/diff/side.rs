@@ -112,6 +112,15 @@ fn finish(
         }
         None => (check::diagnose(&project, None, diagnostics, config), None),
     };
+    // A file that could not be read at all is unread as one that did not load:
+    // what the other side defines in a file of its path is not reported added
+    // or removed.
+    let mut facts = facts;
+    if let Some(f) = facts.as_mut() {
+        f.unread.files.extend(io_problems.iter().filter_map(|p| p.rel.as_deref()).map(Box::from));
+        f.unread.files.sort();
+        f.unread.files.dedup();
+    }
     let mut project = project;
     let mut needed = vec![false; project.files.len()];
     for d in &diagnostics {
@@ -120,7 +129,12 @@ fn finish(
     }
     for (file, _) in project.files.iter_mut().zip(&needed).filter(|(f, n)| **n && f.set_aside) {
         if let Err(message) = file.restore() {
-            io_problems.push(IoProblem { path: file.display.clone(), message, kind: Some(file.kind) });
+            io_problems.push(IoProblem {
+                path: file.display.clone(),
+                message,
+                kind: Some(file.kind),
+                rel: Some(file.rel.clone()),
+            });
         }
     }
     let mut files = std::mem::take(&mut project.files);

@@ -104,8 +104,10 @@ pub fn listing(listing: Listing, reuse: Reuse) -> (Project, Vec<Diagnostic>, Vec
         .into_par_iter()
         .map(|(entry, display)| {
             // The file's id is known once the files are gathered: it is file 0 until then.
-            let (file, problem) = read::source(FileId(0), &entry, display.clone(), read::content(&entry))
-                .map_err(|message| IoProblem { path: display, message, kind: Some(entry.kind) })?;
+            let (file, problem) =
+                read::source(FileId(0), &entry, display.clone(), read::content(&entry)).map_err(|message| {
+                    IoProblem { path: display, message, kind: Some(entry.kind), rel: Some(entry.rel.clone()) }
+                })?;
             Ok(stage(file, problem, &reuse, true))
         })
         .collect();

@@ -201,8 +201,9 @@ impl ProjectState {
                     Some((text, _)) => Ok(Content::Text(text.clone())),
                     None => content,
                 };
-                let (source, problem) = read::source(id, &entry, entry.rel.clone(), content)
-                    .map_err(|message| IoProblem { path: entry.rel.clone(), message, kind: Some(entry.kind) })?;
+                let (source, problem) = read::source(id, &entry, entry.rel.clone(), content).map_err(|message| {
+                    IoProblem { path: entry.rel.clone(), message, kind: Some(entry.kind), rel: Some(entry.rel.clone()) }
+                })?;
                 Ok((stage_slot(id, source, problem, buffer.is_some()), buffer.map(|(_, shown)| shown.clone())))
             })
             .collect();
