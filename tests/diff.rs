@@ -462,6 +462,13 @@ fn two_folders_compare() {
     assert_eq!(doc["diagnostics"]["introduced"], serde_json::json!([]));
     let (code, _, err) = repo.diff_in(&repo.top, &["old", "new", "--base", "HEAD"]);
     assert_eq!(code, 2, "{err}");
+    // Two folders (or files) of one project would compare it with itself.
+    let (code, out, err) = repo.diff_in(&repo.top.join("old"), &["users", "groups"]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert_eq!(
+        err,
+        "error: `users` and `groups` are in one project, at `.`: give two folders that each hold a project, or compare revisions with --base and --head\n"
+    );
 }
 
 /// A name is any string YAML holds: in the human report its control

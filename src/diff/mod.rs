@@ -57,6 +57,11 @@ pub enum DiffError {
     Git { what: String, message: String },
     #[error("cannot run git: {0}")]
     NoGit(std::io::Error),
+    #[error(
+        "`{}` and `{}` are in one project, at `{}`: give two folders that each hold a project, or compare revisions with --base and --head",
+        .old.display(), .new.display(), .root.display()
+    )]
+    OneProject { old: PathBuf, new: PathBuf, root: PathBuf },
 }
 
 /// The comparison of two sides.
@@ -102,13 +107,21 @@ impl Diff {
 pub fn run(target: &Target, cwd: &Path) -> Result<Diff, DiffError> {
     match target {
         Target::Folders { old, new } => {
-            let side = |dir: &Path, reuse: Reuse| -> Result<(Side, Staged), DiffError> {
-                let root = discover::find_root(dir)?;
-                let origin = Origin::Folder { path: dir.display().to_string() };
-                Ok(Side::from_folder_reusing(&root, cwd, origin, reuse)?)
+            let (old_root, new_root) = (discover::find_root(old)?, discover::find_root(new)?);
+            let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => a == b,
             };
-            let (base, staged) = side(old, Reuse::Keep)?;
-            let (head, _) = side(new, Reuse::From(staged))?;
+            if same(&old_root, &new_root) {
+                let root = PathBuf::from(discover::relative_to(&old_root, cwd));
+                return Err(DiffError::OneProject { old: old.clone(), new: new.clone(), root });
+            }
+            let side = |dir: &Path, root: &Path, reuse: Reuse| -> Result<(Side, Staged), DiffError> {
+                let origin = Origin::Folder { path: dir.display().to_string() };
+                Ok(Side::from_folder_reusing(root, cwd, origin, reuse)?)
+            };
+            let (base, staged) = side(old, &old_root, Reuse::Keep)?;
+            let (head, _) = side(new, &new_root, Reuse::From(staged))?;
             Ok(Diff::new(base, head))
         }
         Target::Git { path, base, head } => {
