@@ -392,10 +392,28 @@ fn an_unknown_revision_exits_2() {
     let repo = Repo::new("unknown-rev", "");
     let (code, out, err) = repo.diff_in(&repo.project, &["--base", "no-such-branch"]);
     assert_eq!(code, 2, "{out}");
-    assert!(err.contains("unknown revision `no-such-branch`"), "{err}");
+    assert_eq!(err, "error: unknown revision `no-such-branch`: no commit of this repository has that name\n");
     let (code, _, err) = repo.diff_in(&repo.project, &["--head=--output=/tmp/x"]);
     assert_eq!(code, 2);
     assert!(err.contains("unknown revision"), "{err}");
+    // In a shallow clone, the commit may be there to fetch: say how.
+    repo.edit("groups/villages.yaml", VILLAGE_B, "members: [joseph, grace, fatima, david]");
+    repo.commit("second");
+    let shallow = repo.top.with_extension("shallow");
+    let _ = std::fs::remove_dir_all(&shallow);
+    let url = format!("file://{}", repo.top.display());
+    let cloned = Process::new("git").args(["clone", "-q", "--depth", "1", &url]).arg(&shallow).output().expect("git");
+    assert!(cloned.status.success(), "{}", String::from_utf8_lossy(&cloned.stderr));
+    let out = Command::cargo_bin("caseshare")
+        .expect("binary")
+        .current_dir(&shallow)
+        .args(["diff", "--base", "HEAD~1"])
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("unknown revision `HEAD~1`; in a shallow clone fetch it first"), "{err}");
+    let _ = std::fs::remove_dir_all(&shallow);
 }
 
 #[test]

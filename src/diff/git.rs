@@ -110,8 +110,17 @@ impl Repo {
         cmd.args(["rev-parse", "--verify", "--quiet", "--end-of-options"]).arg(format!("{rev}^{{commit}}"));
         match output(cmd)? {
             Ok(out) => Ok(String::from_utf8_lossy(&out).trim().to_string()),
-            Err(_) => Err(DiffError::UnknownRevision(rev.to_string())),
+            // The hint to fetch is for a shallow clone, where a commit may be missing.
+            Err(_) if self.shallow() => Err(DiffError::UnknownRevision(rev.to_string())),
+            Err(_) => Err(DiffError::NoSuchRevision(rev.to_string())),
         }
+    }
+
+    /// Whether the repository is a shallow clone (when git cannot tell: yes).
+    fn shallow(&self) -> bool {
+        let mut cmd = git(&self.top);
+        cmd.args(["rev-parse", "--is-shallow-repository"]);
+        !matches!(output(cmd), Ok(Ok(out)) if out.trim_ascii() == b"false")
     }
 
     /// The project at `commit` (named `rev` in messages), read as `check` reads a
