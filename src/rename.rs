@@ -731,7 +731,7 @@ fn rename_from(input: Input, config: &Config, kind: NameKind, old: &str, new: &s
     if let Some(p) = checked.io_problems.first() {
         return Err(RenameError::Unreadable { path: p.path.clone(), message: p.message.clone() });
     }
-    let blocking = blocking(&checked.project, &checked.diagnostics, kind, old);
+    let blocking = blocking(&checked.project, &checked.diagnostics, kind, old, new);
     if !blocking.is_empty() {
         return Err(RenameError::Problems(Box::new(CheckResult { diagnostics: blocking, ..checked })));
     }
@@ -895,38 +895,58 @@ fn spellings(project: &Project, kind: NameKind, old: &str, new: &str) -> (usize,
 /// The problems that stop a rename: a file that could hold such names and does
 /// not load; any format 1 file; a value the schema check reported (S001–S003),
 /// in such a file, whose mapping mentions `old` (a misspelt `members`, a group
-/// without `name`: the model leaves it out, so a reference in it would be missed).
+/// without `name`: the model leaves it out, so a reference in it would be
+/// missed) or `new` (a group whose `name: [x]` is misshapen: renamed to `x`, a
+/// group would be defined twice once it is fixed).
 ///
 /// The language server asks the same of its latest analysis before a rename.
-pub fn blocking(project: &Project, diagnostics: &[Diagnostic], kind: NameKind, old: &str) -> Vec<Diagnostic> {
+pub fn blocking(
+    project: &Project,
+    diagnostics: &[Diagnostic],
+    kind: NameKind,
+    old: &str,
+    new: &str,
+) -> Vec<Diagnostic> {
     let files = &project.files;
     let relevant = |d: &Diagnostic| kind.file_kinds().contains(&files[d.file].kind);
     let mut parsed: HashMap<FileId, Option<Node>> = HashMap::new();
+    // The name each misshapen value mentions (`old` first).
+    let mut named: HashMap<usize, &str> = HashMap::new();
     diagnostics
         .iter()
-        .filter(|d| files[d.file].kind != FileKind::Unknown && d.rule.blocks_rewrite())
-        .filter(|d| match d.code() {
+        .enumerate()
+        .filter(|(_, d)| files[d.file].kind != FileKind::Unknown && d.rule.blocks_rewrite())
+        .filter(|(i, d)| match d.code() {
             "F002" => true,
             "S001" | "S002" | "S003" => {
                 relevant(d) && {
                     let text = &files[d.file].text;
                     let root = parsed.entry(d.file).or_insert_with(|| yaml::parse(text).ok());
                     let around = root.as_ref().map_or(0..text.len(), |r| mapping_around(r, d.span.start));
-                    mentions(text, root.as_ref(), &around, kind, old) || incomplete(d.file, &files[d.file])
+                    let mentioned = [old, new].into_iter().find(|n| mentions(text, root.as_ref(), &around, kind, n));
+                    if let Some(n) = mentioned {
+                        named.insert(*i, n);
+                    }
+                    mentioned.is_some() || incomplete(d.file, &files[d.file])
                 }
             }
             "S004" => false,
             _ => relevant(d),
         })
-        .cloned()
-        .map(|d| match d.code() {
+        .map(|(i, d)| (i, d.clone()))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|(i, d)| match d.code() {
             // An empty file keeps its own help (migrate leaves it as it is).
             "F002" if !blank(&files[d.file].text) => d.help("run `caseshare migrate --write` first, then rename"),
             c if c.starts_with('S') => {
-                let help = format!(
-                    "{}; this value may hold a reference to `{old}` that the rename would miss, so fix it first",
-                    d.help.as_deref().unwrap_or("fix the value")
-                );
+                let fix = d.help.as_deref().unwrap_or("fix the value");
+                let help = match named.get(&i) {
+                    Some(n) if *n != old => format!(
+                        "{fix}; this value may hold `{n}` already, which the rename would then define twice, so fix it first"
+                    ),
+                    _ => format!("{fix}; this value may hold a reference to `{old}` that the rename would miss, so fix it first"),
+                };
                 Diagnostic { help: Some(help.into()), ..d }
             }
             _ => d,

@@ -222,6 +222,25 @@ fn old_diagnostics_in_another_spelling_are_not_added_by_the_rename() {
     }
 }
 
+/// A misshapen value that holds NEW stops the rename as one that holds OLD
+/// does: renamed to `Lead`, Supervision would be defined twice once
+/// `name: [Lead]` is fixed.
+#[test]
+fn a_misshapen_value_that_holds_the_new_name_stops_the_rename() {
+    let groups = format!("{GROUPS}  - name: [Lead]\n    members: [maria]\n");
+    let tree = with(&project(), "groups/villages.yaml", &groups);
+    assert!(diagnostics(&tree).iter().any(|d| d.starts_with("S003")), "{:?}", diagnostics(&tree));
+    match refused(&tree, NameKind::Group, "Supervision", "Lead") {
+        RenameError::Problems(result) => {
+            let help = result.diagnostics[0].help.as_deref().unwrap_or_default().to_string();
+            assert!(help.contains("this value may hold `Lead` already"), "{help}");
+        }
+        other => panic!("{other}"),
+    }
+    // Another new name is not stopped by it.
+    assert!(run(&tree, NameKind::Group, "Supervision", "Leads").is_ok());
+}
+
 /// The command reads the project from disk file by file (`rename_on_disk`):
 /// the same changes and notes as from the files read whole, and the same
 /// refusals.

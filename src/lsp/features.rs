@@ -910,7 +910,7 @@ fn rename(
     }
     // What stops `caseshare rename` stops it here: a file that could hold the
     // name does not load, or a misshapen value may hide a reference.
-    let problems = crate::rename::blocking(snap.project(), &snap.diagnostics, kind, &token.name);
+    let problems = crate::rename::blocking(snap.project(), &snap.diagnostics, kind, &token.name, new);
     if let Some(first) = problems.first() {
         let file = &snap.project().files[first.file];
         let text = snap.text(first.file);
