@@ -348,6 +348,20 @@ fn a_file_that_cannot_be_read_is_unread_not_emptied() {
     );
 }
 
+/// A role that is not defined (R001) reaches apps no one knows: the user is
+/// not told to lose the apps the old role reached.
+#[test]
+fn an_undefined_role_is_not_taken_for_no_apps() {
+    let repo = Repo::new("role-typo", "");
+    repo.edit("users/chws.yaml", "{username: david, role: chw}", "{username: david, role: chv}");
+    let (code, doc) = repo.json(&[]);
+    assert_eq!(code, 1, "{doc:#}");
+    let david = user(&doc, "david");
+    assert_eq!((&david["role_before"], &david["role_after"]), (&serde_json::json!("chw"), &serde_json::json!("chv")));
+    assert_eq!(david["apps_removed"], serde_json::json!([]), "{david:#}");
+    assert_eq!(david["apps_added"], serde_json::json!([]), "{david:#}");
+}
+
 #[test]
 fn an_error_present_at_both_revisions_is_not_introduced() {
     let repo = Repo::new("old-error", "");

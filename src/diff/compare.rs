@@ -312,13 +312,17 @@ struct RoleDelta {
 
 /// Apps a side could not speak of ([`Unknown`]) are left out; whether users
 /// can create cases is compared where both sides read every app.
+/// A side whose apps are not known (a role that is not defined, or whose
+/// `apps` was reported) gains and loses none: they are not guessed at.
 fn role_delta(b: &RoleFacts, h: &RoleFacts, unknown: &Unknown) -> RoleDelta {
-    let (before, after) = (b.apps.as_deref().unwrap_or(&[]), h.apps.as_deref().unwrap_or(&[]));
     let known = |a: &&Name| !unknown.apps.contains(a.as_str());
-    let apps_added: Vec<Name> =
-        after.iter().filter(known).filter(|a| before.binary_search(a).is_err()).cloned().collect();
-    let apps_removed: Vec<Name> =
-        before.iter().filter(known).filter(|a| after.binary_search(a).is_err()).cloned().collect();
+    let (apps_added, apps_removed): (Vec<Name>, Vec<Name>) = match (b.apps.as_deref(), h.apps.as_deref()) {
+        (Some(before), Some(after)) => (
+            after.iter().filter(known).filter(|a| before.binary_search(a).is_err()).cloned().collect(),
+            before.iter().filter(known).filter(|a| after.binary_search(a).is_err()).cloned().collect(),
+        ),
+        _ => (Vec::new(), Vec::new()),
+    };
     let can_create_same = b.can_create == h.can_create || unknown.apps_read != (true, true);
     let apps_same = if unknown.apps.is_empty() {
         b.apps == h.apps
