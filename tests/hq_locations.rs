@@ -693,6 +693,28 @@ fn the_header_row_ends_at_its_first_blank_cell() {
     assert_eq!(sheets.locations.len(), 1);
 }
 
+/// HQ's download writes `uncategorized_data: <key>` for each value that no
+/// field of the type defines, and its upload takes the workbook back (the
+/// reader keys `field: key` headers by `field`): read, the column left out.
+#[test]
+fn hq_downloads_with_uncategorized_data_columns_are_read() {
+    let mut headers = LOCATION_HEADERS.to_vec();
+    headers.extend(["data: pop", "uncategorized_data: old_code"]);
+    let bytes = book(&[
+        ("types", &[&TYPE_HEADERS, &["village", "Village", "", "", "", ""]]),
+        ("village", &[&headers, &["", "v1", "V1", "", "", "", "", "", "100", "X-1"]]),
+    ]);
+    let sheets = read_xlsx(&bytes).expect("reads");
+    assert_eq!(sheets.locations.len(), 1);
+    assert_eq!(
+        sheets.left_out,
+        [
+            "sheet `village`, column `data: pop`: 1 row with a value; the definitions have no place for it, so it is left out",
+            "sheet `village`, column `uncategorized_data: old_code`: 1 row with a value; the definitions have no place for it, so it is left out",
+        ]
+    );
+}
+
 #[test]
 fn columns_without_a_place_are_reported_not_dropped_silently() {
     let mut with_data = LOCATION_HEADERS.to_vec();

@@ -409,11 +409,17 @@ impl Header {
 }
 
 /// A location sheet's optional header, as HQ's reader names it: `data: <field>`
-/// (or `data`), `uncategorized_data`, `Delete Uncategorized Data(Y/N)`.
+/// (or `data`), `uncategorized_data` (or `uncategorized_data: <key>`),
+/// `Delete Uncategorized Data(Y/N)`.
 fn is_optional_location_header(h: &str) -> bool {
     OPTIONAL_LOCATION_HEADERS.contains(&h)
         || h == "data"
-        || h.split_once(':').is_some_and(|(field, sub)| field.trim() == "data" && !sub.contains(':'))
+        // HQ's reader takes `field: key` for `field` (a dictionary): its
+        // download writes `uncategorized_data: <key>` for each value no field
+        // of the type defines.
+        || h.split_once(':').is_some_and(|(field, sub)| {
+            matches!(field.trim(), "data" | "uncategorized_data") && !sub.contains(':')
+        })
 }
 
 /// One sheet's rows after the header as HQ's reader takes them: the header's
