@@ -423,6 +423,14 @@ fn loaded(path: Option<&Path>) -> Result<caseshare::Project, String> {
 
 /// Writes an exported workbook through the one writer.
 fn write_workbook(out_file: &Path, bytes: Vec<u8>) -> Result<(), String> {
+    // Only a workbook is written: `--out users/chws.yaml` would replace a
+    // definition file with it.
+    if !out_file.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
+        return Err(format!(
+            "`{}` is not an .xlsx file: an export writes an Excel workbook; name it `….xlsx`; nothing was written",
+            out_file.display()
+        ));
+    }
     let dir = out_file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let root = discover::write_root(dir);
     if root.is_dir() {

@@ -4,6 +4,8 @@
 //! errors coming back from `check` as L001, L002, R001 and D001, refusals naming
 //! sheet, row and column, the workbook caps, and HQ's headers in the export.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -905,5 +907,26 @@ fn the_export_refuses_what_has_no_sheet_or_no_code() {
         err.contains("warning: locations `s1` and `S2` at the top level have one name, `S`, which HQ's upload refuses: rename one"),
         "{err}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--out` names a workbook: a definition file given by mistake is not
+/// replaced by one (it was, and its users were gone), for either export.
+#[test]
+fn an_export_writes_only_an_xlsx_file() {
+    let dir = scratch("out-not-xlsx");
+    common::copy_tree(&common::fixtures().join("demo"), &dir);
+    let users = std::fs::read(dir.join("users/chws.yaml")).expect("read");
+    for (what, out) in [("hq-locations", "users/chws.yaml"), ("hq-users", "users/chws.yaml"), ("hq-users", "out.yml")] {
+        let out = dir.join(out);
+        let (code, _, err) =
+            run(&["export".as_ref(), what.as_ref(), dir.as_os_str(), "--out".as_ref(), out.as_os_str()]);
+        assert_eq!(code, 2, "{what}: {err}");
+        assert!(err.contains("is not an .xlsx file: an export writes an Excel workbook"), "{err}");
+    }
+    assert_eq!(std::fs::read(dir.join("users/chws.yaml")).expect("read"), users);
+    assert!(!dir.join("out.yml").exists());
+    let (code, _, err) = export(&dir, &dir.join("Locations.XLSX"));
+    assert_eq!(code, 0, "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
