@@ -804,7 +804,7 @@ fn the_workbook_caps_of_the_user_workbook_apply() {
     for (c, h) in LOCATION_HEADERS.iter().enumerate() {
         sheet.write_string(0, c as u16, *h).expect("write");
     }
-    for r in 1..=MAX_ROWS {
+    for r in 1..=MAX_ROWS + 1 {
         sheet.write_string(r as u32, 1, format!("v{r}")).expect("write");
     }
     let bytes = many.save_to_buffer().expect("saves");

@@ -11,7 +11,8 @@ pub const MAX_WORKBOOK_BYTES: u64 = 20 * 1024 * 1024;
 pub const MAX_WORKBOOK_INFLATED: u64 = 64 * 1024 * 1024;
 /// Parts in the archive.
 pub const MAX_WORKBOOK_PARTS: usize = 1_000;
-/// Rows of a sheet, the header included.
+/// Rows of a sheet below its header (an export of this many users or
+/// locations is read back).
 pub const MAX_ROWS: usize = 100_000;
 /// Characters in a cell.
 pub const MAX_CELL_CHARS: usize = 1_000;
@@ -29,7 +30,7 @@ pub enum OverCap {
         "the workbook inflates to more than {MAX_WORKBOOK_INFLATED} bytes (the cap); it is refused before reading its sheets"
     )]
     Inflated,
-    #[error("sheet `{0}` has more than {MAX_ROWS} rows (the cap)")]
+    #[error("sheet `{0}` has more than {MAX_ROWS} rows below its header (the cap)")]
     Rows(String),
     #[error(
         "sheet `{sheet}`, row {row}, column `{column}`: the cell holds more than {MAX_CELL_CHARS} characters (the cap)"

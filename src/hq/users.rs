@@ -203,6 +203,14 @@ pub fn write_xlsx(sheets: &Sheets) -> Result<Vec<u8>, WorkbookError> {
 /// `location_code` column is written.
 pub fn export_notes(sheets: &Sheets) -> Vec<String> {
     let mut notes = Vec::new();
+    for (rows, sheet) in [(sheets.users.len(), "users"), (sheets.groups.len(), "groups")] {
+        if rows > bounds::MAX_ROWS {
+            notes.push(format!(
+                "warning: the `{sheet}` sheet has {rows} rows, more than the {} `caseshare import hq-users` reads back:                  split the project's {sheet} into uploads of at most that many",
+                bounds::MAX_ROWS
+            ));
+        }
+    }
     let new: Vec<&str> = sheets.users.iter().filter(|u| u.id.is_none()).map(|u| u.username.as_str()).collect();
     if !new.is_empty() {
         let shown: Vec<String> = new.iter().take(5).map(|n| format!("`{n}`")).collect();
@@ -440,7 +448,7 @@ fn sheet_error(e: calamine::XlsxError, sheet: &'static str) -> WorkbookError {
 /// A sheet within [`bounds::MAX_ROWS`] rows of cells of at most
 /// [`bounds::MAX_CELL_CHARS`] characters; an error names the sheet, row and column.
 pub(super) fn within_caps(sheet: &str, range: &calamine::Range<Data>) -> Result<(), OverCap> {
-    if range.height() > bounds::MAX_ROWS {
+    if range.height() > bounds::MAX_ROWS + 1 {
         return Err(OverCap::Rows(sheet.to_string()));
     }
     let header: Vec<String> = range.rows().next().map(|r| r.iter().map(cell).collect()).unwrap_or_default();
@@ -675,6 +683,25 @@ pub fn member_edits(text: &str, changes: &[&MemberChange]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An export the import would not read back whole says so.
+    #[test]
+    fn an_export_over_the_import_cap_warns() {
+        let user = |i: usize| UserRow {
+            username: format!("u{i}"),
+            id: Some(format!("id{i}")),
+            role: None,
+            is_active: true,
+            groups: Vec::new(),
+            locations: Vec::new(),
+        };
+        let warned = |n: usize| {
+            let sheets = Sheets { users: (0..n).map(user).collect(), ..Sheets::default() };
+            export_notes(&sheets).iter().any(|n| n.starts_with("warning: the `users` sheet has"))
+        };
+        assert!(!warned(bounds::MAX_ROWS));
+        assert!(warned(bounds::MAX_ROWS + 1));
+    }
 
     fn change(group: &str, remove: &[&str], add: &[&str]) -> MemberChange {
         MemberChange {
