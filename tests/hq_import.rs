@@ -674,3 +674,22 @@ fn a_subcase_without_a_case_type_is_left_out_with_a_warning() {
         out.warnings
     );
 }
+
+/// Two apps of one import named alike (HQ allows it: a copy, another
+/// district's app) are written to two files, said so.
+#[test]
+fn apps_named_alike_in_one_import_get_two_files() {
+    let dir = std::env::temp_dir().join(format!("caseshare-hq-alike-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join("project.yaml"), "format_version: 2\ndomain: d\n").expect("write");
+    let app = r#"{"doc_type": "Application", "name": "CHW", "langs": ["en"], "modules": []}"#;
+    let (a, b) = (dir.join("a.json"), dir.join("b.json"));
+    std::fs::write(&a, app).expect("write");
+    std::fs::write(&b, app).expect("write");
+    let planned = caseshare::hq::import_apps(&[a, b], &dir).expect("plans");
+    let rels: Vec<&str> = planned.changes.iter().map(|c| c.rel.as_str()).collect();
+    assert_eq!(rels, ["apps/chw.yaml", "apps/chw-2.yaml"]);
+    assert!(planned.notes.iter().any(|n| n.ends_with("is named alike, so this one is written to `apps/chw-2.yaml`")));
+    let _ = std::fs::remove_dir_all(&dir);
+}

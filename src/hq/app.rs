@@ -301,6 +301,10 @@ pub fn import(json: &str, source: &str) -> Result<Imported, ImportError> {
             }
         }
     }
+    // The ids taken: those of forms whose name is not repeated, then each
+    // given (a form named as another in the same module, or in a module named
+    // alike, gets a number: two forms with one id, D001, would hide the second).
+    let mut taken: HashSet<String> = seen.difference(&repeated).cloned().collect();
     for Module { id, name: module_name, kind, case_type, source_module, mut forms } in modules {
         let _ = writeln!(out, "  - id: {}", scalar(&id));
         let _ = writeln!(out, "    name: {}", scalar(&module_name));
@@ -319,7 +323,11 @@ pub fn import(json: &str, source: &str) -> Result<Imported, ImportError> {
         let _ = writeln!(out, "    forms:");
         for f in &mut forms {
             if repeated.contains(&slug(&f.name)) {
-                f.id = Some(format!("{}-{}", slug(&module_name), slug(&f.name)));
+                let base = format!("{}-{}", slug(&module_name), slug(&f.name));
+                let id = (1..).map(|n| if n == 1 { base.clone() } else { format!("{base}-{n}") });
+                let id = id.into_iter().find(|id| !taken.contains(id)).unwrap_or(base);
+                taken.insert(id.clone());
+                f.id = Some(id);
             }
             match &f.id {
                 Some(fid) => {
@@ -345,12 +353,39 @@ pub fn import(json: &str, source: &str) -> Result<Imported, ImportError> {
             }
         }
     }
-    Ok(Imported { slug: slug(&name), yaml: out, warnings })
+    // An app whose name has no letter or digit is `app` (`apps/.yaml` is a
+    // dot-file, which caseshare never reads).
+    let stem = Some(slug(&name)).filter(|s| !s.is_empty()).unwrap_or_else(|| "app".into());
+    Ok(Imported { slug: stem, yaml: out, warnings })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// HQ allows forms of one name in one module (its form ids are unique
+    /// ids): each gets an id of its own, or D001 would hide the second.
+    #[test]
+    fn forms_named_alike_in_one_module_get_ids_of_their_own() {
+        let form = r#"{"doc_type": "Form", "name": {"en": "Register"}, "requires": "none", "actions": {}}"#;
+        let module = |name: &str| {
+            format!(
+                r#"{{"doc_type": "Module", "name": {{"en": "{name}"}}, "case_type": "person", "forms": [{form}, {form}]}}"#
+            )
+        };
+        let app = format!(
+            r#"{{"doc_type": "Application", "name": "A", "langs": ["en"], "modules": [{}, {}]}}"#,
+            module("Visits"),
+            module("Visits")
+        );
+        let imported = import(&app, "x").expect("imports");
+        let ids: Vec<&str> = imported.yaml.lines().filter_map(|l| l.trim().strip_prefix("- id: ")).collect();
+        let forms: Vec<&str> = ids.iter().copied().filter(|id| id.contains("register")).collect();
+        assert_eq!(forms, ["visits-register", "visits-register-2", "visits-register-3", "visits-register-4"]);
+        // A name with no letter or digit: a file `check` reads.
+        let app = r#"{"doc_type": "Application", "name": "🚑", "langs": ["en"], "modules": []}"#;
+        assert_eq!(import(app, "x").expect("imports").slug, "app");
+    }
 
     #[test]
     fn refuses_what_it_cannot_import() {

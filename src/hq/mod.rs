@@ -62,7 +62,18 @@ pub fn import_apps(files: &[PathBuf], project: &Path) -> Result<Import, HqError>
         let source = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
         let imported = app::import(&text, &source).map_err(|source| HqError::App { path: file.clone(), source })?;
         out.notes.extend(imported.warnings.iter().map(|w| format!("warning: {}: {w}", file.display())));
-        let rel = format!("apps/{}.yaml", imported.slug);
+        // Two apps of one run named alike (HQ allows it) get two files.
+        let stems = (1..).map(|n| if n == 1 { imported.slug.clone() } else { format!("{}-{n}", imported.slug) });
+        let rel = stems
+            .map(|stem| format!("apps/{stem}.yaml"))
+            .find(|rel| out.changes.iter().all(|c| c.rel != *rel))
+            .unwrap_or_default();
+        if rel != format!("apps/{}.yaml", imported.slug) {
+            out.notes.push(format!(
+                "note: {}: another app of this import is named alike, so this one is written to `{rel}`",
+                file.display()
+            ));
+        }
         out.changes.push(planned(project, &rel, imported.yaml)?);
     }
     out.changes.retain(changes_something);
