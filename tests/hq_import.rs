@@ -224,6 +224,42 @@ mod workbook {
         assert_eq!(sheets.left_out, ["users: `password`", "users: `data: village`"]);
     }
 
+    /// The users sheet as HQ's reader takes it: one `location_code` is a
+    /// list of one; the headers stop at the first blank cell and the rows at
+    /// the first blank row (noted); a header twice refuses the workbook.
+    #[test]
+    fn the_users_sheet_is_read_as_hq_reads_it() {
+        let groups: &[&[&str]] = &[&["name"], &["Village A"]];
+        let bytes = workbook(
+            &[
+                &["username", "location_code", "", "group 1"],
+                &["david", "village-a", "", "Village A"],
+                &["", "", "", ""],
+                &["maria", "village-b", "", ""],
+            ],
+            groups,
+        );
+        let sheets: Sheets = read_xlsx(&bytes).expect("reads");
+        assert_eq!(sheets.users.len(), 1, "{:?}", sheets.users);
+        assert_eq!(sheets.users[0].locations, ["village-a"]);
+        assert!(sheets.users[0].groups.is_empty(), "HQ does not see `group 1` after the blank header");
+        assert_eq!(
+            sheets.notes,
+            [
+                "sheet `users`: HQ reads the headers up to the first blank cell, column C, so `group 1` after it is left out",
+                "sheet `users`: row 3 is blank, and HQ reads no row after it, so rows 4 and on are left out",
+            ]
+        );
+        let bytes = workbook(&[&["username", "role", "role"], &["david", "chw", "nurse"]], groups);
+        let Err(WorkbookError::Refused(lines)) = read_xlsx(&bytes) else { panic!("refused") };
+        assert_eq!(
+            lines,
+            [
+                "sheet `users`, column C: `role` is a header twice; HQ refuses the workbook (\"You have a repeat field: role\")"
+            ]
+        );
+    }
+
     #[test]
     fn yes_no_values_are_checked_as_hq_does() {
         let bytes = workbook(&[&["username"], &["david"]], &[&["name", "case-sharing?"], &["Village A", "maybe"]]);

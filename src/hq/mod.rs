@@ -98,6 +98,7 @@ pub fn import_users(file: &Path, project: &Path) -> Result<Import, HqError> {
         .left_out
         .iter()
         .map(|c| format!("note: column {c} has no place in the definitions and is left out"))
+        .chain(sheets.notes.iter().map(|n| format!("note: {n}")))
         .collect();
     notes.push(
         "note: as in HQ's upload, each row replaces that user's groups with those of its `group` columns \

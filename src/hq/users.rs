@@ -50,6 +50,8 @@ pub struct Sheets {
     pub groups: Vec<GroupRow>,
     /// Columns read but left out, for the user to know.
     pub left_out: Vec<String>,
+    /// What else of the workbook HQ's reader does not take, one line each.
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -144,7 +146,7 @@ pub fn from_project(project: &Project) -> Sheets {
             reporting: g.reporting,
         })
         .collect();
-    Sheets { users, groups, left_out: Vec::new() }
+    Sheets { users, groups, left_out: Vec::new(), notes: Vec::new() }
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -305,7 +307,30 @@ pub fn read_xlsx_in(bytes: &[u8], domain: Option<&str>, defined: &[&str]) -> Res
     let users = book.worksheet_range("users").map_err(|e| sheet_error(e, "users"))?;
     within_caps("users", &users)?;
     let mut rows = users.rows();
-    let header: Vec<String> = rows.next().map(|r| r.iter().map(cell).collect()).unwrap_or_default();
+    let mut header: Vec<String> = rows.next().map(|r| r.iter().map(cell).collect()).unwrap_or_default();
+    // As HQ's reader (`workbook_json/excel.py`): the headers up to the first
+    // blank cell, each once ("You have a repeat field"), the rows up to the
+    // first blank one.
+    if let Some(width) = header.iter().position(String::is_empty) {
+        let beyond: Vec<String> = header[width..].iter().filter(|h| !h.is_empty()).map(|h| format!("`{h}`")).collect();
+        if !beyond.is_empty() {
+            sheets.notes.push(format!(
+                "sheet `users`: HQ reads the headers up to the first blank cell, column {}, so {} after it {} left out",
+                column_letter(width),
+                beyond.join(", "),
+                if beyond.len() == 1 { "is" } else { "are" }
+            ));
+        }
+        header.truncate(width);
+    }
+    for (i, h) in header.iter().enumerate() {
+        if header[..i].contains(h) {
+            refused.push(format!(
+                "sheet `users`, column {}: `{h}` is a header twice; HQ refuses the workbook (\"You have a repeat field: {h}\")",
+                column_letter(i)
+            ));
+        }
+    }
     let col = |name: &str| header.iter().position(|h| h == name);
     let username = col("username").ok_or(WorkbookError::NoColumn("users", "username"))?;
     let numbered = |prefix: &str| {
@@ -318,7 +343,9 @@ pub fn read_xlsx_in(bytes: &[u8], domain: Option<&str>, defined: &[&str]) -> Res
         cols.into_iter().map(|(_, i)| i).collect::<Vec<usize>>()
     };
     let group_cols = numbered("group ");
-    let location_cols = numbered("location_code ");
+    // HQ takes one `location_code` as a list of one (`format_location_codes`).
+    let mut location_cols = numbered("location_code ");
+    location_cols.extend(col("location_code"));
     let (role, active, user_id) = (col("role"), col("is_active"), col("user_id"));
     // A `password` column is left out only when it holds passwords: blank cells,
     // and the `********` of HQ's download, are none (HQ's `is_password`).
@@ -336,7 +363,20 @@ pub fn read_xlsx_in(bytes: &[u8], domain: Option<&str>, defined: &[&str]) -> Res
             sheets.left_out.push(format!("users: `{h}`"));
         }
     }
-    for (r, row) in rows.enumerate() {
+    let width = header.len();
+    let blank = |row: &[Data]| row.iter().take(width).all(|d| cell(d).is_empty());
+    let mut rows = rows.enumerate();
+    while let Some((r, row)) = rows.next() {
+        if blank(row) {
+            if let Some((next, _)) = rows.find(|(_, row)| !blank(row)) {
+                sheets.notes.push(format!(
+                    "sheet `users`: row {} is blank, and HQ reads no row after it, so rows {} and on are left out",
+                    r + 2,
+                    next + 2
+                ));
+            }
+            break;
+        }
         let get = |c: Option<usize>| c.and_then(|c| row.get(c)).map(cell).unwrap_or_default();
         let name = get(Some(username));
         if name.is_empty() {
@@ -785,6 +825,7 @@ groups:
             users: vec![row("david", &["A", "Old"]), row("Maria", &[])],
             groups: vec![group("A", false), group("V", true)],
             left_out: Vec::new(),
+            notes: Vec::new(),
         };
         let before = [
             // The file the import rewrites: `A` takes the sheet's settings and keeps
