@@ -930,3 +930,36 @@ fn an_export_writes_only_an_xlsx_file() {
     assert_eq!(code, 0, "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Importing HQ's workbooks back into a project whose users and locations
+/// live in files of their own would define each twice (D001): refused,
+/// naming them, nothing written.
+#[test]
+fn an_import_does_not_define_again_what_other_files_define() {
+    let dir = scratch("defined-elsewhere");
+    common::copy_tree(&common::fixtures().join("demo"), &dir);
+    let (users_xlsx, locations_xlsx) = (dir.join("users.xlsx"), dir.join("locations.xlsx"));
+    let (code, _, err) = export(&dir, &locations_xlsx);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) =
+        run(&["export".as_ref(), "hq-users".as_ref(), dir.as_os_str(), "--out".as_ref(), users_xlsx.as_os_str()]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = import(&locations_xlsx, &dir, true);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("the import writes locations to `locations/hq-locations.yaml`, but 4 of its locations are defined in other files already: `district-1` (locations/district.yaml)"),
+        "{err}"
+    );
+    let (code, _, err) = run(&[
+        "import".as_ref(),
+        "hq-users".as_ref(),
+        users_xlsx.as_os_str(),
+        "--project".as_ref(),
+        dir.as_os_str(),
+        "--write".as_ref(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("the import writes users to `users/hq-users.yaml`, but 7 of its users are defined in other files already: `david` (users/chws.yaml)"), "{err}");
+    assert!(!dir.join("users/hq-users.yaml").exists() && !dir.join("locations/hq-locations.yaml").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

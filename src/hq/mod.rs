@@ -41,6 +41,14 @@ pub enum HqError {
         "`{0}`: the import must change members there, but cannot edit the layout of its `members` lists; write each as `[a, b]` or one `- name` a line"
     )]
     MembersLayout(String),
+    #[error(
+        "the import writes {what}s to `{file}`, but {} of its {what}s {} defined in other files already: {}{}; move {} into `{file}`, or remove {}, and import again",
+        found.len(), if found.len() == 1 { "is" } else { "are" },
+        found.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+        if found.len() > 5 { format!(" and {} more", found.len() - 5) } else { String::new() },
+        if found.len() == 1 { "it" } else { "them" }, if found.len() == 1 { "it" } else { "them" }
+    )]
+    DefinedElsewhere { file: &'static str, what: &'static str, found: Vec<String> },
 }
 
 /// What an import plans, and what the user should know about it.
@@ -90,7 +98,7 @@ pub fn import_users(file: &Path, project: &Path) -> Result<Import, HqError> {
         .map_err(|source| HqError::OverCap { path: file.to_path_buf(), source })?;
     let bytes = std::fs::read(file).map_err(|source| HqError::Read { path: file.to_path_buf(), source })?;
     let domain = project_domain(project);
-    let (existing, texts) = project_groups(project)?;
+    let (existing, texts, elsewhere) = project_groups(project)?;
     let names: Vec<&str> = existing.iter().map(|g| g.group.name.as_str()).collect();
     let sheets = users::read_xlsx_in(&bytes, domain.as_deref(), &names)
         .map_err(|source| HqError::Workbook { path: file.to_path_buf(), source })?;
@@ -105,11 +113,28 @@ pub fn import_users(file: &Path, project: &Path) -> Result<Import, HqError> {
          (a row with none takes the user out of every group)"
             .to_string(),
     );
+    // A user of the workbook defined in another file would be defined twice
+    // (D001): the import writes its users to one file of its own.
+    let mut twice: Vec<(&str, &str)> = sheets
+        .users
+        .iter()
+        .filter_map(|u| {
+            elsewhere.get(crate::fold::username(&u.username).as_ref()).map(|f| (u.username.as_str(), f.as_str()))
+        })
+        .collect();
+    if !twice.is_empty() {
+        twice.sort_by_key(|&(_, f)| f);
+        return Err(HqError::DefinedElsewhere {
+            file: HQ_USERS_FILE,
+            what: "user",
+            found: twice.iter().map(|(n, f)| format!("`{n}` ({f})")).collect(),
+        });
+    }
     let plan = users::plan_groups(&sheets, &existing);
     let source = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
     let (users, groups) = users::to_yaml_planned(&sheets, &source, &plan);
     let mut changes =
-        vec![planned(project, "users/hq-users.yaml", users)?, planned(project, users::IMPORT_GROUPS_FILE, groups)?];
+        vec![planned(project, HQ_USERS_FILE, users)?, planned(project, users::IMPORT_GROUPS_FILE, groups)?];
     let mut files: Vec<&str> = plan.elsewhere.iter().map(|c| c.file.as_str()).collect();
     files.dedup();
     for rel in files {
@@ -139,11 +164,16 @@ pub fn import_users(file: &Path, project: &Path) -> Result<Import, HqError> {
 /// The texts of a project's groups files: (path relative to the root, text).
 type GroupsTexts = Vec<(String, String)>;
 
+/// The users the project defines outside the file an import writes them to:
+/// each username as HQ folds it, and its file.
+type UsersElsewhere = std::collections::HashMap<String, String>;
+
 /// The groups the project at `project` defines (none when it has no
-/// `project.yaml` yet), and the texts of its groups files.
-fn project_groups(project: &Path) -> Result<(Vec<users::ProjectGroup>, GroupsTexts), HqError> {
+/// `project.yaml` yet), the texts of its groups files, and its users defined
+/// outside `users/hq-users.yaml`.
+fn project_groups(project: &Path) -> Result<(Vec<users::ProjectGroup>, GroupsTexts, UsersElsewhere), HqError> {
     if !project.join("project.yaml").is_file() {
-        return Ok((Vec::new(), Vec::new()));
+        return Ok((Vec::new(), Vec::new(), UsersElsewhere::new()));
     }
     let config = crate::config::Config::load(project)?;
     // Read whole (not streamed): the texts of the groups files are edited.
@@ -171,7 +201,13 @@ fn project_groups(project: &Path) -> Result<(Vec<users::ProjectGroup>, GroupsTex
         .filter(|f| f.kind == FileKind::Groups)
         .map(|f| (f.rel.clone(), f.text.to_string()))
         .collect();
-    Ok((groups, texts))
+    let users = loaded
+        .users
+        .iter()
+        .map(|u| (crate::fold::username(&u.username.value).into_owned(), loaded.files[u.file].rel.clone()))
+        .filter(|(_, rel)| rel != HQ_USERS_FILE)
+        .collect();
+    Ok((groups, texts, users))
 }
 
 /// A workbook `export hq-users` writes, and what the user must know of it.
@@ -200,6 +236,9 @@ pub fn export_users(project: &Project) -> Result<UsersExport, HqError> {
     })
 }
 
+/// The file an import of HQ's bulk user workbook writes the users to.
+pub const HQ_USERS_FILE: &str = "users/hq-users.yaml";
+
 /// The file an import of HQ's bulk location workbook writes the locations to.
 pub const HQ_LOCATIONS_FILE: &str = "locations/hq-locations.yaml";
 
@@ -221,6 +260,31 @@ pub fn import_locations(file: &Path, project: &Path) -> Result<Import, HqError> 
     let bytes = std::fs::read(file).map_err(|source| HqError::Read { path: file.to_path_buf(), source })?;
     let sheets =
         locations::read_xlsx(&bytes).map_err(|source| HqError::Workbook { path: file.to_path_buf(), source })?;
+    // A location of the workbook defined in another file would be defined
+    // twice (D001): the import writes its locations to one file of its own.
+    let checked = crate::check::check_root(project, project)?;
+    let files = &checked.project.files;
+    let elsewhere: std::collections::HashMap<String, &str> = checked
+        .project
+        .locations
+        .iter()
+        .map(|l| (crate::fold::site_code(&l.code.value).into_owned(), files[l.file].rel.as_str()))
+        .filter(|(_, rel)| *rel != HQ_LOCATIONS_FILE)
+        .collect();
+    let mut twice: Vec<(&str, &str)> = sheets
+        .locations
+        .iter()
+        .filter_map(|l| elsewhere.get(l.site_code.as_str()).map(|f| (l.site_code.as_str(), *f)))
+        .collect();
+    if !twice.is_empty() {
+        twice.sort_by_key(|&(_, f)| f);
+        return Err(HqError::DefinedElsewhere {
+            file: HQ_LOCATIONS_FILE,
+            what: "location",
+            found: twice.iter().map(|(n, f)| format!("`{n}` ({f})")).collect(),
+        });
+    }
+    drop(checked);
     let notes = sheets.left_out.iter().map(|l| format!("note: {l}")).collect();
     let source = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
     let mut changes = vec![planned(project, HQ_LOCATIONS_FILE, locations::to_yaml(&sheets, &source))?];
