@@ -729,3 +729,42 @@ fn apps_named_alike_in_one_import_get_two_files() {
     assert!(planned.notes.iter().any(|n| n.ends_with("is named alike, so this one is written to `apps/chw-2.yaml`")));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A group of the sheet defined in another file keeps that file's settings;
+/// one that differs from the sheet's (which HQ's upload sets) is told.
+#[test]
+fn group_settings_that_differ_from_the_sheet_are_told() {
+    let dir = std::env::temp_dir().join(format!("caseshare-hq-settings-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("groups")).expect("mkdir");
+    std::fs::write(dir.join("project.yaml"), "format_version: 2\ndomain: d\n").expect("write");
+    std::fs::write(
+        dir.join("groups/villages.yaml"),
+        "format_version: 2\ngroups:\n  - {name: Village A, case_sharing: true, members: []}\n",
+    )
+    .expect("write");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    for (name, rows) in [
+        ("users", &[&["username", "group 1"][..], &["zara", "Village A"]][..]),
+        ("groups", &[&["name", "case-sharing?", "reporting?"][..], &["Village A", "no", "yes"]]),
+    ] {
+        let sheet = book.add_worksheet();
+        sheet.set_name(name).expect("name");
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                sheet.write_string(r as u32, c as u16, *v).expect("write");
+            }
+        }
+    }
+    let xlsx = dir.join("users.xlsx");
+    std::fs::write(&xlsx, book.save_to_buffer().expect("saves")).expect("write");
+    let planned = caseshare::hq::import_users(&xlsx, &dir).expect("plans");
+    let warned: Vec<&String> = planned.notes.iter().filter(|n| n.starts_with("warning: group")).collect();
+    assert_eq!(
+        warned,
+        [
+            "warning: group `Village A`: the sheet says case sharing no, as HQ's upload will set it, but `groups/villages.yaml` says yes; the import keeps the file's: set `case_sharing: false` there to match HQ"
+        ],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -152,6 +152,26 @@ pub fn import_users(file: &Path, project: &Path) -> Result<Import, HqError> {
         }
     }
     for (group, rel) in &plan.defined_elsewhere {
+        // HQ's upload sets each listed group's settings from its row: one
+        // that differs from the file's is told, not kept silently.
+        let row = sheets.groups.iter().find(|g| g.name == *group);
+        let there = existing.iter().find(|e| e.group.name == *group && e.file == *rel);
+        if let (Some(row), Some(there)) = (row, there) {
+            let yes_no = |b: bool| if b { "yes" } else { "no" };
+            for (what, key, sheet, file) in [
+                ("case sharing", "case_sharing", row.case_sharing, there.group.case_sharing),
+                ("reporting", "reporting", row.reporting, there.group.reporting),
+            ] {
+                if sheet != file {
+                    notes.push(format!(
+                        "warning: group `{group}`: the sheet says {what} {}, as HQ's upload will set it, but `{rel}` says {}; \
+                         the import keeps the file's: set `{key}: {sheet}` there to match HQ",
+                        yes_no(sheet),
+                        yes_no(file)
+                    ));
+                }
+            }
+        }
         notes.push(format!(
             "note: group `{group}` of sheet `groups` is defined in `{rel}`: its members there follow the rows, \
              its settings there are kept"
