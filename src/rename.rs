@@ -826,6 +826,8 @@ pub fn warning_notes(added: Vec<String>) -> Vec<String> {
 pub struct Tally {
     severity: Severity,
     kind: NameKind,
+    /// `old` and `new` as given (a name may hold a backtick).
+    given: [String; 2],
     /// `old` and `new` as HQ folds them.
     names: [String; 2],
     counts: HashMap<u64, u32, foldhash::fast::FixedState>,
@@ -836,6 +838,7 @@ impl Tally {
         let mut tally = Tally {
             severity,
             kind,
+            given: [old.to_string(), new.to_string()],
             names: [kind.fold(old).into_owned(), kind.fold(new).into_owned()],
             counts: HashMap::with_hasher(foldhash::fast::FixedState::default()),
         };
@@ -849,16 +852,33 @@ impl Tally {
         use std::hash::{BuildHasher, Hash, Hasher};
         let mut h = self.counts.hasher().build_hasher();
         d.code().hash(&mut h);
-        // The message, each value in backticks that is `old` or `new` replaced
-        // by a NUL (which no message holds).
-        for (i, piece) in d.message.split('`').enumerate() {
-            if i % 2 == 1 && self.names.iter().any(|n| *n == self.kind.fold(piece)) {
+        // The message, each value in backticks that is `old` or `new` (as
+        // given, which may hold a backtick, or in another spelling HQ takes for
+        // either) replaced by a NUL (which no message holds).
+        let mut rest = d.message.as_str();
+        while let Some(at) = rest.find('`') {
+            h.write(&rest.as_bytes()[..at]);
+            let after = &rest[at + 1..];
+            let quoted = |n: &String| after.strip_prefix(n.as_str()).and_then(|r| r.strip_prefix('`'));
+            if let Some(next) = self.given.iter().find_map(quoted) {
+                h.write_u8(0);
+                rest = next;
+                continue;
+            }
+            let Some(end) = after.find('`') else {
+                h.write(&rest.as_bytes()[at..]);
+                rest = "";
+                break;
+            };
+            let value = &after[..end];
+            if self.names.iter().any(|n| *n == self.kind.fold(value)) {
                 h.write_u8(0);
             } else {
-                h.write(piece.as_bytes());
+                h.write(&rest.as_bytes()[at..at + end + 2]);
             }
-            h.write_u8(b'`');
+            rest = &after[end + 1..];
         }
+        h.write(rest.as_bytes());
         h.finish()
     }
 

@@ -307,16 +307,19 @@ fn old_errors_that_name_the_first_of_several_keep_their_key() {
         &format!("{app}  - name: Notes\n    case_type: visit\n    forms:\n{first}{second}"),
     );
     repo.write("users/zz.yaml", "format_version: 2\nusers:\n  - {username: David, role: chw}\n");
+    // A third spelling: which two a message pairs depends on the order too.
+    repo.write("users/aaa.yaml", "format_version: 2\nusers:\n  - {username: DAVID, role: chw}\n");
     repo.write("users/broken.yaml", "- not a mapping\n");
     repo.commit("old errors");
     let (_, base, _) = repo.diff_in(&repo.project, &["--base", "HEAD~1", "--format", "json"]);
     let base: Value = serde_json::from_str(&base).expect("JSON");
     let mut old = codes(&base["diagnostics"]["introduced"]);
     old.sort();
-    assert_eq!(old, ["C004", "D001", "S003"], "{base:#}");
+    assert_eq!(old, ["C004", "D001", "D001", "S003"], "{base:#}");
     let app = repo.read("apps/supervision.yaml");
     repo.write("apps/supervision.yaml", &app.replace(&format!("{first}{second}"), &format!("{second}{first}")));
     repo.git(&["mv", "users/zz.yaml", "users/aa.yaml"]);
+    repo.git(&["mv", "users/aaa.yaml", "users/zzz.yaml"]);
     repo.git(&["mv", "users/broken.yaml", "users/broken2.yaml"]);
     let (code, doc) = repo.json(&[]);
     assert_eq!(doc["diagnostics"]["introduced"], serde_json::json!([]), "{doc:#}");

@@ -209,6 +209,17 @@ fn old_diagnostics_in_another_spelling_are_not_added_by_the_rename() {
             ["G003 user `fat` has 2 case owners; the project expects exactly one"]
         );
     }
+    // A name that holds a backtick: its old G002 is not one the rename adds.
+    let tree = edited(&project(), "users/all.yaml", &[("username: david,", "username: \"da`vid\",")]);
+    let tree = edited(&tree, "groups/villages.yaml", &[("[david, maria]", "[\"da`vid\", maria]")]);
+    let tree = edited(&tree, "groups/villages.yaml", &[("- david        #", "- \"da`vid\"        #")]);
+    let tree = with(
+        &tree,
+        "groups/more.yaml",
+        "format_version: 2\ngroups:\n  - {name: Village B, case_sharing: true, members: [\"da`vid\"]}\n",
+    );
+    assert!(diagnostics(&tree).iter().any(|d| d.starts_with("G002 user `da`vid`")), "{:?}", diagnostics(&tree));
+    assert!(run(&tree, NameKind::User, "da`vid", "dawit").is_ok(), "the G002 was there before");
     // An error, the same: David in two groups.
     let tree = edited(&project(), "users/all.yaml", &[("username: david,", "username: David,")]);
     let tree = with(

@@ -46,10 +46,10 @@ pub enum Subject {
     /// The values in backticks at these places: C004 names the first form
     /// that opens the type, which reordering the forms changes.
     At(&'static [usize]),
-    /// D001: the words before the first value, and the least of the
-    /// spellings named (which of two spellings HQ takes for one depends on
-    /// the order of the files).
-    Least,
+    /// D001: the words before the first value, and the name in lowercase
+    /// (which spelling the message names first, and which it is paired with,
+    /// depend on the order of the files; the spellings fold alike).
+    Folded,
 }
 
 /// The subject of every rule's diagnostics; `None` for a code not listed
@@ -62,7 +62,7 @@ pub fn subject_of(code: &str) -> Option<Subject> {
         "A003" | "A005" | "C001" | "G004" | "G005" | "G006" | "G007" | "R001" => Message,
         // the case type and the app
         "C004" => At(&[1, 2]),
-        "D001" => Least,
+        "D001" => Folded,
         // app
         "A001" | "A002" => Names(1),
         // user (G001 also names the first sharing app the role reaches, G002 and
@@ -97,9 +97,9 @@ pub fn key(files: &[SourceFile], d: &Diagnostic) -> Key {
             let n: Vec<&str> = names(&d.message).collect();
             at.iter().map(|&i| n.get(i).copied().unwrap_or_default()).collect::<Vec<_>>().join("\u{1f}")
         }
-        Subject::Least => {
+        Subject::Folded => {
             let what = d.message.split('`').next().unwrap_or_default();
-            format!("{what}{}", names(&d.message).min().unwrap_or_default())
+            format!("{what}{}", names(&d.message).next().unwrap_or_default().to_lowercase())
         }
         Subject::Pair => {
             let n: Vec<&str> = names(&d.message).collect();
