@@ -930,6 +930,7 @@ pub fn blocking(
     let files = &project.files;
     let relevant = |d: &Diagnostic| kind.file_kinds().contains(&files[d.file].kind);
     let mut parsed: HashMap<FileId, Option<Node>> = HashMap::new();
+    let domain = project.def.as_ref().and_then(|d| d.domain.as_ref()).map(|d| d.as_str());
     // The name each misshapen value mentions (`old` first).
     let mut named: HashMap<usize, &str> = HashMap::new();
     diagnostics
@@ -943,7 +944,13 @@ pub fn blocking(
                     let text = &files[d.file].text;
                     let root = parsed.entry(d.file).or_insert_with(|| yaml::parse(text).ok());
                     let around = root.as_ref().map_or(0..text.len(), |r| mapping_around(r, d.span.start));
-                    let mentioned = [old, new].into_iter().find(|n| mentions(text, root.as_ref(), &around, kind, n));
+                    // NEW as a whole value, when it is a name at all (else the
+                    // rename is refused for that, later).
+                    let mentioned = [(old, false), (new, true)]
+                        .into_iter()
+                        .filter(|&(n, whole)| !whole || name_problem(kind, n, domain).is_none())
+                        .find(|&(n, whole)| mentions(text, root.as_ref(), &around, kind, n, whole))
+                        .map(|(n, _)| n);
                     if let Some(n) = mentioned {
                         named.insert(*i, n);
                     }
@@ -977,9 +984,9 @@ pub fn blocking(
 /// Whether the text at `around` may name `old`, in any spelling HQ takes for
 /// it: its text does (`David` for `david`, also within a longer value), or one
 /// of the values in it reads so once YAML's escapes are read (`"d\u0061vid"`).
-fn mentions(text: &str, root: Option<&Node>, around: &Span, kind: NameKind, old: &str) -> bool {
+fn mentions(text: &str, root: Option<&Node>, around: &Span, kind: NameKind, old: &str, whole: bool) -> bool {
     let folded = kind.fold(old);
-    if text.get(around.clone()).is_some_and(|t| kind.fold(t).contains(&*folded)) {
+    if !whole && text.get(around.clone()).is_some_and(|t| kind.fold(t).contains(&*folded)) {
         return true;
     }
     // Values written there: an alias (`*m`) repeats a value written elsewhere,
@@ -1004,7 +1011,8 @@ fn mentions(text: &str, root: Option<&Node>, around: &Span, kind: NameKind, old:
         }
         walk(node, text, around, f)
     };
-    root.is_some_and(|r| any_value(r, &|s| kind.fold(s).contains(&*folded)))
+    let matches = |s: &str| if whole { kind.fold(s) == folded } else { kind.fold(s).contains(&*folded) };
+    root.is_some_and(|r| any_value(r, &matches))
 }
 
 /// Whether a text holds no YAML value (nothing, or only comments).

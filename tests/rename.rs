@@ -248,8 +248,11 @@ fn a_misshapen_value_that_holds_the_new_name_stops_the_rename() {
         }
         other => panic!("{other}"),
     }
-    // Another new name is not stopped by it.
+    // Another new name is not stopped by it, nor one the value holds a part of.
     assert!(run(&tree, NameKind::Group, "Supervision", "Leads").is_ok());
+    assert!(run(&tree, NameKind::Group, "Supervision", "Lea").is_ok());
+    // An empty new name is refused as one.
+    assert!(matches!(refused(&tree, NameKind::Group, "Supervision", ""), RenameError::Invalid { .. }));
 }
 
 /// The command reads the project from disk file by file (`rename_on_disk`):
