@@ -421,6 +421,21 @@ fn loaded(path: Option<&Path>) -> Result<caseshare::Project, String> {
     result.map(|r| r.project).map_err(|e| e.to_string())
 }
 
+/// A write's journal in a folder below `dir` (a few levels down; not in
+/// `.git`, `node_modules` or `target`).
+fn journal_below(dir: &Path) -> Option<PathBuf> {
+    let skipped = |e: &walkdir::DirEntry| {
+        e.depth() > 0 && matches!(e.file_name().to_str(), Some(".git" | "node_modules" | "target"))
+    };
+    walkdir::WalkDir::new(dir)
+        .max_depth(5)
+        .into_iter()
+        .filter_entry(|e| !skipped(e))
+        .flatten()
+        .find(|e| e.file_name() == "journal" && e.path().parent().is_some_and(|p| p.ends_with(".caseshare")))
+        .map(|e| e.into_path())
+}
+
 /// Writes an exported workbook through the one writer.
 fn write_workbook(out_file: &Path, bytes: Vec<u8>) -> Result<(), String> {
     // Only a workbook is written: `--out users/chws.yaml` would replace a
@@ -453,8 +468,20 @@ fn recover(path: Option<&Path>, rollback: bool) -> ExitCode {
             // A git repository's, around a folder written outside any project.
             Err(e) => match discover::write_root(&start) {
                 around if journal_in(&around) => around,
-                // Outside any project and with no journal: nothing was being written here.
+                // Outside any project and with no journal: nothing was being
+                // written here, unless in a project below (a CI step run at the
+                // top of a repository).
                 _ if start.is_dir() => {
+                    if let Some(journal) = journal_below(&start) {
+                        let project = journal.parent().and_then(Path::parent).unwrap_or(&start);
+                        let project = project.strip_prefix(".").unwrap_or(project);
+                        return fail(&format!(
+                            "`{}` is in no project, but a write was interrupted in `{}`: run `caseshare recover {}`",
+                            start.display(),
+                            project.display(),
+                            project.display()
+                        ));
+                    }
                     err(&format!("recover: no interrupted write to finish (`{}` is in no project)", start.display()));
                     return ExitCode::SUCCESS;
                 }

@@ -409,7 +409,7 @@ fn an_unknown_revision_exits_2() {
     let repo = Repo::new("unknown-rev", "");
     let (code, out, err) = repo.diff_in(&repo.project, &["--base", "no-such-branch"]);
     assert_eq!(code, 2, "{out}");
-    assert_eq!(err, "error: unknown revision `no-such-branch`: no commit of this repository has that name\n");
+    assert!(err.starts_with("error: unknown revision `no-such-branch`: no commit of this repository has that name; if it is a branch of another clone, fetch it first"), "{err}");
     let (code, _, err) = repo.diff_in(&repo.project, &["--head=--output=/tmp/x"]);
     assert_eq!(code, 2);
     assert!(err.contains("unknown revision"), "{err}");

@@ -483,6 +483,19 @@ fn recover_outside_any_project_has_nothing_to_do() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.starts_with("error: ") && err.contains("`missing`"), "{err}");
     assert!(!dir.join("out/.caseshare").exists() && !dir.join(".caseshare").exists(), "nothing written");
+    // A project below with an interrupted write (recover run at the top of a
+    // repository, say): it is named, exit 2.
+    std::fs::create_dir_all(dir.join("deploy/demo/.caseshare")).unwrap();
+    std::fs::write(dir.join("deploy/demo/project.yaml"), "format_version: 2\n").unwrap();
+    std::fs::write(dir.join("deploy/demo/.caseshare/journal"), "{}\n").unwrap();
+    let out = caseshare(&dir).arg("recover").assert().code(2).get_output().clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains(
+            "is in no project, but a write was interrupted in `deploy/demo`: run `caseshare recover deploy/demo`"
+        ),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

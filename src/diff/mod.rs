@@ -51,7 +51,9 @@ pub enum DiffError {
         "unknown revision `{0}`; in a shallow clone fetch it first (`git fetch origin <branch>`, or `fetch-depth: 0` in actions/checkout)"
     )]
     UnknownRevision(String),
-    #[error("unknown revision `{0}`: no commit of this repository has that name")]
+    #[error(
+        "unknown revision `{0}`: no commit of this repository has that name; if it is a branch of another clone, fetch it first (`git fetch origin <branch>`)"
+    )]
     NoSuchRevision(String),
     #[error("no project.yaml in `{path}` at revision `{rev}`")]
     NoProjectAt { rev: String, path: String },
