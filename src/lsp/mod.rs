@@ -207,15 +207,15 @@ impl Shared {
         self.changed.notify_all();
     }
 
-    /// Notes that the project's analysis that took in event `seq` panicked
-    /// (`None`: the last one did not); whether that is news. Requests that
-    /// wait are woken by the caller (once it told the user).
     /// Whether the last analysis of `root` panicked (only the analysis
     /// thread sets or clears this).
     fn is_broken(&self, root: &Path) -> bool {
         self.lock().broken.contains_key(root)
     }
 
+    /// Notes that the project's analysis that took in event `seq` panicked
+    /// (`None`: the last one did not). Requests that wait are woken by the
+    /// caller (once it told the user).
     fn set_broken(&self, root: &Path, seq: Option<u64>) {
         let mut latest = self.lock();
         match seq {
