@@ -142,8 +142,11 @@ fn out_bytes(bytes: &[u8]) {
     let _ = std::io::stdout().lock().write_all(bytes);
 }
 
+/// Writes a line (or lines) on standard error; what a message quotes (a
+/// name, a workbook's cell) is shown as `check` shows names
+/// ([`report::printable`]).
 fn err(text: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{text}");
+    let _ = writeln!(std::io::stderr().lock(), "{}", report::printable_lines(text));
 }
 
 /// Reports why caseshare could not do its job: exit code 2.

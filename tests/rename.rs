@@ -938,3 +938,23 @@ fn warnings_the_rename_brings_out_are_told() {
         r.notes
     );
 }
+
+/// What the command line writes on standard error quotes names as `check`
+/// shows them: a terminal escape in a name given (or read) is an escape.
+#[test]
+fn names_on_standard_error_are_shown_escaped() {
+    let dir = std::env::temp_dir().join(format!("caseshare-rename-stderr-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    common::copy_tree(&common::fixtures().join("demo"), &dir);
+    let out = Command::cargo_bin("caseshare")
+        .expect("binary")
+        .current_dir(&dir)
+        .args(["rename", "user", "david", "x\u{1b}[8m\u{200b}"])
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{200b}'), "{err:?}");
+    assert!(err.contains("`x\\u{1b}[8m\\u{200b}`"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -817,7 +817,11 @@ fn code_actions(doc: &Document, range: Range, snapshots: &Snapshots) -> Value {
             let edits: Vec<TextEdit> =
                 d.fix.iter().map(|e| TextEdit { range: fix_lines.range(&e.span), new_text: e.text.clone() }).collect();
             actions.push(CodeAction {
-                title: format!("fix {}: {}", d.code(), d.help.as_deref().unwrap_or(&d.message)),
+                title: format!(
+                    "fix {}: {}",
+                    d.code(),
+                    crate::report::printable_lines(d.help.as_deref().unwrap_or(&d.message))
+                ),
                 kind: Some(CodeActionKind::QUICKFIX),
                 edit: Some(workspace_edit(&snap.uri(d.file), edits)),
                 is_preferred: Some(true),

@@ -722,7 +722,10 @@ fn respond(
         Err(features::Failure::BadParams(why)) => {
             Response::new_err(req.id.clone(), ErrorCode::InvalidParams as i32, why)
         }
-        Err(features::Failure::Refused(why)) => Response::new_err(req.id.clone(), ErrorCode::RequestFailed as i32, why),
+        Err(features::Failure::Refused(why)) => {
+            let why = crate::report::printable_lines(&why).into_owned();
+            Response::new_err(req.id.clone(), ErrorCode::RequestFailed as i32, why)
+        }
         Err(features::Failure::Nothing) => Response::new_ok(req.id.clone(), serde_json::Value::Null),
     }
 }
@@ -1013,7 +1016,7 @@ fn show_message(sender: &Sender<Message>, text: &str) {
 }
 
 fn show(sender: &Sender<Message>, typ: lsp_types::MessageType, text: &str) {
-    let params = lsp_types::ShowMessageParams { typ, message: text.to_string() };
+    let params = lsp_types::ShowMessageParams { typ, message: crate::report::printable_lines(text).into_owned() };
     let _ = sender.send(Message::Notification(Notification::new(
         lsp_types::notification::ShowMessage::METHOD.to_string(),
         params,

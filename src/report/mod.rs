@@ -88,6 +88,16 @@ pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// [`printable`], line by line: for a message of several lines (what the
+/// command line writes on standard error, what the editor shows), whose
+/// names may hold anything.
+pub fn printable_lines(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(|c| c != '\n' && unseen(c)) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(s.split('\n').map(printable).collect::<Vec<_>>().join("\n"))
+}
+
 /// A character that, in a name, a reader cannot see or cannot tell from
 /// another: [`hidden`] ones; those Unicode ignores by default (zero-width
 /// spaces and joiners, the soft hyphen, fillers, variation selectors, tags);
