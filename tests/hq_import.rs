@@ -260,6 +260,48 @@ mod workbook {
         );
     }
 
+    /// `david@<domain>.commcarehq.org` is `david` to HQ, and a number in
+    /// `is_active` leaves the status as it is (active for a new user).
+    #[test]
+    fn usernames_with_their_domain_and_numbers_in_is_active_are_taken_as_hq_does() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.set_name("users").expect("name");
+        for (c, h) in ["username", "is_active"].iter().enumerate() {
+            sheet.write_string(0, c as u16, *h).expect("write");
+        }
+        sheet.write_string(1, 0, "zero").expect("write");
+        sheet.write_number(1, 1, 0).expect("write");
+        sheet.write_string(2, 0, "david").expect("write");
+        sheet.write_string(3, 0, "David@demo.commcarehq.org").expect("write");
+        let bytes = book.save_to_buffer().expect("saves");
+        let Err(WorkbookError::Refused(lines)) = caseshare::hq::users::read_xlsx_for(&bytes, Some("demo")) else {
+            panic!("refused")
+        };
+        assert_eq!(
+            lines,
+            [
+                "sheet `users`, row 4, column `username`: the username `David` is the user of row 3 in HQ, which folds usernames to lowercase"
+            ]
+        );
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.set_name("users").expect("name");
+        sheet.write_string(0, 0, "username").expect("write");
+        sheet.write_string(0, 1, "is_active").expect("write");
+        sheet.write_string(1, 0, "zero@demo.commcarehq.org").expect("write");
+        sheet.write_number(1, 1, 0).expect("write");
+        let sheets =
+            caseshare::hq::users::read_xlsx_for(&book.save_to_buffer().expect("saves"), Some("demo")).expect("reads");
+        assert_eq!((sheets.users[0].username.as_str(), sheets.users[0].is_active), ("zero", true));
+        assert_eq!(
+            sheets.notes,
+            [
+                "sheet `users`, row 2, column `is_active`: a number, which HQ's upload ignores (it leaves the user's status as it is): read as active"
+            ]
+        );
+    }
+
     #[test]
     fn yes_no_values_are_checked_as_hq_does() {
         let bytes = workbook(&[&["username"], &["david"]], &[&["name", "case-sharing?"], &["Village A", "maybe"]]);

@@ -378,9 +378,13 @@ pub fn read_xlsx_in(bytes: &[u8], domain: Option<&str>, defined: &[&str]) -> Res
             break;
         }
         let get = |c: Option<usize>| c.and_then(|c| row.get(c)).map(cell).unwrap_or_default();
-        let name = get(Some(username));
+        let mut name = get(Some(username));
         if name.is_empty() {
             continue;
+        }
+        // HQ takes `david@<domain>.commcarehq.org` for `david` (`raw_username`).
+        if let Some(local) = domain.and_then(|d| name.strip_suffix(&format!("@{d}.commcarehq.org"))) {
+            name = local.to_string();
         }
         let at = |column: &str| format!("sheet `users`, row {}, column `{column}`", r + 2);
         if let Some(why) = username_problem(&name, domain) {
@@ -393,7 +397,18 @@ pub fn read_xlsx_in(bytes: &[u8], domain: Option<&str>, defined: &[&str]) -> Res
         }
         let role = get(role);
         let id = get(user_id);
-        let is_active = parse_true_false("users", r + 2, "is_active", &get(active), true)?;
+        // A number in `is_active` (not the text `0` or `1`) is none of HQ's
+        // values (`spec_value_to_boolean_or_none`): the user's status is left
+        // as it is, active for a new user.
+        let number = active.and_then(|c| row.get(c)).is_some_and(|d| matches!(d, Data::Int(_) | Data::Float(_)));
+        if number {
+            sheets.notes.push(format!(
+                "{}: a number, which HQ's upload ignores (it leaves the user's status as it is): read as active",
+                at("is_active")
+            ));
+        }
+        let is_active =
+            parse_true_false("users", r + 2, "is_active", &if number { String::new() } else { get(active) }, true)?;
         let pick = |cols: &[usize]| cols.iter().map(|c| get(Some(*c))).filter(|v| !v.is_empty()).collect::<Vec<_>>();
         for c in &group_cols {
             let group = get(Some(*c));
