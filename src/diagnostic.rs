@@ -111,13 +111,15 @@ impl Diagnostic {
         self
     }
 
-    /// Every place the diagnostic names, where an `allow` of its code may stand
-    /// (SPEC section 5): its primary place, its labels, and its related places,
-    /// in any file.
+    /// Every place the diagnostic labels, where an `allow` of its code may
+    /// stand (SPEC section 5): its primary place and its labels, in any file
+    /// (a G002's memberships, a D001's two definitions). Not its notes: the
+    /// form a G002 notes is every such user's, and an `allow` there would
+    /// silence them all.
     pub fn places(&self) -> impl Iterator<Item = (FileId, &Span)> {
         std::iter::once((self.file, &self.span))
             .chain(self.labels.iter().map(|l| (self.file, &l.span)))
-            .chain(self.related.iter().map(|r| (r.file, &r.span)))
+            .chain(self.related.iter().filter(|r| r.label).map(|r| (r.file, &r.span)))
     }
 
     /// A related diagnostic, even when it is in the same file.

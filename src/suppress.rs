@@ -80,9 +80,9 @@ fn comment_start(line: &str) -> Option<usize> {
 
 /// Drops suppressed diagnostics and adds X001 for each code that suppressed
 /// nothing. A diagnostic is suppressed by an `allow` of its code on, or on the
-/// line above, any line it labels: its primary place, a secondary label, or a
-/// related place in another file (the user puts the `allow` beside the place they
-/// consider intended). Files whose diagnostics show they were not loaded are not
+/// line above, any line it labels: its primary place or a secondary label, in
+/// any file (the user puts the `allow` beside the place they consider
+/// intended), not a note ([`Diagnostic::places`]). Files whose diagnostics show they were not loaded are not
 /// asked for X001 (their rules did not run); when the project is not `complete`
 /// (a file did not load), only the per-file codes (Y, F, S) are.
 pub fn apply(files: &[SourceFile], diagnostics: Vec<Diagnostic>, complete: bool) -> Vec<Diagnostic> {

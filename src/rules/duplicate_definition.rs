@@ -52,7 +52,14 @@ pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
         out.push(
             Diagnostic::new(&RULE, d.again.clone(), message)
                 .label("defined again here")
-                .related(d.first.clone(), format!("first defined here, in {first_file}"))
+                .also(
+                    d.first.clone(),
+                    if d.first.file == d.again.file {
+                        "first defined here".to_string()
+                    } else {
+                        format!("first defined here, in {first_file}")
+                    },
+                )
                 .help("rename or remove one of the two; only the first takes part in the other checks"),
         );
     }
