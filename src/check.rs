@@ -128,6 +128,12 @@ pub fn diagnose(
 ) -> Vec<Diagnostic> {
     if let Some(index) = index {
         rules::run(index, &mut diagnostics);
+        // G003 leaves to G001 and G002 the users they report: to none when
+        // `caseshare.toml` turns them off.
+        let off = |code: &str| matches!(config.levels.get(code), Some(None));
+        if off("G001") || off("G002") {
+            rules::not_exactly_one_owner::fallback(index, &mut diagnostics, off("G001"), off("G002"));
+        }
     }
     let diagnostics = config.apply(diagnostics);
     // Cross-file rules skip what they cannot know when a file did not load: their

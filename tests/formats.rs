@@ -312,6 +312,26 @@ fn configuration_sets_levels_and_excludes_files() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// G003 leaves to G002 and G001 the users they report; turned off in
+/// `caseshare.toml`, they leave those users to G003, not unreported.
+#[test]
+fn a_rule_turned_off_leaves_its_users_to_g003() {
+    for (code, fixture, message) in [
+        ("G002", "G002", "has 2 case owners; the project expects exactly one"),
+        ("G001", "G001", "has no case owner; the project expects exactly one"),
+    ] {
+        let dir = temp(&format!("off-{code}"));
+        copy_dir(&common::rule_fixture(fixture, "invalid"), &dir);
+        let (_, out, _) = run(&dir, &["check", "--format", "concise"]);
+        assert!(out.contains(&format!("error[{code}]")) && !out.contains("[G003]"), "{out}");
+        std::fs::write(dir.join("caseshare.toml"), format!("[rules]\n{code} = \"off\"\n")).expect("write");
+        let (_, out, _) = run(&dir, &["check", "--format", "concise"]);
+        assert!(!out.contains(&format!("[{code}]")), "{out}");
+        assert!(out.lines().any(|l| l.contains("warning[G003]") && l.contains(message)), "{code}: {out}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
 #[test]
 fn a_bad_configuration_is_a_usage_error_naming_the_line() {
     let dir = temp("badconfig");

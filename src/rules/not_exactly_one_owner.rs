@@ -7,7 +7,8 @@ declare_rule! {
     /// When the project shares cases, reports every active user with other than
     /// exactly one case owner, including users who never create cases
     /// (supervisors, reviewers). Not repeated where G001 or G002 already reported
-    /// the user. The project shares cases as HQ decides it
+    /// the user (unless `caseshare.toml` turns that rule off: the user is then
+    /// reported here). The project shares cases as HQ decides it
     /// (`Domain.case_sharing_included()`): when the project setting `case_sharing`
     /// is true *or* any app has `case_sharing: true`; the project setting alone
     /// changes nothing once an app shares cases.
@@ -42,11 +43,21 @@ declare_rule! {
 }
 
 pub(super) fn check(ix: &Index, out: &mut Vec<Diagnostic>) {
+    check_where(ix, out, |c| !c.without_owner() && !c.creator_with_many_owners());
+}
+
+/// G003 for the users G001 (`g001_off`) or G002 (`g002_off`) would report,
+/// when `caseshare.toml` turns that rule off: they are not left unreported.
+pub fn fallback(ix: &Index, out: &mut Vec<Diagnostic>, g001_off: bool, g002_off: bool) {
+    check_where(ix, out, |c| (g001_off && c.without_owner()) || (g002_off && c.creator_with_many_owners()));
+}
+
+fn check_where(ix: &Index, out: &mut Vec<Diagnostic>, reported: impl Fn(&crate::index::OwnerCheck) -> bool) {
     if ix.sharing_included() != Some(true) {
         return;
     }
     for c in ix.owner_checks.iter() {
-        if c.count == 1 || c.at_least || c.without_owner() || c.creator_with_many_owners() {
+        if c.count == 1 || c.at_least || !reported(c) {
             continue;
         }
         let name = &c.user.username.value;
