@@ -114,7 +114,8 @@ impl<'p> AppFacts<'p> {
 /// The apps a role (or no role) reaches, reduced to what the G rules ask.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Reach {
-    /// Index into `Index::apps` of a reachable app with case sharing on.
+    /// Index into `Index::apps` of a reachable app with case sharing on and
+    /// a case type (an app of surveys only has no cases to share).
     pub sharing_app: Option<usize>,
     /// A reachable app (index) whose form creates cases with an automatic owner, and the creation's index.
     pub creator: Option<(usize, usize)>,
@@ -410,7 +411,9 @@ impl<'p> Index<'p> {
         let mut reach = Reach::default();
         for i in list {
             let facts = &self.apps[i];
-            if facts.app.case_sharing() && reach.sharing_app.is_none() {
+            // An app with no case type anywhere (surveys only) has no cases
+            // to share: HQ asserts nothing on its phones (G001 stays quiet).
+            if facts.app.case_sharing() && !facts.first_use.is_empty() && reach.sharing_app.is_none() {
                 reach.sharing_app = Some(i);
             }
             if reach.creator.is_none() && facts.app.case_sharing() {

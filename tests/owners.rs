@@ -278,3 +278,21 @@ fn versions_and_booleans_are_reported_with_the_fix() {
     assert_eq!(r.project.apps[0].commcare_version.as_ref().map(|v| v.value.text.as_str()), Some("2.10"));
     assert!(r.project.apps[0].case_sharing());
 }
+
+/// An app with case sharing on but no case type anywhere (surveys only) has
+/// no cases to share, and HQ asserts nothing on its phones: a user of it with
+/// no case owner is no G001 (G003, the project's warning, still tells).
+#[test]
+fn a_case_sharing_app_without_cases_needs_no_owner() {
+    let survey = "format_version: 2\nname: CHW\ncommcare_version: \"2.53.0\"\ncase_sharing: true\nmodules:\n  - name: Surveys\n    forms:\n      - {name: Household survey}\n";
+    let project = "format_version: 2\ndomain: demo\ncase_sharing: true\nroles:\n  chw: {apps: [chw]}\n";
+    let users = "format_version: 2\nusers:\n  - {username: maria, role: chw}\n";
+    let r = check_memory(&[("project.yaml", project), ("apps/chw.yaml", survey), ("users/u.yaml", users)]);
+    let codes: Vec<&str> = r.diagnostics.iter().map(|d| d.code()).collect();
+    assert_eq!(codes, ["G003"], "{:?}", r.diagnostics);
+    // With a case type, the user sees none of its shared cases: G001.
+    let cases = survey.replace("  - name: Surveys\n", "  - name: Surveys\n    case_type: household\n");
+    let r = check_memory(&[("project.yaml", project), ("apps/chw.yaml", &cases), ("users/u.yaml", users)]);
+    let codes: Vec<&str> = r.diagnostics.iter().map(|d| d.code()).collect();
+    assert_eq!(codes, ["G001"], "{:?}", r.diagnostics);
+}

@@ -18,7 +18,9 @@ declare_rule! {
     /// into forms that create a case with an automatic owner
     /// (`suite_xml/sections/entries.py`), so a user with no case owner can still fill
     /// in follow-up forms. caseshare reports the user as soon as they can reach a
-    /// case-sharing app: they see none of its shared cases.
+    /// case-sharing app that has a case type: they see none of its shared cases.
+    /// An app of surveys only (no case type in any module or form) has none to
+    /// share, and HQ asserts nothing there: its users are left to G003.
     ///
     /// ### Example
     /// ```yaml
