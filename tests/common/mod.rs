@@ -6,7 +6,31 @@ use std::sync::{Mutex, OnceLock};
 
 /// The repository's `fixtures/` folder.
 pub fn fixtures() -> PathBuf {
+    sweep_once();
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// Removes, once per test process, the scratch folders of test processes that
+/// are gone (`caseshare-…-<pid>…` in the temporary folder, an hour old): tests
+/// that keep theirs to the end of the process (the language server's
+/// projects, the rule fixtures) would otherwise pile up run after run.
+fn sweep_once() {
+    static SWEPT: OnceLock<()> = OnceLock::new();
+    SWEPT.get_or_init(|| {
+        let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(rest) = name.strip_prefix("caseshare-") else { continue };
+            let pid = rest.split('-').find(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
+            let Some(pid) = pid else { continue };
+            let gone = !Path::new("/proc").join(pid).exists() && Path::new("/proc/self").exists();
+            let old = entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t < hour_ago);
+            if gone && old && entry.file_type().is_ok_and(|t| t.is_dir()) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    });
 }
 
 /// A rule's fixture project (`kind` is `invalid` or `valid`) as a folder on disk:
