@@ -10,14 +10,23 @@
 use std::borrow::Cow;
 
 /// A username as HQ keeps it: trimmed; without `@`, white space runs as one `.`
-/// and lowercase.
+/// and lowercase. A mobile worker's full username, `maria@<domain>.commcarehq.org`,
+/// is `maria` (`users/util.py:raw_username`; a project's users are all of its
+/// one domain). Any other address is kept as it is.
 pub fn username(name: &str) -> Cow<'_, str> {
-    let plain = |b: u8| !(b.is_ascii_uppercase() || b.is_ascii_whitespace() || b >= 0x80);
+    let plain = |b: u8| !(b.is_ascii_uppercase() || b.is_ascii_whitespace() || b >= 0x80 || b == b'@');
     if name.bytes().all(plain) {
         return Cow::Borrowed(name);
     }
     let raw = name.trim();
-    if raw.contains('@') {
+    if let Some((local, host)) = raw.rsplit_once('@') {
+        const HQ: &str = ".commcarehq.org";
+        let mobile = host.len() > HQ.len()
+            && host.is_char_boundary(host.len() - HQ.len())
+            && host[host.len() - HQ.len()..].eq_ignore_ascii_case(HQ);
+        if mobile && !local.is_empty() && !local.contains('@') {
+            return Cow::Owned(username(local).into_owned());
+        }
         return Cow::Borrowed(raw);
     }
     Cow::Owned(raw.split_whitespace().collect::<Vec<_>>().join(".").to_lowercase())
@@ -41,7 +50,10 @@ mod tests {
         assert!(matches!(username("david"), Cow::Borrowed(_)));
         assert_eq!(username("David"), "david");
         assert_eq!(username(" Amina  B "), "amina.b");
-        assert_eq!(username("Amina@demo.commcarehq.org"), "Amina@demo.commcarehq.org");
+        assert_eq!(username("Amina@demo.commcarehq.org"), "amina");
+        assert_eq!(username("amina@Demo.CommCareHQ.org"), "amina");
+        assert_eq!(username("Amina@example.org"), "Amina@example.org");
+        assert_eq!(username("@demo.commcarehq.org"), "@demo.commcarehq.org");
         assert_eq!(username("ÉLISE"), "élise");
     }
 

@@ -296,3 +296,22 @@ fn a_case_sharing_app_without_cases_needs_no_owner() {
     let codes: Vec<&str> = r.diagnostics.iter().map(|d| d.code()).collect();
     assert_eq!(codes, ["G001"], "{:?}", r.diagnostics);
 }
+
+/// A member written as HQ's full username, `maria@<domain>.commcarehq.org`,
+/// is the project's user `maria` (it was R001, unknown); two groups that name
+/// her each way are her two case owners.
+#[test]
+fn a_full_username_names_the_projects_user() {
+    let project = "format_version: 2\ndomain: demo\ncase_sharing: true\n";
+    let users = "format_version: 2\nusers:\n  - {username: maria}\n";
+    let groups =
+        "format_version: 2\ngroups:\n  - {name: A, case_sharing: true, members: [maria@demo.commcarehq.org]}\n";
+    let owners = |groups: &str| -> Vec<String> {
+        let r = check_memory(&[("project.yaml", project), ("users/u.yaml", users), ("groups/g.yaml", groups)]);
+        let kept = r.diagnostics.iter().filter(|d| d.code().starts_with('R') || d.code() == "G003");
+        kept.map(|d| format!("{} {}", d.code(), d.message)).collect()
+    };
+    assert_eq!(owners(groups), Vec::<String>::new());
+    let two = groups.to_string() + "  - {name: B, case_sharing: true, members: [Maria]}\n";
+    assert_eq!(owners(&two), ["G003 user `maria` has 2 case owners; the project expects exactly one"]);
+}
