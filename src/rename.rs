@@ -931,52 +931,44 @@ pub fn blocking(
     let relevant = |d: &Diagnostic| kind.file_kinds().contains(&files[d.file].kind);
     let mut parsed: HashMap<FileId, Option<Node>> = HashMap::new();
     let domain = project.def.as_ref().and_then(|d| d.domain.as_ref()).map(|d| d.as_str());
-    // The name each misshapen value mentions (`old` first).
-    let mut named: HashMap<usize, &str> = HashMap::new();
-    diagnostics
+    // Each diagnostic that stops the rename, with the name its misshapen value
+    // mentions (`old` first), if any.
+    let stopping = diagnostics
         .iter()
-        .enumerate()
-        .filter(|(_, d)| files[d.file].kind != FileKind::Unknown && d.rule.blocks_rewrite())
-        .filter(|(i, d)| match d.code() {
-            "F002" => true,
-            "S001" | "S002" | "S003" => {
-                relevant(d) && {
-                    let text = &files[d.file].text;
-                    let root = parsed.entry(d.file).or_insert_with(|| yaml::parse(text).ok());
-                    let around = root.as_ref().map_or(0..text.len(), |r| mapping_around(r, d.span.start));
-                    // NEW as a whole value, when it is a name at all (else the
-                    // rename is refused for that, later).
-                    let mentioned = [(old, false), (new, true)]
-                        .into_iter()
-                        .filter(|&(n, whole)| !whole || name_problem(kind, n, domain).is_none())
-                        .find(|&(n, whole)| mentions(text, root.as_ref(), &around, kind, n, whole))
-                        .map(|(n, _)| n);
-                    if let Some(n) = mentioned {
-                        named.insert(*i, n);
-                    }
-                    mentioned.is_some() || incomplete(d.file, &files[d.file])
-                }
+        .filter(|d| files[d.file].kind != FileKind::Unknown && d.rule.blocks_rewrite())
+        .filter_map(|d| match d.code() {
+            "F002" => Some((d, None)),
+            "S001" | "S002" | "S003" if relevant(d) => {
+                let text = &files[d.file].text;
+                let root = parsed.entry(d.file).or_insert_with(|| yaml::parse(text).ok());
+                let around = root.as_ref().map_or(0..text.len(), |r| mapping_around(r, d.span.start));
+                // NEW as a whole value, when it is a name at all (else the
+                // rename is refused for that, later).
+                let mentioned = [(old, false), (new, true)]
+                    .into_iter()
+                    .filter(|&(n, whole)| !whole || name_problem(kind, n, domain).is_none())
+                    .find(|&(n, whole)| mentions(text, root.as_ref(), &around, kind, n, whole))
+                    .map(|(n, _)| n);
+                (mentioned.is_some() || incomplete(d.file, &files[d.file])).then_some((d, mentioned))
             }
-            "S004" => false,
-            _ => relevant(d),
-        })
-        .map(|(i, d)| (i, d.clone()))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .map(|(i, d)| match d.code() {
+            "S001" | "S002" | "S003" | "S004" => None,
+            _ => relevant(d).then_some((d, None)),
+        });
+    stopping
+        .map(|(d, named)| match d.code() {
             // An empty file keeps its own help (migrate leaves it as it is).
-            "F002" if !blank(&files[d.file].text) => d.help("run `caseshare migrate --write` first, then rename"),
+            "F002" if !blank(&files[d.file].text) => d.clone().help("run `caseshare migrate --write` first, then rename"),
             c if c.starts_with('S') => {
                 let fix = d.help.as_deref().unwrap_or("fix the value");
-                let help = match named.get(&i) {
-                    Some(n) if *n != old => format!(
+                let help = match named {
+                    Some(n) if n != old => format!(
                         "{fix}; this value may hold `{n}` already, which the rename would then define twice, so fix it first"
                     ),
                     _ => format!("{fix}; this value may hold a reference to `{old}` that the rename would miss, so fix it first"),
                 };
-                Diagnostic { help: Some(help.into()), ..d }
+                Diagnostic { help: Some(help.into()), ..d.clone() }
             }
-            _ => d,
+            _ => d.clone(),
         })
         .collect()
 }
