@@ -115,21 +115,10 @@ pub fn import_users(file: &Path, project: &Path) -> Result<Import, HqError> {
     );
     // A user of the workbook defined in another file would be defined twice
     // (D001): the import writes its users to one file of its own.
-    let mut twice: Vec<(&str, &str)> = sheets
-        .users
-        .iter()
-        .filter_map(|u| {
-            elsewhere.get(crate::fold::username(&u.username).as_ref()).map(|f| (u.username.as_str(), f.as_str()))
-        })
-        .collect();
-    if !twice.is_empty() {
-        twice.sort_by_key(|&(_, f)| f);
-        return Err(HqError::DefinedElsewhere {
-            file: HQ_USERS_FILE,
-            what: "user",
-            found: twice.iter().map(|(n, f)| format!("`{n}` ({f})")).collect(),
-        });
-    }
+    let twice = sheets.users.iter().filter_map(|u| {
+        elsewhere.get(crate::fold::username(&u.username).as_ref()).map(|f| (u.username.as_str(), f.as_str()))
+    });
+    not_defined_elsewhere(HQ_USERS_FILE, "user", twice)?;
     let plan = users::plan_groups(&sheets, &existing);
     let source = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
     let (users, groups) = users::to_yaml_planned(&sheets, &source, &plan);
@@ -179,6 +168,22 @@ pub fn import_users(file: &Path, project: &Path) -> Result<Import, HqError> {
     }
     changes.retain(changes_something);
     Ok(Import { changes, notes })
+}
+
+/// Refuses an import whose `what`s (name, the other file that defines it)
+/// other files define already: it writes them to `file`, which would define
+/// them twice (D001).
+fn not_defined_elsewhere<'a>(
+    file: &'static str,
+    what: &'static str,
+    twice: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Result<(), HqError> {
+    let mut twice: Vec<(&str, &str)> = twice.collect();
+    if twice.is_empty() {
+        return Ok(());
+    }
+    twice.sort_by_key(|&(_, f)| f);
+    Err(HqError::DefinedElsewhere { file, what, found: twice.iter().map(|(n, f)| format!("`{n}` ({f})")).collect() })
 }
 
 /// The texts of a project's groups files: (path relative to the root, text).
@@ -282,29 +287,19 @@ pub fn import_locations(file: &Path, project: &Path) -> Result<Import, HqError> 
         locations::read_xlsx(&bytes).map_err(|source| HqError::Workbook { path: file.to_path_buf(), source })?;
     // A location of the workbook defined in another file would be defined
     // twice (D001): the import writes its locations to one file of its own.
-    let checked = crate::check::check_root(project, project)?;
-    let files = &checked.project.files;
-    let elsewhere: std::collections::HashMap<String, &str> = checked
-        .project
+    // Only the locations files are read for it, not the whole project.
+    let config = crate::config::Config::load(project)?;
+    let mut listing = crate::read::list(project, project, &config);
+    listing.entries.retain(|(e, _)| e.kind == FileKind::Locations && e.rel != HQ_LOCATIONS_FILE);
+    let (defined, _, _) = crate::load::load_listing(listing);
+    let elsewhere: std::collections::HashMap<String, &str> = defined
         .locations
         .iter()
-        .map(|l| (crate::fold::site_code(&l.code.value).into_owned(), files[l.file].rel.as_str()))
-        .filter(|(_, rel)| *rel != HQ_LOCATIONS_FILE)
+        .map(|l| (crate::fold::site_code(&l.code.value).into_owned(), defined.files[l.file].rel.as_str()))
         .collect();
-    let mut twice: Vec<(&str, &str)> = sheets
-        .locations
-        .iter()
-        .filter_map(|l| elsewhere.get(l.site_code.as_str()).map(|f| (l.site_code.as_str(), *f)))
-        .collect();
-    if !twice.is_empty() {
-        twice.sort_by_key(|&(_, f)| f);
-        return Err(HqError::DefinedElsewhere {
-            file: HQ_LOCATIONS_FILE,
-            what: "location",
-            found: twice.iter().map(|(n, f)| format!("`{n}` ({f})")).collect(),
-        });
-    }
-    drop(checked);
+    let twice =
+        sheets.locations.iter().filter_map(|l| elsewhere.get(l.site_code.as_str()).map(|f| (l.site_code.as_str(), *f)));
+    not_defined_elsewhere(HQ_LOCATIONS_FILE, "location", twice)?;
     let notes = sheets.left_out.iter().map(|l| format!("note: {l}")).collect();
     let source = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
     let mut changes = vec![planned(project, HQ_LOCATIONS_FILE, locations::to_yaml(&sheets, &source))?];
